@@ -1,0 +1,175 @@
+import { displayLabel } from '../model/agent.js';
+import { UsageError } from '../model/errors.js';
+import { parseTags } from '../model/task.js';
+import {
+  agents,
+  closeAgent,
+  interruptAgent,
+  killAgent,
+  pruneAgents,
+  reclaimInboxes,
+  reclaimOrphanTasks,
+  recoverAgents,
+  registerNewAgent,
+  restartAgent,
+  resumeAgent,
+  waitAgent,
+  type OrphanAction,
+} from '../services/agents.js';
+import { str, type Command, type Ctx } from './command.js';
+import { AGENT_GLYPH, short, table } from './format.js';
+import { withTown } from './with-town.js';
+
+export const spawn: Command = {
+  name: 'spawn',
+  summary: 'register a new agent',
+  args: '<name>',
+  description: 'Registers the agent (state starting). Its worker process arrives with the agent runtime;\nuntil then spawn registers only.',
+  flags: {
+    cli: { type: 'string', shortFlag: 'c', description: 'CLI preset (claude, codex, aider, gemini, sim, ...) or a shell command', value: 'cli' },
+    role: { type: 'string', description: 'role: worker, reviewer, tester, backend, ...', value: 'role' },
+    nickname: { type: 'string', description: 'display name (default: a 1920s name from the id)', value: 'nick' },
+    parent: { type: 'string', description: 'the agent that delegated to this one', value: 'agent' },
+    cap: { type: 'string', description: 'capabilities, comma separated', value: 'a,b' },
+  },
+  json: true,
+  minArgs: 1,
+  maxArgs: 1,
+  run: (ctx) =>
+    withTown(ctx, async (t) => {
+      const a = await registerNewAgent(t, {
+        name: ctx.args[0]!,
+        ...(str(ctx.flags, 'cli') ? { cli: str(ctx.flags, 'cli')! } : {}),
+        ...(str(ctx.flags, 'role') ? { role: str(ctx.flags, 'role')! } : {}),
+        ...(str(ctx.flags, 'nickname') ? { nickname: str(ctx.flags, 'nickname')! } : {}),
+        ...(str(ctx.flags, 'parent') ? { parent: str(ctx.flags, 'parent')! } : {}),
+        caps: parseTags(str(ctx.flags, 'cap')),
+      });
+      if (ctx.json) return ctx.printJson(a);
+      ctx.io.out(`registered ${displayLabel(a)} (${short(a.id)}) with cli ${a.cli}; no worker process is started yet`);
+    }),
+};
+
+export const list: Command = {
+  name: 'list',
+  summary: 'list agents',
+  json: true,
+  maxArgs: 0,
+  run: (ctx) =>
+    withTown(ctx, async (t) => {
+      const all = await agents(t);
+      if (ctx.json) return ctx.printJson({ agents: all });
+      if (all.length === 0) return void ctx.io.out('no agents: tt spawn <name> makes one');
+      ctx.io.out(table([['STATE', 'AGENT', 'ID', 'CLI'], ...all.map((a) => [`${AGENT_GLYPH[a.state]} ${a.state}`, displayLabel(a), short(a.id), a.cli])]));
+      const prunable = all.filter((a) => a.state === 'stopped' || a.state === 'error').length;
+      if (prunable) ctx.io.out(`\n${prunable} stopped agent(s) can be removed with tt prune`);
+    }),
+};
+
+/** A verb that moves one agent and reports the move. */
+const agentVerb = (name: string, summary: string, fn: typeof killAgent, done: string): Command => ({
+  name,
+  summary,
+  args: '<agent>',
+  json: true,
+  minArgs: 1,
+  maxArgs: 1,
+  run: (ctx) =>
+    withTown(ctx, async (t) => {
+      const r = await fn(t, ctx.args[0]!);
+      if (ctx.json) return ctx.printJson({ id: r.agent.id, name: r.agent.name, previous: r.prev });
+      ctx.io.out(`${displayLabel(r.agent)} ${done} (was ${r.prev})`);
+    }),
+});
+
+export const kill = agentVerb('kill', 'stop an agent now', killAgent, 'stopped');
+export const interrupt = agentVerb('interrupt', 'pause an agent: it takes no new work until resumed', interruptAgent, 'paused');
+export const resume = agentVerb('resume', 'resume a paused agent', resumeAgent, 'resumed');
+export const close = agentVerb('close', 'let an agent finish its round, then stop (drain)', closeAgent, 'draining');
+export const restart = agentVerb('restart', 'bring a stopped agent back with a fresh round count', restartAgent, 'restarted');
+
+export const wait: Command = {
+  name: 'wait',
+  summary: 'wait until an agent stops (exit 1 on timeout)',
+  args: '<agent>',
+  flags: { timeout: { type: 'number', description: 'seconds to wait', default: 300, value: 'secs' } },
+  json: true,
+  minArgs: 1,
+  maxArgs: 1,
+  run: (ctx) =>
+    withTown(ctx, async (t) => {
+      const secs = ctx.flags.timeout as number;
+      if (secs < 0) throw new UsageError('--timeout must be 0 or more');
+      const r = await waitAgent(t, ctx.args[0]!, secs * 1000);
+      if (ctx.json) ctx.printJson({ id: r.agent.id, state: r.agent.state, done: r.done });
+      else ctx.io.out(r.done ? `${displayLabel(r.agent)} is ${r.agent.state}` : `timed out after ${secs}s: ${displayLabel(r.agent)} is ${r.agent.state}`);
+      return r.done ? 0 : 1;
+    }),
+};
+
+export const prune: Command = {
+  name: 'prune',
+  summary: 'remove stopped and errored agents and their keys',
+  flags: { all: { type: 'boolean', description: 'remove every agent, running or not' } },
+  json: true,
+  maxArgs: 0,
+  run: (ctx) =>
+    withTown(ctx, async (t) => {
+      const removed = await pruneAgents(t, Boolean(ctx.flags.all));
+      if (ctx.json) return ctx.printJson({ removed: removed.map((a) => ({ id: a.id, name: a.name, state: a.state })) });
+      ctx.io.out(removed.length ? `removed ${removed.map((a) => a.name).join(', ')}` : 'nothing to prune');
+    }),
+};
+
+export const recover: Command = {
+  name: 'recover',
+  summary: 'mark agents whose heartbeat has gone stale as stopped',
+  flags: { staleSecs: { type: 'number', description: 'heartbeat age that counts as dead', default: 120, value: 'secs' } },
+  json: true,
+  maxArgs: 0,
+  run: (ctx) =>
+    withTown(ctx, async (t) => {
+      const found = await recoverAgents(t, (ctx.flags.staleSecs as number) * 1000);
+      if (ctx.json) return ctx.printJson({ recovered: found.map((a) => ({ id: a.id, name: a.name, was: a.state })) });
+      ctx.io.out(found.length ? found.map((a) => `recovered ${displayLabel(a)} (was ${a.state})`).join('\n') : 'no orphaned agents');
+    }),
+};
+
+const orphanAction = (ctx: Ctx): OrphanAction => {
+  const chosen = (['cancel', 'delete', 'toBacklog'] as const).filter((f) => ctx.flags[f]);
+  if (chosen.length > 1) throw new UsageError('choose one of --to-backlog, --cancel, --delete');
+  return chosen[0] === 'toBacklog' ? 'backlog' : (chosen[0] ?? 'list');
+};
+
+export const reclaim: Command = {
+  name: 'reclaim',
+  summary: "take the queued work of stopped agents (or tasks whose agent is gone)",
+  description: 'Without --to or --to-backlog it only lists. With --orphan-tasks it works on live tasks\nwhose assignee is missing or stopped instead of on inboxes.',
+  flags: {
+    toBacklog: { type: 'boolean', description: 'put the work back on the backlog' },
+    to: { type: 'string', description: 'move the messages to this agent', value: 'agent' },
+    from: { type: 'string', description: 'only this stopped agent', value: 'agent' },
+    orphanTasks: { type: 'boolean', description: 'work on orphaned tasks instead of inboxes' },
+    cancel: { type: 'boolean', description: 'with --orphan-tasks: cancel them' },
+    delete: { type: 'boolean', description: 'with --orphan-tasks: delete them' },
+  },
+  json: true,
+  maxArgs: 0,
+  run: (ctx) =>
+    withTown(ctx, async (t) => {
+      if (ctx.flags.orphanTasks) {
+        const rows = await reclaimOrphanTasks(t, orphanAction(ctx));
+        if (ctx.json) return ctx.printJson({ tasks: rows.map((r) => ({ id: r.task.id, assignedTo: r.task.assignedTo, reason: r.reason, done: r.done })) });
+        if (!rows.length) return void ctx.io.out('no orphaned tasks');
+        ctx.io.out(table(rows.map((r) => [short(r.task.id), r.task.state, r.reason, r.done ? orphanAction(ctx) : 'listed', r.task.description.split('\n', 1)[0]!.slice(0, 50)])));
+        return;
+      }
+      if (ctx.flags.cancel || ctx.flags.delete) throw new UsageError('--cancel and --delete go with --orphan-tasks');
+      if (ctx.flags.to && ctx.flags.toBacklog) throw new UsageError('choose one of --to and --to-backlog');
+      const rows = await reclaimInboxes(t, { ...(str(ctx.flags, 'from') ? { from: str(ctx.flags, 'from')! } : {}), ...(str(ctx.flags, 'to') ? { to: str(ctx.flags, 'to')! } : {}), toBacklog: Boolean(ctx.flags.toBacklog) });
+      if (ctx.json) return ctx.printJson({ messages: rows });
+      ctx.io.out(rows.length ? table(rows.map((r) => [r.agent, r.outcome, r.message])) : 'nothing queued for stopped agents');
+    }),
+};
+
+export const agentCommands = [spawn, list, kill, interrupt, resume, close, wait, restart, prune, recover, reclaim];

@@ -1,0 +1,49 @@
+import type { AgentState } from '../model/agent.js';
+import type { TaskState } from '../model/task.js';
+
+/** Aligns rows into columns (two spaces apart); the last column is left ragged. */
+export const table = (rows: string[][]): string => {
+  if (rows.length === 0) return '';
+  const widths: number[] = [];
+  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
+};
+
+/** "3s", "4m", "2h", "5d": a compact age. */
+export const ago = (ms: number): string => {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86400)}d`;
+};
+
+export const clock = (ts: number): string => new Date(ts).toISOString().slice(11, 19);
+
+/** ASCII glyphs, so states read on any terminal and never by colour alone. */
+export const AGENT_GLYPH: Record<AgentState, string> = {
+  cold: '_',
+  starting: '^',
+  idle: 'o',
+  working: '*',
+  paused: '=',
+  draining: 'v',
+  stopped: 'x',
+  error: '!',
+};
+
+export const TASK_GLYPH: Record<TaskState, string> = {
+  pending: '.',
+  assigned: '>',
+  running: '~',
+  completed: 'v',
+  failed: '!',
+  cancelled: '-',
+};
+
+export const short = (id: string | undefined): string => (id ? id.slice(0, 8) : '-');
+
+export const oneLine = (s: string, max: number): string => {
+  const line = s.split('\n', 1)[0]!.trim();
+  return line.length > max ? `${line.slice(0, max - 3)}...` : line;
+};

@@ -1,0 +1,10 @@
+import type { Command } from './command.js';
+import { agentCommands } from './agents.js';
+import { backlogCommands } from './backlog.js';
+import { messageCommands } from './messages.js';
+import { statusCommands } from './status.js';
+import { taskCommands } from './tasks.js';
+import { townCommands } from './town.js';
+
+/** Every verb, in the order `tt --help` lists them. */
+export const COMMANDS: Command[] = [...townCommands, ...agentCommands, ...taskCommands, ...backlogCommands, ...messageCommands, ...statusCommands];

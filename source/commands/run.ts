@@ -1,0 +1,168 @@
+import meow from 'meow';
+import { TtError } from '../model/errors.js';
+import { MalformedRecordError } from '../store/records.js';
+import type { Command, Ctx, FlagSpec, Flags, Io } from './command.js';
+import { COMMANDS } from './registry.js';
+
+const GLOBAL_FLAGS: Record<string, FlagSpec> = {
+  town: { type: 'string', shortFlag: 't', description: 'the town directory (default: the nearest one upwards)', value: 'dir' },
+  verbose: { type: 'boolean', shortFlag: 'v', description: 'show stack traces on errors' },
+  help: { type: 'boolean', shortFlag: 'h', description: 'show this help' },
+};
+const JSON_FLAG: FlagSpec = { type: 'boolean', description: 'print JSON instead of text' };
+
+const flagLine = (name: string, f: FlagSpec): [string, string] => {
+  const value = f.type === 'boolean' ? '' : ` <${f.value ?? (f.choices ? f.choices.join('|') : f.type)}>`;
+  const dflt = f.default !== undefined && f.type !== 'boolean' ? ` (default ${f.default})` : '';
+  return [`${f.shortFlag ? `-${f.shortFlag}, ` : '    '}--${name}${value}`, f.description + dflt];
+};
+
+const flagsOf = (c: Command): Record<string, FlagSpec> => ({ ...(c.flags ?? {}), ...(c.json ? { json: JSON_FLAG } : {}), ...GLOBAL_FLAGS });
+
+export const commandHelp = (c: Command): string => {
+  const lines = [`Usage: tt ${c.name}${c.args ? ` ${c.args}` : ''}`, '', c.summary];
+  if (c.description) lines.push('', c.description);
+  const rows = Object.entries(flagsOf(c)).map(([n, f]) => flagLine(n, f));
+  const w = Math.max(...rows.map((r) => r[0].length));
+  lines.push('', 'Options:', ...rows.map(([a, b]) => `  ${a.padEnd(w)}  ${b}`));
+  return lines.join('\n');
+};
+
+export const mainHelp = (): string => {
+  const w = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    'tt: multi-agent orchestration for coding agents, over Redis',
+    '',
+    'Usage: tt <command> [options]      tt <command> --help for its options',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`),
+    '',
+    'Global options: -t/--town <dir>, --json (read commands), -v/--verbose, -h/--help',
+  ].join('\n');
+};
+
+/** Finds the command named by the leading words of argv (longest match first). */
+const findCommand = (argv: string[]): { command?: Command; rest: string[]; group?: string } => {
+  const words = argv.slice(0, 2).filter((w) => !w.startsWith('-'));
+  for (let n = words.length; n > 0; n--) {
+    const name = words.slice(0, n).join(' ');
+    const command = COMMANDS.find((c) => c.name === name);
+    if (command) return { command, rest: argv.slice(n) };
+  }
+  const group = words[0] && COMMANDS.some((c) => c.name.startsWith(`${words[0]} `)) ? words[0] : undefined;
+  return { rest: argv, ...(group ? { group } : {}) };
+};
+
+const groupHelp = (group: string): string => {
+  const subs = COMMANDS.filter((c) => c.name.startsWith(`${group} `));
+  const w = Math.max(...subs.map((c) => c.name.length));
+  return [`Usage: tt ${group} <subcommand>`, '', 'Subcommands:', ...subs.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`)].join('\n');
+};
+
+const toMeowFlags = (specs: Record<string, FlagSpec>) =>
+  Object.fromEntries(
+    Object.entries(specs).map(([n, f]) => [
+      n,
+      { type: f.type, ...(f.shortFlag ? { shortFlag: f.shortFlag } : {}), ...(f.isMultiple ? { isMultiple: true } : {}) },
+    ]),
+  );
+
+const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** Checks parsed flags against the command's table: unknown flags, wrong types, bad choices. */
+const checkFlags = (c: Command, specs: Record<string, FlagSpec>, flags: Flags): string | undefined => {
+  for (const [name, value] of Object.entries(flags)) {
+    const spec = specs[name];
+    if (!spec) return `unknown option --${kebab(name)} (see tt ${c.name} --help)`;
+    if (spec.type === 'number' && value !== undefined && (typeof value !== 'number' || !Number.isFinite(value))) return `--${kebab(name)} needs a number`;
+    if (spec.type === 'string' && value === '' && !spec.isMultiple) return `--${kebab(name)} needs a value`;
+    if (spec.type === 'string' && typeof value !== 'string' && !spec.isMultiple && value !== undefined) return `--${kebab(name)} needs a value`;
+    if (spec.choices && typeof value === 'string' && !spec.choices.includes(value)) return `--${kebab(name)} must be one of ${spec.choices.join(', ')}`;
+  }
+  return undefined;
+};
+
+/** Runs tt with these arguments; returns the exit code. Never calls process.exit. */
+export const run = async (argv: string[], io: Io): Promise<number> => {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    io.out(mainHelp());
+    return 0;
+  }
+  if (argv[0] === '--version' || argv[0] === '-V') {
+    io.out((await import('./version.js')).VERSION);
+    return 0;
+  }
+  const { command, rest, group } = findCommand(argv);
+  if (!command) {
+    if (group) {
+      const sub = rest[1];
+      if (sub === undefined || sub === '--help' || sub === '-h') {
+        io.out(groupHelp(group));
+        return sub === undefined ? 2 : 0;
+      }
+      io.err(`tt ${group}: unknown subcommand "${sub}"\n${groupHelp(group)}`);
+      return 2;
+    }
+    io.err(`tt: unknown command "${argv[0]}" (see tt --help)`);
+    return 2;
+  }
+  const specs = flagsOf(command);
+  const cli = meow({
+    importMeta: import.meta,
+    argv: rest,
+    autoHelp: false,
+    autoVersion: false,
+    allowUnknownFlags: true,
+    booleanDefault: undefined,
+    flags: toMeowFlags(specs) as never,
+  });
+  const flags = cli.flags as Flags;
+  for (const [n, f] of Object.entries(specs)) if (flags[n] === undefined && f.default !== undefined) flags[n] = f.default;
+  if (flags.help) {
+    io.out(commandHelp(command));
+    return 0;
+  }
+  const problem = checkFlags(command, specs, flags);
+  const args = cli.input.map(String);
+  const usage = `usage: tt ${command.name}${command.args ? ` ${command.args}` : ''}`;
+  if (problem) {
+    io.err(`tt ${command.name}: ${problem}`);
+    return 2;
+  }
+  if (args.length < (command.minArgs ?? 0)) {
+    io.err(`tt ${command.name}: missing arguments; ${usage}`);
+    return 2;
+  }
+  if (command.maxArgs !== undefined && args.length > command.maxArgs) {
+    io.err(`tt ${command.name}: too many arguments; ${usage}`);
+    return 2;
+  }
+  const json = Boolean(flags.json);
+  const warnings: string[] = [];
+  const ctx: Ctx = {
+    args,
+    flags,
+    io,
+    json,
+    where: { cwd: io.cwd, env: io.env, ...(typeof flags.town === 'string' ? { town: flags.town } : {}), warn: (l) => warnings.push(l) },
+    printJson: (v) => io.out(JSON.stringify(v, null, 2)),
+  };
+  try {
+    return (await command.run(ctx)) ?? 0;
+  } catch (e) {
+    if (e instanceof TtError) {
+      io.err(`tt ${command.name}: ${e.message}`);
+      return e.exitCode;
+    }
+    if (e instanceof MalformedRecordError) {
+      io.err(`tt ${command.name}: ${e.message}`);
+      return 1;
+    }
+    io.err(`tt ${command.name}: ${(e as Error)?.message ?? String(e)}`);
+    if (flags.verbose && e instanceof Error && e.stack) io.err(e.stack);
+    return 1;
+  } finally {
+    for (const w of warnings) io.err(`warning: ${w}`);
+  }
+};

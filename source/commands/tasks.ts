@@ -1,0 +1,138 @@
+import { displayLabel } from '../model/agent.js';
+import { UsageError } from '../model/errors.js';
+import { TASK_PRIORITIES, type TaskPriority } from '../model/priority.js';
+import { parseTags, TASK_STATES, type Task, type TaskState } from '../model/task.js';
+import { agents } from '../services/agents.js';
+import { assignTask, completeTask, currentTask, failTask, findTask, tasksIn } from '../services/tasks.js';
+import { str, type Command, type FlagSpec } from './command.js';
+import { ago, oneLine, short, table, TASK_GLYPH } from './format.js';
+import { withTown } from './with-town.js';
+
+export const priorityFlag: FlagSpec = { type: 'string', shortFlag: 'p', choices: TASK_PRIORITIES, default: 'normal', description: 'critical, high, normal or low' };
+export const tagsFlag: FlagSpec = { type: 'string', description: 'tags, comma separated', value: 'a,b' };
+
+export const assign: Command = {
+  name: 'assign',
+  summary: 'create a task and assign it to an agent',
+  args: '<agent> <task...>',
+  flags: { priority: priorityFlag, tags: tagsFlag, from: { type: 'string', description: 'sender (default: this agent, else supervisor)', value: 'agent' } },
+  json: true,
+  minArgs: 2,
+  run: (ctx) =>
+    withTown(ctx, async (t) => {
+      const task = await assignTask(t, ctx.args[0]!, {
+        description: ctx.args.slice(1).join(' '),
+        priority: ctx.flags.priority as TaskPriority,
+        tags: parseTags(str(ctx.flags, 'tags')),
+        ...(str(ctx.flags, 'from') ? { from: str(ctx.flags, 'from')! } : {}),
+      });
+      if (ctx.json) return ctx.printJson(task);
+      ctx.io.out(`assigned task ${task.id} to ${ctx.args[0]}`);
+    }),
+};
+
+const showTask = (task: Task, labels: Map<string, string>, now: number): string =>
+  table(
+    [
+      ['id', task.id],
+      ['state', task.state],
+      ['priority', task.priority],
+      ['assigned to', task.assignedTo ? (labels.get(task.assignedTo) ?? task.assignedTo) : '-'],
+      ['attempts', `${task.attempts}/${task.maxAttempts}`],
+      ['tags', task.tags.join(', ') || '-'],
+      ['created', `${new Date(task.createdAt).toISOString()} (${ago(now - task.createdAt)} ago)`],
+      ...(task.startedAt ? [['started', new Date(task.startedAt).toISOString()]] : []),
+      ...(task.completedAt ? [['finished', new Date(task.completedAt).toISOString()]] : []),
+      ...(task.parent ? [['parent', task.parent]] : []),
+      ...(task.result ? [['result', task.result]] : []),
+      ...(task.lastError ? [['last error', task.lastError]] : []),
+    ].map(([k, v]) => [`${k}:`, v!]),
+  ) + `\n\n${task.description}`;
+
+export const taskShow: Command = {
+  name: 'task show',
+  summary: 'show a task',
+  args: '<task>',
+  json: true,
+  minArgs: 1,
+  maxArgs: 1,
+  run: (ctx) =>
+    withTown(ctx, async (t) => {
+      const task = await findTask(t, ctx.args[0]!);
+      if (ctx.json) return ctx.printJson(task);
+      const labels = new Map((await agents(t)).map((a) => [a.id, displayLabel(a)]));
+      ctx.io.out(showTask(task, labels, t.clock.now()));
+    }),
+};
+
+export const taskComplete: Command = {
+  name: 'task complete',
+  summary: 'mark a task completed (repeating it changes nothing)',
+  args: '<task>',
+  flags: { result: { type: 'string', shortFlag: 'r', description: 'what was done: a PR URL, a summary', default: 'Completed', value: 'text' } },
+  json: true,
+  minArgs: 1,
+  maxArgs: 1,
+  run: (ctx) =>
+    withTown(ctx, async (t) => {
+      const { task, outcome } = await completeTask(t, ctx.args[0]!, str(ctx.flags, 'result')!);
+      if (ctx.json) return ctx.printJson({ ...task, changed: outcome.changed });
+      ctx.io.out(outcome.changed ? `completed task ${task.id}` : `task ${task.id} was already completed`);
+    }),
+};
+
+export const taskFail: Command = {
+  name: 'task fail',
+  summary: 'mark a task failed, with the reason',
+  args: '<task>',
+  flags: { reason: { type: 'string', description: 'why it failed', value: 'text' } },
+  json: true,
+  minArgs: 1,
+  maxArgs: 1,
+  run: (ctx) =>
+    withTown(ctx, async (t) => {
+      const reason = str(ctx.flags, 'reason');
+      if (!reason) throw new UsageError('say why: --reason "..."');
+      const { task, outcome } = await failTask(t, ctx.args[0]!, reason);
+      if (ctx.json) return ctx.printJson({ ...task, changed: outcome.changed });
+      ctx.io.out(outcome.changed ? `failed task ${task.id}: ${reason}` : `task ${task.id} had already failed`);
+    }),
+};
+
+export const taskCurrent: Command = {
+  name: 'task current',
+  summary: "show the task an agent is working on (default: this agent)",
+  args: '[agent]',
+  json: true,
+  maxArgs: 1,
+  run: (ctx) =>
+    withTown(ctx, async (t) => {
+      const r = await currentTask(t, ctx.args[0]);
+      if (ctx.json) return ctx.printJson({ agent: r.agent, task: r.task ?? null });
+      ctx.io.out(r.task ? `${r.task.id}  ${r.task.state}  ${oneLine(r.task.description, 70)}` : `${r.agent} has no current task`);
+    }),
+};
+
+export const taskList: Command = {
+  name: 'task list',
+  summary: 'list tasks',
+  flags: { state: { type: 'string', choices: TASK_STATES, description: 'only tasks in this state' } },
+  json: true,
+  maxArgs: 0,
+  run: (ctx) =>
+    withTown(ctx, async (t) => {
+      const state = str(ctx.flags, 'state') as TaskState | undefined;
+      const tasks = await tasksIn(t, state ? [state] : undefined);
+      if (ctx.json) return ctx.printJson({ tasks });
+      if (!tasks.length) return void ctx.io.out(state ? `no ${state} tasks` : 'no tasks');
+      const labels = new Map((await agents(t)).map((a) => [a.id, displayLabel(a)]));
+      ctx.io.out(
+        table([
+          ['', 'ID', 'STATE', 'PRI', 'AGENT', 'TRY', 'TASK'],
+          ...tasks.map((x) => [TASK_GLYPH[x.state], short(x.id), x.state, x.priority, x.assignedTo ? (labels.get(x.assignedTo) ?? short(x.assignedTo)) : '-', `${x.attempts}/${x.maxAttempts}`, oneLine(x.description, 50)]),
+        ]),
+      );
+    }),
+};
+
+export const taskCommands = [assign, taskComplete, taskFail, taskShow, taskCurrent, taskList];

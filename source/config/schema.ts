@@ -1,0 +1,78 @@
+import { z } from 'zod';
+
+/** Town names become part of every key: letters, digits, '.', '_' and '-' only. */
+export const TOWN_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+const redisUrl = z.string().refine((s) => {
+  try {
+    return ['redis:', 'rediss:', 'unix:'].includes(new URL(s).protocol);
+  } catch {
+    return false;
+  }
+}, 'must be a redis://, rediss:// or unix:// URL');
+
+const secs = (def: number) => z.number().int().min(0).default(def);
+
+export const TlsConfig = z.strictObject({
+  ca: z.string().optional().describe('path to a CA certificate (PEM)'),
+  cert: z.string().optional().describe('path to a client certificate (PEM)'),
+  key: z.string().optional().describe('path to the client key (PEM)'),
+  rejectUnauthorized: z.boolean().default(true),
+});
+
+export const RedisConfig = z.strictObject({
+  url: redisUrl.optional().describe('an external Redis; tt never starts or stops it. REDIS_URL overrides.'),
+  password: z.string().optional().describe('password for an external Redis; TT_REDIS_PASSWORD overrides'),
+  socket: z.string().default('.tt/redis.sock').describe('managed Redis: unix socket path, relative to the town'),
+  tls: TlsConfig.optional(),
+});
+
+export const AgentConfig = z.strictObject({
+  idleTimeoutSecs: secs(300).describe('a worker with nothing to do for this long drains and stops; 0 never'),
+  maxRounds: z.number().int().min(1).default(10),
+  heartbeatSecs: z.number().int().min(1).default(5),
+  heartbeatTtlSecs: z.number().int().min(2).default(30).describe('an agent whose heartbeat is older than this is dead'),
+  taskTimeoutSecs: secs(0).describe('kill a CLI round after this long; 0 never'),
+});
+
+export const TaskConfig = z.strictObject({
+  maxAttempts: z.number().int().min(1).default(3),
+  backoffBaseSecs: z.number().min(0).default(5),
+  backoffMaxSecs: z.number().min(0).default(600),
+});
+
+export const TownConfig = z.strictObject({
+  $schema: z.string().optional(),
+  name: z.string().regex(TOWN_NAME, 'must be 1-64 letters, digits, ".", "_" or "-"'),
+  defaultCli: z.string().min(1).optional().describe('CLI for new agents; falls back to the global default, then claude'),
+  clis: z.record(z.string(), z.string().min(1)).default({}).describe('CLI presets of this town: name -> command line'),
+  redis: RedisConfig.default({ socket: '.tt/redis.sock' }),
+  agent: AgentConfig.default(AgentConfig.parse({})),
+  tasks: TaskConfig.default(TaskConfig.parse({})),
+});
+export type TownConfig = z.infer<typeof TownConfig>;
+export type TownConfigInput = z.input<typeof TownConfig>;
+
+export const GlobalConfig = z.strictObject({
+  defaultCli: z.string().min(1).optional(),
+  clis: z.record(z.string(), z.string().min(1)).default({}),
+});
+export type GlobalConfig = z.infer<typeof GlobalConfig>;
+
+export const TownsRegistry = z.strictObject({
+  towns: z.array(z.strictObject({ name: z.string(), path: z.string() })).default([]),
+});
+export type TownsRegistry = z.infer<typeof TownsRegistry>;
+
+export const townConfigJsonSchema = (): object => z.toJSONSchema(TownConfig, { io: 'input' });
+
+/** One line naming the field and what is wrong with it. */
+export const describeIssue = (source: string, error: z.ZodError): string => {
+  const issue = error.issues[0]!;
+  const path = issue.path.map(String).join('.');
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys.map((k) => (path ? `${path}.${k}` : k));
+    return `${source}: unknown key ${keys.map((k) => `"${k}"`).join(', ')}`;
+  }
+  return `${source}: ${path || '(top level)'}: ${issue.message}`;
+};

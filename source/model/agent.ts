@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { num, strList } from './hash.js';
+import { SUPERVISOR_ID } from './ids.js';
+
+export const AGENT_STATES = ['cold', 'starting', 'idle', 'working', 'paused', 'draining', 'stopped', 'error'] as const;
+export const AgentState = z.enum(AGENT_STATES);
+export type AgentState = z.infer<typeof AgentState>;
+
+export const isTerminalAgent = (s: AgentState): boolean => s === 'stopped' || s === 'error' || s === 'cold';
+export const canAcceptWork = (s: AgentState): boolean => s === 'idle';
+export const isActiveAgent = (s: AgentState): boolean => !isTerminalAgent(s);
+
+/**
+ * Legal moves. A stopped, errored or cold agent only comes back through `starting` (restart);
+ * a draining agent only finishes; a paused agent only leaves through resume (idle) or a stop.
+ * The worker's own idle/working writes can therefore never overwrite a kill or a pause.
+ */
+const NEXT: Record<AgentState, readonly AgentState[]> = {
+  cold: ['starting'],
+  starting: ['idle', 'working', 'paused', 'draining', 'stopped', 'error'],
+  idle: ['idle', 'working', 'paused', 'draining', 'stopped', 'error'],
+  working: ['idle', 'working', 'paused', 'draining', 'stopped', 'error'],
+  paused: ['idle', 'draining', 'stopped', 'error'],
+  draining: ['stopped', 'error'],
+  stopped: ['starting'],
+  error: ['starting'],
+};
+
+export const canMoveAgent = (from: AgentState, to: AgentState): boolean => NEXT[from].includes(to);
+/** The states an agent may be in for a move to `to` to be legal (checked inside the writing script). */
+export const agentStatesInto = (to: AgentState): AgentState[] => AGENT_STATES.filter((s) => NEXT[s].includes(to));
+
+export const Agent = z.object({
+  id: z.string(),
+  name: z.string(),
+  nickname: z.string(),
+  role: z.string().optional(),
+  cli: z.string(),
+  state: AgentState,
+  caps: strList(),
+  parent: z.string().optional(),
+  currentTask: z.string().optional(),
+  createdAt: num(),
+  updatedAt: num(),
+  lastHeartbeat: num().optional(),
+  lastActiveAt: num().optional(),
+  tasksCompleted: num().default(0),
+  roundsCompleted: num().default(0),
+  pid: num().optional(),
+});
+export type Agent = z.infer<typeof Agent>;
+
+export const displayName = (a: Pick<Agent, 'nickname' | 'name'>): string => a.nickname || a.name;
+/** "Nickname [role]", or "Nickname [name]" when the agent has no role. */
+export const displayLabel = (a: Pick<Agent, 'nickname' | 'name' | 'role'>): string =>
+  `${displayName(a)} [${a.role && a.role !== 'default' ? a.role : a.name}]`;
+
+export const RESERVED_NAMES = ['supervisor', 'conductor'];
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** Why a name cannot be an agent's name, or undefined when it can. */
+export const agentNameProblem = (name: string): string | undefined => {
+  if (RESERVED_NAMES.includes(name.toLowerCase())) return `"${name}" is reserved for the supervisor mailbox`;
+  if (!NAME.test(name)) return `agent name "${name}" must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`;
+  return undefined;
+};
+
+/** The supervisor mailbox as a pseudo-agent, so references and labels work without a spawned agent. */
+export const SUPERVISOR_LABEL = 'supervisor';
+export const isSupervisor = (id: string): boolean => id === SUPERVISOR_ID;

@@ -1,0 +1,48 @@
+import { z } from 'zod';
+
+/**
+ * The one event vocabulary. Every state change appends one of these, in the same script as the
+ * change, to the town stream and to the stream of the agent or mission it concerns.
+ */
+export const EVENT_TYPES = [
+  'town.reset',
+  'agent.spawned',
+  'agent.state',
+  'agent.interrupted',
+  'agent.resumed',
+  'agent.closing',
+  'agent.killed',
+  'agent.restarted',
+  'agent.recovered',
+  'agent.pruned',
+  'task.created',
+  'task.assigned',
+  'task.started',
+  'task.completed',
+  'task.failed',
+  'task.cancelled',
+  'task.requeued',
+  'task.deleted',
+  'message.sent',
+  'message.moved',
+  'backlog.added',
+  'backlog.claimed',
+  'backlog.removed',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number] | (string & {});
+
+export const TownEvent = z.object({
+  /** The stream entry id, e.g. "1732190000000-0". */
+  id: z.string(),
+  type: z.string(),
+  ts: z.number(),
+  agent: z.string().optional(),
+  task: z.string().optional(),
+  mission: z.string().optional(),
+  from: z.string().optional(),
+  to: z.string().optional(),
+  state: z.string().optional(),
+  prev: z.string().optional(),
+  text: z.string().optional(),
+});
+export type TownEvent = z.infer<typeof TownEvent>;

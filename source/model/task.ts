@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { num, strList } from './hash.js';
+import { TaskPriority } from './priority.js';
+
+export const TASK_STATES = ['pending', 'assigned', 'running', 'completed', 'failed', 'cancelled'] as const;
+export const TaskState = z.preprocess((v) => (v === 'in_flight' ? 'running' : v), z.enum(TASK_STATES));
+export type TaskState = (typeof TASK_STATES)[number];
+
+export const isTerminalTask = (s: TaskState): boolean => s === 'completed' || s === 'failed' || s === 'cancelled';
+
+/**
+ * Legal moves. failed -> pending is the re-drive of a dead letter; completed and cancelled are final.
+ * assigned -> assigned is a reassignment.
+ */
+const NEXT: Record<TaskState, readonly TaskState[]> = {
+  pending: ['assigned', 'cancelled', 'failed'],
+  assigned: ['assigned', 'running', 'pending', 'completed', 'failed', 'cancelled'],
+  running: ['pending', 'assigned', 'completed', 'failed', 'cancelled'],
+  completed: [],
+  failed: ['pending'],
+  cancelled: [],
+};
+
+export const canMoveTask = (from: TaskState, to: TaskState): boolean => NEXT[from].includes(to);
+export const taskStatesInto = (to: TaskState): TaskState[] => TASK_STATES.filter((s) => NEXT[s].includes(to));
+
+export const Task = z.object({
+  id: z.string(),
+  description: z.string(),
+  state: TaskState,
+  priority: TaskPriority.default('normal'),
+  tags: strList(),
+  parent: z.string().optional(),
+  assignedTo: z.string().optional(),
+  createdAt: num(),
+  updatedAt: num(),
+  startedAt: num().optional(),
+  completedAt: num().optional(),
+  result: z.string().optional(),
+  attempts: num().default(0),
+  maxAttempts: num().default(3),
+  lastError: z.string().optional(),
+});
+export type Task = z.infer<typeof Task>;
+
+/** First line of a description, cut to `max` characters. */
+export const taskTitle = (t: Pick<Task, 'description'>, max = 60): string => {
+  const line = t.description.split('\n', 1)[0]!.trim();
+  return line.length > max ? `${line.slice(0, max - 3)}...` : line;
+};
+
+/** Tags from a comma list, trimmed, lower-cased, deduplicated. */
+export const parseTags = (s: string | undefined): string[] =>
+  s ? [...new Set(s.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean))] : [];

@@ -1,0 +1,43 @@
+import type { Task } from '../model/task.js';
+import { backlogIds, claimBacklog, inBacklog } from '../store/backlog.js';
+import { createTask, deleteTask } from '../store/tasks.js';
+import { readHashes } from '../store/records.js';
+import { Task as TaskSchema } from '../model/task.js';
+import { TtError } from '../model/errors.js';
+import { findAgent } from './agents.js';
+import type { Town } from './context.js';
+import { report } from './report.js';
+import { newTask, resolveTaskId, senderId, type TaskSpec } from './tasks.js';
+
+export const addToBacklog = async (t: Town, spec: TaskSpec): Promise<Task> => {
+  const task = newTask(t, spec);
+  await createTask(t.db, { task, from: await senderId(t), backlog: true });
+  return task;
+};
+
+/** Backlog tasks in claim order: best priority first, oldest first within a priority. */
+export const backlogTasks = async (t: Town): Promise<Task[]> => {
+  const ids = await backlogIds(t.db);
+  const byId = new Map(report(t, await readHashes(t.db, TaskSchema, ids.map(t.db.keys.task))).map((x) => [x.id, x]));
+  return ids.flatMap((id) => byId.get(id) ?? []);
+};
+
+export const claimFromBacklog = async (t: Town, taskRef: string, agentRef: string): Promise<string> => {
+  const agent = await findAgent(t, agentRef);
+  const id = await resolveTaskId(t, taskRef);
+  const [claimed] = await claimBacklog(t.db, agent.id, await senderId(t), { taskId: id });
+  if (!claimed) throw new TtError(`task ${id.slice(0, 8)} is no longer pending`);
+  return claimed;
+};
+
+export const assignAllBacklog = async (t: Town, agentRef: string): Promise<string[]> => {
+  const agent = await findAgent(t, agentRef);
+  return claimBacklog(t.db, agent.id, await senderId(t), { max: 1_000_000 });
+};
+
+export const removeFromBacklog = async (t: Town, taskRef: string): Promise<string> => {
+  const id = await resolveTaskId(t, taskRef);
+  if (!(await inBacklog(t.db, id))) throw new TtError(`task ${id.slice(0, 8)} is not in the backlog`);
+  await deleteTask(t.db, id, ['pending'], 'backlog.removed');
+  return id;
+};

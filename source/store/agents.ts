@@ -1,0 +1,68 @@
+import { Agent, agentStatesInto, type AgentState } from '../model/agent.js';
+import { TransitionError, TtError } from '../model/errors.js';
+import { encodeHash } from '../model/hash.js';
+import { script, type Db } from './db.js';
+import { ACTIVITY_MAX, ACTIVITY_TTL_SECS, STOP_FLAG_TTL_SECS } from './keys.js';
+import { readHash, readHashes, type Batch } from './records.js';
+
+export const listAgents = async (db: Db): Promise<Batch<Agent>> => {
+  const ids = await db.redis.smembers(db.keys.agents);
+  const batch = await readHashes(db, Agent, ids.map(db.keys.agent));
+  batch.items.sort((a, b) => a.createdAt - b.createdAt || a.name.localeCompare(b.name));
+  return batch;
+};
+
+export const getAgent = (db: Db, id: string): Promise<Agent | undefined> => readHash(db, Agent, db.keys.agent(id));
+
+export type RegisterResult = { ok: true } | { ok: false; existingId: string; existingState: string };
+
+export const registerAgent = async (db: Db, agent: Agent): Promise<RegisterResult> => {
+  const [status, existingId = '', existingState = ''] = await script(db, 'agent_register', [agent.id, agent.name, JSON.stringify(encodeHash(agent))]);
+  return status === 'ok' ? { ok: true } : { ok: false, existingId, existingState };
+};
+
+export interface AgentMove {
+  to: AgentState;
+  /** Fields to set alongside the state. */
+  set?: Record<string, string | number>;
+  /** Fields to remove. */
+  del?: string[];
+  stopFlag?: 'set' | 'clear';
+  event?: string;
+  text?: string;
+}
+
+/** Moves an agent through its state machine; the legality check runs inside the writing script. */
+export const moveAgent = async (db: Db, id: string, move: AgentMove): Promise<AgentState> => {
+  const [status, state = ''] = await script(db, 'agent_transition', [
+    id,
+    move.to,
+    agentStatesInto(move.to).join(','),
+    JSON.stringify(move.set ?? {}),
+    (move.del ?? []).join(','),
+    move.stopFlag ?? '',
+    STOP_FLAG_TTL_SECS,
+    move.event ?? 'agent.state',
+    move.text ?? '',
+  ]);
+  if (status === 'missing') throw new TtError(`agent ${id} no longer exists`);
+  if (status === 'illegal') throw new TransitionError('agent', id.slice(0, 8), state, move.to);
+  return state as AgentState;
+};
+
+export type DeleteResult = { status: 'ok' | 'skip' | 'missing'; state?: string };
+
+export const deleteAgent = async (db: Db, id: string, onlyStates: AgentState[] | 'any'): Promise<DeleteResult> => {
+  const [status, state] = await script(db, 'agent_delete', [id, onlyStates === 'any' ? '' : onlyStates.join(',')]);
+  return { status: status as DeleteResult['status'], state };
+};
+
+export const hasStopFlag = async (db: Db, id: string): Promise<boolean> => (await db.redis.exists(db.keys.stop(id))) === 1;
+
+/** Appends a line to an agent's short activity log (newest first, bounded, expiring). */
+export const logActivity = async (db: Db, id: string, line: string): Promise<void> => {
+  const k = db.keys.activity(id);
+  await db.redis.multi().lpush(k, line).ltrim(k, 0, ACTIVITY_MAX - 1).expire(k, ACTIVITY_TTL_SECS).exec();
+};
+
+export const readActivity = (db: Db, id: string, n = 5): Promise<string[]> => db.redis.lrange(db.keys.activity(id), 0, n - 1);

@@ -1,0 +1,16 @@
+import type { Redis } from 'ioredis';
+import type { Clock } from '../model/clock.js';
+import { keysFor, type Keys } from './keys.js';
+import { runScript, type ScriptName } from './scripts.js';
+
+/** A town's handle on Redis: the connection, its keys and the clock its writes are stamped with. */
+export interface Db {
+  readonly redis: Redis;
+  readonly town: string;
+  readonly keys: Keys;
+  readonly clock: Clock;
+}
+
+export const makeDb = (redis: Redis, town: string, clock: Clock): Db => ({ redis, town, keys: keysFor(town), clock });
+
+export const script = (db: Db, name: ScriptName, args: (string | number)[]) => runScript(db.redis, name, db.keys.prefix, db.clock.now(), args);

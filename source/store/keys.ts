@@ -1,0 +1,34 @@
+/**
+ * The key schema, `tt:{<town>}:<kind>:<id>`. The braces are a Redis Cluster hash tag: a town lives
+ * in one slot. docs/REDIS.md documents every key built here; a test checks the two agree.
+ */
+export const townPrefix = (town: string): string => `tt:{${town}}:`;
+
+export const keysFor = (town: string) => {
+  const p = townPrefix(town);
+  return {
+    prefix: p,
+    meta: `${p}town`,
+    seq: `${p}seq`,
+    agents: `${p}agents`,
+    agentNames: `${p}agents:names`,
+    agent: (id: string) => `${p}agent:${id}`,
+    inbox: (id: string) => `${p}inbox:${id}`,
+    wake: (id: string) => `${p}wake:${id}`,
+    stop: (id: string) => `${p}stop:${id}`,
+    activity: (id: string) => `${p}activity:${id}`,
+    tasks: `${p}tasks`,
+    tasksIn: (state: string) => `${p}tasks:${state}`,
+    task: (id: string) => `${p}task:${id}`,
+    backlog: `${p}backlog`,
+    events: `${p}events`,
+    agentEvents: (id: string) => `${p}events:agent:${id}`,
+    missionEvents: (id: string) => `${p}events:mission:${id}`,
+  };
+};
+export type Keys = ReturnType<typeof keysFor>;
+
+/** TTLs and bounds, in one place so docs/REDIS.md can be checked against them. */
+export const STOP_FLAG_TTL_SECS = 3600;
+export const ACTIVITY_TTL_SECS = 3600;
+export const ACTIVITY_MAX = 10;

@@ -1,0 +1,14 @@
+-- Register a new agent. ARGV: now, id, name, fields (JSON object of hash fields).
+-- Returns {'ok'} or {'taken', existingId, existingState}.
+local id, name = ARGV[2], ARGV[3]
+local lname = string.lower(name)
+local existing = redis.call('HGET', P .. 'agents:names', lname)
+if existing and redis.call('EXISTS', P .. 'agent:' .. existing) == 1 then
+  return { 'taken', existing, redis.call('HGET', P .. 'agent:' .. existing, 'state') or '' }
+end
+local fields = cjson.decode(ARGV[4])
+hset_table(P .. 'agent:' .. id, fields)
+redis.call('SADD', P .. 'agents', id)
+redis.call('HSET', P .. 'agents:names', lname, id)
+emit({ type = 'agent.spawned', agent = id, state = fields.state, text = name .. ' (' .. (fields.cli or '?') .. ')' })
+return { 'ok' }

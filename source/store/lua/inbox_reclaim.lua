@@ -1,0 +1,49 @@
+-- Take one message out of a (dead) agent's inbox and put its work somewhere live.
+-- ARGV: now, fromAgent, member (the exact inbox entry), toAgent ('' = backlog), newTaskId,
+--       newTaskFields (JSON, for a free-text task going to the backlog).
+-- Returns {'ok', what} | {'gone'} | {'missing_agent'} | {'kept'}.
+local from, member, to = ARGV[2], ARGV[3], ARGV[4]
+if to ~= '' and not agent_exists(to) then return { 'missing_agent' } end
+local ok, msg = pcall(cjson.decode, member)
+if not ok or type(msg) ~= 'table' then msg = { type = 'unreadable' } end
+if to == '' and msg.type ~= 'task_assign' and msg.type ~= 'task' then return { 'kept' } end
+if redis.call('ZREM', P .. 'inbox:' .. from, member) == 0 then return { 'gone' } end
+if to ~= '' then
+  local band = PRIORITY_BAND[msg.priority or 'normal'] or 2
+  msg.id = nil
+  if msg.type == 'task_assign' then
+    local key = P .. 'task:' .. msg.taskId
+    local st = redis.call('HGET', key, 'state')
+    if st == 'assigned' or st == 'running' or st == 'pending' then
+      redis.call('HSET', key, 'state', 'assigned', 'assignedTo', to, 'updatedAt', NOW)
+      redis.call('HDEL', key, 'startedAt')
+      move_task_state(msg.taskId, st, 'assigned')
+      redis.call('ZREM', P .. 'backlog', msg.taskId)
+    end
+  end
+  push_message(to, msg, band)
+  emit({ type = 'message.moved', agent = to, from = from, to = to, task = msg.taskId, text = msg.type })
+  return { 'ok', 'moved' }
+end
+if msg.type == 'task_assign' then
+  local key = P .. 'task:' .. msg.taskId
+  local st = redis.call('HGET', key, 'state')
+  if st == 'assigned' or st == 'running' then
+    redis.call('HSET', key, 'state', 'pending', 'updatedAt', NOW)
+    redis.call('HDEL', key, 'assignedTo', 'startedAt')
+    move_task_state(msg.taskId, st, 'pending')
+    local band = PRIORITY_BAND[redis.call('HGET', key, 'priority') or 'normal'] or 2
+    redis.call('ZADD', P .. 'backlog', score(band, next_seq()), msg.taskId)
+    emit({ type = 'task.requeued', task = msg.taskId, agent = from, state = 'pending', prev = st, text = 'reclaimed to the backlog' })
+    return { 'ok', 'requeued' }
+  end
+  return { 'ok', 'stale' }
+end
+local fields = cjson.decode(ARGV[6])
+local id = ARGV[5]
+hset_table(P .. 'task:' .. id, fields)
+redis.call('ZADD', P .. 'tasks', fields.createdAt, id)
+redis.call('SADD', P .. 'tasks:pending', id)
+redis.call('ZADD', P .. 'backlog', score(PRIORITY_BAND[fields.priority] or 2, next_seq()), id)
+emit({ type = 'backlog.added', task = id, from = from, text = 'reclaimed from a stopped agent' })
+return { 'ok', 'created' }
