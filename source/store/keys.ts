@@ -15,6 +15,7 @@ export const keysFor = (town: string) => {
     agent: (id: string) => `${p}agent:${id}`,
     inbox: (id: string) => `${p}inbox:${id}`,
     wake: (id: string) => `${p}wake:${id}`,
+    held: (id: string) => `${p}held:${id}`,
     stop: (id: string) => `${p}stop:${id}`,
     activity: (id: string) => `${p}activity:${id}`,
     tasks: `${p}tasks`,

@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import { TtError } from '../model/errors.js';
 import type { Malformed } from '../model/hash.js';
 import { Message, type MessageBody } from '../model/message.js';
@@ -70,4 +71,38 @@ export const reclaimEntry = async (db: Db, fromAgent: string, member: string, to
   const [status, what = ''] = await script(db, 'inbox_reclaim', [fromAgent, member, to ?? '', newTask?.id ?? '', JSON.stringify(newTask?.fields ?? {})]);
   if (status === 'missing_agent') throw new TtError(`agent ${to} no longer exists`);
   return (status === 'ok' ? what : status) as ReclaimOutcome;
+};
+
+/**
+ * Takes up to `max` messages for an agent, best band first, into its held set. They stay held
+ * until `ackMessages` (at-least-once: a dead agent's held messages go back to its inbox).
+ */
+export const claimMessages = async (db: Db, agentId: string, max: number): Promise<Batch<InboxEntry>> => {
+  const members = await script(db, 'inbox_claim', [agentId, max]);
+  const key = db.keys.inbox(agentId);
+  const out: Batch<InboxEntry> = { items: [], malformed: [] };
+  for (const m of members) {
+    if (m === '') continue;
+    const r = parseInboxMember(key, m);
+    if (r.ok) out.items.push(r.entry);
+    else out.malformed.push(r.malformed);
+  }
+  return out;
+};
+
+/** Forgets held messages once handled. */
+export const ackMessages = async (db: Db, agentId: string, messageIds: string[]): Promise<void> => {
+  if (messageIds.length) await db.redis.hdel(db.keys.held(agentId), ...messageIds);
+};
+
+/**
+ * Claims messages, blocking up to `blockMs` on the agent's wake list when the inbox is empty.
+ * `blocking` must be a connection of its own (role "blocking").
+ */
+export const receiveMessages = async (db: Db, blocking: Redis, agentId: string, max: number, blockMs: number): Promise<Batch<InboxEntry>> => {
+  const first = await claimMessages(db, agentId, max);
+  if (first.items.length || first.malformed.length || blockMs <= 0) return first;
+  const woke = await blocking.blpop(db.keys.wake(agentId), blockMs / 1000);
+  if (!woke) return first;
+  return claimMessages(db, agentId, max);
 };

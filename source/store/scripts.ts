@@ -16,6 +16,7 @@ const NAMES = [
   'task_delete',
   'backlog_claim',
   'inbox_reclaim',
+  'inbox_claim',
 ] as const;
 export type ScriptName = (typeof NAMES)[number];
 

@@ -6,7 +6,7 @@ local st = redis.call('HGET', key, 'state')
 local name = redis.call('HGET', key, 'name')
 if not st and redis.call('SISMEMBER', P .. 'agents', id) == 0 then return { 'missing' } end
 if ARGV[3] ~= '' and not csv_set(ARGV[3])[st or ''] then return { 'skip', st } end
-redis.call('DEL', key, P .. 'inbox:' .. id, P .. 'wake:' .. id, P .. 'stop:' .. id, P .. 'activity:' .. id,
+redis.call('DEL', key, P .. 'inbox:' .. id, P .. 'wake:' .. id, P .. 'held:' .. id, P .. 'stop:' .. id, P .. 'activity:' .. id,
   P .. 'events:agent:' .. id, P .. 'hb:' .. id)
 redis.call('SREM', P .. 'agents', id)
 if name and redis.call('HGET', P .. 'agents:names', string.lower(name)) == id then
