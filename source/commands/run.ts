@@ -146,10 +146,13 @@ export const run = async (argv: string[], io: Io): Promise<number> => {
     io,
     json,
     where: { cwd: io.cwd, env: io.env, ...(typeof flags.town === 'string' ? { town: flags.town } : {}), warn: (l) => warnings.push(l) },
-    printJson: (v) => io.out(JSON.stringify(v, null, 2)),
+    printJson: (v) => {
+      io.out(JSON.stringify(v, null, 2));
+    },
   };
   try {
-    return (await command.run(ctx)) ?? 0;
+    const code = await command.run(ctx);
+    return typeof code === 'number' ? code : 0;
   } catch (e) {
     if (e instanceof TtError) {
       io.err(`tt ${command.name}: ${e.message}`);

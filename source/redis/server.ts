@@ -4,6 +4,7 @@ import { delimiter, dirname, join } from 'node:path';
 import type { Endpoint } from '../config/endpoint.js';
 import { TtError, UsageError } from '../model/errors.js';
 import { pingSocket } from './ping.js';
+import { commandLine, isAlive } from './process.js';
 import { MIN_REDIS, serverBinaryVersion, versionAtLeast } from './version.js';
 
 type Managed = Extract<Endpoint, { kind: 'managed' }>;
@@ -31,22 +32,7 @@ export const checkServerVersion = (bin: string): string => {
   return version;
 };
 
-const isAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
-
-const isRedisProcess = (pid: number): boolean => {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('redis-server');
-  } catch {
-    return isAlive(pid);
-  }
-};
+const isRedisProcess = (pid: number): boolean => isAlive(pid) && (commandLine(pid)?.includes('redis-server') ?? true);
 
 export const readPid = (ep: Managed): number | undefined => {
   try {

@@ -68,7 +68,7 @@ export const registerNewAgent = async (t: Town, o: SpawnOptions): Promise<Agent>
 const act = async (t: Town, ref: string, move: AgentMove & { from?: AgentState[] }) => {
   const a = await findAgent(t, ref);
   if (move.from && !move.from.includes(a.state)) {
-    throw new TtError(`agent ${a.name} is ${a.state}; ${move.event?.replace('agent.', '') ?? 'this'} needs it ${move.from.join(' or ')}`);
+    throw new TtError(`agent ${a.name} is ${a.state}, not ${move.from.join(' or ')}`);
   }
   const prev = await moveAgent(t.db, a.id, move);
   return { agent: a, prev };

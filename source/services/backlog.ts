@@ -7,7 +7,7 @@ import { TtError } from '../model/errors.js';
 import { findAgent } from './agents.js';
 import type { Town } from './context.js';
 import { report } from './report.js';
-import { newTask, resolveTaskId, senderId, type TaskSpec } from './tasks.js';
+import { findTask, newTask, senderId, type TaskSpec } from './tasks.js';
 
 export const addToBacklog = async (t: Town, spec: TaskSpec): Promise<Task> => {
   const task = newTask(t, spec);
@@ -24,7 +24,7 @@ export const backlogTasks = async (t: Town): Promise<Task[]> => {
 
 export const claimFromBacklog = async (t: Town, taskRef: string, agentRef: string): Promise<string> => {
   const agent = await findAgent(t, agentRef);
-  const id = await resolveTaskId(t, taskRef);
+  const { id } = await findTask(t, taskRef);
   const [claimed] = await claimBacklog(t.db, agent.id, await senderId(t), { taskId: id });
   if (!claimed) throw new TtError(`task ${id.slice(0, 8)} is no longer pending`);
   return claimed;
@@ -36,7 +36,7 @@ export const assignAllBacklog = async (t: Town, agentRef: string): Promise<strin
 };
 
 export const removeFromBacklog = async (t: Town, taskRef: string): Promise<string> => {
-  const id = await resolveTaskId(t, taskRef);
+  const { id } = await findTask(t, taskRef);
   if (!(await inBacklog(t.db, id))) throw new TtError(`task ${id.slice(0, 8)} is not in the backlog`);
   await deleteTask(t.db, id, ['pending'], 'backlog.removed');
   return id;

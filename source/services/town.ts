@@ -23,8 +23,8 @@ const git = (cwd: string, args: string[]): string | undefined => {
 /** A town name from the directory: "<repo>-<branch>" inside a git work tree, else the directory name. */
 export const deriveTownName = (dir: string): string => {
   const top = git(dir, ['rev-parse', '--show-toplevel']);
-  const branch = top ? git(dir, ['rev-parse', '--abbrev-ref', 'HEAD']) : undefined;
-  const raw = top ? (branch && branch !== 'HEAD' ? `${basename(top)}-${branch}` : basename(top)) : basename(resolve(dir));
+  const branch = top ? git(dir, ['symbolic-ref', '--quiet', '--short', 'HEAD']) : undefined;
+  const raw = top ? (branch ? `${basename(top)}-${branch}` : basename(top)) : basename(resolve(dir));
   const clean = raw.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 64);
   return TOWN_NAME.test(clean) ? clean : 'town';
 };

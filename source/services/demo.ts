@@ -1,0 +1,32 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { hostFacts, openTown, type Town, type Where } from './context.js';
+import { registerNewAgent } from './agents.js';
+import { addToBacklog } from './backlog.js';
+import { assignTask } from './tasks.js';
+import { initTown } from './town.js';
+import { ensureTownMeta, resetTown } from '../store/town.js';
+
+/** Where the throwaway demo town lives unless told otherwise. */
+export const demoDir = (where: Where): string => join(hostFacts(where.env).tmpdir, `tt-demo-${hostFacts(where.env).uid}`);
+
+/**
+ * A throwaway town with a few simulated agents and some work queued, so a newcomer sees every
+ * part at once. Running it again starts it afresh.
+ */
+export const startDemo = async (where: Where, dir = demoDir(where)): Promise<Town> => {
+  mkdirSync(dir, { recursive: true });
+  const at: Where = { ...where, cwd: dir, town: dir };
+  await initTown(at, { name: 'demo', cli: 'sim' });
+  const t = await openTown(at);
+  await resetTown(t.db, false);
+  await ensureTownMeta(t.db, t.config.name);
+  await registerNewAgent(t, { name: 'ada', role: 'backend', cli: 'sim', nickname: 'Ada' });
+  await registerNewAgent(t, { name: 'bob', role: 'tester', cli: 'sim', nickname: 'Bob' });
+  await registerNewAgent(t, { name: 'cy', role: 'reviewer', cli: 'sim', nickname: 'Cy' });
+  await assignTask(t, 'ada', { description: 'wire the payments API', priority: 'high', tags: ['backend'] });
+  await addToBacklog(t, { description: 'fix the flaky login test', priority: 'critical', tags: ['test'] });
+  await addToBacklog(t, { description: 'migrate the schema', tags: ['backend'] });
+  await addToBacklog(t, { description: 'review the payments PR', priority: 'low', tags: ['review'] });
+  return t;
+};

@@ -1,0 +1,68 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { TASK_STATES } from '../source/model/task.js';
+import { makeTown } from './helpers/town.js';
+
+/** The key patterns documented in docs/REDIS.md, as regular expressions. */
+const documented = (): { pattern: string; re: RegExp; type: string }[] => {
+  const md = readFileSync(new URL('../docs/REDIS.md', import.meta.url), 'utf8');
+  const rows = [...md.matchAll(/^\| `(tt:\{<town>\}:[^`]+)` \| ([a-z ]+) \|/gm)];
+  return rows.map(([, pattern, type]) => {
+    const re = pattern!
+      .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+      .replace('\\{<town>\\}', '\\{[^}]+\\}')
+      .replace(/<id>/g, '[0-9a-f-]{36}')
+      .replace(/<state>/g, `(${TASK_STATES.join('|')})`);
+    return { pattern: pattern!, re: new RegExp(`^${re}$`), type: type!.trim() };
+  });
+};
+
+const REDIS_TYPE: Record<string, string> = { hash: 'hash', string: 'string', set: 'set', 'sorted set': 'zset', list: 'list', stream: 'stream' };
+
+describe('key schema', () => {
+  it('every key a busy scenario creates is documented in docs/REDIS.md, with its type', async () => {
+    const town = await makeTown();
+    await town.ok('spawn', 'ada', '--role', 'backend');
+    await town.ok('spawn', 'bob');
+    const t = (await town.ok('assign', 'ada', 'work', '--json')).json();
+    await town.ok('backlog', 'add', 'later', '--priority', 'high');
+    await town.ok('send', 'bob', '--urgent', 'now');
+    await town.ok('send', 'supervisor', '--query', 'help');
+    await town.ok('task', 'complete', t.id);
+    await town.ok('close', 'bob');
+    const { claimMessages } = await import('../source/store/messages.js');
+    const { makeDb } = await import('../source/store/db.js');
+    const bob = (await town.ok('list', '--json')).json().agents.find((a: { name: string }) => a.name === 'bob');
+    await claimMessages(makeDb(town.redis, town.name, { now: () => Date.now() }), bob.id, 10);
+    await town.redis.multi().lpush(`${town.prefix}activity:${bob.id}`, 'x').expire(`${town.prefix}activity:${bob.id}`, 3600).exec();
+
+    const docs = documented();
+    expect(docs.length).toBeGreaterThan(10);
+    const keys = await town.redis.keys('*');
+    expect(keys.length).toBeGreaterThan(10);
+    const undocumented: string[] = [];
+    for (const key of keys) {
+      const row = docs.find((d) => d.re.test(key));
+      if (!row) {
+        undocumented.push(key);
+        continue;
+      }
+      expect(await town.redis.type(key), key).toBe(REDIS_TYPE[row.type]);
+    }
+    expect(undocumented).toEqual([]);
+    // Every key is in the town's hash-tag slot.
+    expect(keys.every((k) => k.startsWith(town.prefix))).toBe(true);
+  });
+
+  it('the documented bounds hold: stop flags and activity expire, streams are capped', async () => {
+    const town = await makeTown();
+    const a = (await town.ok('spawn', 'ada', '--json')).json();
+    await town.ok('kill', 'ada');
+    expect(await town.redis.ttl(`${town.prefix}stop:${a.id}`)).toBeGreaterThan(3500);
+    for (let i = 0; i < 1200; i++) await town.redis.xadd(`${town.prefix}events:agent:${a.id}`, '*', 'type', 'x', 'data', '{}');
+    await town.ok('resume', 'ada').catch(() => undefined);
+    await town.ok('restart', 'ada');
+    const len = await town.redis.xlen(`${town.prefix}events:agent:${a.id}`);
+    expect(len).toBeLessThan(1200);
+  });
+});
