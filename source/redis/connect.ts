@@ -38,10 +38,36 @@ const readPem = (path: string | undefined, what: string): Buffer | undefined => 
   }
 };
 
+/** Percent-decodes a URL's user or password, keeping it as written when it is not valid encoding. */
+const decodeUserinfo = (s: string): string => {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+};
+
 export const clientOptions = (ep: Endpoint, role: Role): { url?: string; options: RedisOptions } => {
   const options: RedisOptions = { ...roleOptions(role), lazyConnect: true, connectionName: `tt-${role}`, enableAutoPipelining: false };
   if (ep.kind === 'managed') return { options: { ...options, path: ep.socket } };
-  if (ep.password) options.password = ep.password;
+  // ioredis lets whatever the URL says beat the options, even an empty password
+  // (redis://alice@host), which would mask TT_REDIS_PASSWORD / redis.password. So the
+  // credentials leave the URL and travel as options: the URL's own password when it has one,
+  // else the configured one.
+  let url = ep.url;
+  try {
+    const u = new URL(ep.url);
+    if (u.username || u.password) {
+      if (u.username) options.username = decodeUserinfo(u.username);
+      if (u.password) options.password = decodeUserinfo(u.password);
+      u.username = '';
+      u.password = '';
+      url = u.toString();
+    }
+  } catch {
+    /* not a WHATWG URL: let ioredis make what it can of it */
+  }
+  if (ep.password && !options.password) options.password = ep.password;
   if (ep.tls || ep.url.startsWith('rediss:')) {
     options.tls = {
       rejectUnauthorized: ep.tls?.rejectUnauthorized ?? true,
@@ -50,7 +76,7 @@ export const clientOptions = (ep: Endpoint, role: Role): { url?: string; options
       ...(ep.tls?.key ? { key: readPem(ep.tls.key, 'key') } : {}),
     };
   }
-  return { url: ep.url, options };
+  return { url, options };
 };
 
 /** Tells "authentication failed" apart from "cannot connect", naming the (redacted) endpoint. */
