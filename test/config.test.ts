@@ -7,7 +7,7 @@ const BAD: [string, unknown, RegExp][] = [
   ['wrong type', { name: 'x', agent: { idleTimeoutSecs: 'soon' } }, /^tt\.config\.json: agent\.idleTimeoutSecs: .*expected number/],
   ['unknown top-level key', { name: 'x', colour: 'blue' }, /^tt\.config\.json: unknown key "colour"$/],
   ['unknown nested key', { name: 'x', redis: { hostt: 'h' } }, /^tt\.config\.json: unknown key "redis\.hostt"$/],
-  ['bad URL', { name: 'x', redis: { url: 'http://example.com' } }, /^tt\.config\.json: redis\.url: must be a redis:\/\/, rediss:\/\/ or unix:\/\/ URL$/],
+  ['bad URL', { name: 'x', redis: { url: 'http://example.com' } }, /^tt\.config\.json: redis\.url: must be a redis:\/\/, rediss:\/\/ or unix:\/\/ URL \(percent-encode/],
   ['unparsable URL', { name: 'x', redis: { url: 'not a url' } }, /^tt\.config\.json: redis\.url: must be a redis/],
   ['bad name', { name: 'has {braces}' }, /^tt\.config\.json: name: must be 1-64 letters/],
   ['missing name', {}, /^tt\.config\.json: name: /],

@@ -350,6 +350,16 @@ describe('ACL users', () => {
     expect(status.json().endpoint).toBe(`redis://alice@127.0.0.1:${port}`);
   });
 
+  it('TT_REDIS_PASSWORD beats the password in the URL, which beats redis.password', async () => {
+    const pw = secret('alice');
+    const port = await aclRedis(pw);
+    const stale = secret('stale');
+    const envWins = externalTown({ url: `redis://alice:${stale}@127.0.0.1:${port}` }, { TT_REDIS_PASSWORD: pw });
+    expect((await envWins.tt('status')).code).toBe(0);
+    const urlWins = externalTown({ url: `redis://alice:${pw}@127.0.0.1:${port}`, password: stale });
+    expect((await urlWins.tt('status')).code).toBe(0);
+  });
+
   it('a wrong ACL password or an unknown user says authentication failed', async () => {
     const pw = secret('alice');
     const port = await aclRedis(pw);

@@ -67,7 +67,7 @@ export const towns: Command = {
     if (ctx.json) return ctx.printJson({ towns: rows });
     if (rows.length === 0) return void ctx.io.out('no towns yet: run tt init in a project directory');
     const word = (r: (typeof rows)[number]) =>
-      r.health === 'ok' ? `[OK] ${r.agents} agents (${r.active} active)` : r.health === 'offline' ? '[OFFLINE]' : r.health === 'missing' ? '(path not found)' : r.health === 'no-config' ? '(no config)' : `(bad config: ${r.problem})`;
+      r.health === 'ok' ? `[OK] ${r.agents} agents (${r.active} active)` : r.health === 'offline' ? `[OFFLINE]${r.problem ? ` ${r.problem}` : ''}` : r.health === 'missing' ? '(path not found)' : r.health === 'no-config' ? '(no config)' : `(bad config: ${r.problem})`;
     ctx.io.out(table(rows.map((r) => [r.name, r.path, word(r)])));
   },
 };

@@ -14,7 +14,14 @@ export interface TlsFiles {
 /** Where a town's Redis is: a managed server on a unix socket, or an external one by URL. */
 export type Endpoint =
   | { kind: 'managed'; socket: string; dir: string; display: string }
-  | { kind: 'external'; url: string; password?: string; tls?: TlsFiles; display: string };
+  | {
+      kind: 'external';
+      url: string;
+      /** Beats any password in the URL: TT_REDIS_PASSWORD, else redis.password when the URL has none. */
+      password?: string;
+      tls?: TlsFiles;
+      display: string;
+    };
 
 /** Linux allows 107 bytes in a socket path; longer ones fall back to a short private path. */
 const MAX_SOCKET_PATH = 100;
@@ -74,7 +81,14 @@ export const resolveEndpoint = (config: TownConfig, root: string, env: Record<st
     const socket = managedSocketPath(root, config.redis.socket, host);
     return { kind: 'managed', socket, dir: resolve(root, '.tt'), display: `unix:${socket}` };
   }
-  const password = env.TT_REDIS_PASSWORD || config.redis.password;
+  const urlHasPassword = (() => {
+    try {
+      return new URL(url).password !== '';
+    } catch {
+      return false;
+    }
+  })();
+  const password = env.TT_REDIS_PASSWORD || (urlHasPassword ? undefined : config.redis.password);
   const tls = config.redis.tls
     ? {
         rejectUnauthorized: config.redis.tls.rejectUnauthorized,

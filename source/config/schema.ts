@@ -9,7 +9,7 @@ const redisUrl = z.string().refine((s) => {
   } catch {
     return false;
   }
-}, 'must be a redis://, rediss:// or unix:// URL');
+}, 'must be a redis://, rediss:// or unix:// URL (percent-encode any "/", "?", "#" or "@" in the user or password)');
 
 const secs = (def: number) => z.number().int().min(0).default(def);
 

@@ -52,8 +52,8 @@ export const clientOptions = (ep: Endpoint, role: Role): { url?: string; options
   if (ep.kind === 'managed') return { options: { ...options, path: ep.socket } };
   // ioredis lets whatever the URL says beat the options, even an empty password
   // (redis://alice@host), which would mask TT_REDIS_PASSWORD / redis.password. So the
-  // credentials leave the URL and travel as options: the URL's own password when it has one,
-  // else the configured one.
+  // credentials leave the URL and travel as options; TT_REDIS_PASSWORD beats the URL's password,
+  // which beats redis.password (resolveEndpoint decides which one ep.password is).
   let url = ep.url;
   try {
     const u = new URL(ep.url);
@@ -67,7 +67,7 @@ export const clientOptions = (ep: Endpoint, role: Role): { url?: string; options
   } catch {
     /* not a WHATWG URL: let ioredis make what it can of it */
   }
-  if (ep.password && !options.password) options.password = ep.password;
+  if (ep.password) options.password = ep.password;
   if (ep.tls || ep.url.startsWith('rediss:')) {
     options.tls = {
       rejectUnauthorized: ep.tls?.rejectUnauthorized ?? true,

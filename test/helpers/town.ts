@@ -108,7 +108,7 @@ export const makeTown = async (opts: { name?: string } = {}): Promise<TestTown> 
 };
 
 /** An unmanaged redis-server child process, killed by pid after the test. */
-export const startRedis = async (args: string[], ready: { socket?: string; port?: number; password?: string; tls?: string[] }): Promise<ChildProcess> => {
+export const startRedis = async (args: string[], ready: { socket?: string; port?: number; password?: string }): Promise<ChildProcess> => {
   const child = spawn('redis-server', ['--save', '', '--appendonly', 'no', ...args], { stdio: 'ignore' });
   onCleanup(() => killPid(child.pid));
   const deadline = Date.now() + 10_000;
