@@ -39,12 +39,24 @@ describe('tasks', () => {
     expect(agent.currentTask).toBeUndefined();
 
     const t2 = (await town.ok('assign', 'ada', 'two', '--json')).json();
-    const failed = (await town.ok('task', 'fail', t2.id, '--reason', 'tests do not pass', '--json')).json();
-    expect(failed).toMatchObject({ state: 'failed', lastError: 'tests do not pass' });
+    const ends = [];
+    for (let i = 0; i < 3; i++) ends.push((await town.ok('task', 'fail', t2.id, '--reason', 'tests do not pass', '--json')).json());
+    expect(ends.map((e) => [e.state, e.attempts, e.end])).toEqual([
+      ['pending', 1, 'retry'],
+      ['pending', 2, 'retry'],
+      ['failed', 3, 'dead'],
+    ]);
+    expect(ends[2]).toMatchObject({ lastError: 'tests do not pass', deadReason: 'failed 3 of 3 attempts; last: tests do not pass' });
     const late = await town.tt('task', 'complete', t2.id);
     expect(late.code).toBe(1);
     expect(late.err).toMatch(/is failed; it cannot become completed/);
     expect((await town.tt('task', 'fail', t2.id)).code).toBe(2);
+    expect((await town.ok('task', 'list', '--dead', '--json')).json().tasks.map((t: { id: string }) => t.id)).toEqual([t2.id]);
+    const redriven = (await town.ok('task', 'retry', t2.id, '--json')).json();
+    expect(redriven).toMatchObject({ state: 'pending', attempts: 0 });
+    expect((await town.ok('backlog', 'list', '--json')).json().tasks.map((t: { id: string }) => t.id)).toEqual([t2.id]);
+    const types = (await town.ok('history', '-n', '4', '--json')).json().events.map((e: { type: string }) => e.type);
+    expect(types).toEqual(['task.retry', 'task.retry', 'task.dead', 'task.requeued']);
   });
 
   it('a completion from an agent the task no longer belongs to is refused', async () => {

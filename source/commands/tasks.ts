@@ -3,7 +3,7 @@ import { UsageError } from '../model/errors.js';
 import { TASK_PRIORITIES, type TaskPriority } from '../model/priority.js';
 import { parseTags, TASK_STATES, type Task, type TaskState } from '../model/task.js';
 import { agents } from '../services/agents.js';
-import { assignTask, completeTask, currentTask, failTask, findTask, tasksIn } from '../services/tasks.js';
+import { assignTask, cancelTask, completeTask, currentTask, failTask, findTask, retryTask, tasksIn } from '../services/tasks.js';
 import { str, type Command, type FlagSpec } from './command.js';
 import { ago, oneLine, short, table, TASK_GLYPH } from './format.js';
 import { withTown } from './with-town.js';
@@ -46,6 +46,7 @@ const showTask = (task: Task, labels: Map<string, string>, now: number): string 
       ...(task.parent ? [['parent', task.parent]] : []),
       ...(task.result ? [['result', task.result]] : []),
       ...(task.lastError ? [['last error', task.lastError]] : []),
+      ...(task.deadReason ? [['dead letter', task.deadReason]] : []),
     ].map(([k, v]) => [`${k}:`, v!]),
   ) + `\n\n${task.description}`;
 
@@ -75,15 +76,15 @@ export const taskComplete: Command = {
   maxArgs: 1,
   run: (ctx) =>
     withTown(ctx, async (t) => {
-      const { task, outcome } = await completeTask(t, ctx.args[0]!, str(ctx.flags, 'result')!);
-      if (ctx.json) return ctx.printJson({ ...task, changed: outcome.changed });
-      ctx.io.out(outcome.changed ? `completed task ${task.id}` : `task ${task.id} was already completed`);
+      const { task, end } = await completeTask(t, ctx.args[0]!, str(ctx.flags, 'result')!);
+      if (ctx.json) return ctx.printJson({ ...task, changed: end !== 'unchanged' });
+      ctx.io.out(end === 'unchanged' ? `task ${task.id} was already completed` : `completed task ${task.id}`);
     }),
 };
 
 export const taskFail: Command = {
   name: 'task fail',
-  summary: 'mark a task failed, with the reason',
+  summary: 'report a failed attempt: retried with backoff until its attempts run out',
   args: '<task>',
   flags: { reason: { type: 'string', description: 'why it failed', value: 'text' } },
   json: true,
@@ -93,9 +94,44 @@ export const taskFail: Command = {
     withTown(ctx, async (t) => {
       const reason = str(ctx.flags, 'reason');
       if (!reason) throw new UsageError('say why: --reason "..."');
-      const { task, outcome } = await failTask(t, ctx.args[0]!, reason);
-      if (ctx.json) return ctx.printJson({ ...task, changed: outcome.changed });
-      ctx.io.out(outcome.changed ? `failed task ${task.id}: ${reason}` : `task ${task.id} had already failed`);
+      const { task, end } = await failTask(t, ctx.args[0]!, reason);
+      if (ctx.json) return ctx.printJson({ ...task, changed: end !== 'unchanged', end });
+      ctx.io.out(
+        end === 'retry'
+          ? `task ${task.id} failed attempt ${task.attempts} of ${task.maxAttempts}; it will be retried`
+          : `task ${task.id} failed for good after ${task.attempts} attempt(s); tt task retry ${short(task.id)} re-drives it`,
+      );
+    }),
+};
+
+export const taskRetry: Command = {
+  name: 'task retry',
+  summary: 'put a failed (dead-lettered) task back on the backlog with fresh attempts',
+  args: '<task>',
+  json: true,
+  minArgs: 1,
+  maxArgs: 1,
+  run: (ctx) =>
+    withTown(ctx, async (t) => {
+      const task = await retryTask(t, ctx.args[0]!);
+      if (ctx.json) return ctx.printJson(task);
+      ctx.io.out(`task ${task.id} is back on the backlog`);
+    }),
+};
+
+export const taskCancel: Command = {
+  name: 'task cancel',
+  summary: 'cancel a task that has not finished',
+  args: '<task>',
+  flags: { reason: { type: 'string', description: 'why', default: 'cancelled by the operator', value: 'text' } },
+  json: true,
+  minArgs: 1,
+  maxArgs: 1,
+  run: (ctx) =>
+    withTown(ctx, async (t) => {
+      const { task, changed } = await cancelTask(t, ctx.args[0]!, str(ctx.flags, 'reason')!);
+      if (ctx.json) return ctx.printJson({ ...task, changed });
+      ctx.io.out(changed ? `cancelled task ${task.id}` : `task ${task.id} was already cancelled`);
     }),
 };
 
@@ -116,12 +152,15 @@ export const taskCurrent: Command = {
 export const taskList: Command = {
   name: 'task list',
   summary: 'list tasks',
-  flags: { state: { type: 'string', choices: TASK_STATES, description: 'only tasks in this state' } },
+  flags: {
+    state: { type: 'string', choices: TASK_STATES, description: 'only tasks in this state' },
+    dead: { type: 'boolean', description: 'only dead letters: tasks that failed their last attempt' },
+  },
   json: true,
   maxArgs: 0,
   run: (ctx) =>
     withTown(ctx, async (t) => {
-      const state = str(ctx.flags, 'state') as TaskState | undefined;
+      const state = ctx.flags.dead ? 'failed' : (str(ctx.flags, 'state') as TaskState | undefined);
       const tasks = await tasksIn(t, state ? [state] : undefined);
       if (ctx.json) return ctx.printJson({ tasks });
       if (!tasks.length) return void ctx.io.out(state ? `no ${state} tasks` : 'no tasks');
@@ -135,4 +174,4 @@ export const taskList: Command = {
     }),
 };
 
-export const taskCommands = [assign, taskComplete, taskFail, taskShow, taskCurrent, taskList];
+export const taskCommands = [assign, taskComplete, taskFail, taskRetry, taskCancel, taskShow, taskCurrent, taskList];

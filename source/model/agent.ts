@@ -47,6 +47,10 @@ export const Agent = z.object({
   tasksCompleted: num().default(0),
   roundsCompleted: num().default(0),
   pid: num().optional(),
+  /** Rounds the worker runs before it stops; 0 = no limit. */
+  maxRounds: num().optional(),
+  /** Settings of the built-in simulated CLI (JSON), for --cli sim. */
+  sim: z.string().optional(),
 });
 export type Agent = z.infer<typeof Agent>;
 

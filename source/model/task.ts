@@ -40,6 +40,10 @@ export const Task = z.object({
   attempts: num().default(0),
   maxAttempts: num().default(3),
   lastError: z.string().optional(),
+  /** The token of the attempt in progress: only its holder may finish it. */
+  claimToken: z.string().optional(),
+  /** Why a task was dead-lettered (failed after its last attempt). */
+  deadReason: z.string().optional(),
 });
 export type Task = z.infer<typeof Task>;
 

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { SUPERVISOR_ID, isUuid } from '../model/ids.js';
-import { TtError, UsageError } from '../model/errors.js';
+import { TransitionError, TtError, UsageError } from '../model/errors.js';
 import type { TaskPriority } from '../model/priority.js';
 import { resolveAgentRef, resolveIdPrefix } from '../model/resolve.js';
 import { Task, type TaskState } from '../model/task.js';
 import { getAgent } from '../store/agents.js';
-import { createTask, getTask, listTasks, moveTask, taskIds, type TaskMoveResult } from '../store/tasks.js';
+import { createTask, getTask, listTasks, moveTask, taskIds } from '../store/tasks.js';
+import { finishAttempt } from '../store/worker.js';
+import { retryDelaysMs } from '../model/retry.js';
 import { agents, findAgent } from './agents.js';
 import type { Town } from './context.js';
 import { report } from './report.js';
@@ -63,35 +65,49 @@ export const assignTask = async (t: Town, agentRef: string, spec: TaskSpec & { f
   return { ...task, state: 'assigned', assignedTo: agent.id };
 };
 
+/** Retry delays in force for this town. */
+export const townDelays = (t: Town): number[] => retryDelaysMs(t.config.tasks.maxAttempts, t.config.tasks.backoffBaseSecs, t.config.tasks.backoffMaxSecs);
+
+export type AttemptEnd = 'completed' | 'retry' | 'dead' | 'unchanged';
+
 /**
- * Completes a task. A repeated completion is a no-op. When the caller runs as an agent
- * (TT_AGENT_ID), a task that has since been given to another agent is refused: that completion
- * is stale.
+ * Ends the current attempt of a task, as the agent working on it or as the operator. Inside an
+ * agent's round (TT_TASK_ID / TT_TASK_TOKEN) the attempt token must still be current; an agent
+ * without the token must still be the assignee. A stale word is refused; a repeated completion
+ * is a no-op. A failure is retried with backoff until the task's attempts run out.
  */
-export const completeTask = async (t: Town, ref: string, result: string): Promise<{ task: Task; outcome: TaskMoveResult }> => {
+export const finishTask = async (t: Town, ref: string, outcome: 'completed' | 'failed', text: string): Promise<{ task: Task; end: AttemptEnd }> => {
   const task = await findTask(t, ref);
-  const outcome = await moveTask(t.db, task.id, {
-    to: 'completed',
-    set: { result, completedAt: t.clock.now() },
-    event: 'task.completed',
-    text: result.slice(0, 200),
-    ...(t.env.TT_AGENT_ID && task.assignedTo ? { expectedAssignee: t.env.TT_AGENT_ID } : {}),
-  });
-  return { task: (await getTask(t.db, task.id)) ?? task, outcome };
+  const token = t.env.TT_TASK_ID === task.id ? (t.env.TT_TASK_TOKEN ?? '') : '';
+  const expected = !token && t.env.TT_AGENT_ID && task.assignedTo ? t.env.TT_AGENT_ID : '';
+  const r = await finishAttempt(t.db, task.id, token, outcome, text, townDelays(t), expected);
+  if (r === 'stale') throw new TtError(`task ${task.id.slice(0, 8)} is no longer this agent's attempt (it was reassigned or retried); refusing a stale update`);
+  if (r === 'missing') throw new TtError(`task ${task.id} no longer exists`);
+  if (r.startsWith('illegal:')) throw new TransitionError('task', task.id.slice(0, 8), r.slice(8), outcome);
+  const end: AttemptEnd = r === 'completed' ? 'completed' : r === 'failed-retry' ? 'retry' : r === 'failed-dead' ? 'dead' : 'unchanged';
+  return { task: (await getTask(t.db, task.id)) ?? task, end };
 };
 
-/** Marks a task failed with a reason. */
-export const failTask = async (t: Town, ref: string, reason: string): Promise<{ task: Task; outcome: TaskMoveResult }> => {
+export const completeTask = (t: Town, ref: string, result: string) => finishTask(t, ref, 'completed', result);
+
+export const failTask = (t: Town, ref: string, reason: string) => {
   if (!reason.trim()) throw new UsageError('say why the task failed: tt task fail <id> --reason "..."');
+  return finishTask(t, ref, 'failed', reason);
+};
+
+/** Re-drives a dead letter: back to the backlog with a fresh attempt budget. */
+export const retryTask = async (t: Town, ref: string): Promise<Task> => {
   const task = await findTask(t, ref);
-  const outcome = await moveTask(t.db, task.id, {
-    to: 'failed',
-    set: { lastError: reason, result: `failed: ${reason}`, completedAt: t.clock.now() },
-    event: 'task.failed',
-    text: reason.slice(0, 200),
-    ...(t.env.TT_AGENT_ID && task.assignedTo ? { expectedAssignee: t.env.TT_AGENT_ID } : {}),
-  });
-  return { task: (await getTask(t.db, task.id)) ?? task, outcome };
+  if (task.state !== 'failed') throw new TtError(`task ${task.id.slice(0, 8)} is ${task.state}; only failed tasks are retried`);
+  await moveTask(t.db, task.id, { to: 'pending', set: { attempts: 0 }, del: ['assignedTo', 'startedAt', 'completedAt', 'result', 'deadReason'], backlog: 'add', event: 'task.requeued', text: 're-driven by the operator' });
+  return (await getTask(t.db, task.id)) ?? task;
+};
+
+/** Cancels a task that has not finished. */
+export const cancelTask = async (t: Town, ref: string, reason: string): Promise<{ task: Task; changed: boolean }> => {
+  const task = await findTask(t, ref);
+  const r = await moveTask(t.db, task.id, { to: 'cancelled', set: { result: `cancelled: ${reason}`, completedAt: t.clock.now() }, event: 'task.cancelled', text: reason });
+  return { task: (await getTask(t.db, task.id)) ?? task, changed: r.changed };
 };
 
 /** The task an agent is on: its current-task pointer, else its one live assigned task. */

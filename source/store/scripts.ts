@@ -17,6 +17,11 @@ const NAMES = [
   'backlog_claim',
   'inbox_reclaim',
   'inbox_claim',
+  'task_finish',
+  'worker_boot',
+  'worker_begin',
+  'worker_end',
+  'reap',
 ] as const;
 export type ScriptName = (typeof NAMES)[number];
 

@@ -12,7 +12,7 @@ export const scanTownKeys = async (db: Db, match = '*'): Promise<string[]> => {
   return out;
 };
 
-const AGENT_KEY_KINDS = ['agent:', 'inbox:', 'wake:', 'held:', 'stop:', 'activity:', 'hb:', 'events:agent:'];
+const AGENT_KEY_KINDS = ['agent:', 'inbox:', 'wake:', 'held:', 'running:', 'stop:', 'activity:', 'hb:', 'events:agent:'];
 
 /** Deletes the town's keys (or only its agents' keys) and records the reset. Returns how many went. */
 export const resetTown = async (db: Db, agentsOnly: boolean): Promise<number> => {

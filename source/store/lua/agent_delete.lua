@@ -7,7 +7,7 @@ local name = redis.call('HGET', key, 'name')
 if not st and redis.call('SISMEMBER', P .. 'agents', id) == 0 then return { 'missing' } end
 if ARGV[3] ~= '' and not csv_set(ARGV[3])[st or ''] then return { 'skip', st } end
 redis.call('DEL', key, P .. 'inbox:' .. id, P .. 'wake:' .. id, P .. 'held:' .. id, P .. 'stop:' .. id, P .. 'activity:' .. id,
-  P .. 'events:agent:' .. id, P .. 'hb:' .. id)
+  P .. 'events:agent:' .. id, P .. 'hb:' .. id, P .. 'running:' .. id)
 redis.call('SREM', P .. 'agents', id)
 if name and redis.call('HGET', P .. 'agents:names', string.lower(name)) == id then
   redis.call('HDEL', P .. 'agents:names', string.lower(name))

@@ -17,6 +17,9 @@ if ARGV[7] == 'set' then
 elseif ARGV[7] == 'clear' then
   redis.call('DEL', P .. 'stop:' .. id)
 end
+-- Wake the agent's worker if it is blocked, so it sees the change now.
+redis.call('LPUSH', P .. 'wake:' .. id, '1')
+redis.call('LTRIM', P .. 'wake:' .. id, 0, 0)
 local etype = ARGV[9]
 if cur ~= to or etype ~= 'agent.state' then
   emit({ type = etype, agent = id, state = to, prev = cur, text = nz(ARGV[10]) })

@@ -32,8 +32,7 @@ if msg.type == 'task_assign' then
     redis.call('HSET', key, 'state', 'pending', 'updatedAt', NOW)
     redis.call('HDEL', key, 'assignedTo', 'startedAt')
     move_task_state(msg.taskId, st, 'pending')
-    local band = PRIORITY_BAND[redis.call('HGET', key, 'priority') or 'normal'] or 2
-    redis.call('ZADD', P .. 'backlog', score(band, next_seq()), msg.taskId)
+    backlog_add(msg.taskId)
     emit({ type = 'task.requeued', task = msg.taskId, agent = from, state = 'pending', prev = st, text = 'reclaimed to the backlog' })
     return { 'ok', 'requeued' }
   end
@@ -44,6 +43,6 @@ local id = ARGV[5]
 hset_table(P .. 'task:' .. id, fields)
 redis.call('ZADD', P .. 'tasks', fields.createdAt, id)
 redis.call('SADD', P .. 'tasks:pending', id)
-redis.call('ZADD', P .. 'backlog', score(PRIORITY_BAND[fields.priority] or 2, next_seq()), id)
+backlog_add(id)
 emit({ type = 'backlog.added', task = id, from = from, text = 'reclaimed from a stopped agent' })
 return { 'ok', 'created' }

@@ -12,6 +12,7 @@ local function nz(v) if v == false or v == nil or v == '' then return nil end re
 
 -- Append one event to the town stream and to the streams of the agent and mission it concerns.
 local function emit(e)
+  for k, v in pairs(e) do if v == false or v == '' then e[k] = nil end end
   e.ts = NOW
   local data = cjson.encode(e)
   redis.call('XADD', P .. 'events', 'MAXLEN', '~', TOWN_EVENTS_MAX, '*', 'type', e.type, 'data', data)
@@ -71,3 +72,129 @@ local function move_task_state(id, from, to)
 end
 
 local PRIORITY_BAND = { critical = 0, urgent = 0, high = 1, normal = 2, low = 3 }
+
+local function task_key(id) return P .. 'task:' .. id end
+
+local function wake_backlog()
+  redis.call('LPUSH', P .. 'backlog:wake', '1')
+  redis.call('LTRIM', P .. 'backlog:wake', 0, 999)
+end
+
+local function backlog_add(id)
+  local band = PRIORITY_BAND[redis.call('HGET', task_key(id), 'priority') or 'normal'] or 2
+  redis.call('ZADD', P .. 'backlog', score(band, next_seq()), id)
+  wake_backlog()
+end
+
+-- Start an attempt: the task becomes running, owned by the agent (its running set and the
+-- attempt token), and the attempt is counted on the task. Returns the attempt number.
+local function start_task(id, agent, token, from)
+  local key = task_key(id)
+  redis.call('HSET', key, 'state', 'running', 'assignedTo', agent, 'claimToken', token, 'startedAt', NOW, 'updatedAt', NOW)
+  local attempts = redis.call('HINCRBY', key, 'attempts', 1)
+  move_task_state(id, from, 'running')
+  redis.call('ZREM', P .. 'backlog', id)
+  redis.call('SADD', P .. 'running:' .. agent, id)
+  emit({ type = 'task.started', task = id, agent = agent, state = 'running', prev = from,
+    text = 'attempt ' .. attempts .. ' of ' .. (redis.call('HGET', key, 'maxAttempts') or '?') })
+  return attempts
+end
+
+-- Whether an agent with these skills may take a task: untagged tasks are for anyone, a tagged
+-- task for generalists and for agents whose role or capabilities name one of its tags.
+local function may_take(id, skills, generalist)
+  if generalist then return true end
+  local ok, tags = pcall(cjson.decode, redis.call('HGET', task_key(id), 'tags') or '[]')
+  if not ok or type(tags) ~= 'table' or #tags == 0 then return true end
+  for _, t in ipairs(tags) do if skills[t] then return true end end
+  return false
+end
+
+-- Take the best backlog task this agent may do (looking at most `scan` deep) and start it.
+local function take_backlog(agent, token, skills, generalist, scan)
+  local ids = redis.call('ZRANGE', P .. 'backlog', 0, scan - 1)
+  for _, id in ipairs(ids) do
+    local st = redis.call('HGET', task_key(id), 'state')
+    if st ~= 'pending' then
+      redis.call('ZREM', P .. 'backlog', id)
+    elseif may_take(id, skills, generalist) then
+      emit({ type = 'backlog.claimed', task = id, agent = agent, state = 'running', prev = 'pending' })
+      start_task(id, agent, token, 'pending')
+      return id
+    end
+  end
+  return nil
+end
+
+-- Put an assigned (never started) task back on the backlog.
+local function requeue_task(id, why)
+  local key = task_key(id)
+  local st = redis.call('HGET', key, 'state')
+  if st ~= 'assigned' and st ~= 'running' then return false end
+  local agent = redis.call('HGET', key, 'assignedTo')
+  if agent then redis.call('SREM', P .. 'running:' .. agent, id) end
+  redis.call('HSET', key, 'state', 'pending', 'updatedAt', NOW)
+  redis.call('HDEL', key, 'assignedTo', 'startedAt', 'claimToken')
+  move_task_state(id, st, 'pending')
+  backlog_add(id)
+  emit({ type = 'task.requeued', task = id, agent = agent, state = 'pending', prev = st, text = why })
+  return true
+end
+
+-- End an attempt. token '' is the operator (no ownership check); otherwise the attempt token
+-- must match, so a stale owner's word is refused. A failure is retried after delays[attempts]
+-- ms (via the delayed set) until maxAttempts, then the task is dead-lettered.
+-- Returns completed | failed-retry | failed-dead | noop | stale | missing | illegal:<state>.
+local function finish_task(id, token, outcome, text, delays)
+  local key = task_key(id)
+  local st = redis.call('HGET', key, 'state')
+  if not st then return 'missing' end
+  if st == 'in_flight' then st = 'running' end
+  if token ~= '' and redis.call('HGET', key, 'claimToken') ~= token then
+    if st == 'completed' and outcome == 'completed' then return 'noop' end
+    return 'stale'
+  end
+  if st == 'completed' then return outcome == 'completed' and 'noop' or 'illegal:completed' end
+  if st == 'failed' or st == 'cancelled' then return 'illegal:' .. st end
+  local agent = redis.call('HGET', key, 'assignedTo')
+  if agent then
+    redis.call('SREM', P .. 'running:' .. agent, id)
+    if redis.call('HGET', P .. 'agent:' .. agent, 'currentTask') == id then redis.call('HDEL', P .. 'agent:' .. agent, 'currentTask') end
+  end
+  redis.call('HDEL', key, 'claimToken')
+  redis.call('ZREM', P .. 'backlog', id)
+  redis.call('ZREM', P .. 'delayed', id)
+  if outcome == 'completed' then
+    redis.call('HSET', key, 'state', 'completed', 'result', text, 'completedAt', NOW, 'updatedAt', NOW)
+    move_task_state(id, st, 'completed')
+    if agent and redis.call('EXISTS', P .. 'agent:' .. agent) == 1 then redis.call('HINCRBY', P .. 'agent:' .. agent, 'tasksCompleted', 1) end
+    emit({ type = 'task.completed', task = id, agent = agent, state = 'completed', prev = st, text = string.sub(text, 1, 200) })
+    return 'completed'
+  end
+  -- A task that fails before any worker started it still spends an attempt.
+  if st ~= 'running' then redis.call('HINCRBY', key, 'attempts', 1) end
+  local attempts = tonumber(redis.call('HGET', key, 'attempts') or '0') or 0
+  local max = tonumber(redis.call('HGET', key, 'maxAttempts') or '1') or 1
+  redis.call('HSET', key, 'lastError', text, 'updatedAt', NOW)
+  if attempts < max then
+    local delay = tonumber(delays[math.max(attempts, 1)] or delays[#delays] or '0') or 0
+    redis.call('HSET', key, 'state', 'pending')
+    redis.call('HDEL', key, 'assignedTo', 'startedAt')
+    move_task_state(id, st, 'pending')
+    redis.call('ZADD', P .. 'delayed', NOW + delay, id)
+    emit({ type = 'task.retry', task = id, agent = agent, state = 'pending', prev = st,
+      text = 'attempt ' .. attempts .. ' of ' .. max .. ' failed: ' .. string.sub(text, 1, 160) .. '; retry in ' .. math.floor(delay / 1000) .. 's' })
+    return 'failed-retry'
+  end
+  redis.call('HSET', key, 'state', 'failed', 'result', 'failed: ' .. text, 'completedAt', NOW, 'deadReason',
+    'failed ' .. attempts .. ' of ' .. max .. ' attempts; last: ' .. text)
+  move_task_state(id, st, 'failed')
+  emit({ type = 'task.dead', task = id, agent = agent, state = 'failed', prev = st, text = 'dead letter after ' .. attempts .. ' attempts: ' .. string.sub(text, 1, 160) })
+  return 'failed-dead'
+end
+
+local function split_csv(s)
+  local out = {}
+  for item in string.gmatch(s or '', '[^,]+') do out[#out + 1] = item end
+  return out
+end

@@ -16,7 +16,7 @@ redis.call('SADD', P .. 'tasks:' .. fields.state, id)
 emit({ type = 'task.created', task = id, state = fields.state, text = ARGV[7] })
 local band = PRIORITY_BAND[fields.priority] or 2
 if ARGV[6] == '1' then
-  redis.call('ZADD', P .. 'backlog', score(band, next_seq()), id)
+  backlog_add(id)
   emit({ type = 'backlog.added', task = id, text = ARGV[7] })
 end
 local mid = ''

@@ -31,6 +31,8 @@ move_task_state(id, cur, to)
 
 local terminal = (to == 'completed' or to == 'failed' or to == 'cancelled')
 if (terminal or to == 'pending' or assignTo ~= '') and prevAssignee ~= '' and prevAssignee ~= assignTo then
+  redis.call('SREM', P .. 'running:' .. prevAssignee, id)
+  redis.call('HDEL', key, 'claimToken')
   local akey = P .. 'agent:' .. prevAssignee
   if redis.call('HGET', akey, 'currentTask') == id then redis.call('HDEL', akey, 'currentTask') end
 end
@@ -41,10 +43,11 @@ end
 local priority = redis.call('HGET', key, 'priority') or 'normal'
 local band = PRIORITY_BAND[priority] or 2
 if ARGV[9] == 'add' then
-  redis.call('ZADD', P .. 'backlog', score(band, next_seq()), id)
+  backlog_add(id)
 elseif ARGV[9] == 'remove' or terminal or assignTo ~= '' then
   redis.call('ZREM', P .. 'backlog', id)
 end
+if terminal or assignTo ~= '' then redis.call('ZREM', P .. 'delayed', id) end
 if assignTo ~= '' then
   push_message(assignTo, { type = 'task_assign', taskId = id, from = ARGV[8], priority = ({ 'urgent', 'high', 'normal', 'low' })[band + 1] }, band)
 end

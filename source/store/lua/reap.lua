@@ -1,0 +1,52 @@
+-- The town's janitor, run by workers (one at a time, behind a lock) and by tt recover:
+-- 1. agents whose heartbeat key has expired are dead: their started attempts fail (and are
+--    retried), their queued assignments go back to the backlog, and they are marked stopped;
+-- 2. retries whose delay has passed move from the delayed set to the backlog.
+-- ARGV: now, delays (csv), promoteLimit, reason.
+-- Returns {reapedAgents, requeuedOrRetried, promoted}.
+local delays = split_csv(ARGV[2])
+local reaped, moved, promoted = 0, 0, 0
+for _, id in ipairs(redis.call('SMEMBERS', P .. 'agents')) do
+  local akey = P .. 'agent:' .. id
+  local state = redis.call('HGET', akey, 'state')
+  if state and not TERMINAL_AGENT[state] and redis.call('EXISTS', P .. 'hb:' .. id) == 0 then
+    local name = redis.call('HGET', akey, 'name') or id
+    for _, tid in ipairs(redis.call('SMEMBERS', P .. 'running:' .. id)) do
+      finish_task(tid, '', 'failed', 'agent ' .. name .. ' stopped heartbeating during this attempt', delays)
+      moved = moved + 1
+    end
+    local inbox, held = P .. 'inbox:' .. id, P .. 'held:' .. id
+    local members = redis.call('ZRANGE', inbox, 0, -1)
+    for _, m in ipairs(redis.call('HVALS', held)) do members[#members + 1] = m end
+    for _, m in ipairs(members) do
+      local ok, msg = pcall(cjson.decode, m)
+      if ok and type(msg) == 'table' and msg.type == 'task_assign' and msg.taskId then
+        redis.call('ZREM', inbox, m)
+        if redis.call('HGET', task_key(msg.taskId), 'assignedTo') == id and requeue_task(msg.taskId, 'agent ' .. name .. ' is dead') then
+          moved = moved + 1
+        end
+      end
+    end
+    for _, m in ipairs(redis.call('HVALS', held)) do
+      local ok, msg = pcall(cjson.decode, m)
+      if not (ok and type(msg) == 'table' and msg.type == 'task_assign') then
+        redis.call('ZADD', inbox, score(2, next_seq()), m)
+      end
+    end
+    redis.call('DEL', held, P .. 'wake:' .. id)
+    redis.call('HSET', akey, 'state', 'stopped', 'updatedAt', NOW)
+    redis.call('HDEL', akey, 'currentTask')
+    emit({ type = 'agent.reaped', agent = id, state = 'stopped', prev = state, text = ARGV[4] })
+    reaped = reaped + 1
+  end
+end
+local due = redis.call('ZRANGEBYSCORE', P .. 'delayed', '-inf', NOW, 'LIMIT', 0, tonumber(ARGV[3]))
+for _, tid in ipairs(due) do
+  redis.call('ZREM', P .. 'delayed', tid)
+  if redis.call('HGET', task_key(tid), 'state') == 'pending' then
+    backlog_add(tid)
+    emit({ type = 'task.requeued', task = tid, state = 'pending', text = 'retry due' })
+    promoted = promoted + 1
+  end
+end
+return { reaped, moved, promoted }

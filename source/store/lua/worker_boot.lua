@@ -1,0 +1,29 @@
+-- A worker (re)starts for an agent: whatever a previous incarnation held goes back (held
+-- messages to the inbox, started attempts to the retry path), the heartbeat is set, the agent
+-- becomes idle. ARGV: now, agentId, pid, hbTtlMs, delays (csv).
+-- Returns {'ok', previousState} | {'gone'} | {'stop', state}.
+local id = ARGV[2]
+local akey = P .. 'agent:' .. id
+local state = redis.call('HGET', akey, 'state')
+if not state then return { 'gone' } end
+if TERMINAL_AGENT[state] or state == 'draining' then return { 'stop', state } end
+local held = P .. 'held:' .. id
+local entries = redis.call('HVALS', held)
+for _, m in ipairs(entries) do
+  local ok, msg = pcall(cjson.decode, m)
+  local band = 2
+  if ok and type(msg) == 'table' then band = PRIORITY_BAND[msg.priority or 'normal'] or 2 end
+  redis.call('ZADD', P .. 'inbox:' .. id, score(band, next_seq()), m)
+end
+redis.call('DEL', held)
+for _, tid in ipairs(redis.call('SMEMBERS', P .. 'running:' .. id)) do
+  finish_task(tid, '', 'failed', 'the worker restarted during this attempt', split_csv(ARGV[5]))
+end
+redis.call('SET', P .. 'hb:' .. id, NOW, 'PX', tonumber(ARGV[4]))
+redis.call('HSET', akey, 'pid', ARGV[3], 'lastHeartbeat', NOW, 'lastActiveAt', NOW, 'updatedAt', NOW)
+redis.call('HDEL', akey, 'currentTask')
+if state ~= 'idle' and state ~= 'paused' then
+  redis.call('HSET', akey, 'state', 'idle')
+  emit({ type = 'agent.state', agent = id, state = 'idle', prev = state, text = 'worker pid ' .. ARGV[3] .. ' up' })
+end
+return { 'ok', state }

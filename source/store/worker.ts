@@ -1,0 +1,117 @@
+import { decodeHash, type HashFields, type Malformed } from '../model/hash.js';
+import { Task } from '../model/task.js';
+import { script, type Db } from './db.js';
+import { ACTIVITY_MAX, ACTIVITY_TTL_SECS } from './keys.js';
+import { parseInboxMember, type InboxEntry } from './messages.js';
+
+/** What a worker needs from the town to run its rounds. */
+export interface RoundPolicy {
+  maxMessages: number;
+  maxTasks: number;
+  autoClaim: boolean;
+  /** The agent's role and capabilities, lower-cased: which tagged backlog tasks it may take. */
+  skills: string[];
+  /** A generalist takes any backlog task. */
+  generalist: boolean;
+  backlogScan: number;
+  /** Retry delays in ms, by attempt (see model/retry.ts). */
+  delaysMs: number[];
+}
+
+export type BootResult = { status: 'ok'; previous: string } | { status: 'gone' } | { status: 'stop'; state: string };
+
+/** A worker takes over its agent: returns what a dead predecessor held, sets the heartbeat. */
+export const bootWorker = async (db: Db, agentId: string, pid: number, hbTtlMs: number, delaysMs: number[]): Promise<BootResult> => {
+  const [status, a = ''] = await script(db, 'worker_boot', [agentId, pid, Math.round(hbTtlMs), delaysMs.join(',')]);
+  if (status === 'ok') return { status, previous: a };
+  if (status === 'stop') return { status, state: a };
+  return { status: 'gone' };
+};
+
+export interface ClaimedTask {
+  task: Task;
+  token: string;
+}
+
+export type RoundStart =
+  | { status: 'ok'; messages: InboxEntry[]; tasks: ClaimedTask[]; stale: string[]; malformed: Malformed[] }
+  | { status: 'stop' | 'paused' | 'gone'; state: string };
+
+/** Begins a round in one script: may the agent work, what it got (messages, started tasks). */
+export const beginRound = async (db: Db, agentId: string, tokenBase: string, p: RoundPolicy): Promise<RoundStart> => {
+  const [status, payload = ''] = await script(db, 'worker_begin', [
+    agentId,
+    p.maxMessages,
+    p.maxTasks,
+    p.autoClaim ? '1' : '0',
+    p.skills.join(','),
+    p.generalist ? '1' : '0',
+    tokenBase,
+    p.backlogScan,
+  ]);
+  if (status !== 'ok') return { status: status as 'stop' | 'paused' | 'gone', state: payload };
+  const raw = JSON.parse(payload) as { messages: string[] | object; tasks: HashFields[] | object; stale: string[] | object };
+  // cjson encodes an empty list as {}.
+  const list = <T>(v: T[] | object): T[] => (Array.isArray(v) ? v : []);
+  const key = db.keys.inbox(agentId);
+  const messages: InboxEntry[] = [];
+  const malformed: Malformed[] = [];
+  for (const m of list<string>(raw.messages)) {
+    const r = parseInboxMember(key, m);
+    if (r.ok) messages.push(r.entry);
+    else malformed.push(r.malformed);
+  }
+  const tasks: ClaimedTask[] = [];
+  for (const fields of list<HashFields>(raw.tasks)) {
+    const r = decodeHash(Task, db.keys.task(fields.id ?? '?'), fields);
+    if (r.ok) tasks.push({ task: r.value, token: fields.claimToken ?? '' });
+    else malformed.push(r.malformed);
+  }
+  return { status: 'ok', messages, tasks, stale: list<string>(raw.stale), malformed };
+};
+
+export type FinishOutcome = 'completed' | 'failed-retry' | 'failed-dead' | 'noop' | 'stale' | 'missing' | `illegal:${string}`;
+
+export interface AttemptResult {
+  id: string;
+  token: string;
+  outcome: 'completed' | 'failed';
+  text: string;
+}
+
+/** Ends a round in one script: finish owned attempts, ack messages, count the round, go idle. */
+export const endRound = async (db: Db, agentId: string, results: AttemptResult[], ackIds: string[], delaysMs: number[], activity: string): Promise<FinishOutcome[]> => {
+  const reply = await script(db, 'worker_end', [agentId, JSON.stringify(results), ackIds.join(','), delaysMs.join(','), activity, ACTIVITY_TTL_SECS, ACTIVITY_MAX]);
+  return (results.length ? reply : []) as FinishOutcome[];
+};
+
+/** Ends one attempt from outside the worker (tt task complete / fail). token '' = operator. */
+export const finishAttempt = async (db: Db, taskId: string, token: string, outcome: 'completed' | 'failed', text: string, delaysMs: number[], expectedAssignee = ''): Promise<FinishOutcome> => {
+  const [r] = await script(db, 'task_finish', [taskId, token, outcome, text, delaysMs.join(','), expectedAssignee]);
+  return r as FinishOutcome;
+};
+
+/** Refreshes an agent's heartbeat: the key whose expiry marks the agent dead, and the record's timestamp. */
+export const heartbeat = async (db: Db, agentId: string, ttlMs: number): Promise<void> => {
+  const now = db.clock.now();
+  await db.redis.multi().set(db.keys.heartbeat(agentId), String(now), 'PX', Math.round(ttlMs)).hset(db.keys.agent(agentId), 'lastHeartbeat', String(now)).exec();
+};
+
+export interface ReapResult {
+  reaped: number;
+  moved: number;
+  promoted: number;
+}
+
+/**
+ * Reaps dead agents and promotes due retries. With `lockMs`, only one caller per interval in the
+ * whole town does the work (SET NX PX); returns undefined when another holds the turn.
+ */
+export const reap = async (db: Db, delaysMs: number[], reason: string, lockMs?: number): Promise<ReapResult | undefined> => {
+  if (lockMs !== undefined) {
+    const got = await db.redis.set(db.keys.reapLock, '1', 'PX', Math.max(1, Math.round(lockMs)), 'NX');
+    if (got !== 'OK') return undefined;
+  }
+  const [reaped = '0', moved = '0', promoted = '0'] = await script(db, 'reap', [delaysMs.join(','), 1000, reason]);
+  return { reaped: Number(reaped), moved: Number(moved), promoted: Number(promoted) };
+};
