@@ -4,7 +4,7 @@ import { makeTown } from './helpers/town.js';
 describe('agents', () => {
   it('spawn registers an agent with a nickname, role, cli and caps', async () => {
     const town = await makeTown();
-    const a = (await town.ok('spawn', 'ada', '--role', 'backend', '--cli', 'sim', '--cap', 'ts,Redis', '--json')).json();
+    const a = (await town.ok('spawn', 'ada', '--no-start', '--role', 'backend', '--cli', 'sim', '--cap', 'ts,Redis', '--json')).json();
     expect(a).toMatchObject({ name: 'ada', role: 'backend', cli: 'sim', state: 'starting', caps: ['ts', 'redis'] });
     expect(a.nickname).toMatch(/^[A-Z][a-z]+$/);
     const stored = await town.redis.hgetall(`${town.prefix}agent:${a.id}`);
@@ -16,23 +16,23 @@ describe('agents', () => {
 
   it('normalises a preset given as its full command line, and keeps other commands verbatim', async () => {
     const town = await makeTown();
-    const a = (await town.ok('spawn', 'a1', '--cli', 'claude --print --dangerously-skip-permissions', '--json')).json();
+    const a = (await town.ok('spawn', 'a1', '--no-start', '--cli', 'claude --print --dangerously-skip-permissions', '--json')).json();
     expect(a.cli).toBe('claude');
-    const b = (await town.ok('spawn', 'b1', '--cli', './my-agent.sh --fast', '--json')).json();
+    const b = (await town.ok('spawn', 'b1', '--no-start', '--cli', './my-agent.sh --fast', '--json')).json();
     expect(b.cli).toBe('./my-agent.sh --fast');
-    const c = (await town.ok('spawn', 'c1', '--json')).json();
+    const c = (await town.ok('spawn', 'c1', '--no-start', '--json')).json();
     expect(c.cli).toBe('claude');
   });
 
   it('refuses reserved names, bad names and duplicates with exit 2, storing nothing', async () => {
     const town = await makeTown();
     for (const name of ['supervisor', 'Conductor', 'has space', '.dot', 'x'.repeat(65)]) {
-      const r = await town.tt('spawn', name);
+      const r = await town.tt('spawn', name, '--no-start');
       expect(r.code, name).toBe(2);
       expect(r.err.trim().split('\n')).toHaveLength(1);
     }
-    await town.ok('spawn', 'conductor-helper');
-    const dup = await town.tt('spawn', 'CONDUCTOR-HELPER');
+    await town.ok('spawn', 'conductor-helper', '--no-start');
+    const dup = await town.tt('spawn', 'CONDUCTOR-HELPER', '--no-start');
     expect(dup.code).toBe(2);
     expect(dup.err).toMatch(/already exists \(starting\)/);
     expect(await town.redis.scard(`${town.prefix}agents`)).toBe(1);
@@ -40,8 +40,8 @@ describe('agents', () => {
 
   it('resolves agents by name, nickname, label and short id, and lists candidates when ambiguous', async () => {
     const town = await makeTown();
-    const a = (await town.ok('spawn', 'backend-1', '--nickname', 'Ada', '--role', 'backend', '--json')).json();
-    const b = (await town.ok('spawn', 'backend-2', '--nickname', 'Ada', '--json')).json();
+    const a = (await town.ok('spawn', 'backend-1', '--no-start', '--nickname', 'Ada', '--role', 'backend', '--json')).json();
+    const b = (await town.ok('spawn', 'backend-2', '--no-start', '--nickname', 'Ada', '--json')).json();
     for (const ref of ['backend-1', 'Ada [backend]', a.id.slice(0, 6), a.id]) {
       const r = (await town.ok('interrupt', ref, '--json')).json();
       expect(r.id, ref).toBe(a.id);
@@ -58,7 +58,7 @@ describe('agents', () => {
 
   it('interrupt, resume, close and kill move the state machine and refuse illegal moves naming both states', async () => {
     const town = await makeTown();
-    await town.ok('spawn', 'w');
+    await town.ok('spawn', 'w', '--no-start');
     const state = async () => (await town.ok('list', '--json')).json().agents[0].state;
     await town.ok('interrupt', 'w');
     expect(await state()).toBe('paused');
@@ -83,7 +83,7 @@ describe('agents', () => {
 
   it('restart brings a stopped agent back, only from a terminal state', async () => {
     const town = await makeTown();
-    await town.ok('spawn', 'w');
+    await town.ok('spawn', 'w', '--no-start');
     const live = await town.tt('restart', 'w');
     expect(live.code).toBe(1);
     expect(live.err).toMatch(/is starting; it cannot become starting/);
@@ -97,7 +97,7 @@ describe('agents', () => {
 
   it('wait returns as soon as the agent stops, and exits 1 on timeout', async () => {
     const town = await makeTown();
-    await town.ok('spawn', 'w');
+    await town.ok('spawn', 'w', '--no-start');
     const timedOut = await town.tt('wait', 'w', '--timeout', '0');
     expect(timedOut.code).toBe(1);
     expect(timedOut.out).toMatch(/timed out after 0s: .* is starting/);
@@ -114,8 +114,8 @@ describe('agents', () => {
 
   it('prune removes stopped agents and every key of theirs; --all removes live ones too', async () => {
     const town = await makeTown();
-    const dead = (await town.ok('spawn', 'dead', '--json')).json();
-    await town.ok('spawn', 'live');
+    const dead = (await town.ok('spawn', 'dead', '--no-start', '--json')).json();
+    await town.ok('spawn', 'live', '--no-start');
     await town.ok('send', 'dead', 'queued work');
     await town.ok('kill', 'dead');
     const r = (await town.ok('prune', '--json')).json();
@@ -123,30 +123,36 @@ describe('agents', () => {
     const left = await town.redis.keys(`${town.prefix}*${dead.id}*`);
     expect(left).toEqual([]);
     expect(await town.redis.hexists(`${town.prefix}agents:names`, 'dead')).toBe(0);
-    await town.ok('spawn', 'dead'); // the name is free again
+    await town.ok('spawn', 'dead', '--no-start'); // the name is free again
     expect((await town.ok('prune', '--all', '--json')).json().removed).toHaveLength(2);
     expect((await town.ok('list', '--json')).json().agents).toEqual([]);
   });
 
-  it('recover stops agents whose heartbeat is stale and leaves fresh and paused ones', async () => {
+  it('recover reaps agents whose heartbeat expired: started work is retried, queued work goes back to the backlog', async () => {
     const town = await makeTown();
-    const old = (await town.ok('spawn', 'old', '--json')).json();
-    const paused = (await town.ok('spawn', 'paused', '--json')).json();
-    await town.ok('spawn', 'fresh');
+    const old = (await town.ok('spawn', 'old', '--no-start', '--json')).json();
+    await town.ok('spawn', 'paused', '--no-start');
+    await town.ok('spawn', 'fresh', '--no-start');
     await town.ok('interrupt', 'paused');
-    const longAgo = String(Date.now() - 10 * 60_000);
-    for (const id of [old.id, paused.id]) await town.redis.hset(`${town.prefix}agent:${id}`, 'lastHeartbeat', longAgo, 'lastActiveAt', longAgo);
+    const queued = (await town.ok('assign', 'old', 'queued work', '--json')).json();
+    // The worker is gone: its heartbeat key has expired.
+    await town.redis.del(`${town.prefix}hb:${old.id}`);
     const r = (await town.ok('recover', '--json')).json();
     expect(r.recovered.map((a: { name: string }) => a.name)).toEqual(['old']);
+    expect(r.moved).toBe(1);
     const states = Object.fromEntries((await town.ok('list', '--json')).json().agents.map((a: { name: string; state: string }) => [a.name, a.state]));
     expect(states).toEqual({ old: 'stopped', paused: 'paused', fresh: 'starting' });
-    expect((await town.ok('history', '--agent', 'old', '--json')).json().events.at(-1).type).toBe('agent.recovered');
+    expect((await town.ok('history', '--agent', 'old', '--json')).json().events.at(-1).type).toBe('agent.reaped');
+    expect((await town.ok('task', 'show', queued.id, '--json')).json()).toMatchObject({ state: 'pending', attempts: 0 });
+    expect((await town.ok('backlog', 'list', '--json')).json().tasks.map((t: { id: string }) => t.id)).toEqual([queued.id]);
+    expect(await town.redis.zcard(`${town.prefix}inbox:${old.id}`)).toBe(0);
+    expect((await town.ok('recover')).out).toMatch(/no dead agents, no due retries/);
   });
 
   it('reclaim lists, then moves a stopped agent\'s queued work to the backlog or to another agent', async () => {
     const town = await makeTown();
-    await town.ok('spawn', 'gone');
-    await town.ok('spawn', 'heir');
+    await town.ok('spawn', 'gone', '--no-start');
+    await town.ok('spawn', 'heir', '--no-start');
     const t1 = (await town.ok('assign', 'gone', 'assigned work', '--json')).json();
     await town.ok('send', 'gone', 'free text work');
     await town.ok('send', 'gone', '--info', 'just fyi');
@@ -170,16 +176,16 @@ describe('agents', () => {
 
   it('reclaim --orphan-tasks finds live tasks of missing or stopped agents and requeues, cancels or deletes them', async () => {
     const town = await makeTown();
-    await town.ok('spawn', 'a');
-    await town.ok('spawn', 'b');
-    await town.ok('spawn', 'ok');
+    await town.ok('spawn', 'a', '--no-start');
+    await town.ok('spawn', 'b', '--no-start');
+    await town.ok('spawn', 'ok', '--no-start');
     const ta = (await town.ok('assign', 'a', 'task of a', '--json')).json();
     const tb = (await town.ok('assign', 'b', 'task of b', '--json')).json();
     await town.ok('assign', 'ok', 'task of a live agent');
     await town.ok('kill', 'a');
     await town.ok('kill', 'b');
     await town.ok('prune'); // b's and a's records go; their tasks stay assigned to missing agents
-    await town.ok('spawn', 'c');
+    await town.ok('spawn', 'c', '--no-start');
     const tc = (await town.ok('assign', 'c', 'task of c', '--json')).json();
     await town.ok('kill', 'c');
 

@@ -23,7 +23,8 @@ describe('the tt binary', () => {
     const dir = tempDir();
     const r = await tt(['--help'], dir, baseEnv(dir));
     expect(r.code).toBe(0);
-    for (const c of COMMANDS) expect(r.out).toContain(`  ${c.name} `);
+    for (const c of COMMANDS.filter((x) => !x.hidden)) expect(r.out).toContain(`  ${c.name} `);
+    expect(r.out).not.toContain('agent-loop');
   });
 
   it('gives every verb a --help with its options', async () => {
@@ -75,7 +76,7 @@ describe('the tt binary', () => {
       }
     });
     expect((await tt(['init', '--name', 'e2e'], dir, env)).code).toBe(0);
-    expect((await tt(['spawn', 'ada', '--cli', 'sim'], dir, env)).code).toBe(0);
+    expect((await tt(['spawn', 'ada', '--cli', 'sim', '--no-start'], dir, env)).code).toBe(0);
     const assigned = await tt(['assign', 'ada', 'do', 'it', '--json'], dir, env);
     expect(assigned.code).toBe(0);
     const task = JSON.parse(assigned.out);

@@ -115,9 +115,9 @@ describe('tt.config.json', () => {
     const { mkdirSync } = await import('node:fs');
     mkdirSync(town.env.TT_HOME!, { recursive: true });
     writeFileSync(join(town.env.TT_HOME!, 'config.json'), JSON.stringify({ defaultCli: 'mine', clis: { mine: 'my-agent' } }));
-    expect((await town.ok('spawn', 'a', '--json')).json().cli).toBe('mine');
+    expect((await town.ok('spawn', 'a', '--no-start', '--json')).json().cli).toBe('mine');
     writeFileSync(join(town.env.TT_HOME!, 'config.json'), JSON.stringify({ defaultCli: 3 }));
-    const bad = await town.tt('spawn', 'b');
+    const bad = await town.tt('spawn', 'b', '--no-start');
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/config\.json: defaultCli: /);
   });

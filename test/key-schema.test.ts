@@ -22,8 +22,8 @@ const REDIS_TYPE: Record<string, string> = { hash: 'hash', string: 'string', set
 describe('key schema', () => {
   it('every key a busy scenario creates is documented in docs/REDIS.md, with its type', async () => {
     const town = await makeTown();
-    await town.ok('spawn', 'ada', '--role', 'backend');
-    await town.ok('spawn', 'bob');
+    await town.ok('spawn', 'ada', '--no-start', '--role', 'backend');
+    await town.ok('spawn', 'bob', '--no-start');
     const t = (await town.ok('assign', 'ada', 'work', '--json')).json();
     await town.ok('backlog', 'add', 'later', '--priority', 'high');
     await town.ok('send', 'bob', '--urgent', 'now');
@@ -56,7 +56,7 @@ describe('key schema', () => {
 
   it('the documented bounds hold: stop flags and activity expire, streams are capped', async () => {
     const town = await makeTown();
-    const a = (await town.ok('spawn', 'ada', '--json')).json();
+    const a = (await town.ok('spawn', 'ada', '--no-start', '--json')).json();
     await town.ok('kill', 'ada');
     expect(await town.redis.ttl(`${town.prefix}stop:${a.id}`)).toBeGreaterThan(3500);
     for (let i = 0; i < 1200; i++) await town.redis.xadd(`${town.prefix}events:agent:${a.id}`, '*', 'type', 'x', 'data', '{}');

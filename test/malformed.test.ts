@@ -4,7 +4,7 @@ import { makeTown } from './helpers/town.js';
 describe('malformed records in Redis', () => {
   it('are reported once and skipped; everything else keeps working', async () => {
     const town = await makeTown();
-    const a = (await town.ok('spawn', 'ada', '--json')).json();
+    const a = (await town.ok('spawn', 'ada', '--no-start', '--json')).json();
     const t = (await town.ok('assign', 'ada', 'real work', '--json')).json();
     // A record another tool (or a bug) wrote badly.
     await town.redis.sadd(`${town.prefix}agents`, 'bad-agent');
@@ -49,7 +49,7 @@ describe('malformed records in Redis', () => {
 describe('reset', () => {
   it('without --force only says what it would delete; --agents-only keeps tasks; --force deletes all', async () => {
     const town = await makeTown();
-    await town.ok('spawn', 'ada');
+    await town.ok('spawn', 'ada', '--no-start');
     await town.ok('assign', 'ada', 'work');
     await town.ok('backlog', 'add', 'later');
     const before = await town.redis.dbsize();

@@ -33,7 +33,7 @@ describe('managed redis', () => {
 
   it('tt down stops it, and any verb starts it again with the data intact', async () => {
     const town = await makeTown();
-    const spawned = (await town.ok('spawn', 'ada', '--json')).json();
+    const spawned = (await town.ok('spawn', 'ada', '--no-start', '--json')).json();
     const pid = town.pid()!;
     town.redis.disconnect();
     const down = await town.ok('down');

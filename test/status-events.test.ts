@@ -4,8 +4,8 @@ import { makeTown, runTt } from './helpers/town.js';
 describe('status', () => {
   it('--json gives the town, the redacted endpoint, agents with state and inbox length, and task counts by state', async () => {
     const town = await makeTown();
-    const a = (await town.ok('spawn', 'ada', '--role', 'backend', '--json')).json();
-    await town.ok('spawn', 'bob');
+    const a = (await town.ok('spawn', 'ada', '--no-start', '--role', 'backend', '--json')).json();
+    await town.ok('spawn', 'bob', '--no-start');
     await town.ok('assign', 'ada', 'one');
     const t2 = (await town.ok('assign', 'ada', 'two', '--json')).json();
     await town.ok('task', 'complete', t2.id);
@@ -30,7 +30,7 @@ describe('status', () => {
 
   it('--deep adds heartbeat age, current task, attempts and activity; --tasks groups tasks by agent', async () => {
     const town = await makeTown();
-    const a = (await town.ok('spawn', 'ada', '--json')).json();
+    const a = (await town.ok('spawn', 'ada', '--no-start', '--json')).json();
     const t = (await town.ok('assign', 'ada', 'work', '--json')).json();
     await town.ok('backlog', 'add', 'loose');
     await town.redis.hset(`${town.prefix}agent:${a.id}`, 'currentTask', t.id, 'lastHeartbeat', String(Date.now() - 3000));
@@ -53,8 +53,8 @@ describe('status', () => {
 describe('events', () => {
   it('history shows the newest events oldest first, and filters by agent', async () => {
     const town = await makeTown();
-    await town.ok('spawn', 'ada');
-    await town.ok('spawn', 'bob');
+    await town.ok('spawn', 'ada', '--no-start');
+    await town.ok('spawn', 'bob', '--no-start');
     await town.ok('interrupt', 'ada');
     const all = (await town.ok('history', '-n', '2', '--json')).json().events;
     expect(all.map((e: { type: string }) => e.type)).toEqual(['agent.spawned', 'agent.interrupted']);
@@ -67,7 +67,7 @@ describe('events', () => {
 
   it('events --follow prints new events as they happen and stops when asked', async () => {
     const town = await makeTown();
-    await town.ok('spawn', 'ada');
+    await town.ok('spawn', 'ada', '--no-start');
     const stop = new AbortController();
     const { run } = await import('../source/commands/run.js');
     const lines: string[] = [];
@@ -95,7 +95,7 @@ describe('events', () => {
 
   it('events --json prints the event records', async () => {
     const town = await makeTown();
-    const a = (await town.ok('spawn', 'ada', '--json')).json();
+    const a = (await town.ok('spawn', 'ada', '--no-start', '--json')).json();
     const e = (await runTt(['events', '--json'], town.dir, town.env)).json().events[0];
     expect(e).toMatchObject({ type: 'agent.spawned', agent: a.id, state: 'starting' });
     expect(e.id).toMatch(/^\d+-\d+$/);

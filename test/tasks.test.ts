@@ -4,7 +4,7 @@ import { makeTown } from './helpers/town.js';
 describe('tasks', () => {
   it('assign --json prints the created task, queues its task_assign message and writes both events', async () => {
     const town = await makeTown();
-    const a = (await town.ok('spawn', 'ada', '--json')).json();
+    const a = (await town.ok('spawn', 'ada', '--no-start', '--json')).json();
     const task = (await town.ok('assign', 'ada', 'fix', 'the', 'login', 'bug', '--priority', 'high', '--tags', 'auth,Bug', '--json')).json();
     expect(task).toMatchObject({ description: 'fix the login bug', state: 'assigned', priority: 'high', tags: ['auth', 'bug'], assignedTo: a.id, attempts: 0, maxAttempts: 3 });
     const inbox = (await town.ok('inbox', 'ada', '--json')).json();
@@ -17,7 +17,7 @@ describe('tasks', () => {
 
   it('refuses to assign to a stopped agent, keeping nothing', async () => {
     const town = await makeTown();
-    await town.ok('spawn', 'ada');
+    await town.ok('spawn', 'ada', '--no-start');
     await town.ok('kill', 'ada');
     const r = await town.tt('assign', 'ada', 'work');
     expect(r.code).toBe(1);
@@ -27,7 +27,7 @@ describe('tasks', () => {
 
   it('complete is idempotent, counts once, clears the current-task pointer, and failed tasks cannot complete', async () => {
     const town = await makeTown();
-    const a = (await town.ok('spawn', 'ada', '--json')).json();
+    const a = (await town.ok('spawn', 'ada', '--no-start', '--json')).json();
     const t1 = (await town.ok('assign', 'ada', 'one', '--json')).json();
     await town.redis.hset(`${town.prefix}agent:${a.id}`, 'currentTask', t1.id);
     const first = (await town.ok('task', 'complete', t1.id.slice(0, 6), '--result', 'PR #51', '--json')).json();
@@ -61,8 +61,8 @@ describe('tasks', () => {
 
   it('a completion from an agent the task no longer belongs to is refused', async () => {
     const town = await makeTown();
-    const a = (await town.ok('spawn', 'a', '--json')).json();
-    const b = (await town.ok('spawn', 'b', '--json')).json();
+    const a = (await town.ok('spawn', 'a', '--no-start', '--json')).json();
+    const b = (await town.ok('spawn', 'b', '--no-start', '--json')).json();
     const t = (await town.ok('assign', 'a', 'work', '--json')).json();
     await town.ok('kill', 'a');
     await town.ok('reclaim', '--to', 'b');
@@ -77,7 +77,7 @@ describe('tasks', () => {
 
   it('task show, current and list', async () => {
     const town = await makeTown();
-    await town.ok('spawn', 'ada');
+    await town.ok('spawn', 'ada', '--no-start');
     const t1 = (await town.ok('assign', 'ada', 'first line\nmore detail', '--json')).json();
     await town.ok('backlog', 'add', 'later');
     const shown = await town.ok('task', 'show', t1.id.slice(0, 4));
@@ -108,7 +108,7 @@ describe('backlog', () => {
 
   it('claim validates the agent before touching the backlog, and assign-all takes everything in order', async () => {
     const town = await makeTown();
-    await town.ok('spawn', 'ada');
+    await town.ok('spawn', 'ada', '--no-start');
     const t1 = (await town.ok('backlog', 'add', 'one', '--json')).json();
     await town.ok('backlog', 'add', 'two', '--priority', 'high');
     const bad = await town.tt('backlog', 'claim', t1.id, 'nobody');
@@ -139,7 +139,7 @@ describe('backlog', () => {
 describe('messages', () => {
   it('send picks the kind from flags, parses acks, and refuses two kinds at once', async () => {
     const town = await makeTown();
-    await town.ok('spawn', 'ada');
+    await town.ok('spawn', 'ada', '--no-start');
     await town.ok('send', 'ada', 'do', 'this');
     await town.ok('send', 'ada', '--query', 'why?');
     await town.ok('send', 'ada', '--info', 'fyi');
@@ -153,7 +153,7 @@ describe('messages', () => {
 
   it('serves urgent first, then by priority band, first-in first-out within a band', async () => {
     const town = await makeTown();
-    await town.ok('spawn', 'ada');
+    await town.ok('spawn', 'ada', '--no-start');
     await town.ok('send', 'ada', 'n1');
     await town.ok('send', 'ada', '--urgent', 'u1');
     await town.ok('send', 'ada', 'n2');
@@ -165,7 +165,7 @@ describe('messages', () => {
 
   it('the supervisor and conductor aliases share one mailbox; the sender comes from --from or the agent env', async () => {
     const town = await makeTown();
-    const a = (await town.ok('spawn', 'ada', '--json')).json();
+    const a = (await town.ok('spawn', 'ada', '--no-start', '--json')).json();
     await town.ok('send', 'supervisor', '--info', 'from the operator');
     await town.ok('send', 'conductor', '--query', 'help?', '--from', 'ada');
     const { runTt } = await import('./helpers/town.js');

@@ -50,6 +50,8 @@ export interface Command {
   json?: boolean;
   minArgs?: number;
   maxArgs?: number;
+  /** Left out of `tt --help` (internal verbs). */
+  hidden?: boolean;
   /** Returns the exit code (0 when omitted). */
   run(ctx: Ctx): Promise<number | void>;
 }

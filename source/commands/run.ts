@@ -29,14 +29,15 @@ export const commandHelp = (c: Command): string => {
 };
 
 export const mainHelp = (): string => {
-  const w = Math.max(...COMMANDS.map((c) => c.name.length));
+  const shown = COMMANDS.filter((c) => !c.hidden);
+  const w = Math.max(...shown.map((c) => c.name.length));
   return [
     'tt: multi-agent orchestration for coding agents, over Redis',
     '',
     'Usage: tt <command> [options]      tt <command> --help for its options',
     '',
     'Commands:',
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`),
+    ...shown.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`),
     '',
     'Global options: -t/--town <dir>, --json (read commands), -v/--verbose, -h/--help',
   ].join('\n');

@@ -27,12 +27,17 @@ export const RedisConfig = z.strictObject({
   tls: TlsConfig.optional(),
 });
 
+const period = (def: number) => z.number().min(0.05).default(def);
+
 export const AgentConfig = z.strictObject({
   idleTimeoutSecs: secs(300).describe('a worker with nothing to do for this long drains and stops; 0 never'),
-  maxRounds: z.number().int().min(1).default(10),
-  heartbeatSecs: z.number().int().min(1).default(5),
-  heartbeatTtlSecs: z.number().int().min(2).default(30).describe('an agent whose heartbeat is older than this is dead'),
+  maxRounds: z.number().int().min(0).default(10).describe('rounds a worker runs before it stops; 0 no limit'),
+  heartbeatSecs: period(3).describe('how often a live worker refreshes its heartbeat'),
+  heartbeatTtlSecs: period(10).describe('an agent whose heartbeat is older than this is dead: its work is taken back'),
+  reapIntervalSecs: period(5).describe('how often the town looks for dead agents and due retries'),
   taskTimeoutSecs: secs(0).describe('kill a CLI round after this long; 0 never'),
+  tasksPerRound: z.number().int().min(1).default(1).describe('task assignments a worker takes into one round'),
+  autoClaim: z.boolean().default(true).describe('an idle worker takes backlog tasks that fit its role and capabilities'),
 });
 
 export const TaskConfig = z.strictObject({

@@ -10,6 +10,10 @@ import { deleteAgent, getAgent, listAgents, moveAgent, registerAgent, type Agent
 import { waitForEvents, lastEventId } from '../store/events.js';
 import { peekInbox, reclaimEntry, type ReclaimOutcome } from '../store/messages.js';
 import { deleteTask, listTasks, moveTask } from '../store/tasks.js';
+import { heartbeat, reap } from '../store/worker.js';
+import { townDelays } from './tasks.js';
+import type { SimSettings } from '../runtime/sim.js';
+import { launchWorker, signalWorker } from './workers.js';
 import type { Town } from './context.js';
 import { report } from './report.js';
 
@@ -33,7 +37,13 @@ export interface SpawnOptions {
   nickname?: string;
   parent?: string;
   caps?: string[];
+  maxRounds?: number;
+  /** Settings of the simulated CLI (for --cli sim). */
+  sim?: SimSettings;
 }
+
+/** A first heartbeat long enough for a worker process to come up. */
+const bootGraceMs = (t: Town) => Math.max(t.config.agent.heartbeatTtlSecs * 1000, 15_000);
 
 /** Registers a new agent (state starting). */
 export const registerNewAgent = async (t: Town, o: SpawnOptions): Promise<Agent> => {
@@ -54,10 +64,13 @@ export const registerNewAgent = async (t: Town, o: SpawnOptions): Promise<Agent>
     createdAt: now,
     updatedAt: now,
     lastActiveAt: now,
+    lastHeartbeat: now,
     tasksCompleted: 0,
     roundsCompleted: 0,
+    ...(o.maxRounds !== undefined ? { maxRounds: o.maxRounds } : {}),
+    ...(o.sim ? { sim: JSON.stringify(o.sim) } : {}),
   };
-  const r = await registerAgent(t.db, agent);
+  const r = await registerAgent(t.db, agent, bootGraceMs(t));
   if (!r.ok) {
     const hint = isTerminalAgent(r.existingState as AgentState) ? `; tt restart ${o.name} brings it back, tt prune removes it` : '';
     throw new UsageError(`an agent named "${o.name}" already exists (${r.existingState})${hint}`);
@@ -74,8 +87,12 @@ const act = async (t: Town, ref: string, move: AgentMove & { from?: AgentState[]
   return { agent: a, prev };
 };
 
-/** Stops an agent now: stop flag, state stopped. */
-export const killAgent = (t: Town, ref: string) => act(t, ref, { to: 'stopped', stopFlag: 'set', event: 'agent.killed', text: 'stop requested' });
+/** Stops an agent now: stop flag, state stopped, and its worker process told to stop. */
+export const killAgent = async (t: Town, ref: string) => {
+  const r = await act(t, ref, { to: 'stopped', stopFlag: 'set', event: 'agent.killed', text: 'stop requested' });
+  signalWorker(r.agent);
+  return r;
+};
 
 /** Pauses an agent: its worker takes no new work until resumed. */
 export const interruptAgent = (t: Town, ref: string) => act(t, ref, { to: 'paused', event: 'agent.interrupted', text: 'paused by operator' });
@@ -87,15 +104,30 @@ export const resumeAgent = (t: Town, ref: string) =>
 /** Lets an agent finish its current round, then stop. */
 export const closeAgent = (t: Town, ref: string) => act(t, ref, { to: 'draining', stopFlag: 'set', event: 'agent.closing', text: 'draining' });
 
-/** Brings a stopped agent back as starting, with a fresh round count. */
-export const restartAgent = (t: Town, ref: string) =>
-  act(t, ref, {
+/** Brings a stopped agent back as starting, with a fresh round count, and starts its worker. */
+export const restartAgent = async (t: Town, ref: string, opts: { start?: boolean; maxRounds?: number } = {}) => {
+  const r = await act(t, ref, {
     to: 'starting',
     stopFlag: 'clear',
     event: 'agent.restarted',
-    set: { roundsCompleted: 0, lastActiveAt: t.clock.now() },
+    set: { roundsCompleted: 0, lastActiveAt: t.clock.now(), ...(opts.maxRounds !== undefined ? { maxRounds: opts.maxRounds } : {}) },
     del: ['currentTask', 'pid'],
   });
+  if (opts.start !== false) {
+    await heartbeat(t.db, r.agent.id, bootGraceMs(t));
+    await startWorker(t, r.agent.id);
+  }
+  return r;
+};
+
+/** Starts the worker process of a registered agent and records its pid. */
+export const startWorker = async (t: Town, agentId: string): Promise<number> => {
+  const agent = await getAgent(t.db, agentId);
+  if (!agent) throw new TtError(`agent ${agentId} no longer exists`);
+  const pid = launchWorker(t, agent);
+  await t.db.redis.hset(t.db.keys.agent(agentId), 'pid', String(pid));
+  return pid;
+};
 
 /** Waits until an agent reaches a terminal state, reading its event stream (no polling). */
 export const waitAgent = async (t: Town, ref: string, timeoutMs: number): Promise<{ agent: Agent; done: boolean }> => {
@@ -129,24 +161,16 @@ export const pruneAgents = async (t: Town, all: boolean): Promise<Agent[]> => {
 };
 
 /**
- * Marks agents stopped whose heartbeat (or, without one, last activity) is older than `staleMs`:
- * their worker is gone. Paused agents are left alone; they are waiting for the operator.
+ * Runs the reaper now: agents whose heartbeat key has expired are marked stopped, their started
+ * attempts fail over to the retry path and their queued assignments go back to the backlog;
+ * due retries are promoted. Paused agents with a live worker keep heartbeating and are left alone.
  */
-export const recoverAgents = async (t: Town, staleMs: number): Promise<Agent[]> => {
-  const now = t.clock.now();
-  const out: Agent[] = [];
-  for (const a of await agents(t)) {
-    if (isTerminalAgent(a.state) || a.state === 'paused') continue;
-    const seen = a.lastHeartbeat ?? a.lastActiveAt ?? a.createdAt;
-    if (now - seen < staleMs) continue;
-    try {
-      await moveAgent(t.db, a.id, { to: 'stopped', event: 'agent.recovered', text: `no heartbeat for ${Math.round((now - seen) / 1000)}s` });
-      out.push(a);
-    } catch (e) {
-      if (!(e instanceof TtError)) throw e;
-    }
-  }
-  return out;
+export const recoverAgents = async (t: Town): Promise<{ agents: Agent[]; moved: number; promoted: number }> => {
+  const before = await agents(t);
+  const r = await reap(t.db, townDelays(t), 'no heartbeat (tt recover)');
+  const after = new Map((await agents(t)).map((a) => [a.id, a.state]));
+  const reaped = before.filter((a) => !isTerminalAgent(a.state) && after.get(a.id) === 'stopped');
+  return { agents: reaped, moved: r?.moved ?? 0, promoted: r?.promoted ?? 0 };
 };
 
 export interface ReclaimOptions {

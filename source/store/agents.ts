@@ -16,8 +16,8 @@ export const getAgent = (db: Db, id: string): Promise<Agent | undefined> => read
 
 export type RegisterResult = { ok: true } | { ok: false; existingId: string; existingState: string };
 
-export const registerAgent = async (db: Db, agent: Agent): Promise<RegisterResult> => {
-  const [status, existingId = '', existingState = ''] = await script(db, 'agent_register', [agent.id, agent.name, JSON.stringify(encodeHash(agent))]);
+export const registerAgent = async (db: Db, agent: Agent, hbTtlMs = 0): Promise<RegisterResult> => {
+  const [status, existingId = '', existingState = ''] = await script(db, 'agent_register', [agent.id, agent.name, JSON.stringify(encodeHash(agent)), Math.round(hbTtlMs)]);
   return status === 'ok' ? { ok: true } : { ok: false, existingId, existingState };
 };
 

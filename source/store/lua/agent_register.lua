@@ -1,4 +1,5 @@
--- Register a new agent. ARGV: now, id, name, fields (JSON object of hash fields).
+-- Register a new agent. ARGV: now, id, name, fields (JSON object of hash fields), hbTtlMs
+-- (a first heartbeat, so the agent is not taken for dead before its worker is up; 0 = none).
 -- Returns {'ok'} or {'taken', existingId, existingState}.
 local id, name = ARGV[2], ARGV[3]
 local lname = string.lower(name)
@@ -9,6 +10,7 @@ end
 local fields = cjson.decode(ARGV[4])
 hset_table(P .. 'agent:' .. id, fields)
 redis.call('SADD', P .. 'agents', id)
+if tonumber(ARGV[5]) > 0 then redis.call('SET', P .. 'hb:' .. id, NOW, 'PX', tonumber(ARGV[5])) end
 redis.call('HSET', P .. 'agents:names', lname, id)
 emit({ type = 'agent.spawned', agent = id, state = fields.state, text = name .. ' (' .. (fields.cli or '?') .. ')' })
 return { 'ok' }

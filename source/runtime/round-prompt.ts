@@ -1,0 +1,66 @@
+import { displayLabel } from '../model/agent.js';
+import { classify, summarize, type Message } from '../model/message.js';
+import { messagePriorityOfTask } from '../model/priority.js';
+import { SUPERVISOR_ID } from '../model/ids.js';
+import type { Task } from '../model/task.js';
+import { backlogIds } from '../store/backlog.js';
+import type { Db } from '../store/db.js';
+import { readHashes } from '../store/records.js';
+import { Task as TaskSchema } from '../model/task.js';
+import type { RoundWork } from './executor.js';
+import { agentRoleKeywords, buildPrompt, matchesRole, type PromptInput, type PromptTask } from './prompt.js';
+
+const promptTask = (t: Task): PromptTask => ({
+  id: t.id,
+  description: t.description,
+  priority: t.priority,
+  attempts: t.attempts,
+  maxAttempts: t.maxAttempts,
+  tags: t.tags,
+  ...(t.lastError ? { lastError: t.lastError } : {}),
+});
+
+/** How many backlog tasks a prompt's snapshot looks at. */
+const BACKLOG_PEEK = 50;
+
+/**
+ * The prompt of one round: its messages in serving order (a task taken from the backlog shows
+ * as an assignment), informational and confirmation summaries, and a snapshot of the backlog
+ * tasks that fit the agent's role.
+ */
+export const roundPrompt = async (db: Db, town: string, maxRounds: number, work: Omit<RoundWork, 'prompt'>): Promise<string> => {
+  const tasks = new Map(work.tasks.map(({ task }) => [task.id, task]));
+  const actionable: PromptInput['actionable'] = [];
+  const informational: string[] = [];
+  const confirmations: string[] = [];
+  const listed = new Set<string>();
+  for (const { message } of work.messages) {
+    const c = classify(message);
+    if (c === 'informational') informational.push(summarize(message, 100));
+    else if (c === 'confirmation') confirmations.push(summarize(message, 60));
+    else {
+      const task = message.type === 'task_assign' ? tasks.get(message.taskId) : undefined;
+      if (task) listed.add(task.id);
+      actionable.push({ message, ...(task ? { task: promptTask(task) } : {}) });
+    }
+  }
+  for (const task of tasks.values()) {
+    if (listed.has(task.id)) continue;
+    const message: Message = { id: 'backlog', type: 'task_assign', taskId: task.id, from: SUPERVISOR_ID, to: work.agent.id, priority: messagePriorityOfTask(task.priority), createdAt: task.updatedAt };
+    actionable.unshift({ message, task: promptTask(task) });
+  }
+  const ids = await backlogIds(db);
+  const keywords = agentRoleKeywords(work.agent);
+  const peek = await readHashes(db, TaskSchema, ids.slice(0, BACKLOG_PEEK).map(db.keys.task));
+  const matching = peek.items.filter((t) => matchesRole(t, keywords)).map(promptTask);
+  return buildPrompt({
+    town,
+    agent: { id: work.agent.id, name: work.agent.name, label: displayLabel(work.agent), ...(work.agent.role ? { role: work.agent.role } : {}) },
+    round: work.round,
+    maxRounds,
+    actionable,
+    informational,
+    confirmations,
+    backlog: { total: ids.length, matching },
+  });
+};

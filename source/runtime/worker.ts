@@ -1,0 +1,209 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import type { Agent } from '../model/agent.js';
+import { TtError } from '../model/errors.js';
+import { isActionable, summarize, type MessageBody } from '../model/message.js';
+import { resolveAgentRef } from '../model/resolve.js';
+import { getAgent, listAgents, moveAgent } from '../store/agents.js';
+import type { Db } from '../store/db.js';
+import { ackMessages, sendMessage } from '../store/messages.js';
+import { beginRound, bootWorker, endRound, heartbeat, reap, type AttemptResult, type RoundPolicy } from '../store/worker.js';
+import type { Executor, RoundWork } from './executor.js';
+
+export interface WorkerConfig {
+  heartbeatMs: number;
+  heartbeatTtlMs: number;
+  /** Stop after this long with nothing to do; 0 = never. */
+  idleTimeoutMs: number;
+  /** Stop after this many rounds; 0 = no limit. */
+  maxRounds: number;
+  /** How often some worker in the town reaps dead agents and promotes due retries. */
+  reapIntervalMs: number;
+  /** Longest single block on the inbox before the loop looks around again. */
+  blockMs: number;
+  policy: Omit<RoundPolicy, 'skills' | 'generalist'>;
+}
+
+export interface WorkerOptions {
+  db: Db;
+  /** A connection of its own for blocking reads. */
+  blocking: Redis;
+  agentId: string;
+  executor: Executor;
+  config: WorkerConfig;
+  /** Builds a round's prompt (the CLI executor needs it). */
+  buildPrompt?: (work: Omit<RoundWork, 'prompt'>) => Promise<string>;
+  logsDir: string;
+  /** The environment a CLI runs with, before the per-round variables. */
+  env: Record<string, string>;
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+  pid?: number;
+  /** Test hook: "before-finish" hangs after the work and before it is recorded. */
+  failpoint?: string;
+}
+
+export type WorkerExit = 'stopped' | 'max-rounds' | 'idle-timeout' | 'signal' | 'gone';
+
+const GENERALIST_ROLES = new Set(['', 'worker', 'default', 'generalist']);
+
+/** Which tagged backlog tasks an agent may take: its role and capabilities. */
+export const skillsOf = (a: Pick<Agent, 'role' | 'caps'>): { skills: string[]; generalist: boolean } => {
+  const role = (a.role ?? '').toLowerCase();
+  const skills = [...new Set([...(role ? [role] : []), ...a.caps.map((c) => c.toLowerCase())])];
+  return { skills, generalist: GENERALIST_ROLES.has(role) && a.caps.length === 0 };
+};
+
+const stamp = (now: number) => new Date(now).toISOString().slice(11, 19);
+
+/**
+ * The agent worker loop, a library function: a worker process runs one, the benchmark many.
+ * Each round claims messages and tasks in one script, hands them to the executor, and records
+ * the outcome in one script. An idle worker blocks on its wake list and the backlog's, so new
+ * work wakes it at once. A heartbeat keeps the agent alive in Redis while the executor runs.
+ * Redis errors never end the loop: it backs off and tries again.
+ */
+export const runWorker = async (o: WorkerOptions): Promise<WorkerExit> => {
+  const { db, config, agentId } = o;
+  const clock = db.clock;
+  const signal = o.signal ?? new AbortController().signal;
+  const log = o.log ?? (() => {});
+  const nonce = randomBytes(3).toString('hex');
+  const first = await getAgent(db, agentId);
+  if (!first) return 'gone';
+  const name = first.name;
+  const say = (line: string) => log(`${stamp(clock.now())} ${name}: ${line}`);
+
+  const boot = await bootWorker(db, agentId, o.pid ?? process.pid, config.heartbeatTtlMs, config.policy.delaysMs);
+  if (boot.status === 'gone') return 'gone';
+  if (boot.status === 'stop') {
+    say(`not starting: the agent is ${boot.state}`);
+    return 'stopped';
+  }
+  say(`worker up (pid ${o.pid ?? process.pid}, was ${boot.previous})`);
+
+  let beating = false;
+  const beat = setInterval(() => {
+    if (beating) return;
+    beating = true;
+    heartbeat(db, agentId, config.heartbeatTtlMs)
+      .catch((e) => say(`heartbeat failed: ${(e as Error).message}`))
+      .finally(() => (beating = false));
+  }, config.heartbeatMs);
+
+  const send = async (to: string, body: MessageBody) => {
+    const { items } = await listAgents(db);
+    const target = resolveAgentRef(to, items);
+    await sendMessage(db, { from: agentId, to: target, body, priority: 'normal' }, summarize(body, 100));
+  };
+
+  let exit: WorkerExit = 'signal';
+  let rounds = 0;
+  let lastWork = clock.now();
+  let nextReap = 0;
+  let failures = 0;
+  try {
+    while (!signal.aborted) {
+      try {
+        if (config.maxRounds > 0 && rounds >= config.maxRounds) {
+          exit = 'max-rounds';
+          break;
+        }
+        const now = clock.now();
+        if (now >= nextReap) {
+          nextReap = now + config.reapIntervalMs;
+          const r = await reap(db, config.policy.delaysMs, `no heartbeat (reaped by ${name})`, config.reapIntervalMs);
+          if (r && (r.reaped || r.moved || r.promoted)) say(`reaped ${r.reaped} dead agent(s), moved ${r.moved} task(s), promoted ${r.promoted} retry(ies)`);
+        }
+        const agent = await getAgent(db, agentId);
+        if (!agent) {
+          exit = 'gone';
+          break;
+        }
+        const start = await beginRound(db, agentId, `${agentId.slice(0, 8)}-${nonce}-${rounds}`, { ...config.policy, ...skillsOf(agent) });
+        failures = 0;
+        if (start.status !== 'ok') {
+          if (start.status === 'paused') {
+            await o.blocking.blpop(db.keys.wake(agentId), config.blockMs / 1000);
+            continue;
+          }
+          if (start.status === 'stop') say(`stopping: the agent is ${start.state}`);
+          exit = start.status === 'gone' ? 'gone' : 'stopped';
+          break;
+        }
+        for (const m of start.malformed) say(`skipped a malformed message or task: ${m.key}: ${m.problem}`);
+        const actionable = start.tasks.length > 0 || start.messages.some((e) => isActionable(e.message));
+        if (!actionable) {
+          if (start.messages.length) {
+            await ackMessages(db, agentId, start.messages.map((e) => e.message.id));
+            say(`auto-handled ${start.messages.length} informational message(s)`);
+          }
+          const idleFor = clock.now() - lastWork;
+          if (config.idleTimeoutMs > 0 && idleFor >= config.idleTimeoutMs) {
+            exit = 'idle-timeout';
+            await moveAgent(db, agentId, { to: 'draining', event: 'agent.state', text: `idle for ${Math.round(idleFor / 1000)}s` }).catch(() => undefined);
+            break;
+          }
+          const wait = Math.min(config.blockMs, Math.max(1, nextReap - clock.now()), config.idleTimeoutMs > 0 ? Math.max(1, config.idleTimeoutMs - idleFor) : Infinity);
+          if (start.messages.length === 0) await o.blocking.blpop(db.keys.wake(agentId), db.keys.backlogWake, Math.max(wait, 10) / 1000);
+          continue;
+        }
+
+        rounds++;
+        const roundNo = agent.roundsCompleted + 1;
+        const roundAbort = new AbortController();
+        const onAbort = () => roundAbort.abort();
+        signal.addEventListener('abort', onAbort, { once: true });
+        const one = start.tasks.length === 1 ? start.tasks[0]! : undefined;
+        const base: Omit<RoundWork, 'prompt'> = {
+          round: roundNo,
+          agent,
+          messages: start.messages,
+          tasks: start.tasks,
+          logFile: join(o.logsDir, `${agent.name}_round_${roundNo}.log`),
+          env: {
+            ...o.env,
+            TT_AGENT_ID: agentId,
+            TT_AGENT_NAME: agent.name,
+            ...(one ? { TT_TASK_ID: one.task.id, TT_TASK_TOKEN: one.token } : {}),
+          },
+          signal: roundAbort.signal,
+          send,
+        };
+        const work: RoundWork = { ...base, prompt: async () => (o.buildPrompt ? o.buildPrompt(base) : '') };
+        say(`round ${roundNo}: ${start.tasks.length} task(s), ${start.messages.length} message(s)${one ? `: ${one.task.description.split('\n', 1)[0]!.slice(0, 60)}` : ''}`);
+        let outcome;
+        try {
+          outcome = await o.executor(work);
+        } catch (e) {
+          outcome = { results: new Map(), summary: `executor error: ${(e as Error).message}` };
+        } finally {
+          signal.removeEventListener('abort', onAbort);
+        }
+        if (o.failpoint === 'before-finish') await new Promise(() => {});
+        const results: AttemptResult[] = start.tasks.map(({ task, token }) => {
+          const r = outcome.results.get(task.id) ?? { ok: false, text: signal.aborted ? 'the worker stopped during this attempt' : `no result: ${outcome.summary}` };
+          return { id: task.id, token, outcome: r.ok ? 'completed' : 'failed', text: r.text };
+        });
+        const ends = await endRound(db, agentId, results, start.messages.map((e) => e.message.id), config.policy.delaysMs, `Round ${roundNo}: ${outcome.summary}`);
+        results.forEach((r, i) => say(`task ${r.id.slice(0, 8)} ${r.outcome}: ${ends[i]}${r.outcome === 'failed' ? ` (${r.text})` : ''}`));
+        lastWork = clock.now();
+      } catch (e) {
+        if (signal.aborted) break;
+        failures++;
+        const wait = Math.min(100 * 2 ** Math.min(failures, 5), 2000);
+        say(`error (${e instanceof TtError ? e.message : (e as Error).message}); retrying in ${wait}ms`);
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  } finally {
+    clearInterval(beat);
+    const reason = exit === 'signal' ? 'worker stopped by signal' : exit === 'max-rounds' ? `finished ${rounds} round(s)` : exit === 'idle-timeout' ? 'idle timeout' : 'stopped';
+    await moveAgent(db, agentId, { to: 'stopped', event: 'agent.state', text: reason }).catch(() => undefined);
+    await db.redis.del(db.keys.heartbeat(agentId)).catch(() => undefined);
+    say(`worker down: ${reason}`);
+  }
+  return exit;
+};
+

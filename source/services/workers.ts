@@ -1,0 +1,102 @@
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Agent } from '../model/agent.js';
+import { retryDelaysMs } from '../model/retry.js';
+import { commandLine, isAlive } from '../redis/process.js';
+import { cliCommand } from '../config/presets.js';
+import { cliExecutor } from '../runtime/cli-executor.js';
+import { ttEntry, writeShim } from '../runtime/entry.js';
+import type { Executor } from '../runtime/executor.js';
+import { roundPrompt } from '../runtime/round-prompt.js';
+import { parseSim, simExecutor } from '../runtime/sim.js';
+import { runWorker, type WorkerConfig, type WorkerExit } from '../runtime/worker.js';
+import { getAgent } from '../store/agents.js';
+import { openTown, type Town, type Where } from './context.js';
+
+export const logsDir = (t: Pick<Town, 'root'>) => join(t.root, '.tt', 'logs');
+
+/** The worker settings of a town's config. */
+export const workerConfig = (t: Pick<Town, 'config'>, maxRounds?: number): WorkerConfig => {
+  const a = t.config.agent;
+  const s = (secs: number) => Math.round(secs * 1000);
+  return {
+    heartbeatMs: s(a.heartbeatSecs),
+    heartbeatTtlMs: s(a.heartbeatTtlSecs),
+    idleTimeoutMs: s(a.idleTimeoutSecs),
+    maxRounds: maxRounds ?? a.maxRounds,
+    reapIntervalMs: s(a.reapIntervalSecs),
+    blockMs: Math.min(5000, s(a.reapIntervalSecs)),
+    policy: {
+      maxMessages: 100,
+      maxTasks: a.tasksPerRound,
+      autoClaim: a.autoClaim,
+      backlogScan: 50,
+      delaysMs: retryDelaysMs(t.config.tasks.maxAttempts, t.config.tasks.backoffBaseSecs, t.config.tasks.backoffMaxSecs),
+    },
+  };
+};
+
+/** The executor for an agent's CLI: the built-in simulator, or a command run per round. */
+export const executorFor = (t: Town, agent: Agent): Executor =>
+  agent.cli === 'sim' ? simExecutor(parseSim(agent.sim)) : cliExecutor(cliCommand(agent.cli, t.presets), t.root, Math.round(t.config.agent.taskTimeoutSecs * 1000));
+
+/** Starts a detached worker process for an agent (its own session, output to .tt/logs/<name>.log). */
+export const launchWorker = (t: Town, agent: Agent): number => {
+  const dir = logsDir(t);
+  mkdirSync(dir, { recursive: true });
+  const fd = openSync(join(dir, `${agent.name}.log`), 'a');
+  try {
+    const child = spawn(process.execPath, [ttEntry(t.env), 'agent-loop', agent.id, '--town', t.root], {
+      cwd: t.root,
+      detached: true,
+      stdio: ['ignore', fd, fd],
+      env: t.env as NodeJS.ProcessEnv,
+    });
+    child.unref();
+    return child.pid ?? 0;
+  } finally {
+    closeSync(fd);
+  }
+};
+
+/** Asks an agent's worker process to stop now (SIGTERM), if it runs on this machine. */
+export const signalWorker = (agent: Agent): boolean => {
+  if (!agent.pid || !isAlive(agent.pid)) return false;
+  const cmd = commandLine(agent.pid);
+  if (!cmd?.includes('agent-loop') || !cmd.includes(agent.id)) return false;
+  try {
+    process.kill(agent.pid, 'SIGTERM');
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** The body of `tt agent-loop`: the worker of one agent, until it stops. */
+export const runAgentLoop = async (where: Where, agentId: string, opts: { signal?: AbortSignal; log: (line: string) => void; maxRounds?: number; failpoint?: string }): Promise<WorkerExit> => {
+  const t = await openTown(where, 'dispatcher');
+  try {
+    const agent = await getAgent(t.db, agentId);
+    if (!agent) return 'gone';
+    const blocking = await t.connect('blocking');
+    const config = workerConfig(t, opts.maxRounds ?? agent.maxRounds);
+    const shim = writeShim(join(t.root, '.tt', 'bin'), t.env);
+    const env = Object.fromEntries(Object.entries(t.env).filter((e): e is [string, string] => e[1] !== undefined));
+    return await runWorker({
+      db: t.db,
+      blocking,
+      agentId,
+      executor: executorFor(t, agent),
+      config,
+      buildPrompt: (work) => roundPrompt(t.db, t.config.name, config.maxRounds, work),
+      logsDir: logsDir(t),
+      env: { ...env, TT_TOWN: t.root, PATH: `${shim}:${env.PATH ?? ''}` },
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      log: opts.log,
+      ...(opts.failpoint ? { failpoint: opts.failpoint } : {}),
+    });
+  } finally {
+    await t.close();
+  }
+};
