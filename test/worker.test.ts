@@ -109,6 +109,26 @@ describe('worker loop (sim agent, in-process)', () => {
     expect(list).toEqual({ k: 'stopped', c: 'stopped', r: 'stopped', i: 'stopped' });
   });
 
+  it('hands out again a round whose reply was lost (a re-sent begin finds the work already held)', async () => {
+    const town = await makeTown();
+    const a = await spawn(town, 'ada');
+    const task = (await town.ok('assign', 'ada', 'claimed, reply lost', '--json')).json();
+    await town.ok('send', 'ada', '--query', 'and this question?');
+    const { beginRound } = await import('../source/store/worker.js');
+    const { makeDb } = await import('../source/store/db.js');
+    const db = makeDb(town.redis, town.name, { now: () => Date.now() });
+    const policy = { ...testWorkerConfig().policy, skills: [], generalist: true };
+    const lost = await beginRound(db, a.id, 'r0', policy);
+    const again = await beginRound(db, a.id, 'r0', policy);
+    for (const r of [lost, again]) {
+      if (r.status !== 'ok') throw new Error(r.status);
+      expect(r.tasks.map((x) => [x.task.id, x.token])).toEqual([[task.id, 'r0:0']]);
+      expect(r.messages.map((m) => m.message.type).sort()).toEqual(['query', 'task_assign']);
+    }
+    const events = await allEvents(town);
+    expect(events.filter((e) => e.type === 'task.started' && e.task === task.id)).toHaveLength(1);
+  });
+
   it('skips a malformed inbox entry and keeps working', async () => {
     const town = await makeTown();
     const a = await spawn(town, 'ada');

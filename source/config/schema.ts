@@ -35,7 +35,7 @@ export const AgentConfig = z.strictObject({
   heartbeatSecs: period(3).describe('how often a live worker refreshes its heartbeat'),
   heartbeatTtlSecs: period(10).describe('an agent whose heartbeat is older than this is dead: its work is taken back'),
   reapIntervalSecs: period(5).describe('how often the town looks for dead agents and due retries'),
-  taskTimeoutSecs: secs(0).describe('kill a CLI round after this long; 0 never'),
+  taskTimeoutSecs: z.number().min(0).default(0).describe('kill a CLI round after this long; 0 never'),
   tasksPerRound: z.number().int().min(1).default(1).describe('task assignments a worker takes into one round'),
   autoClaim: z.boolean().default(true).describe('an idle worker takes backlog tasks that fit its role and capabilities'),
 });

@@ -14,7 +14,8 @@ import { infoVersion, MIN_REDIS, versionAtLeast } from './version.js';
  */
 export type Role = 'cli' | 'blocking' | 'dispatcher' | 'console';
 
-const backoff = (times: number) => Math.min(50 * 2 ** Math.min(times, 6), 2000);
+/** Reconnect delays: 100 ms doubling to 1 s, so a client is back within a second of Redis. */
+const backoff = (times: number) => Math.min(50 * 2 ** Math.min(times, 6), 1000);
 
 const roleOptions = (role: Role): RedisOptions => {
   switch (role) {

@@ -58,6 +58,22 @@ export const skillsOf = (a: Pick<Agent, 'role' | 'caps'>): { skills: string[]; g
 const stamp = (now: number) => new Date(now).toISOString().slice(11, 19);
 
 /**
+ * Retries a write until Redis takes it (a round's outcome must not be lost to a dropped
+ * connection); gives up after about a minute so a worker whose Redis is gone still ends.
+ */
+const retrying = async <T>(write: () => Promise<T>, say: (line: string) => void): Promise<T> => {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (e) {
+      if (attempt >= 60) throw e;
+      say(`recording the round failed (${(e as Error).message}); retrying`);
+      await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** attempt, 1000)));
+    }
+  }
+};
+
+/**
  * The agent worker loop, a library function: a worker process runs one, the benchmark many.
  * Each round claims messages and tasks in one script, hands them to the executor, and records
  * the outcome in one script. An idle worker blocks on its wake list and the backlog's, so new
@@ -128,6 +144,15 @@ export const runWorker = async (o: WorkerOptions): Promise<WorkerExit> => {
             await o.blocking.blpop(db.keys.wake(agentId), config.blockMs / 1000);
             continue;
           }
+          if (start.status === 'reaped') {
+            const back = await bootWorker(db, agentId, o.pid ?? process.pid, config.heartbeatTtlMs, config.policy.delaysMs, true);
+            if (back.status === 'ok') {
+              say('the agent was reaped while this worker lived (a Redis outage or a long pause?); back to work');
+              continue;
+            }
+            exit = back.status === 'gone' ? 'gone' : 'stopped';
+            break;
+          }
           if (start.status === 'stop') say(`stopping: the agent is ${start.state}`);
           exit = start.status === 'gone' ? 'gone' : 'stopped';
           break;
@@ -181,18 +206,21 @@ export const runWorker = async (o: WorkerOptions): Promise<WorkerExit> => {
         } finally {
           signal.removeEventListener('abort', onAbort);
         }
-        if (o.failpoint === 'before-finish') await new Promise(() => {});
+        if (o.failpoint === 'before-finish') {
+          say('failpoint before-finish: the work is done; hanging before recording it');
+          await new Promise(() => {});
+        }
         const results: AttemptResult[] = start.tasks.map(({ task, token }) => {
           const r = outcome.results.get(task.id) ?? { ok: false, text: signal.aborted ? 'the worker stopped during this attempt' : `no result: ${outcome.summary}` };
           return { id: task.id, token, outcome: r.ok ? 'completed' : 'failed', text: r.text };
         });
-        const ends = await endRound(db, agentId, results, start.messages.map((e) => e.message.id), config.policy.delaysMs, `Round ${roundNo}: ${outcome.summary}`);
+        const ends = await retrying(() => endRound(db, agentId, results, start.messages.map((e) => e.message.id), config.policy.delaysMs, `Round ${roundNo}: ${outcome.summary}`), say);
         results.forEach((r, i) => say(`task ${r.id.slice(0, 8)} ${r.outcome}: ${ends[i]}${r.outcome === 'failed' ? ` (${r.text})` : ''}`));
         lastWork = clock.now();
       } catch (e) {
         if (signal.aborted) break;
         failures++;
-        const wait = Math.min(100 * 2 ** Math.min(failures, 5), 2000);
+        const wait = Math.min(50 * 2 ** Math.min(failures, 5), 1000);
         say(`error (${e instanceof TtError ? e.message : (e as Error).message}); retrying in ${wait}ms`);
         await new Promise((r) => setTimeout(r, wait));
       }

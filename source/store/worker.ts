@@ -21,8 +21,8 @@ export interface RoundPolicy {
 export type BootResult = { status: 'ok'; previous: string } | { status: 'gone' } | { status: 'stop'; state: string };
 
 /** A worker takes over its agent: returns what a dead predecessor held, sets the heartbeat. */
-export const bootWorker = async (db: Db, agentId: string, pid: number, hbTtlMs: number, delaysMs: number[]): Promise<BootResult> => {
-  const [status, a = ''] = await script(db, 'worker_boot', [agentId, pid, Math.round(hbTtlMs), delaysMs.join(',')]);
+export const bootWorker = async (db: Db, agentId: string, pid: number, hbTtlMs: number, delaysMs: number[], revive = false): Promise<BootResult> => {
+  const [status, a = ''] = await script(db, 'worker_boot', [agentId, pid, Math.round(hbTtlMs), delaysMs.join(','), revive ? '1' : '0']);
   if (status === 'ok') return { status, previous: a };
   if (status === 'stop') return { status, state: a };
   return { status: 'gone' };
@@ -35,7 +35,7 @@ export interface ClaimedTask {
 
 export type RoundStart =
   | { status: 'ok'; messages: InboxEntry[]; tasks: ClaimedTask[]; stale: string[]; malformed: Malformed[] }
-  | { status: 'stop' | 'paused' | 'gone'; state: string };
+  | { status: 'stop' | 'paused' | 'gone' | 'reaped'; state: string };
 
 /** Begins a round in one script: may the agent work, what it got (messages, started tasks). */
 export const beginRound = async (db: Db, agentId: string, tokenBase: string, p: RoundPolicy): Promise<RoundStart> => {
@@ -49,7 +49,7 @@ export const beginRound = async (db: Db, agentId: string, tokenBase: string, p: 
     tokenBase,
     p.backlogScan,
   ]);
-  if (status !== 'ok') return { status: status as 'stop' | 'paused' | 'gone', state: payload };
+  if (status !== 'ok') return { status: status as 'stop' | 'paused' | 'gone' | 'reaped', state: payload };
   const raw = JSON.parse(payload) as { messages: string[] | object; tasks: HashFields[] | object; stale: string[] | object };
   // cjson encodes an empty list as {}.
   const list = <T>(v: T[] | object): T[] => (Array.isArray(v) ? v : []);

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -65,6 +65,8 @@ export interface TestTown {
   redis: Redis;
   prefix: string;
   pid(): number | undefined;
+  /** Merges settings into the town's tt.config.json (one level deep per section). */
+  configure(patch: Record<string, unknown>): void;
 }
 
 let seq = 0;
@@ -104,6 +106,12 @@ export const makeTown = async (opts: { name?: string } = {}): Promise<TestTown> 
     redis,
     prefix: `tt:{${name}}:`,
     pid,
+    configure(patch) {
+      const file = join(dir, 'tt.config.json');
+      const cfg = JSON.parse(readFileSync(file, 'utf8'));
+      for (const [k, v] of Object.entries(patch)) cfg[k] = v && typeof v === 'object' && !Array.isArray(v) ? { ...(cfg[k] ?? {}), ...v } : v;
+      writeFileSync(file, JSON.stringify(cfg, null, 2));
+    },
   };
 };
 

@@ -1,6 +1,9 @@
 -- Begin a worker round, atomically: check the agent may work, claim its messages (at most
 -- maxTasks task assignments) into its held hash, start the assigned tasks, and when there is
 -- nothing actionable take one task from the backlog (autoClaim).
+-- Whatever the agent already holds (held messages, started tasks) is handed out again first: a
+-- round ends by acknowledging all of it, so anything still held comes from a round whose reply
+-- was lost (a connection cut while the reply was in flight, then the command re-sent).
 -- ARGV: now, agentId, maxMsgs, maxTasks, autoClaim ('1'|'0'), skills (csv), generalist ('1'|'0'),
 --       tokenBase, backlogScan.
 -- Returns {'stop'|'paused'|'gone', state} or {'ok', json} with json = {messages, tasks, stale}.
@@ -8,7 +11,11 @@ local id = ARGV[2]
 local akey = P .. 'agent:' .. id
 local state = redis.call('HGET', akey, 'state')
 if not state then return { 'gone', '' } end
-if TERMINAL_AGENT[state] or state == 'draining' or redis.call('EXISTS', P .. 'stop:' .. id) == 1 then return { 'stop', state } end
+local stopFlag = redis.call('EXISTS', P .. 'stop:' .. id) == 1
+-- Stopped with no stop request: the reaper took this agent for dead (a Redis outage or a long
+-- pause outlived its heartbeat) while its worker lives on. The worker may come back.
+if state == 'stopped' and not stopFlag then return { 'reaped', state } end
+if TERMINAL_AGENT[state] or state == 'draining' or stopFlag then return { 'stop', state } end
 if state == 'paused' then return { 'paused', state } end
 
 local maxMsgs, maxTasks, tokenBase = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[8]
@@ -16,6 +23,16 @@ local inbox, held = P .. 'inbox:' .. id, P .. 'held:' .. id
 local taken, started, stale = {}, {}, {}
 local actionable = false
 local nTasks = 0
+for _, m in ipairs(redis.call('HVALS', held)) do
+  taken[#taken + 1] = m
+  local ok, msg = pcall(cjson.decode, m)
+  if ok and type(msg) == 'table' and msg.type ~= 'informational' and msg.type ~= 'confirmation' then actionable = true end
+end
+for _, tid in ipairs(redis.call('SMEMBERS', P .. 'running:' .. id)) do
+  started[#started + 1] = tid
+  nTasks = nTasks + 1
+  actionable = true
+end
 for _, m in ipairs(redis.call('ZRANGE', inbox, 0, maxMsgs - 1)) do
   local ok, msg = pcall(cjson.decode, m)
   if not ok or type(msg) ~= 'table' then msg = { type = 'unreadable' } end

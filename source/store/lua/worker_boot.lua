@@ -1,12 +1,14 @@
 -- A worker (re)starts for an agent: whatever a previous incarnation held goes back (held
 -- messages to the inbox, started attempts to the retry path), the heartbeat is set, the agent
--- becomes idle. ARGV: now, agentId, pid, hbTtlMs, delays (csv).
+-- becomes idle. ARGV: now, agentId, pid, hbTtlMs, delays (csv), revive ('1': a live worker whose
+-- agent was reaped comes back; a stop request still wins).
 -- Returns {'ok', previousState} | {'gone'} | {'stop', state}.
 local id = ARGV[2]
 local akey = P .. 'agent:' .. id
 local state = redis.call('HGET', akey, 'state')
 if not state then return { 'gone' } end
-if TERMINAL_AGENT[state] or state == 'draining' then return { 'stop', state } end
+local revive = ARGV[6] == '1' and state == 'stopped' and redis.call('EXISTS', P .. 'stop:' .. id) == 0
+if (TERMINAL_AGENT[state] and not revive) or state == 'draining' then return { 'stop', state } end
 local held = P .. 'held:' .. id
 local entries = redis.call('HVALS', held)
 for _, m in ipairs(entries) do
@@ -24,6 +26,7 @@ redis.call('HSET', akey, 'pid', ARGV[3], 'lastHeartbeat', NOW, 'lastActiveAt', N
 redis.call('HDEL', akey, 'currentTask')
 if state ~= 'idle' and state ~= 'paused' then
   redis.call('HSET', akey, 'state', 'idle')
-  emit({ type = 'agent.state', agent = id, state = 'idle', prev = state, text = 'worker pid ' .. ARGV[3] .. ' up' })
+  emit({ type = 'agent.state', agent = id, state = 'idle', prev = state,
+    text = revive and ('worker pid ' .. ARGV[3] .. ' is alive after all: back to work') or ('worker pid ' .. ARGV[3] .. ' up') })
 end
 return { 'ok', state }

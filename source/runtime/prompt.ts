@@ -1,0 +1,264 @@
+import { SUPERVISOR_ID } from '../model/ids.js';
+import { classify, messageText, type Message } from '../model/message.js';
+import type { TaskPriority } from '../model/priority.js';
+import { taskTitle } from '../model/task.js';
+
+/**
+ * The prompt an agent's CLI receives each round. Pure: the same input always gives the same text,
+ * so the worker can log it and tests can assert on it line by line.
+ */
+
+export interface PromptTask {
+  id: string;
+  description: string;
+  priority: TaskPriority;
+  /** Attempts counted so far, this one included (0 is read as "this is the first"). */
+  attempts: number;
+  /** 0 or less: no limit. */
+  maxAttempts: number;
+  tags: string[];
+  /** Why the previous attempt failed, when this is a retry. */
+  lastError?: string;
+}
+
+export interface PromptInput {
+  town: string;
+  agent: { id: string; name: string; label: string; role?: string };
+  /** 1-based. */
+  round: number;
+  /** 0 = unlimited. */
+  maxRounds: number;
+  /** In serving order; `task` is present for task_assign messages. */
+  actionable: { message: Message; task?: PromptTask }[];
+  /** One-line summaries of informational messages. */
+  informational: string[];
+  /** One-line summaries of confirmations. */
+  confirmations: string[];
+  /** Tasks on the backlog that match this agent's role (see `matchesRole`). */
+  backlog: { total: number; matching: PromptTask[] };
+}
+
+/** How many informational lines and backlog tasks the prompt lists before "and N more". */
+export const PROMPT_LIST_CAP = 8;
+
+// ---------------------------------------------------------------------------------------------
+// Roles
+
+interface RoleRow {
+  /** Whole words of a role (or name) that select this row. */
+  words: readonly string[];
+  /** What a backlog task must mention (as a tag or a word of its description) to fit. */
+  keywords: readonly string[];
+}
+
+/**
+ * The reference's backlog role table, first match wins. The reference matched substrings of the
+ * name ("builder" contains "ui", "second" contains "sec"); here a row is chosen by whole words, so
+ * the word forms a role is likely to use are listed.
+ */
+const ROLE_TABLE: readonly RoleRow[] = [
+  { words: ['front', 'frontend', 'ui', 'ux', 'web', 'client'], keywords: ['frontend', 'ui', 'web', 'client', 'ux'] },
+  { words: ['back', 'backend', 'api', 'server'], keywords: ['backend', 'api', 'server', 'database', 'data'] },
+  { words: ['test', 'tests', 'tester', 'testing', 'qa'], keywords: ['test', 'qa', 'validation', 'regression'] },
+  { words: ['review', 'reviewer', 'reviewing', 'audit', 'auditor'], keywords: ['review', 'reviewer', 'qa', 'security', 'audit', 'validation'] },
+  { words: ['doc', 'docs', 'documentation', 'writer'], keywords: ['docs', 'doc', 'documentation', 'spec', 'readme'] },
+  { words: ['devops', 'ops', 'infra', 'infrastructure', 'deploy', 'deployer', 'deployment'], keywords: ['devops', 'ops', 'infra', 'deploy', 'ci', 'reliability'] },
+  { words: ['security', 'sec'], keywords: ['security', 'sec', 'vulnerability', 'hardening', 'audit'] },
+];
+
+const words = (s: string): string[] => s.toLowerCase().match(/[a-z0-9]+/g) ?? [];
+
+/**
+ * The backlog keywords for a role (or, for an agent without a role, its name), or undefined for a
+ * generalist, which fits every task: `worker`, `default` and anything the table does not know.
+ */
+export const roleKeywords = (roleOrName: string): string[] | undefined => {
+  const w = new Set(words(roleOrName));
+  const row = ROLE_TABLE.find((r) => r.words.some((x) => w.has(x)));
+  return row ? [...row.keywords] : undefined;
+};
+
+/** The keywords for an agent: its role, or its name when it has none (a role of "default" counts as none). */
+export const agentRoleKeywords = (agent: { name: string; role?: string }): string[] | undefined =>
+  roleKeywords(agent.role && agent.role !== 'default' ? agent.role : agent.name);
+
+/**
+ * Whether a task fits the keywords: a lower-cased tag equals one, or the description has one as a
+ * whole word. A plain plural counts as the word ("tests" for "test", "apis" for "api").
+ * Undefined keywords (a generalist) fit everything.
+ */
+export const matchesRole = (task: { description: string; tags: string[] }, keywords: string[] | undefined): boolean => {
+  if (!keywords) return true;
+  const seen = new Set([...task.tags.map((t) => t.trim().toLowerCase()), ...words(task.description)]);
+  return keywords.some((k) => seen.has(k) || seen.has(`${k}s`));
+};
+
+// ---------------------------------------------------------------------------------------------
+// Text helpers
+
+/** Collapses whitespace so an item stays on one line. */
+const oneLine = (s: string): string => s.replace(/\s+/g, ' ').trim();
+
+/** A fenced block that the text cannot close early, whatever backticks it holds. */
+const fenced = (text: string): string[] => {
+  const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((r) => r.length));
+  const fence = '`'.repeat(Math.max(3, longest + 1));
+  return [fence, text.replace(/\s+$/, ''), fence];
+};
+
+/** How the prompt names a sender, in a form `tt send` accepts. */
+const senderRef = (from: string): string => (from === SUPERVISOR_ID ? 'supervisor' : from);
+
+const mark = (m: Message): string => (m.priority === 'urgent' ? 'URGENT' : m.priority);
+
+const attemptText = (t: PromptTask): string => {
+  const k = Math.max(1, t.attempts);
+  return t.maxAttempts > 0 ? `attempt ${k} of ${t.maxAttempts}` : `attempt ${k}`;
+};
+
+const completeLine = (id: string): string => `tt task complete ${id} --result "<what you did: PR URL or summary>"`;
+const failLine = (id: string): string => `tt task fail ${id} --reason "<why it could not be done>"`;
+
+// ---------------------------------------------------------------------------------------------
+// Sections
+
+const header = (i: PromptInput): string[] => {
+  const rounds = i.maxRounds > 0 ? `round ${i.round} of ${i.maxRounds}` : `round ${i.round} (no round limit)`;
+  const kw = agentRoleKeywords(i.agent);
+  return [
+    `# You are agent ${i.agent.label} in town ${i.town}`,
+    '',
+    `- Agent name: ${i.agent.name}`,
+    `- Agent id: ${i.agent.id}`,
+    ...(i.agent.role ? [`- Role: ${i.agent.role}`] : []),
+    `- Backlog fit: ${kw ? `tasks about ${kw.join(', ')}` : 'any task (you are a generalist)'}`,
+    `- This is ${rounds}.`,
+    '',
+    'You work through the `tt` command line. It already knows who you are, so `tt` commands act as this agent.',
+    `Waiting now: ${i.actionable.length} actionable, ${i.informational.length} informational, ${i.confirmations.length} confirmation(s).`,
+  ];
+};
+
+const taskAssignEntry = (n: number, m: Extract<Message, { type: 'task_assign' }>, task: PromptTask | undefined): string[] => {
+  const id = task?.id ?? m.taskId;
+  const out = [`### ${n}. [${mark(m)}] Task ${id} assigned by ${senderRef(m.from)}`, ''];
+  if (task) {
+    out.push(`- Task id: ${id}`, `- Priority: ${task.priority}`, `- This is ${attemptText(task)}.`);
+    if (task.tags.length) out.push(`- Tags: ${task.tags.join(', ')}`);
+    if (task.lastError) out.push(`- The previous attempt failed: ${oneLine(task.lastError)}`);
+    out.push('', 'Description:', '', ...fenced(task.description));
+  } else {
+    out.push(`- Task id: ${id}`, '', `The task's details could not be read; run \`tt task show ${id}\` before you start.`);
+  }
+  out.push(
+    '',
+    'When it is done, run exactly:',
+    '',
+    '```sh',
+    completeLine(id),
+    '```',
+    '',
+    'If it cannot be done, run exactly:',
+    '',
+    '```sh',
+    failLine(id),
+    '```',
+    '',
+    `The task id is ${id}. Any other UUID in the description (a mission id, a work-item id, an issue reference) is not a task id: never pass it to \`tt task complete\` or \`tt task fail\`.`,
+  );
+  return out;
+};
+
+const messageEntry = (n: number, m: Message): string[] => {
+  const from = senderRef(m.from);
+  const category = classify(m);
+  const title =
+    m.type === 'task' ? 'Task' : m.type === 'query' ? 'Question' : m.type === 'status_request' ? 'Status request' : m.type === 'custom' ? `Message "${m.kind}"` : `Message (${m.type})`;
+  const text = m.type === 'status_request' ? `${from} asks what you are doing.` : messageText(m);
+  const answer =
+    category === 'task'
+      ? `This task has no task id: do the work, then report to the sender with \`tt send ${from} --info "<what you did: PR URL or summary>"\` (or \`--query\` if you need an answer first).`
+      : category === 'query'
+        ? `Answer with \`tt send ${from} --info "<your answer>"\`.`
+        : `Acknowledge with \`tt send ${from} --ack "received"\`, or answer with \`tt send ${from} --info "..."\`.`;
+  return [`### ${n}. [${mark(m)}] ${title} from ${from}`, '', ...fenced(text), '', answer];
+};
+
+const actionableSection = (i: PromptInput): string[] => {
+  const out = ['## Actionable messages', ''];
+  if (!i.actionable.length) return [...out, 'None this round.'];
+  out.push('Already taken from your inbox, in the order to handle them. Handle every one of them.');
+  i.actionable.forEach(({ message, task }, k) => {
+    out.push('', ...(message.type === 'task_assign' ? taskAssignEntry(k + 1, message, task) : messageEntry(k + 1, message)));
+  });
+  return out;
+};
+
+const informationalSection = (i: PromptInput): string[] => {
+  const out = ['## Informational (batched)', ''];
+  if (!i.informational.length) return [...out, 'None.'];
+  out.push(...i.informational.slice(0, PROMPT_LIST_CAP).map((s) => `- ${oneLine(s)}`));
+  const more = i.informational.length - PROMPT_LIST_CAP;
+  if (more > 0) out.push(`- ... and ${more} more`);
+  out.push('', 'No reply is needed; use them as context.');
+  return out;
+};
+
+const confirmationsSection = (i: PromptInput): string[] => {
+  const out = ['## Confirmations', ''];
+  if (!i.confirmations.length) return [...out, 'None.'];
+  const counts = new Map<string, number>();
+  for (const c of i.confirmations) {
+    const key = oneLine(c);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  out.push(...[...counts].map(([kind, n]) => `- ${kind} x${n}`), '', 'Already dismissed; no reply is needed.');
+  return out;
+};
+
+const commandsSection = (i: PromptInput): string[] => [
+  '## Commands',
+  '',
+  '- `tt task current`: the task you are working on',
+  '- `tt task complete <task-id> --result "<what you did: PR URL or summary>"`: finish a task',
+  '- `tt task fail <task-id> --reason "<why>"`: give a task up, saying why',
+  '- `tt send <agent|supervisor> --query|--info|--ack [--urgent] "<text>"`: ask, inform or acknowledge',
+  '- `tt backlog list`: unassigned tasks waiting for someone',
+  `- \`tt backlog claim <task-id> ${i.agent.name}\`: take one backlog task yourself`,
+  '- `tt status`: the town at a glance: agents, tasks',
+  '- `tt inbox`: peek at your inbox without taking anything',
+];
+
+const backlogSection = (i: PromptInput): string[] => {
+  const out = ['## Backlog', ''];
+  const { total, matching } = i.backlog;
+  if (total <= 0) return [...out, 'The backlog is empty.'];
+  const generalist = !agentRoleKeywords(i.agent);
+  out.push(`${total} task(s) on the backlog; ${matching.length} fit ${generalist ? 'you (you are a generalist)' : 'your role'}.`);
+  if (!matching.length) return [...out, '', 'None of them fit your role: do not claim unrelated work.'];
+  out.push('');
+  for (const t of matching.slice(0, PROMPT_LIST_CAP)) {
+    out.push(`- ${t.id} [${t.priority}] ${oneLine(taskTitle(t, 100))}${t.tags.length ? ` (tags: ${t.tags.join(', ')})` : ''}`);
+  }
+  const more = matching.length - PROMPT_LIST_CAP;
+  if (more > 0) out.push(`- ... and ${more} more (\`tt backlog list\`)`);
+  return out;
+};
+
+const workflowSection = (i: PromptInput): string[] => [
+  '## Your workflow',
+  '',
+  '1. Handle the actionable messages above first, in the order given.',
+  '2. Finish every task assigned to you with exactly one `tt task complete <task-id>` or `tt task fail <task-id>`, using the exact task id shown for that task. If unsure which task is yours, run `tt task current`.',
+  '3. When you are blocked, ask with `tt send <agent|supervisor> --query "..."` instead of guessing.',
+  '4. Report to the supervisor (`tt send supervisor --info|--query "..."`) when something needs a decision or an escalation.',
+  '5. Prefer direct handoffs: send follow-up work or questions straight to the agent concerned rather than through the supervisor.',
+  `6. When you have nothing actionable, claim at most one backlog task that fits your role (\`tt backlog claim <task-id> ${i.agent.name}\`), and finish it before claiming another.`,
+  '7. Answer every question you were sent, and keep senders informed with `tt send <agent> --info "..."`.',
+];
+
+/** The whole prompt for one round, in Markdown. */
+export const buildPrompt = (input: PromptInput): string =>
+  [header, actionableSection, informationalSection, confirmationsSection, commandsSection, backlogSection, workflowSection]
+    .map((section) => section(input).join('\n'))
+    .join('\n\n') + '\n';
