@@ -85,6 +85,8 @@ describe('tt.config.json', () => {
     expect((await runTt(['status', '--json'], sub, town.env)).json().town).toBe(town.name);
     const elsewhere = tempDir();
     expect((await runTt(['status', '--json', '-t', town.dir], elsewhere, town.env)).json().town).toBe(town.name);
+    expect((await runTt(['-t', town.dir, '--json', 'status'], elsewhere, town.env)).json().town).toBe(town.name);
+    expect((await runTt(['--town', town.dir, 'task', 'list', '--json'], elsewhere, town.env)).json().tasks).toEqual([]);
     const notATown = await runTt(['status', '-t', elsewhere], elsewhere, town.env);
     expect(notATown.code).toBe(2);
     expect(notATown.err).toMatch(/is not a town/);

@@ -23,9 +23,8 @@ const until = async (what: string, ok: () => boolean | Promise<boolean>, timeout
   }
 };
 
-const tally2 = (town: TestTown) => town.dir;
-
-const blockedWorkers = async (town: TestTown) => (await town.redis.client('LIST')).toString().split('\n').filter((l) => l.includes('name=tt-blocking') && l.includes('cmd=blpop')).length;
+const clients = async (town: TestTown): Promise<string[]> => String(await town.redis.client('LIST')).split('\n');
+const blockedWorkers = async (town: TestTown) => (await clients(town)).filter((l) => l.includes('name=tt-blocking') && l.includes('cmd=blpop')).length;
 
 describe('faults: no task is lost', () => {
   it('a worker SIGKILLed before it claims: its queued task completes once, on a live worker', async () => {
@@ -96,7 +95,7 @@ describe('faults: no task is lost', () => {
     await town.ok('up');
     const back = Date.now();
     await town.redis.connect();
-    await until('three workers reconnected', async () => (await town.redis.client('LIST')).toString().split('\n').filter((l) => l.includes('name=tt-blocking')).length >= 3, 2000);
+    await until('three workers reconnected', async () => (await clients(town)).filter((l) => l.includes('name=tt-blocking')).length >= 3, 2000);
     const reconnectMs = Date.now() - back;
     expect(reconnectMs).toBeLessThan(2000);
     await until('all 60 tasks completed', async () => (await town.redis.scard(`${town.prefix}tasks:completed`)) === 60, 20_000);
@@ -112,12 +111,12 @@ describe('faults: no task is lost', () => {
     const a = await spawnWorker(town, 'a', '--cli', 'sim', '--sim-duration', '400');
     const t1 = (await town.ok('assign', 'a', 'in flight during the cut', '--json')).json();
     await waitForEvent(town, (e) => e.type === 'task.started' && e.task === t1.id);
-    const list = (await town.redis.client('LIST')).toString().split('\n');
+    const list = await clients(town);
     const mine = list.filter((l) => /name=tt-(blocking|dispatcher)/.test(l)).map((l) => /id=(\d+)/.exec(l)![1]!);
     expect(mine.length).toBeGreaterThanOrEqual(2);
     for (const id of mine) await town.redis.client('KILL', 'ID', id);
     await waitForEvent(town, (e) => e.type === 'task.completed' && e.task === t1.id).catch((e) => {
-      throw new Error(`${e.message}\nworker log:\n${readFileSync(join(town.dir, '.tt', 'logs', 'a.log'), 'utf8')}\nevents: ${JSON.stringify(tally2(town))}`);
+      throw new Error(`${e.message}\nworker log:\n${readFileSync(join(town.dir, '.tt', 'logs', 'a.log'), 'utf8')}`);
     });
     const t2 = (await town.ok('assign', 'a', 'after the cut', '--json')).json();
     const done = await waitForEvent(town, (e) => e.type === 'task.completed' && e.task === t2.id);

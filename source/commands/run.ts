@@ -43,16 +43,31 @@ export const mainHelp = (): string => {
   ].join('\n');
 };
 
+/** Global options may come before the verb (tt -t ../town status); they are moved after it. */
+const leadingGlobals = (argv: string[]): { globals: string[]; rest: string[] } => {
+  const globals: string[] = [];
+  let i = 0;
+  while (i < argv.length) {
+    const a = argv[i]!;
+    const width = a === '-t' || a === '--town' ? 2 : a.startsWith('--town=') || a === '-v' || a === '--verbose' || a === '--json' ? 1 : 0;
+    if (width === 0) break;
+    globals.push(...argv.slice(i, i + width));
+    i += width;
+  }
+  return { globals, rest: argv.slice(i) };
+};
+
 /** Finds the command named by the leading words of argv (longest match first). */
 const findCommand = (argv: string[]): { command?: Command; rest: string[]; group?: string } => {
-  const words = argv.slice(0, 2).filter((w) => !w.startsWith('-'));
+  const { globals, rest: words0 } = leadingGlobals(argv);
+  const words = words0.slice(0, 2).filter((w) => !w.startsWith('-'));
   for (let n = words.length; n > 0; n--) {
     const name = words.slice(0, n).join(' ');
     const command = COMMANDS.find((c) => c.name === name);
-    if (command) return { command, rest: argv.slice(n) };
+    if (command) return { command, rest: [...words0.slice(n), ...globals] };
   }
   const group = words[0] && COMMANDS.some((c) => c.name.startsWith(`${words[0]} `)) ? words[0] : undefined;
-  return { rest: argv, ...(group ? { group } : {}) };
+  return { rest: words0, ...(group ? { group } : {}) };
 };
 
 const groupHelp = (group: string): string => {
@@ -105,7 +120,7 @@ export const run = async (argv: string[], io: Io): Promise<number> => {
       io.err(`tt ${group}: unknown subcommand "${sub}"\n${groupHelp(group)}`);
       return 2;
     }
-    io.err(`tt: unknown command "${argv[0]}" (see tt --help)`);
+    io.err(`tt: unknown command "${rest[0] ?? argv[0]}" (see tt --help)`);
     return 2;
   }
   const specs = flagsOf(command);

@@ -35,12 +35,13 @@ export const up: Command = {
 
 export const down: Command = {
   name: 'down',
-  summary: "stop the town's managed Redis (its data stays in .tt/)",
+  summary: "stop the town's workers and its managed Redis (the data stays in .tt/)",
   json: true,
   maxArgs: 0,
   async run(ctx) {
     const r = await downTown(ctx.where);
     if (ctx.json) return ctx.printJson(r);
+    if (r.workers) ctx.io.out(`stopped ${r.workers} worker process(es)`);
     ctx.io.out(r.stopped ? `stopped redis ${r.endpoint}` : `redis ${r.endpoint} was not running`);
   },
 };

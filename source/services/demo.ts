@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostFacts, openTown, type Town, type Where } from './context.js';
-import { registerNewAgent } from './agents.js';
+import { SimSettings } from '../runtime/sim.js';
+import { registerNewAgent, startWorker } from './agents.js';
 import { addToBacklog } from './backlog.js';
 import { assignTask } from './tasks.js';
 import { initTown } from './town.js';
@@ -21,12 +22,16 @@ export const startDemo = async (where: Where, dir = demoDir(where)): Promise<Tow
   const t = await openTown(at);
   await resetTown(t.db, false);
   await ensureTownMeta(t.db, t.config.name);
-  await registerNewAgent(t, { name: 'ada', role: 'backend', cli: 'sim', nickname: 'Ada' });
-  await registerNewAgent(t, { name: 'bob', role: 'tester', cli: 'sim', nickname: 'Bob' });
-  await registerNewAgent(t, { name: 'cy', role: 'reviewer', cli: 'sim', nickname: 'Cy' });
+  const sim = (durationMs: number, failFirst = 0) => SimSettings.parse({ durationMs, failFirst, seed: 7 });
+  const agents = [
+    await registerNewAgent(t, { name: 'ada', role: 'backend', cli: 'sim', nickname: 'Ada', maxRounds: 0, sim: sim(4000) }),
+    await registerNewAgent(t, { name: 'bob', role: 'tester', cli: 'sim', nickname: 'Bob', maxRounds: 0, sim: sim(3000, 1) }),
+    await registerNewAgent(t, { name: 'cy', role: 'reviewer', cli: 'sim', nickname: 'Cy', maxRounds: 0, sim: sim(2000) }),
+  ];
   await assignTask(t, 'ada', { description: 'wire the payments API', priority: 'high', tags: ['backend'] });
-  await addToBacklog(t, { description: 'fix the flaky login test', priority: 'critical', tags: ['test'] });
+  await addToBacklog(t, { description: 'fix the flaky login test', priority: 'critical', tags: ['tester'] });
   await addToBacklog(t, { description: 'migrate the schema', tags: ['backend'] });
-  await addToBacklog(t, { description: 'review the payments PR', priority: 'low', tags: ['review'] });
+  await addToBacklog(t, { description: 'review the payments PR', priority: 'low', tags: ['reviewer'] });
+  for (const a of agents) await startWorker(t, a.id);
   return t;
 };

@@ -8,7 +8,8 @@ import { isTerminalAgent } from '../model/agent.js';
 import { TtError, UsageError } from '../model/errors.js';
 import { connect } from '../redis/connect.js';
 import { pingSocket } from '../redis/ping.js';
-import { ensureManaged, managedStatus, readPid, stopManaged } from '../redis/server.js';
+import { ensureManaged, readPid, stopManaged, waitExit } from '../redis/server.js';
+import { signalWorker } from './workers.js';
 import { infoVersion } from '../redis/version.js';
 import { listAgents } from '../store/agents.js';
 import { makeDb } from '../store/db.js';
@@ -97,11 +98,25 @@ export const upTown = async (where: Where): Promise<UpResult> => {
   }
 };
 
-/** Stops the managed Redis. Refuses for an external Redis, which tt never starts or stops. */
-export const downTown = async (where: Where): Promise<{ stopped: boolean; endpoint: string }> => {
-  const { endpoint } = readTown(where);
+/**
+ * Stops the town's worker processes, then its managed Redis. Refuses for an external Redis,
+ * which tt never starts or stops.
+ */
+export const downTown = async (where: Where): Promise<{ stopped: boolean; endpoint: string; workers: number }> => {
+  const { endpoint, config } = readTown(where);
   if (endpoint.kind !== 'managed') throw new TtError(`this town uses an external Redis (${endpoint.display}); tt never stops it`);
-  return { stopped: await stopManaged(endpoint), endpoint: endpoint.display };
+  let workers = 0;
+  if ((await pingSocket(endpoint.socket)) === 'pong') {
+    const redis = await connect(endpoint, 'cli');
+    try {
+      const pids = (await listAgents(makeDb(redis, config.name, systemClock))).items.filter(signalWorker).map((a) => a.pid!);
+      workers = pids.length;
+      await Promise.all(pids.map((pid) => waitExit(pid, 10_000)));
+    } finally {
+      redis.disconnect();
+    }
+  }
+  return { stopped: await stopManaged(endpoint), endpoint: endpoint.display, workers };
 };
 
 /** The effective config: file plus defaults plus environment, with secrets redacted. */
