@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../source/commands/registry.js';
-import { baseEnv, killPid, onCleanup, runTt, tempDir } from './helpers/town.js';
+import { baseEnv, killPidFile, onCleanup, runTt, tempDir } from './helpers/town.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
@@ -67,14 +67,7 @@ describe('the tt binary', () => {
   it('runs a session end to end in a fresh directory', async () => {
     const dir = tempDir();
     const env = baseEnv(join(dir, 'home'));
-    onCleanup(async () => {
-      const { readFileSync } = await import('node:fs');
-      try {
-        killPid(Number(readFileSync(join(dir, '.tt', 'redis.pid'), 'utf8')));
-      } catch {
-        /* not running */
-      }
-    });
+    onCleanup(() => killPidFile(join(dir, '.tt', 'redis.pid')));
     expect((await tt(['init', '--name', 'e2e'], dir, env)).code).toBe(0);
     expect((await tt(['spawn', 'ada', '--cli', 'sim', '--no-start'], dir, env)).code).toBe(0);
     const assigned = await tt(['assign', 'ada', 'do', 'it', '--json'], dir, env);

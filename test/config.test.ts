@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { baseEnv, makeTown, runTt, tempDir } from './helpers/town.js';
+import { baseEnv, killPid, killPidFile, makeTown, onCleanup, runTt, tempDir } from './helpers/town.js';
 
 const BAD: [string, unknown, RegExp][] = [
   ['wrong type', { name: 'x', agent: { idleTimeoutSecs: 'soon' } }, /^tt\.config\.json: agent\.idleTimeoutSecs: .*expected number/],
@@ -62,6 +62,7 @@ describe('tt.config.json', () => {
     execFileSync('git', ['init', '-q', '-b', 'feature/login', repo]);
     writeFileSync(join(repo, '.gitignore'), 'node_modules');
     const env = baseEnv(join(dir, 'home'));
+    onCleanup(() => killPidFile(join(repo, '.tt', 'redis.pid')));
     const r = await runTt(['init', '--json'], repo, env);
     expect(r.code, r.err).toBe(0);
     expect(r.json()).toMatchObject({ name: 'myrepo-feature-login', created: true, redisStarted: true });

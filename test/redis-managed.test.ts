@@ -7,7 +7,7 @@ import { ensureManaged } from '../source/redis/server.js';
 import { pingSocket } from '../source/redis/ping.js';
 import { isAlive } from '../source/redis/process.js';
 import { hostFacts } from '../source/services/context.js';
-import { baseEnv, killPid, makeTown, runTt, tempDir } from './helpers/town.js';
+import { baseEnv, killPid, killPidFile, makeTown, onCleanup, runTt, tempDir } from './helpers/town.js';
 
 const waitGone = async (pid: number) => {
   const deadline = Date.now() + 5000;
@@ -106,12 +106,11 @@ describe('managed redis', () => {
     const base = tempDir();
     const deep = join(base, 'a'.repeat(60), 'b'.repeat(60));
     const env = { ...baseEnv(join(base, 'home')), TMPDIR: base };
+    onCleanup(() => killPidFile(join(deep, '.tt', 'redis.pid')));
     const r = await runTt(['init', '--name', 'deep', '--json'], deep, env);
     expect(r.code, r.err).toBe(0);
     const endpoint: string = r.json().endpoint;
     expect(endpoint.startsWith(`unix:${base}/tt-`)).toBe(true);
     expect((await runTt(['status', '--json'], deep, env)).json().endpoint).toBe(endpoint);
-    killPid(Number(readFileSync(join(deep, '.tt', 'redis.pid'), 'utf8')));
-    rmSync(join(deep, '.tt'), { recursive: true, force: true });
   });
 });

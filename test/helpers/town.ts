@@ -33,6 +33,15 @@ export const killPid = (pid: number | undefined, signal: NodeJS.Signals = 'SIGKI
   }
 };
 
+/** Kills the process a pidfile names, if the file is still there (a cleanup for managed servers). */
+export const killPidFile = (path: string) => {
+  try {
+    killPid(Number(readFileSync(path, 'utf8').trim()) || undefined);
+  } catch {
+    /* no pidfile: nothing runs */
+  }
+};
+
 export const baseEnv = (home: string): Record<string, string | undefined> => {
   const env: Record<string, string | undefined> = { ...process.env, TT_HOME: home };
   for (const k of ['REDIS_URL', 'TT_REDIS_PASSWORD', 'TT_AGENT_ID', 'TT_AGENT_NAME', 'TT_TOWN']) delete env[k];

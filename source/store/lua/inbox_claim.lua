@@ -8,9 +8,9 @@ if #members == 0 then
   redis.call('DEL', P .. 'wake:' .. id)
   return {}
 end
-redis.call('ZREM', inbox, unpack(members))
 local held = P .. 'held:' .. id
 for i, m in ipairs(members) do
+  redis.call('ZREM', inbox, m)
   local ok, msg = pcall(cjson.decode, m)
   local mid = (ok and type(msg) == 'table' and msg.id) or ('unreadable-' .. NOW .. '-' .. i)
   redis.call('HSET', held, mid, m)
