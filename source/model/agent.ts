@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { num, strList } from './hash.js';
+import { num, optStr, strList } from './hash.js';
 import { SUPERVISOR_ID } from './ids.js';
 
 export const AGENT_STATES = ['cold', 'starting', 'idle', 'working', 'paused', 'draining', 'stopped', 'error'] as const;
@@ -39,7 +39,7 @@ export const Agent = z.object({
   state: AgentState,
   caps: strList(),
   parent: z.string().optional(),
-  currentTask: z.string().optional(),
+  currentTask: optStr(),
   createdAt: num(),
   updatedAt: num(),
   lastHeartbeat: num().optional(),

@@ -26,6 +26,8 @@ const parseJson = (v: unknown): unknown => {
 
 /** A numeric hash field. */
 export const num = () => z.coerce.number().pipe(z.number().finite());
+/** An optional string field where an empty string means absent (scripts clear fields that way). */
+export const optStr = () => z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
 /** A JSON-encoded list of strings in a hash field. */
 export const strList = () => z.preprocess(parseJson, z.array(z.string())).default([]);
 

@@ -8,7 +8,7 @@ import { resolveAgentRef } from '../model/resolve.js';
 import { getAgent, listAgents, moveAgent } from '../store/agents.js';
 import type { Db } from '../store/db.js';
 import { ackMessages, sendMessage } from '../store/messages.js';
-import { beginRound, bootWorker, endRound, heartbeat, reap, type AttemptResult, type RoundPolicy } from '../store/worker.js';
+import { beginRound, bootWorker, endRound, heartbeat, reap, type AttemptResult, type Round, type RoundPolicy, type RoundStart } from '../store/worker.js';
 import type { Executor, RoundWork } from './executor.js';
 
 export interface WorkerConfig {
@@ -119,6 +119,9 @@ export const runWorker = async (o: WorkerOptions): Promise<WorkerExit> => {
   let lastWork = clock.now();
   let nextReap = 0;
   let failures = 0;
+  let skills = skillsOf(first);
+  let pending: Round | undefined;
+  const tokenBase = () => `${agentId.slice(0, 8)}-${nonce}-${rounds}`;
   try {
     while (!signal.aborted) {
       try {
@@ -126,20 +129,21 @@ export const runWorker = async (o: WorkerOptions): Promise<WorkerExit> => {
           exit = 'max-rounds';
           break;
         }
-        const now = clock.now();
-        if (now >= nextReap) {
-          nextReap = now + config.reapIntervalMs;
-          const r = await reap(db, config.policy.delaysMs, `no heartbeat (reaped by ${name})`, config.reapIntervalMs);
-          if (r && (r.reaped || r.moved || r.promoted)) say(`reaped ${r.reaped} dead agent(s), moved ${r.moved} task(s), promoted ${r.promoted} retry(ies)`);
+        let start: RoundStart;
+        if (pending) {
+          start = pending;
+          pending = undefined;
+        } else {
+          const now = clock.now();
+          if (now >= nextReap) {
+            nextReap = now + config.reapIntervalMs;
+            const r = await reap(db, config.policy.delaysMs, `no heartbeat (reaped by ${name})`, config.reapIntervalMs);
+            if (r && (r.reaped || r.moved || r.promoted)) say(`reaped ${r.reaped} dead agent(s), moved ${r.moved} task(s), promoted ${r.promoted} retry(ies)`);
+          }
+          start = await beginRound(db, agentId, tokenBase(), { ...config.policy, ...skills });
         }
-        const agent = await getAgent(db, agentId);
-        if (!agent) {
-          exit = 'gone';
-          break;
-        }
-        const start = await beginRound(db, agentId, `${agentId.slice(0, 8)}-${nonce}-${rounds}`, { ...config.policy, ...skillsOf(agent) });
         failures = 0;
-        if (start.status !== 'ok') {
+        if (start.status !== 'ok' && start.status !== 'idle') {
           if (start.status === 'paused') {
             await o.blocking.blpop(db.keys.wake(agentId), config.blockMs / 1000);
             continue;
@@ -157,12 +161,14 @@ export const runWorker = async (o: WorkerOptions): Promise<WorkerExit> => {
           exit = start.status === 'gone' ? 'gone' : 'stopped';
           break;
         }
-        for (const m of start.malformed) say(`skipped a malformed message or task: ${m.key}: ${m.problem}`);
-        const actionable = start.tasks.length > 0 || start.messages.some((e) => isActionable(e.message));
-        if (!actionable) {
-          if (start.messages.length) {
-            await ackMessages(db, agentId, start.messages.map((e) => e.message.id));
-            say(`auto-handled ${start.messages.length} informational message(s)`);
+        const round = start.status === 'ok' ? start : undefined;
+        if (round) skills = skillsOf(round.agent);
+        for (const m of round?.malformed ?? []) say(`skipped a malformed message or task: ${m.key}: ${m.problem}`);
+        if (!round || (round.tasks.length === 0 && !round.messages.some((e) => isActionable(e.message)))) {
+          if (round?.messages.length) {
+            await ackMessages(db, agentId, round.messages.map((e) => e.message.id));
+            say(`auto-handled ${round.messages.length} informational message(s)`);
+            continue;
           }
           const idleFor = clock.now() - lastWork;
           if (config.idleTimeoutMs > 0 && idleFor >= config.idleTimeoutMs) {
@@ -171,21 +177,22 @@ export const runWorker = async (o: WorkerOptions): Promise<WorkerExit> => {
             break;
           }
           const wait = Math.min(config.blockMs, Math.max(1, nextReap - clock.now()), config.idleTimeoutMs > 0 ? Math.max(1, config.idleTimeoutMs - idleFor) : Infinity);
-          if (start.messages.length === 0) await o.blocking.blpop(db.keys.wake(agentId), db.keys.backlogWake, Math.max(wait, 10) / 1000);
+          await o.blocking.blpop(db.keys.wake(agentId), db.keys.backlogWake, Math.max(wait, 10) / 1000);
           continue;
         }
 
         rounds++;
+        const { agent } = round;
         const roundNo = agent.roundsCompleted + 1;
         const roundAbort = new AbortController();
         const onAbort = () => roundAbort.abort();
         signal.addEventListener('abort', onAbort, { once: true });
-        const one = start.tasks.length === 1 ? start.tasks[0]! : undefined;
+        const one = round.tasks.length === 1 ? round.tasks[0]! : undefined;
         const base: Omit<RoundWork, 'prompt'> = {
           round: roundNo,
           agent,
-          messages: start.messages,
-          tasks: start.tasks,
+          messages: round.messages,
+          tasks: round.tasks,
           logFile: join(o.logsDir, `${agent.name}_round_${roundNo}.log`),
           env: {
             ...o.env,
@@ -197,7 +204,7 @@ export const runWorker = async (o: WorkerOptions): Promise<WorkerExit> => {
           send,
         };
         const work: RoundWork = { ...base, prompt: async () => (o.buildPrompt ? o.buildPrompt(base) : '') };
-        say(`round ${roundNo}: ${start.tasks.length} task(s), ${start.messages.length} message(s)${one ? `: ${one.task.description.split('\n', 1)[0]!.slice(0, 60)}` : ''}`);
+        say(`round ${roundNo}: ${round.tasks.length} task(s), ${round.messages.length} message(s)${one ? `: ${one.task.description.split('\n', 1)[0]!.slice(0, 60)}` : ''}`);
         let outcome;
         try {
           outcome = await o.executor(work);
@@ -210,12 +217,23 @@ export const runWorker = async (o: WorkerOptions): Promise<WorkerExit> => {
           say('failpoint before-finish: the work is done; hanging before recording it');
           await new Promise(() => {});
         }
-        const results: AttemptResult[] = start.tasks.map(({ task, token }) => {
+        const results: AttemptResult[] = round.tasks.map(({ task, token }) => {
           const r = outcome.results.get(task.id) ?? { ok: false, text: signal.aborted ? 'the worker stopped during this attempt' : `no result: ${outcome.summary}` };
           return { id: task.id, token, outcome: r.ok ? 'completed' : 'failed', text: r.text };
         });
-        const ends = await retrying(() => endRound(db, agentId, results, start.messages.map((e) => e.message.id), config.policy.delaysMs, `Round ${roundNo}: ${outcome.summary}`), say);
-        results.forEach((r, i) => say(`task ${r.id.slice(0, 8)} ${r.outcome}: ${ends[i]}${r.outcome === 'failed' ? ` (${r.text})` : ''}`));
+        const chain = !signal.aborted && !(config.maxRounds > 0 && rounds >= config.maxRounds);
+        const end = await retrying(
+          () =>
+            endRound(
+              db,
+              agentId,
+              { results, ackIds: round.messages.map((e) => e.message.id), delaysMs: config.policy.delaysMs, activity: `Round ${roundNo}: ${outcome.summary}` },
+              chain ? { tokenBase: tokenBase(), policy: { ...config.policy, ...skills } } : undefined,
+            ),
+          say,
+        );
+        results.forEach((r, i) => say(`task ${r.id.slice(0, 8)} ${r.outcome}: ${end.outcomes[i]}${r.outcome === 'failed' ? ` (${r.text})` : ''}`));
+        pending = end.next;
         lastWork = clock.now();
       } catch (e) {
         if (signal.aborted) break;
@@ -224,6 +242,11 @@ export const runWorker = async (o: WorkerOptions): Promise<WorkerExit> => {
         say(`error (${e instanceof TtError ? e.message : (e as Error).message}); retrying in ${wait}ms`);
         await new Promise((r) => setTimeout(r, wait));
       }
+    }
+    if (pending?.tasks.length) {
+      const taken = pending;
+      const results = taken.tasks.map(({ task, token }) => ({ id: task.id, token, outcome: 'failed' as const, text: 'the worker stopped before working on it' }));
+      await endRound(db, agentId, { results, ackIds: [], delaysMs: config.policy.delaysMs, activity: '' }).catch((e) => say(`could not hand back a begun round: ${(e as Error).message}`));
     }
   } finally {
     clearInterval(beat);

@@ -26,11 +26,59 @@ const NAMES = [
 export type ScriptName = (typeof NAMES)[number];
 
 const read = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
+
+interface Block {
+  name?: string;
+  text: string;
+}
+
+/**
+ * Splits the prelude into its top-level definitions (`local function f` / `local X =`, with the
+ * comments above them); the first block (P, NOW) has no name and is always kept.
+ */
+const preludeBlocks = (prelude: string): Block[] => {
+  const blocks: Block[] = [{ text: '' }];
+  let comments = '';
+  for (const line of prelude.split('\n')) {
+    if (line.startsWith('--')) {
+      comments += `${line}\n`;
+      continue;
+    }
+    const def = /^local (?:function )?([A-Za-z_][A-Za-z0-9_]*)/.exec(line);
+    if (def && def[1] !== 'P' && def[1] !== 'NOW') blocks.push({ name: def[1]!, text: `${comments}${line}\n` });
+    else blocks.at(-1)!.text += `${comments}${line}\n`;
+    comments = '';
+  }
+  return blocks;
+};
+
+/**
+ * A script with the prelude definitions it uses (directly or through other definitions), in
+ * prelude order. Defining every helper on every call costs several microseconds of Redis time.
+ */
+export const withPrelude = (prelude: string, body: string): string => {
+  const blocks = preludeBlocks(prelude);
+  const used = new Set<number>([0]);
+  const uses = (text: string, name: string) => new RegExp(`\\b${name}\\b`).test(text);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    const text = [body, ...[...used].map((i) => blocks[i]!.text)].join('\n');
+    blocks.forEach((b, i) => {
+      if (!used.has(i) && b.name && uses(text, b.name)) {
+        used.add(i);
+        grew = true;
+      }
+    });
+  }
+  return `${blocks.filter((_, i) => used.has(i)).map((b) => b.text).join('')}\n${body}`;
+};
+
 let sources: Map<ScriptName, string> | undefined;
 const load = () => {
   if (!sources) {
     const prelude = read('prelude');
-    sources = new Map(NAMES.map((n) => [n, `${prelude}\n${read(n)}`]));
+    sources = new Map(NAMES.map((n) => [n, withPrelude(prelude, read(n))]));
   }
   return sources;
 };

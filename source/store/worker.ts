@@ -1,5 +1,7 @@
 import { decodeHash, type HashFields, type Malformed } from '../model/hash.js';
+import { Agent } from '../model/agent.js';
 import { Task } from '../model/task.js';
+import { MalformedRecordError } from './records.js';
 import { script, type Db } from './db.js';
 import { ACTIVITY_MAX, ACTIVITY_TTL_SECS } from './keys.js';
 import { parseInboxMember, type InboxEntry } from './messages.js';
@@ -33,24 +35,23 @@ export interface ClaimedTask {
   token: string;
 }
 
-export type RoundStart =
-  | { status: 'ok'; messages: InboxEntry[]; tasks: ClaimedTask[]; stale: string[]; malformed: Malformed[] }
-  | { status: 'stop' | 'paused' | 'gone' | 'reaped'; state: string };
+export interface Round {
+  status: 'ok';
+  /** The agent as the round began. */
+  agent: Agent;
+  messages: InboxEntry[];
+  tasks: ClaimedTask[];
+  stale: string[];
+  malformed: Malformed[];
+}
 
-/** Begins a round in one script: may the agent work, what it got (messages, started tasks). */
-export const beginRound = async (db: Db, agentId: string, tokenBase: string, p: RoundPolicy): Promise<RoundStart> => {
-  const [status, payload = ''] = await script(db, 'worker_begin', [
-    agentId,
-    p.maxMessages,
-    p.maxTasks,
-    p.autoClaim ? '1' : '0',
-    p.skills.join(','),
-    p.generalist ? '1' : '0',
-    tokenBase,
-    p.backlogScan,
-  ]);
-  if (status !== 'ok') return { status: status as 'stop' | 'paused' | 'gone' | 'reaped', state: payload };
-  const raw = JSON.parse(payload) as { messages: string[] | object; tasks: HashFields[] | object; stale: string[] | object };
+export type RoundStart = Round | { status: 'stop' | 'paused' | 'gone' | 'reaped' | 'idle'; state: string };
+
+const roundArgs = (tokenBase: string, p: RoundPolicy) => [p.maxMessages, p.maxTasks, p.autoClaim ? '1' : '0', p.skills.join(','), p.generalist ? '1' : '0', tokenBase, p.backlogScan];
+
+/** Decodes a round as begin_round (prelude.lua) encodes it. */
+const decodeRound = (db: Db, agentId: string, payload: string): Round => {
+  const raw = JSON.parse(payload) as { messages: string[] | object; tasks: HashFields[] | object; stale: string[] | object; agent: HashFields };
   // cjson encodes an empty list as {}.
   const list = <T>(v: T[] | object): T[] => (Array.isArray(v) ? v : []);
   const key = db.keys.inbox(agentId);
@@ -67,7 +68,16 @@ export const beginRound = async (db: Db, agentId: string, tokenBase: string, p: 
     if (r.ok) tasks.push({ task: r.value, token: fields.claimToken ?? '' });
     else malformed.push(r.malformed);
   }
-  return { status: 'ok', messages, tasks, stale: list<string>(raw.stale), malformed };
+  const agent = decodeHash(Agent, db.keys.agent(agentId), raw.agent);
+  if (!agent.ok) throw new MalformedRecordError(agent.malformed);
+  return { status: 'ok', agent: agent.value, messages, tasks, stale: list<string>(raw.stale), malformed };
+};
+
+/** Begins a round in one script: may the agent work, and what it got (messages, started tasks). */
+export const beginRound = async (db: Db, agentId: string, tokenBase: string, p: RoundPolicy): Promise<RoundStart> => {
+  const [status, payload = ''] = await script(db, 'worker_begin', [agentId, ...roundArgs(tokenBase, p)]);
+  if (status !== 'ok') return { status: status as 'stop' | 'paused' | 'gone' | 'reaped' | 'idle', state: payload };
+  return decodeRound(db, agentId, payload);
 };
 
 export type FinishOutcome = 'completed' | 'failed-retry' | 'failed-dead' | 'noop' | 'stale' | 'missing' | `illegal:${string}`;
@@ -79,10 +89,34 @@ export interface AttemptResult {
   text: string;
 }
 
-/** Ends a round in one script: finish owned attempts, ack messages, count the round, go idle. */
-export const endRound = async (db: Db, agentId: string, results: AttemptResult[], ackIds: string[], delaysMs: number[], activity: string): Promise<FinishOutcome[]> => {
-  const reply = await script(db, 'worker_end', [agentId, JSON.stringify(results), ackIds.join(','), delaysMs.join(','), activity, ACTIVITY_TTL_SECS, ACTIVITY_MAX]);
-  return (results.length ? reply : []) as FinishOutcome[];
+export interface RoundEnd {
+  outcomes: FinishOutcome[];
+  /** The next round, begun in the same call when the worker asked to chain and there was work. */
+  next?: Round;
+}
+
+/**
+ * Ends a round in one script: finish owned attempts, ack messages, count the round; with
+ * `chain`, begin the next round in the same call (the agent stays working), else go idle.
+ */
+export const endRound = async (
+  db: Db,
+  agentId: string,
+  end: { results: AttemptResult[]; ackIds: string[]; delaysMs: number[]; activity: string },
+  chain?: { tokenBase: string; policy: RoundPolicy },
+): Promise<RoundEnd> => {
+  const [next = '', ...outcomes] = await script(db, 'worker_end', [
+    agentId,
+    JSON.stringify(end.results),
+    end.ackIds.join(','),
+    end.delaysMs.join(','),
+    end.activity,
+    ACTIVITY_TTL_SECS,
+    ACTIVITY_MAX,
+    chain ? '1' : '0',
+    ...(chain ? roundArgs(chain.tokenBase, chain.policy) : []),
+  ]);
+  return { outcomes: outcomes as FinishOutcome[], ...(next ? { next: decodeRound(db, agentId, next) } : {}) };
 };
 
 /** Ends one attempt from outside the worker (tt task complete / fail). token '' = operator. */

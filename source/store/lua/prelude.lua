@@ -88,15 +88,14 @@ end
 
 -- Start an attempt: the task becomes running, owned by the agent (its running set and the
 -- attempt token), and the attempt is counted on the task. Returns the attempt number.
-local function start_task(id, agent, token, from)
+local function start_task(id, agent, token, from, how)
   local key = task_key(id)
   redis.call('HSET', key, 'state', 'running', 'assignedTo', agent, 'claimToken', token, 'startedAt', NOW, 'updatedAt', NOW)
   local attempts = redis.call('HINCRBY', key, 'attempts', 1)
   move_task_state(id, from, 'running')
-  redis.call('ZREM', P .. 'backlog', id)
+  if from == 'pending' then redis.call('ZREM', P .. 'backlog', id) end
   redis.call('SADD', P .. 'running:' .. agent, id)
-  emit({ type = 'task.started', task = id, agent = agent, state = 'running', prev = from,
-    text = 'attempt ' .. attempts .. ' of ' .. (redis.call('HGET', key, 'maxAttempts') or '?') })
+  emit({ type = 'task.started', task = id, agent = agent, state = 'running', prev = from, text = 'attempt ' .. attempts .. (how and (', ' .. how) or '') })
   return attempts
 end
 
@@ -112,14 +111,13 @@ end
 
 -- Take the best backlog task this agent may do (looking at most `scan` deep) and start it.
 local function take_backlog(agent, token, skills, generalist, scan)
-  local ids = redis.call('ZRANGE', P .. 'backlog', 0, scan - 1)
+  local ids = redis.call('ZRANGE', P .. 'backlog', 0, generalist and 0 or (scan - 1))
   for _, id in ipairs(ids) do
     local st = redis.call('HGET', task_key(id), 'state')
     if st ~= 'pending' then
       redis.call('ZREM', P .. 'backlog', id)
     elseif may_take(id, skills, generalist) then
-      emit({ type = 'backlog.claimed', task = id, agent = agent, state = 'running', prev = 'pending' })
-      start_task(id, agent, token, 'pending')
+      start_task(id, agent, token, 'pending', 'from the backlog')
       return id
     end
   end
@@ -147,27 +145,30 @@ end
 -- Returns completed | failed-retry | failed-dead | noop | stale | missing | illegal:<state>.
 local function finish_task(id, token, outcome, text, delays)
   local key = task_key(id)
-  local st = redis.call('HGET', key, 'state')
+  local f = redis.call('HMGET', key, 'state', 'claimToken', 'assignedTo')
+  local st, holder, agent = f[1], f[2], f[3]
   if not st then return 'missing' end
   if st == 'in_flight' then st = 'running' end
-  if token ~= '' and redis.call('HGET', key, 'claimToken') ~= token then
+  if token ~= '' and holder ~= token then
     if st == 'completed' and outcome == 'completed' then return 'noop' end
     return 'stale'
   end
   if st == 'completed' then return outcome == 'completed' and 'noop' or 'illegal:completed' end
   if st == 'failed' or st == 'cancelled' then return 'illegal:' .. st end
-  local agent = redis.call('HGET', key, 'assignedTo')
   if agent then
     redis.call('SREM', P .. 'running:' .. agent, id)
-    if redis.call('HGET', P .. 'agent:' .. agent, 'currentTask') == id then redis.call('HDEL', P .. 'agent:' .. agent, 'currentTask') end
+    -- The worker's own round end clears its current-task pointer; an operator's word does it here.
+    if token == '' and redis.call('HGET', P .. 'agent:' .. agent, 'currentTask') == id then redis.call('HDEL', P .. 'agent:' .. agent, 'currentTask') end
   end
-  redis.call('HDEL', key, 'claimToken')
-  redis.call('ZREM', P .. 'backlog', id)
-  redis.call('ZREM', P .. 'delayed', id)
+  if holder then redis.call('HDEL', key, 'claimToken') end
+  if st ~= 'running' then
+    redis.call('ZREM', P .. 'backlog', id)
+    redis.call('ZREM', P .. 'delayed', id)
+  end
   if outcome == 'completed' then
     redis.call('HSET', key, 'state', 'completed', 'result', text, 'completedAt', NOW, 'updatedAt', NOW)
     move_task_state(id, st, 'completed')
-    if agent and redis.call('EXISTS', P .. 'agent:' .. agent) == 1 then redis.call('HINCRBY', P .. 'agent:' .. agent, 'tasksCompleted', 1) end
+    if agent and (token ~= '' or redis.call('EXISTS', P .. 'agent:' .. agent) == 1) then redis.call('HINCRBY', P .. 'agent:' .. agent, 'tasksCompleted', 1) end
     emit({ type = 'task.completed', task = id, agent = agent, state = 'completed', prev = st, text = string.sub(text, 1, 200) })
     return 'completed'
   end
@@ -191,6 +192,81 @@ local function finish_task(id, token, outcome, text, delays)
   move_task_state(id, st, 'failed')
   emit({ type = 'task.dead', task = id, agent = agent, state = 'failed', prev = st, text = 'dead letter after ' .. attempts .. ' attempts: ' .. string.sub(text, 1, 160) })
   return 'failed-dead'
+end
+
+local function hash_table(key)
+  local flat = redis.call('HGETALL', key)
+  local t = {}
+  for j = 1, #flat, 2 do t[flat[j]] = flat[j + 1] end
+  return t
+end
+
+-- The body of a worker round's start (worker_begin, and worker_end when it chains into the next
+-- round): claim the agent's messages (at most maxTasks task assignments) into its held hash,
+-- start the assigned tasks, and when nothing is actionable take one fitting backlog task.
+-- Whatever the agent already holds is handed out again first: a round ends by acknowledging
+-- all of it, so anything still held comes from a round whose reply was lost.
+-- a = {maxMsgs, maxTasks, autoClaim, skills (csv), generalist, tokenBase, scan} (ARGV strings).
+-- Returns the round as a JSON string, or nil when there is nothing to do.
+local function begin_round(id, state, a)
+  local akey = P .. 'agent:' .. id
+  local maxMsgs, maxTasks, tokenBase = tonumber(a[1]), tonumber(a[2]), a[6]
+  local inbox, held = P .. 'inbox:' .. id, P .. 'held:' .. id
+  local taken, started, stale = {}, {}, {}
+  local actionable = false
+  local nTasks = 0
+  for _, m in ipairs(redis.call('HVALS', held)) do
+    taken[#taken + 1] = m
+    local ok, msg = pcall(cjson.decode, m)
+    if ok and type(msg) == 'table' and msg.type ~= 'informational' and msg.type ~= 'confirmation' then actionable = true end
+  end
+  for _, tid in ipairs(redis.call('SMEMBERS', P .. 'running:' .. id)) do
+    started[#started + 1] = tid
+    nTasks = nTasks + 1
+    actionable = true
+  end
+  local queued = redis.call('ZRANGE', inbox, 0, maxMsgs - 1)
+  for _, m in ipairs(queued) do
+    local ok, msg = pcall(cjson.decode, m)
+    if not ok or type(msg) ~= 'table' then msg = { type = 'unreadable' } end
+    local isTask = msg.type == 'task_assign' or msg.type == 'task'
+    if not (isTask and nTasks >= maxTasks) then
+      if isTask then nTasks = nTasks + 1 end
+      redis.call('ZREM', inbox, m)
+      redis.call('HSET', held, msg.id or ('unreadable-' .. NOW .. '-' .. #taken), m)
+      taken[#taken + 1] = m
+      if msg.type == 'task_assign' and msg.taskId then
+        local tkey = task_key(msg.taskId)
+        if redis.call('HGET', tkey, 'state') == 'assigned' and redis.call('HGET', tkey, 'assignedTo') == id then
+          start_task(msg.taskId, id, tokenBase .. ':' .. #started, 'assigned')
+          started[#started + 1] = msg.taskId
+          actionable = true
+        else
+          stale[#stale + 1] = msg.id or ''
+        end
+      elseif msg.type ~= 'informational' and msg.type ~= 'confirmation' and msg.type ~= 'ping' and msg.type ~= 'pong'
+        and msg.type ~= 'task_done' and msg.type ~= 'task_failed' and msg.type ~= 'status_response' then
+        actionable = true
+      end
+    end
+  end
+  if #queued > 0 and redis.call('ZCARD', inbox) == 0 then redis.call('DEL', P .. 'wake:' .. id) end
+  if not actionable and a[3] == '1' then
+    local got = take_backlog(id, tokenBase .. ':' .. #started, csv_set(a[4]), a[5] == '1', tonumber(a[7]))
+    if got then started[#started + 1] = got end
+  end
+  if #started == 0 and #taken == 0 then return nil end
+  local tasks = {}
+  for i, tid in ipairs(started) do tasks[i] = hash_table(task_key(tid)) end
+  if #started > 0 or actionable then
+    if state ~= 'working' then
+      redis.call('HSET', akey, 'lastActiveAt', NOW, 'updatedAt', NOW, 'currentTask', started[1] or '', 'state', 'working')
+      emit({ type = 'agent.state', agent = id, state = 'working', prev = state })
+    else
+      redis.call('HSET', akey, 'lastActiveAt', NOW, 'updatedAt', NOW, 'currentTask', started[1] or '')
+    end
+  end
+  return cjson.encode({ messages = taken, tasks = tasks, stale = stale, agent = hash_table(akey) })
 end
 
 local function split_csv(s)

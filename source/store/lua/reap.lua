@@ -1,6 +1,7 @@
 -- The town's janitor, run by workers (one at a time, behind a lock) and by tt recover:
 -- 1. agents whose heartbeat key has expired are dead: their started attempts fail (and are
---    retried), their queued assignments go back to the backlog, and they are marked stopped;
+--    retried), their queued assignments go back to the backlog, and they are marked stopped
+--    (a stopped agent's leftover started attempts fail over too);
 -- 2. retries whose delay has passed move from the delayed set to the backlog.
 -- ARGV: now, delays (csv), promoteLimit, reason.
 -- Returns {reapedAgents, requeuedOrRetried, promoted}.
@@ -9,7 +10,16 @@ local reaped, moved, promoted = 0, 0, 0
 for _, id in ipairs(redis.call('SMEMBERS', P .. 'agents')) do
   local akey = P .. 'agent:' .. id
   local state = redis.call('HGET', akey, 'state')
-  if state and not TERMINAL_AGENT[state] and redis.call('EXISTS', P .. 'hb:' .. id) == 0 then
+  local alive = redis.call('EXISTS', P .. 'hb:' .. id) == 1
+  if state and TERMINAL_AGENT[state] and not alive then
+    -- A stopped agent whose worker is gone still owning started attempts (killed mid-round on
+    -- another machine, say): those attempts fail over to the retry path.
+    for _, tid in ipairs(redis.call('SMEMBERS', P .. 'running:' .. id)) do
+      finish_task(tid, '', 'failed', 'agent ' .. (redis.call('HGET', akey, 'name') or id) .. ' stopped during this attempt', delays)
+      moved = moved + 1
+    end
+  end
+  if state and not TERMINAL_AGENT[state] and not alive then
     local name = redis.call('HGET', akey, 'name') or id
     for _, tid in ipairs(redis.call('SMEMBERS', P .. 'running:' .. id)) do
       finish_task(tid, '', 'failed', 'agent ' .. name .. ' stopped heartbeating during this attempt', delays)

@@ -13,12 +13,9 @@ end
 hset_table(P .. 'task:' .. id, fields)
 redis.call('ZADD', P .. 'tasks', fields.createdAt, id)
 redis.call('SADD', P .. 'tasks:' .. fields.state, id)
-emit({ type = 'task.created', task = id, state = fields.state, text = ARGV[7] })
 local band = PRIORITY_BAND[fields.priority] or 2
-if ARGV[6] == '1' then
-  backlog_add(id)
-  emit({ type = 'backlog.added', task = id, text = ARGV[7] })
-end
+if ARGV[6] == '1' then backlog_add(id) end
+emit({ type = 'task.created', task = id, state = fields.state, text = (ARGV[6] == '1' and 'on the backlog: ' or '') .. ARGV[7] })
 local mid = ''
 if assignTo ~= '' then
   mid = push_message(assignTo, { type = 'task_assign', taskId = id, from = from, priority = ({ 'urgent', 'high', 'normal', 'low' })[band + 1] }, band)

@@ -1,31 +1,39 @@
 -- End a worker round, atomically: finish each task attempt the worker still owns, acknowledge
--- the round's messages, count the round, go back to idle, log the activity line.
+-- the round's messages, count the round, log the activity line. Then, when asked (chain) and the
+-- agent may go on, begin the next round in the same call (begin_round, prelude): a busy worker
+-- spends one script per task and stays working; otherwise the agent goes back to idle.
 -- ARGV: now, agentId, results (JSON list of {id, token, outcome, text}), ackIds (csv),
---       delays (csv), activity line, activityTtlSecs, activityMax.
--- Returns {outcome per result, in order}.
+--       delays (csv), activity line, activityTtlSecs, activityMax, chain ('1'|'0'),
+--       then begin_round's arguments: maxMsgs, maxTasks, autoClaim, skills, generalist,
+--       tokenBase, backlogScan.
+-- Returns {next round JSON or '', outcome per result, in order}.
 local id = ARGV[2]
 local akey = P .. 'agent:' .. id
 local delays = split_csv(ARGV[5])
-local out = {}
-for i, r in ipairs(cjson.decode(ARGV[3])) do
-  out[i] = finish_task(r.id, r.token, r.outcome, r.text, delays)
+local out = { '' }
+for _, r in ipairs(cjson.decode(ARGV[3])) do
+  out[#out + 1] = finish_task(r.id, r.token, r.outcome, r.text, delays)
 end
 local acks = split_csv(ARGV[4])
-if #acks > 0 then redis.call('HDEL', P .. 'held:' .. id, unpack(acks)) end
-if redis.call('EXISTS', akey) == 1 then
-  redis.call('HINCRBY', akey, 'roundsCompleted', 1)
-  redis.call('HSET', akey, 'lastActiveAt', NOW, 'updatedAt', NOW)
-  redis.call('HDEL', akey, 'currentTask')
-  local state = redis.call('HGET', akey, 'state')
-  if state == 'working' then
-    redis.call('HSET', akey, 'state', 'idle')
-    emit({ type = 'agent.state', agent = id, state = 'idle', prev = 'working' })
-  end
-  if ARGV[6] ~= '' then
-    local log = P .. 'activity:' .. id
-    redis.call('LPUSH', log, ARGV[6])
-    redis.call('LTRIM', log, 0, tonumber(ARGV[8]) - 1)
-    redis.call('EXPIRE', log, tonumber(ARGV[7]))
+for _, m in ipairs(acks) do redis.call('HDEL', P .. 'held:' .. id, m) end
+local state = redis.call('HGET', akey, 'state')
+if not state then return out end
+redis.call('HINCRBY', akey, 'roundsCompleted', 1)
+redis.call('HSET', akey, 'lastActiveAt', NOW, 'updatedAt', NOW, 'currentTask', '')
+if ARGV[6] ~= '' then
+  local log = P .. 'activity:' .. id
+  redis.call('LPUSH', log, ARGV[6])
+  redis.call('LTRIM', log, 0, tonumber(ARGV[8]) - 1)
+  redis.call('EXPIRE', log, tonumber(ARGV[7]))
+end
+if state ~= 'working' then return out end
+if ARGV[9] == '1' and redis.call('EXISTS', P .. 'stop:' .. id) == 0 then
+  local nextRound = begin_round(id, 'working', { ARGV[10], ARGV[11], ARGV[12], ARGV[13], ARGV[14], ARGV[15], ARGV[16] })
+  if nextRound then
+    out[1] = nextRound
+    return out
   end
 end
+redis.call('HSET', akey, 'state', 'idle')
+emit({ type = 'agent.state', agent = id, state = 'idle', prev = 'working' })
 return out
