@@ -18,5 +18,9 @@ const code = await run(process.argv.slice(2), {
   env: process.env,
   stdoutIsTTY: Boolean(process.stdout.isTTY),
   signal: controller.signal,
+  setTitle: true,
 });
 process.exitCode = code;
+// Asked to stop and done stopping: leave now rather than wait out client-library timers
+// (a cancelled blocking read's watchdog, say). Output to pipes and files is synchronous here.
+if (controller.signal.aborted) process.exit(code);

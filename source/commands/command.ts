@@ -10,6 +10,8 @@ export interface Io {
   stdoutIsTTY?: boolean;
   /** Aborted when the process is asked to stop (SIGINT/SIGTERM) during a long command. */
   signal?: AbortSignal;
+  /** This run owns the process: it may set the process title (not when run in-process by tests). */
+  setTitle?: boolean;
 }
 
 export type FlagType = 'string' | 'boolean' | 'number';

@@ -133,6 +133,8 @@ export const run = async (argv: string[], io: Io): Promise<number> => {
     booleanDefault: undefined,
     flags: toMeowFlags(specs) as never,
   });
+  // meow renames the process to the bare bin name; ps should show the verb and its arguments.
+  if (io.setTitle) process.title = ['tt', ...argv].join(' ');
   const flags = cli.flags as Flags;
   for (const [n, f] of Object.entries(specs)) if (flags[n] === undefined && f.default !== undefined) flags[n] = f.default;
   if (flags.help) {

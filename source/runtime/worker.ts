@@ -99,6 +99,10 @@ export const runWorker = async (o: WorkerOptions): Promise<WorkerExit> => {
   }
   say(`worker up (pid ${o.pid ?? process.pid}, was ${boot.previous})`);
 
+  // A blocked read does not see the abort: closing its connection ends it now.
+  const unblock = () => o.blocking.disconnect();
+  signal.addEventListener('abort', unblock, { once: true });
+
   let beating = false;
   const beat = setInterval(() => {
     if (beating) return;
@@ -249,6 +253,7 @@ export const runWorker = async (o: WorkerOptions): Promise<WorkerExit> => {
       await endRound(db, agentId, { results, ackIds: [], delaysMs: config.policy.delaysMs, activity: '' }).catch((e) => say(`could not hand back a begun round: ${(e as Error).message}`));
     }
   } finally {
+    signal.removeEventListener('abort', unblock);
     clearInterval(beat);
     const reason = exit === 'signal' ? 'worker stopped by signal' : exit === 'max-rounds' ? `finished ${rounds} round(s)` : exit === 'idle-timeout' ? 'idle timeout' : 'stopped';
     await moveAgent(db, agentId, { to: 'stopped', event: 'agent.state', text: reason }).catch(() => undefined);

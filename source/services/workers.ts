@@ -3,7 +3,7 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Agent } from '../model/agent.js';
 import { retryDelaysMs } from '../model/retry.js';
-import { commandLine, isAlive } from '../redis/process.js';
+import { environValue, isAlive } from '../redis/process.js';
 import { cliCommand } from '../config/presets.js';
 import { cliExecutor } from '../runtime/cli-executor.js';
 import { ttEntry, writeShim } from '../runtime/entry.js';
@@ -51,7 +51,7 @@ export const launchWorker = (t: Town, agent: Agent): number => {
       cwd: t.root,
       detached: true,
       stdio: ['ignore', fd, fd],
-      env: t.env as NodeJS.ProcessEnv,
+      env: { ...t.env, [WORKER_MARK]: agent.id } as NodeJS.ProcessEnv,
     });
     child.unref();
     return child.pid ?? 0;
@@ -60,11 +60,15 @@ export const launchWorker = (t: Town, agent: Agent): number => {
   }
 };
 
+/** The environment variable that marks a worker process with its agent's id. */
+const WORKER_MARK = 'TT_WORKER_AGENT';
+
+/** Whether a pid is this agent's worker on this machine (not a recycled pid). */
+export const isWorkerOf = (pid: number, agentId: string): boolean => isAlive(pid) && environValue(pid, WORKER_MARK) === agentId;
+
 /** Asks an agent's worker process to stop now (SIGTERM), if it runs on this machine. */
 export const signalWorker = (agent: Agent): boolean => {
-  if (!agent.pid || !isAlive(agent.pid)) return false;
-  const cmd = commandLine(agent.pid);
-  if (!cmd?.includes('agent-loop') || !cmd.includes(agent.id)) return false;
+  if (!agent.pid || !isWorkerOf(agent.pid, agent.id)) return false;
   try {
     process.kill(agent.pid, 'SIGTERM');
     return true;
