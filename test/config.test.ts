@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { baseEnv, killPid, killPidFile, makeTown, onCleanup, runTt, tempDir } from './helpers/town.js';
+import { baseEnv, killPidFile, makeTown, onCleanup, runTt, tempDir } from './helpers/town.js';
 
 const BAD: [string, unknown, RegExp][] = [
   ['wrong type', { name: 'x', agent: { idleTimeoutSecs: 'soon' } }, /^tt\.config\.json: agent\.idleTimeoutSecs: .*expected number/],

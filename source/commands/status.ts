@@ -1,8 +1,5 @@
-import { displayLabel } from '../model/agent.js';
 import type { TownEvent } from '../model/event.js';
-import { SUPERVISOR_ID } from '../model/ids.js';
-import { agents, findAgent } from '../services/agents.js';
-import type { Town } from '../services/context.js';
+import { agentLabels, findAgent } from '../services/agents.js';
 import { history, prunableCount, townStatus } from '../services/status.js';
 import { str, type Command } from './command.js';
 import { AGENT_GLYPH, ago, clock, oneLine, short, table, TASK_GLYPH } from './format.js';
@@ -57,12 +54,6 @@ export const status: Command = {
     }),
 };
 
-const labelMap = async (t: Town) => {
-  const m = new Map((await agents(t)).map((a) => [a.id, displayLabel(a)]));
-  m.set(SUPERVISOR_ID, 'supervisor');
-  return m;
-};
-
 export const eventLine = (e: TownEvent, labels: Map<string, string>): string => {
   const who = e.agent ? (labels.get(e.agent) ?? short(e.agent)) : e.from ? (labels.get(e.from) ?? short(e.from)) : 'system';
   const bits = [e.task ? `task ${short(e.task)}` : '', e.state ? (e.prev ? `${e.prev} -> ${e.state}` : e.state) : '', e.text ? oneLine(e.text, 80) : ''].filter(Boolean);
@@ -82,7 +73,7 @@ export const historyCmd: Command = {
     withTown(ctx, async (t) => {
       const events = await history(t, { count: ctx.flags.limit as number, ...(str(ctx.flags, 'agent') ? { agent: str(ctx.flags, 'agent')! } : {}) });
       if (ctx.json) return ctx.printJson({ events });
-      const labels = await labelMap(t);
+      const labels = await agentLabels(t);
       ctx.io.out(events.length ? events.map((e) => eventLine(e, labels)).join('\n') : 'no events yet');
     }),
 };
@@ -103,7 +94,7 @@ export const eventsCmd: Command = {
       const agent = str(ctx.flags, 'agent');
       const mission = str(ctx.flags, 'mission');
       const scope: EventScope = agent ? { agent: (await findAgent(t, agent)).id } : mission ? { mission } : 'town';
-      const labels = await labelMap(t);
+      const labels = await agentLabels(t);
       const print = (e: TownEvent) => ctx.io.out(ctx.json ? JSON.stringify(e) : eventLine(e, labels));
       const past = await history(t, { count: ctx.flags.count as number, ...(agent ? { agent } : {}), ...(mission ? { mission } : {}) });
       if (!ctx.flags.follow) {
@@ -118,7 +109,7 @@ export const eventsCmd: Command = {
         while (!ctx.io.signal?.aborted) {
           const batch = report(t, await waitForEvents(blocking, t.db, scope, after, 1000));
           for (const e of batch) {
-            if (e.agent && !labels.has(e.agent)) for (const [k, v] of await labelMap(t)) labels.set(k, v);
+            if (e.agent && !labels.has(e.agent)) for (const [k, v] of await agentLabels(t)) labels.set(k, v);
             print(e);
           }
           after = batch.at(-1)?.id ?? after;

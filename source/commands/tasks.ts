@@ -1,8 +1,7 @@
-import { displayLabel } from '../model/agent.js';
 import { UsageError } from '../model/errors.js';
 import { TASK_PRIORITIES, type TaskPriority } from '../model/priority.js';
 import { parseTags, TASK_STATES, type Task, type TaskState } from '../model/task.js';
-import { agents } from '../services/agents.js';
+import { agentLabels } from '../services/agents.js';
 import { assignTask, cancelTask, completeTask, currentTask, failTask, findTask, retryTask, tasksIn } from '../services/tasks.js';
 import { str, type Command, type FlagSpec } from './command.js';
 import { ago, oneLine, short, table, TASK_GLYPH } from './format.js';
@@ -61,7 +60,7 @@ export const taskShow: Command = {
     withTown(ctx, async (t) => {
       const task = await findTask(t, ctx.args[0]!);
       if (ctx.json) return ctx.printJson(task);
-      const labels = new Map((await agents(t)).map((a) => [a.id, displayLabel(a)]));
+      const labels = await agentLabels(t);
       ctx.io.out(showTask(task, labels, t.clock.now()));
     }),
 };
@@ -164,7 +163,7 @@ export const taskList: Command = {
       const tasks = await tasksIn(t, state ? [state] : undefined);
       if (ctx.json) return ctx.printJson({ tasks });
       if (!tasks.length) return void ctx.io.out(state ? `no ${state} tasks` : 'no tasks');
-      const labels = new Map((await agents(t)).map((a) => [a.id, displayLabel(a)]));
+      const labels = await agentLabels(t);
       ctx.io.out(
         table([
           ['', 'ID', 'STATE', 'PRI', 'AGENT', 'TRY', 'TASK'],

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { defaultCli } from '../config/load.js';
 import { normaliseCli } from '../config/presets.js';
-import { Agent, agentNameProblem, isTerminalAgent, type AgentState } from '../model/agent.js';
+import { Agent, agentNameProblem, displayLabel, isTerminalAgent, type AgentState } from '../model/agent.js';
+import { SUPERVISOR_ID } from '../model/ids.js';
 import { TtError, UsageError } from '../model/errors.js';
 import { nicknameFor } from '../model/nicknames.js';
 import { resolveAgentRef } from '../model/resolve.js';
@@ -19,6 +20,10 @@ import { report } from './report.js';
 
 /** All agents, with malformed records reported and skipped. */
 export const agents = async (t: Town): Promise<Agent[]> => report(t, await listAgents(t.db));
+
+/** Display labels by agent id, the supervisor mailbox included. */
+export const agentLabels = async (t: Town): Promise<Map<string, string>> =>
+  new Map([[SUPERVISOR_ID, 'supervisor'], ...(await agents(t)).map((a): [string, string] => [a.id, displayLabel(a)])]);
 
 /** Resolves a reference to an agent record (not the supervisor). */
 export const findAgent = async (t: Town, ref: string): Promise<Agent> => {

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { redactUrl, resolveEndpoint, type Endpoint } from '../config/endpoint.js';
-import { CONFIG_FILE, defaultCli, effectivePresets, loadGlobalConfig, loadTownConfig, loadTowns, parseWith, registerTown, writeJsonAtomic, type Env } from '../config/load.js';
+import { CONFIG_FILE, defaultCli, effectivePresets, loadTownConfig, loadTowns, parseWith, registerTown, writeJsonAtomic, type Env } from '../config/load.js';
 import { TOWN_NAME, TownConfig } from '../config/schema.js';
 import { isTerminalAgent } from '../model/agent.js';
 import { TtError, UsageError } from '../model/errors.js';
