@@ -8,10 +8,11 @@
  */
 import { bus } from './bus.js';
 import { interrupted, runCleanups } from './lib/cleanup.js';
+import { throughput } from './throughput.js';
 import type { Benchmark } from './lib/types.js';
 
-/** Every benchmark by name. Later: throughput (vs BullMQ), dispatch, console. */
-const BENCHMARKS: readonly Benchmark[] = [bus];
+/** Every benchmark by name. Later: dispatch, console. */
+const BENCHMARKS: readonly Benchmark[] = [bus, throughput];
 
 const USAGE = 'usage: npm run bench -- <name> [--json] [--quick] | --list';
 
