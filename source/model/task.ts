@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { num, strList } from './hash.js';
+import { num, optStr, strList } from './hash.js';
 import { TaskPriority } from './priority.js';
 
 export const TASK_STATES = ['pending', 'assigned', 'running', 'completed', 'failed', 'cancelled'] as const;
@@ -41,7 +41,7 @@ export const Task = z.object({
   maxAttempts: num().default(3),
   lastError: z.string().optional(),
   /** The token of the attempt in progress: only its holder may finish it. */
-  claimToken: z.string().optional(),
+  claimToken: optStr(),
   /** Why a task was dead-lettered (failed after its last attempt). */
   deadReason: z.string().optional(),
 });

@@ -84,12 +84,12 @@ export const runWorker = async (o: WorkerOptions): Promise<WorkerExit> => {
   const { db, config, agentId } = o;
   const clock = db.clock;
   const signal = o.signal ?? new AbortController().signal;
-  const log = o.log ?? (() => {});
+  const log = o.log;
   const nonce = randomBytes(3).toString('hex');
   const first = await getAgent(db, agentId);
   if (!first) return 'gone';
   const name = first.name;
-  const say = (line: string) => log(`${stamp(clock.now())} ${name}: ${line}`);
+  const say = (line: string) => log?.(`${stamp(clock.now())} ${name}: ${line}`);
 
   const boot = await bootWorker(db, agentId, o.pid ?? process.pid, config.heartbeatTtlMs, config.policy.delaysMs);
   if (boot.status === 'gone') return 'gone';
@@ -124,6 +124,7 @@ export const runWorker = async (o: WorkerOptions): Promise<WorkerExit> => {
   let nextReap = 0;
   let failures = 0;
   let skills = skillsOf(first);
+  let known: Agent = first;
   let pending: Round | undefined;
   const tokenBase = () => `${agentId.slice(0, 8)}-${nonce}-${rounds}`;
   try {
@@ -166,7 +167,10 @@ export const runWorker = async (o: WorkerOptions): Promise<WorkerExit> => {
           break;
         }
         const round = start.status === 'ok' ? start : undefined;
-        if (round) skills = skillsOf(round.agent);
+        if (round?.agent) {
+          known = round.agent;
+          skills = skillsOf(known);
+        }
         for (const m of round?.malformed ?? []) say(`skipped a malformed message or task: ${m.key}: ${m.problem}`);
         if (!round || (round.tasks.length === 0 && !round.messages.some((e) => isActionable(e.message)))) {
           if (round?.messages.length) {
@@ -186,8 +190,10 @@ export const runWorker = async (o: WorkerOptions): Promise<WorkerExit> => {
         }
 
         rounds++;
-        const { agent } = round;
+        const agent = known;
         const roundNo = agent.roundsCompleted + 1;
+        // A chained round's record is not re-read: count the round here.
+        known = { ...agent, roundsCompleted: roundNo };
         const roundAbort = new AbortController();
         const onAbort = () => roundAbort.abort();
         signal.addEventListener('abort', onAbort, { once: true });
@@ -208,7 +214,7 @@ export const runWorker = async (o: WorkerOptions): Promise<WorkerExit> => {
           send,
         };
         const work: RoundWork = { ...base, prompt: async () => (o.buildPrompt ? o.buildPrompt(base) : '') };
-        say(`round ${roundNo}: ${round.tasks.length} task(s), ${round.messages.length} message(s)${one ? `: ${one.task.description.split('\n', 1)[0]!.slice(0, 60)}` : ''}`);
+        if (log) say(`round ${roundNo}: ${round.tasks.length} task(s), ${round.messages.length} message(s)${one ? `: ${one.task.description.split('\n', 1)[0]!.slice(0, 60)}` : ''}`);
         let outcome;
         try {
           outcome = await o.executor(work);
@@ -236,7 +242,7 @@ export const runWorker = async (o: WorkerOptions): Promise<WorkerExit> => {
             ),
           say,
         );
-        results.forEach((r, i) => say(`task ${r.id.slice(0, 8)} ${r.outcome}: ${end.outcomes[i]}${r.outcome === 'failed' ? ` (${r.text})` : ''}`));
+        if (log) results.forEach((r, i) => say(`task ${r.id.slice(0, 8)} ${r.outcome}: ${end.outcomes[i]}${r.outcome === 'failed' ? ` (${r.text})` : ''}`));
         pending = end.next;
         lastWork = clock.now();
       } catch (e) {

@@ -37,8 +37,8 @@ export interface ClaimedTask {
 
 export interface Round {
   status: 'ok';
-  /** The agent as the round began. */
-  agent: Agent;
+  /** The agent as the round began (absent for a chained round: the worker has it). */
+  agent?: Agent;
   messages: InboxEntry[];
   tasks: ClaimedTask[];
   stale: string[];
@@ -51,7 +51,7 @@ const roundArgs = (tokenBase: string, p: RoundPolicy) => [p.maxMessages, p.maxTa
 
 /** Decodes a round as begin_round (prelude.lua) encodes it. */
 const decodeRound = (db: Db, agentId: string, payload: string): Round => {
-  const raw = JSON.parse(payload) as { messages: string[] | object; tasks: HashFields[] | object; stale: string[] | object; agent: HashFields };
+  const raw = JSON.parse(payload) as { messages: string[] | object; tasks: HashFields[] | object; stale: string[] | object; agent?: HashFields };
   // cjson encodes an empty list as {}.
   const list = <T>(v: T[] | object): T[] => (Array.isArray(v) ? v : []);
   const key = db.keys.inbox(agentId);
@@ -68,9 +68,13 @@ const decodeRound = (db: Db, agentId: string, payload: string): Round => {
     if (r.ok) tasks.push({ task: r.value, token: fields.claimToken ?? '' });
     else malformed.push(r.malformed);
   }
-  const agent = decodeHash(Agent, db.keys.agent(agentId), raw.agent);
-  if (!agent.ok) throw new MalformedRecordError(agent.malformed);
-  return { status: 'ok', agent: agent.value, messages, tasks, stale: list<string>(raw.stale), malformed };
+  const round: Round = { status: 'ok', messages, tasks, stale: list<string>(raw.stale), malformed };
+  if (raw.agent) {
+    const agent = decodeHash(Agent, db.keys.agent(agentId), raw.agent);
+    if (!agent.ok) throw new MalformedRecordError(agent.malformed);
+    round.agent = agent.value;
+  }
+  return round;
 };
 
 /** Begins a round in one script: may the agent work, and what it got (messages, started tasks). */

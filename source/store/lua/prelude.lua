@@ -76,12 +76,12 @@ local PRIORITY_BAND = { critical = 0, urgent = 0, high = 1, normal = 2, low = 3 
 local function task_key(id) return P .. 'task:' .. id end
 
 local function wake_backlog()
-  redis.call('LPUSH', P .. 'backlog:wake', '1')
-  redis.call('LTRIM', P .. 'backlog:wake', 0, 999)
+  if redis.call('LPUSH', P .. 'backlog:wake', '1') > 1000 then redis.call('LTRIM', P .. 'backlog:wake', 0, 999) end
 end
 
-local function backlog_add(id)
-  local band = PRIORITY_BAND[redis.call('HGET', task_key(id), 'priority') or 'normal'] or 2
+-- Queue a task on the backlog (band: its priority's, when the caller knows it).
+local function backlog_add(id, band)
+  band = band or PRIORITY_BAND[redis.call('HGET', task_key(id), 'priority') or 'normal'] or 2
   redis.call('ZADD', P .. 'backlog', score(band, next_seq()), id)
   wake_backlog()
 end
@@ -160,13 +160,13 @@ local function finish_task(id, token, outcome, text, delays)
     -- The worker's own round end clears its current-task pointer; an operator's word does it here.
     if token == '' and redis.call('HGET', P .. 'agent:' .. agent, 'currentTask') == id then redis.call('HDEL', P .. 'agent:' .. agent, 'currentTask') end
   end
-  if holder then redis.call('HDEL', key, 'claimToken') end
+  if holder and outcome ~= 'completed' then redis.call('HDEL', key, 'claimToken') end
   if st ~= 'running' then
     redis.call('ZREM', P .. 'backlog', id)
     redis.call('ZREM', P .. 'delayed', id)
   end
   if outcome == 'completed' then
-    redis.call('HSET', key, 'state', 'completed', 'result', text, 'completedAt', NOW, 'updatedAt', NOW)
+    redis.call('HSET', key, 'state', 'completed', 'result', text, 'completedAt', NOW, 'updatedAt', NOW, 'claimToken', '')
     move_task_state(id, st, 'completed')
     if agent and (token ~= '' or redis.call('EXISTS', P .. 'agent:' .. agent) == 1) then redis.call('HINCRBY', P .. 'agent:' .. agent, 'tasksCompleted', 1) end
     emit({ type = 'task.completed', task = id, agent = agent, state = 'completed', prev = st, text = string.sub(text, 1, 200) })
@@ -208,22 +208,25 @@ end
 -- all of it, so anything still held comes from a round whose reply was lost.
 -- a = {maxMsgs, maxTasks, autoClaim, skills (csv), generalist, tokenBase, scan} (ARGV strings).
 -- Returns the round as a JSON string, or nil when there is nothing to do.
-local function begin_round(id, state, a)
+local function begin_round(id, state, a, chained)
   local akey = P .. 'agent:' .. id
   local maxMsgs, maxTasks, tokenBase = tonumber(a[1]), tonumber(a[2]), a[6]
   local inbox, held = P .. 'inbox:' .. id, P .. 'held:' .. id
   local taken, started, stale = {}, {}, {}
   local actionable = false
   local nTasks = 0
-  for _, m in ipairs(redis.call('HVALS', held)) do
-    taken[#taken + 1] = m
-    local ok, msg = pcall(cjson.decode, m)
-    if ok and type(msg) == 'table' and msg.type ~= 'informational' and msg.type ~= 'confirmation' then actionable = true end
-  end
-  for _, tid in ipairs(redis.call('SMEMBERS', P .. 'running:' .. id)) do
-    started[#started + 1] = tid
-    nTasks = nTasks + 1
-    actionable = true
+  -- A chained round begins right after its predecessor acknowledged everything: nothing is held.
+  if not chained then
+    for _, m in ipairs(redis.call('HVALS', held)) do
+      taken[#taken + 1] = m
+      local ok, msg = pcall(cjson.decode, m)
+      if ok and type(msg) == 'table' and msg.type ~= 'informational' and msg.type ~= 'confirmation' then actionable = true end
+    end
+    for _, tid in ipairs(redis.call('SMEMBERS', P .. 'running:' .. id)) do
+      started[#started + 1] = tid
+      nTasks = nTasks + 1
+      actionable = true
+    end
   end
   local queued = redis.call('ZRANGE', inbox, 0, maxMsgs - 1)
   for _, m in ipairs(queued) do
@@ -266,7 +269,8 @@ local function begin_round(id, state, a)
       redis.call('HSET', akey, 'lastActiveAt', NOW, 'updatedAt', NOW, 'currentTask', started[1] or '')
     end
   end
-  return cjson.encode({ messages = taken, tasks = tasks, stale = stale, agent = hash_table(akey) })
+  -- A chained round's worker already has the agent record.
+  return cjson.encode({ messages = taken, tasks = tasks, stale = stale, agent = (not chained) and hash_table(akey) or nil })
 end
 
 local function split_csv(s)

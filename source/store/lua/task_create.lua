@@ -14,7 +14,7 @@ hset_table(P .. 'task:' .. id, fields)
 redis.call('ZADD', P .. 'tasks', fields.createdAt, id)
 redis.call('SADD', P .. 'tasks:' .. fields.state, id)
 local band = PRIORITY_BAND[fields.priority] or 2
-if ARGV[6] == '1' then backlog_add(id) end
+if ARGV[6] == '1' then backlog_add(id, band) end
 emit({ type = 'task.created', task = id, state = fields.state, text = (ARGV[6] == '1' and 'on the backlog: ' or '') .. ARGV[7] })
 local mid = ''
 if assignTo ~= '' then

@@ -21,14 +21,14 @@ if not state then return out end
 redis.call('HINCRBY', akey, 'roundsCompleted', 1)
 redis.call('HSET', akey, 'lastActiveAt', NOW, 'updatedAt', NOW, 'currentTask', '')
 if ARGV[6] ~= '' then
+  -- The activity log is bounded, and expires an hour after it was started (a dead agent's goes).
   local log = P .. 'activity:' .. id
-  redis.call('LPUSH', log, ARGV[6])
-  redis.call('LTRIM', log, 0, tonumber(ARGV[8]) - 1)
-  redis.call('EXPIRE', log, tonumber(ARGV[7]))
+  local n = redis.call('LPUSH', log, ARGV[6])
+  if n == 1 then redis.call('EXPIRE', log, tonumber(ARGV[7])) elseif n > tonumber(ARGV[8]) then redis.call('LTRIM', log, 0, tonumber(ARGV[8]) - 1) end
 end
 if state ~= 'working' then return out end
 if ARGV[9] == '1' and redis.call('EXISTS', P .. 'stop:' .. id) == 0 then
-  local nextRound = begin_round(id, 'working', { ARGV[10], ARGV[11], ARGV[12], ARGV[13], ARGV[14], ARGV[15], ARGV[16] })
+  local nextRound = begin_round(id, 'working', { ARGV[10], ARGV[11], ARGV[12], ARGV[13], ARGV[14], ARGV[15], ARGV[16] }, true)
   if nextRound then
     out[1] = nextRound
     return out
