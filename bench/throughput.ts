@@ -306,9 +306,11 @@ const ttRun = async (ctx: Ctx, row: Row, p: Params): Promise<Measured> => {
   try {
     const config = benchWorkerConfig();
     const producer = makeDb(await open('dispatcher'), town, clock);
+    // The hosted worker loops share one command connection, as BullMQ's concurrency slots do;
+    // each needs a blocking connection of its own.
+    const db = makeDb(await open('dispatcher'), town, clock);
     const agents: { db: Db; blocking: Redis; id: string }[] = [];
     for (let i = 0; i < row.agents; i++) {
-      const db = makeDb(await open('dispatcher'), town, clock);
       const t = Date.now();
       const name = `bench-${i}`;
       const agent: Agent = { id: randomUUID(), name, nickname: name, cli: row.cli, state: 'idle', caps: [], createdAt: t, updatedAt: t, tasksCompleted: 0, roundsCompleted: 0 };
@@ -329,20 +331,20 @@ const ttRun = async (ctx: Ctx, row: Row, p: Params): Promise<Measured> => {
       }
       return inner(work);
     };
-    // The worker logs "task <id8> <outcome>: <what the script said>" once the round's outcome is
-    // recorded in Redis: that is when a task counts as completed.
+    // A task counts as completed once its round's outcome is recorded in Redis.
     const workerTrouble: string[] = [];
+    const onRoundEnd = (results: { outcome: string; text: string }[], outcomes: string[]) =>
+      results.forEach((r, i) => {
+        if (r.outcome === 'completed' && outcomes[i] === 'completed') flow.complete();
+        else flow.fail(new Error(`${what}: a worker reported ${r.outcome} (${outcomes[i]}): ${r.text}`));
+      });
     const onLine = (line: string) => {
-      const m = / task [0-9a-f]{8} (completed|failed): (\S+)/.exec(line);
-      if (m) {
-        if (m[1] === 'completed' && m[2] === 'completed') flow.complete();
-        else flow.fail(new Error(`${what}: a worker reported ${line.slice(line.indexOf(': ') + 2)}`));
-      } else if (/: error \(|malformed|reaped/.test(line)) workerTrouble.push(line);
+      if (/: error \(|malformed|reaped/.test(line)) workerTrouble.push(line);
     };
     exits = agents.map((a) => {
       const abort = new AbortController();
       aborts.push(abort);
-      return runWorker({ db: a.db, blocking: a.blocking, agentId: a.id, executor, config, logsDir: join(ctx.dir, 'logs'), env: {}, signal: abort.signal, log: onLine });
+      return runWorker({ db: a.db, blocking: a.blocking, agentId: a.id, executor, config, logsDir: join(ctx.dir, 'logs'), env: {}, signal: abort.signal, log: onLine, onRoundEnd });
     });
     for (const e of exits) void e.catch((err: unknown) => flow.fail(new Error(`${what}: a worker loop threw: ${(err as Error).message}`)));
     await waitBlocked(admin, 'blpop', row.agents, 10_000);
@@ -599,7 +601,7 @@ export const throughput: Benchmark = {
         depthPerAgent: p.depthPerAgent,
         statistic: 'median of repetitions; latency percentiles are nearest-rank within a run',
         ours: {
-          connections: 'per agent: one command connection and one blocking connection; the producer has its own',
+          connections: 'the hosted worker loops share one command connection; each has its own blocking connection; the producer has its own',
           worker: { heartbeatMs: config.heartbeatMs, reapIntervalMs: config.reapIntervalMs, blockMs: config.blockMs, tasksPerRound: config.policy.maxTasks, autoClaim: config.policy.autoClaim },
           enqueue: 'createTask(backlog: true), one task per call',
         },

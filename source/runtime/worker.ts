@@ -8,7 +8,7 @@ import { resolveAgentRef } from '../model/resolve.js';
 import { getAgent, listAgents, moveAgent } from '../store/agents.js';
 import type { Db } from '../store/db.js';
 import { ackMessages, sendMessage } from '../store/messages.js';
-import { beginRound, bootWorker, endRound, heartbeat, reap, type AttemptResult, type Round, type RoundPolicy, type RoundStart } from '../store/worker.js';
+import { beginRound, bootWorker, endRound, heartbeat, reap, type AttemptResult, type FinishOutcome, type Round, type RoundPolicy, type RoundStart } from '../store/worker.js';
 import type { Executor, RoundWork } from './executor.js';
 
 export interface WorkerConfig {
@@ -40,6 +40,8 @@ export interface WorkerOptions {
   signal?: AbortSignal;
   log?: (line: string) => void;
   pid?: number;
+  /** Called once a round's outcome is recorded in Redis (for hosts that count work, like the benchmark). */
+  onRoundEnd?: (results: AttemptResult[], outcomes: FinishOutcome[]) => void;
   /** Test hook: "before-finish" hangs after the work and before it is recorded. */
   failpoint?: string;
 }
@@ -242,6 +244,7 @@ export const runWorker = async (o: WorkerOptions): Promise<WorkerExit> => {
             ),
           say,
         );
+        o.onRoundEnd?.(results, end.outcomes);
         if (log) results.forEach((r, i) => say(`task ${r.id.slice(0, 8)} ${r.outcome}: ${end.outcomes[i]}${r.outcome === 'failed' ? ` (${r.text})` : ''}`));
         pending = end.next;
         lastWork = clock.now();

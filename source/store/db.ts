@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Clock } from '../model/clock.js';
 import { keysFor, type Keys } from './keys.js';
-import { runScript, type ScriptName } from './scripts.js';
+import { runScript, runScriptRaw, type ScriptName } from './scripts.js';
 
 /** A town's handle on Redis: the connection, its keys and the clock its writes are stamped with. */
 export interface Db {
@@ -14,3 +14,5 @@ export interface Db {
 export const makeDb = (redis: Redis, town: string, clock: Clock): Db => ({ redis, town, keys: keysFor(town), clock });
 
 export const script = (db: Db, name: ScriptName, args: (string | number)[]) => runScript(db.redis, name, db.keys.prefix, db.clock.now(), args);
+
+export const scriptRaw = (db: Db, name: ScriptName, args: (string | number)[]) => runScriptRaw(db.redis, name, db.keys.prefix, db.clock.now(), args);

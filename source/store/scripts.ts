@@ -94,10 +94,15 @@ export const defineScripts = (redis: Redis): void => {
 
 export type ScriptReply = [string, ...string[]];
 
-/** Runs a script with the town prefix as its one key and (now, ...args) as ARGV. */
-export const runScript = async (redis: Redis, name: ScriptName, prefix: string, now: number, args: (string | number)[]): Promise<ScriptReply> => {
+/** Runs a script with the town prefix as its one key and (now, ...args) as ARGV; the reply as Redis sent it. */
+export const runScriptRaw = async (redis: Redis, name: ScriptName, prefix: string, now: number, args: (string | number)[]): Promise<unknown> => {
   defineScripts(redis);
   const fn = (redis as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>)[`tt_${name}`]!;
-  const reply = await fn.call(redis, prefix, now, ...args);
+  return fn.call(redis, prefix, now, ...args);
+};
+
+/** Runs a script whose reply is a flat list, as strings. */
+export const runScript = async (redis: Redis, name: ScriptName, prefix: string, now: number, args: (string | number)[]): Promise<ScriptReply> => {
+  const reply = await runScriptRaw(redis, name, prefix, now, args);
   return (Array.isArray(reply) ? reply.map(String) : [String(reply)]) as ScriptReply;
 };

@@ -42,13 +42,17 @@ export interface NewTask {
 
 /** Creates a task; with `assignTo` it is assigned and its task_assign message queued in the same step. */
 export const createTask = async (db: Db, n: NewTask): Promise<void> => {
+  const fields = Object.entries(encodeHash(n.task)).flat();
   const [status, state] = await script(db, 'task_create', [
     n.task.id,
-    JSON.stringify(encodeHash(n.task)),
     n.assignTo ?? '',
     n.from,
     n.backlog ? '1' : '0',
     n.task.description.split('\n', 1)[0]!.slice(0, 120),
+    n.task.state,
+    n.task.priority,
+    n.task.createdAt,
+    ...fields,
   ]);
   if (status !== 'ok') agentRefusal(status, n.assignTo, state);
 };

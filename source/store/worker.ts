@@ -2,7 +2,7 @@ import { decodeHash, type HashFields, type Malformed } from '../model/hash.js';
 import { Agent } from '../model/agent.js';
 import { Task } from '../model/task.js';
 import { MalformedRecordError } from './records.js';
-import { script, type Db } from './db.js';
+import { script, scriptRaw, type Db } from './db.js';
 import { ACTIVITY_MAX, ACTIVITY_TTL_SECS } from './keys.js';
 import { parseInboxMember, type InboxEntry } from './messages.js';
 
@@ -49,39 +49,50 @@ export type RoundStart = Round | { status: 'stop' | 'paused' | 'gone' | 'reaped'
 
 const roundArgs = (tokenBase: string, p: RoundPolicy) => [p.maxMessages, p.maxTasks, p.autoClaim ? '1' : '0', p.skills.join(','), p.generalist ? '1' : '0', tokenBase, p.backlogScan];
 
-/** Decodes a round as begin_round (prelude.lua) encodes it. */
-const decodeRound = (db: Db, agentId: string, payload: string): Round => {
-  const raw = JSON.parse(payload) as { messages: string[] | object; tasks: HashFields[] | object; stale: string[] | object; agent?: HashFields };
-  // cjson encodes an empty list as {}.
-  const list = <T>(v: T[] | object): T[] => (Array.isArray(v) ? v : []);
+const pairs = (flat: string[]): HashFields => {
+  const out: HashFields = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i]!] = flat[i + 1]!;
+  return out;
+};
+
+/** Decodes a round from begin_round's flat list (prelude.lua says the layout). */
+const decodeRound = (db: Db, agentId: string, flat: string[]): Round => {
+  let i = 0;
+  const take = (n: number) => flat.slice(i, (i += n));
+  const count = () => Number(flat[i++]);
   const key = db.keys.inbox(agentId);
   const messages: InboxEntry[] = [];
   const malformed: Malformed[] = [];
-  for (const m of list<string>(raw.messages)) {
+  for (const m of take(count())) {
     const r = parseInboxMember(key, m);
     if (r.ok) messages.push(r.entry);
     else malformed.push(r.malformed);
   }
   const tasks: ClaimedTask[] = [];
-  for (const fields of list<HashFields>(raw.tasks)) {
+  for (let n = count(); n > 0; n--) {
+    const fields = pairs(take(count()));
     const r = decodeHash(Task, db.keys.task(fields.id ?? '?'), fields);
     if (r.ok) tasks.push({ task: r.value, token: fields.claimToken ?? '' });
     else malformed.push(r.malformed);
   }
-  const round: Round = { status: 'ok', messages, tasks, stale: list<string>(raw.stale), malformed };
-  if (raw.agent) {
-    const agent = decodeHash(Agent, db.keys.agent(agentId), raw.agent);
+  const stale = take(count());
+  const round: Round = { status: 'ok', messages, tasks, stale, malformed };
+  const agentFields = take(count());
+  if (agentFields.length) {
+    const agent = decodeHash(Agent, db.keys.agent(agentId), pairs(agentFields));
     if (!agent.ok) throw new MalformedRecordError(agent.malformed);
     round.agent = agent.value;
   }
   return round;
 };
 
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
+
 /** Begins a round in one script: may the agent work, and what it got (messages, started tasks). */
 export const beginRound = async (db: Db, agentId: string, tokenBase: string, p: RoundPolicy): Promise<RoundStart> => {
-  const [status, payload = ''] = await script(db, 'worker_begin', [agentId, ...roundArgs(tokenBase, p)]);
-  if (status !== 'ok') return { status: status as 'stop' | 'paused' | 'gone' | 'reaped' | 'idle', state: payload };
-  return decodeRound(db, agentId, payload);
+  const [status, payload] = (await scriptRaw(db, 'worker_begin', [agentId, ...roundArgs(tokenBase, p)])) as [string, unknown];
+  if (status !== 'ok') return { status: status as 'stop' | 'paused' | 'gone' | 'reaped' | 'idle', state: String(payload ?? '') };
+  return decodeRound(db, agentId, strings(payload));
 };
 
 export type FinishOutcome = 'completed' | 'failed-retry' | 'failed-dead' | 'noop' | 'stale' | 'missing' | `illegal:${string}`;
@@ -109,18 +120,18 @@ export const endRound = async (
   end: { results: AttemptResult[]; ackIds: string[]; delaysMs: number[]; activity: string },
   chain?: { tokenBase: string; policy: RoundPolicy },
 ): Promise<RoundEnd> => {
-  const [next = '', ...outcomes] = await script(db, 'worker_end', [
+  const [next, ...outcomes] = (await scriptRaw(db, 'worker_end', [
     agentId,
-    JSON.stringify(end.results),
     end.ackIds.join(','),
     end.delaysMs.join(','),
     end.activity,
     ACTIVITY_TTL_SECS,
     ACTIVITY_MAX,
     chain ? '1' : '0',
-    ...(chain ? roundArgs(chain.tokenBase, chain.policy) : []),
-  ]);
-  return { outcomes: outcomes as FinishOutcome[], ...(next ? { next: decodeRound(db, agentId, next) } : {}) };
+    ...(chain ? roundArgs(chain.tokenBase, chain.policy) : ['', '', '', '', '', '', '']),
+    ...end.results.flatMap((r) => [r.id, r.token, r.outcome, r.text]),
+  ])) as [unknown, ...string[]];
+  return { outcomes: outcomes as FinishOutcome[], ...(Array.isArray(next) ? { next: decodeRound(db, agentId, strings(next)) } : {}) };
 };
 
 /** Ends one attempt from outside the worker (tt task complete / fail). token '' = operator. */

@@ -194,20 +194,15 @@ local function finish_task(id, token, outcome, text, delays)
   return 'failed-dead'
 end
 
-local function hash_table(key)
-  local flat = redis.call('HGETALL', key)
-  local t = {}
-  for j = 1, #flat, 2 do t[flat[j]] = flat[j + 1] end
-  return t
-end
-
 -- The body of a worker round's start (worker_begin, and worker_end when it chains into the next
 -- round): claim the agent's messages (at most maxTasks task assignments) into its held hash,
 -- start the assigned tasks, and when nothing is actionable take one fitting backlog task.
 -- Whatever the agent already holds is handed out again first: a round ends by acknowledging
 -- all of it, so anything still held comes from a round whose reply was lost.
 -- a = {maxMsgs, maxTasks, autoClaim, skills (csv), generalist, tokenBase, scan} (ARGV strings).
--- Returns the round as a JSON string, or nil when there is nothing to do.
+-- Returns the round as one flat list, or nil when there is nothing to do:
+--   #messages, messages..., #tasks, then per task #fields, its HGETALL..., #stale, stale ids...,
+--   then #agent fields and the agent's HGETALL (0 for a chained round: the worker has it).
 local function begin_round(id, state, a, chained)
   local akey = P .. 'agent:' .. id
   local maxMsgs, maxTasks, tokenBase = tonumber(a[1]), tonumber(a[2]), a[6]
@@ -259,8 +254,6 @@ local function begin_round(id, state, a, chained)
     if got then started[#started + 1] = got end
   end
   if #started == 0 and #taken == 0 then return nil end
-  local tasks = {}
-  for i, tid in ipairs(started) do tasks[i] = hash_table(task_key(tid)) end
   if #started > 0 or actionable then
     if state ~= 'working' then
       redis.call('HSET', akey, 'lastActiveAt', NOW, 'updatedAt', NOW, 'currentTask', started[1] or '', 'state', 'working')
@@ -269,8 +262,22 @@ local function begin_round(id, state, a, chained)
       redis.call('HSET', akey, 'lastActiveAt', NOW, 'updatedAt', NOW, 'currentTask', started[1] or '')
     end
   end
+  local out = { #taken }
+  local function append(list) for _, v in ipairs(list) do out[#out + 1] = v end end
+  append(taken)
+  out[#out + 1] = #started
+  for _, tid in ipairs(started) do
+    local flat = redis.call('HGETALL', task_key(tid))
+    out[#out + 1] = #flat
+    append(flat)
+  end
+  out[#out + 1] = #stale
+  append(stale)
   -- A chained round's worker already has the agent record.
-  return cjson.encode({ messages = taken, tasks = tasks, stale = stale, agent = (not chained) and hash_table(akey) or nil })
+  local agent = chained and {} or redis.call('HGETALL', akey)
+  out[#out + 1] = #agent
+  append(agent)
+  return out
 end
 
 local function split_csv(s)
