@@ -44,6 +44,11 @@ export const Task = z.object({
   claimToken: optStr(),
   /** Why a task was dead-lettered (failed after its last attempt). */
   deadReason: z.string().optional(),
+  /** Mission work: the mission, its work item, the task's role there (work|review|fix), the watch that made it. */
+  mission: optStr(),
+  workItem: optStr(),
+  missionRole: optStr(),
+  watch: optStr(),
 });
 export type Task = z.infer<typeof Task>;
 

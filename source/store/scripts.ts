@@ -22,6 +22,15 @@ const NAMES = [
   'worker_begin',
   'worker_end',
   'reap',
+  'lease',
+  'mission_create',
+  'mission_items_add',
+  'mission_assign',
+  'mission_item',
+  'mission_set',
+  'mission_watch',
+  'mission_note',
+  'mission_completions',
 ] as const;
 export type ScriptName = (typeof NAMES)[number];
 

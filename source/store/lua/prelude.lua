@@ -139,6 +139,15 @@ local function requeue_task(id, why)
   return true
 end
 
+-- A finished task of a mission is handed to the mission's dispatcher, and the dispatcher woken.
+local function feed_mission(key, id)
+  local mid = redis.call('HGET', key, 'mission')
+  if not mid then return end
+  redis.call('RPUSH', P .. 'mission:' .. mid .. ':completions', id)
+  redis.call('LPUSH', P .. 'dispatch:wake', '1')
+  redis.call('LTRIM', P .. 'dispatch:wake', 0, 0)
+end
+
 -- End an attempt. token '' is the operator (no ownership check); otherwise the attempt token
 -- must match, so a stale owner's word is refused. A failure is retried after delays[attempts]
 -- ms (via the delayed set) until maxAttempts, then the task is dead-lettered.
@@ -170,6 +179,7 @@ local function finish_task(id, token, outcome, text, delays)
     move_task_state(id, st, 'completed')
     if agent and (token ~= '' or redis.call('EXISTS', P .. 'agent:' .. agent) == 1) then redis.call('HINCRBY', P .. 'agent:' .. agent, 'tasksCompleted', 1) end
     emit({ type = 'task.completed', task = id, agent = agent, state = 'completed', prev = st, text = string.sub(text, 1, 200) })
+    feed_mission(key, id)
     return 'completed'
   end
   -- A task that fails before any worker started it still spends an attempt.
@@ -191,6 +201,7 @@ local function finish_task(id, token, outcome, text, delays)
     'failed ' .. attempts .. ' of ' .. max .. ' attempts; last: ' .. text)
   move_task_state(id, st, 'failed')
   emit({ type = 'task.dead', task = id, agent = agent, state = 'failed', prev = st, text = 'dead letter after ' .. attempts .. ' attempts: ' .. string.sub(text, 1, 160) })
+  feed_mission(key, id)
   return 'failed-dead'
 end
 
@@ -284,4 +295,45 @@ local function split_csv(s)
   local out = {}
   for item in string.gmatch(s or '', '[^,]+') do out[#out + 1] = item end
   return out
+end
+
+-- Missions ------------------------------------------------------------------------------------
+
+local function mission_key(mid) return P .. 'mission:' .. mid end
+local function item_key(mid, iid) return P .. 'mission:' .. mid .. ':item:' .. iid end
+
+-- Fencing: a dispatcher's write lands only while it holds the mission's lease.
+local function lease_ok(mid, token)
+  return redis.call('GET', P .. 'mission:' .. mid .. ':lease') == token
+end
+
+-- Moves an item between the status indexes (waiting count, ready by rank, active, blocked).
+local function index_item(mid, iid, from, to)
+  if from == to then return end
+  local m = mission_key(mid)
+  if from == 'pending' then redis.call('HDEL', m .. ':waiting', iid)
+  elseif from == 'ready' then redis.call('ZREM', m .. ':ready', iid)
+  elseif from == 'assigned' or from == 'running' then if to ~= 'assigned' and to ~= 'running' then redis.call('SREM', m .. ':active', iid) end
+  elseif from == 'blocked' then redis.call('SREM', m .. ':blocked', iid) end
+  if to == 'ready' then redis.call('ZADD', m .. ':ready', redis.call('HGET', item_key(mid, iid), 'rank') or 0, iid)
+  elseif to == 'assigned' or to == 'running' then redis.call('SADD', m .. ':active', iid)
+  elseif to == 'blocked' then redis.call('SADD', m .. ':blocked', iid) end
+end
+
+-- An item is done: count it, and items waiting on it whose last dependency this was become ready.
+local function promote_dependents(mid, iid)
+  redis.call('HINCRBY', mission_key(mid), 'itemsDone', 1)
+  local ok, deps = pcall(cjson.decode, redis.call('HGET', item_key(mid, iid), 'dependents') or '[]')
+  if not ok or type(deps) ~= 'table' then return 0 end
+  local promoted = 0
+  for _, d in ipairs(deps) do
+    local left = redis.call('HINCRBY', mission_key(mid) .. ':waiting', d, -1)
+    if left <= 0 and redis.call('HGET', item_key(mid, d), 'status') == 'pending' then
+      redis.call('HSET', item_key(mid, d), 'status', 'ready', 'updatedAt', NOW)
+      index_item(mid, d, 'pending', 'ready')
+      emit({ type = 'mission.item', mission = mid, state = 'ready', prev = 'pending', text = redis.call('HGET', item_key(mid, d), 'title') })
+      promoted = promoted + 1
+    end
+  end
+  return promoted
 end

@@ -1,0 +1,19 @@
+-- Update a work item under the dispatcher's lease. ARGV: now, missionId, token, itemId,
+-- status ('' = keep), del (csv fields), eventType, eventText, then field pairs to set.
+-- An item that becomes done is counted and its dependents promoted.
+-- Returns {'lost'} | {'missing'} | {'ok', previousStatus, promoted}.
+local mid, token, iid, to = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+if not lease_ok(mid, token) then return { 'lost' } end
+local ikey = item_key(mid, iid)
+local from = redis.call('HGET', ikey, 'status')
+if not from then return { 'missing' } end
+if #ARGV >= 9 then redis.call('HSET', ikey, unpack(ARGV, 9)) end
+hdel_csv(ikey, ARGV[6])
+local promoted = 0
+if to ~= '' and to ~= from then
+  redis.call('HSET', ikey, 'status', to, 'updatedAt', NOW)
+  index_item(mid, iid, from, to)
+  if to == 'done' then promoted = promote_dependents(mid, iid) end
+end
+if ARGV[7] ~= '' then emit({ type = ARGV[7], mission = mid, state = to ~= '' and to or from, prev = (to ~= '' and to ~= from) and from or nil, text = ARGV[8] }) end
+return { 'ok', from, promoted }

@@ -1,0 +1,226 @@
+import { encodeHash, type Malformed } from '../model/hash.js';
+import { ControlNote, Mission, Watch, WorkItem } from '../model/mission.js';
+import { script, type Db } from './db.js';
+import { readHash, readHashes, type Batch } from './records.js';
+
+/** Mission storage: records, indexes by item status, and the writes a dispatcher makes under its lease. */
+
+export const missionIds = (db: Db): Promise<string[]> => db.redis.zrange(db.keys.missions, '0', '-1');
+export const activeMissionIds = (db: Db): Promise<string[]> => db.redis.smembers(db.keys.missionsActive);
+export const getMission = (db: Db, id: string): Promise<Mission | undefined> => readHash(db, Mission, db.keys.mission(id));
+export const listMissions = async (db: Db, ids?: string[]): Promise<Batch<Mission>> => readHashes(db, Mission, (ids ?? (await missionIds(db))).map(db.keys.mission));
+
+const flat = (record: object) => Object.entries(encodeHash(record)).flat();
+
+export class LeaseLost extends Error {
+  constructor(readonly mission: string) {
+    super(`lost the lease on mission ${mission.slice(0, 8)}; another dispatcher has it`);
+  }
+}
+
+const leased = (mission: string, status: string) => {
+  if (status === 'lost') throw new LeaseLost(mission);
+};
+
+export const createMission = async (db: Db, m: Mission): Promise<void> => {
+  const [status] = await script(db, 'mission_create', [m.id, ...flat(m)]);
+  if (status !== 'ok') throw new Error(`mission ${m.id} already exists`);
+};
+
+/** Adds items (with the ids of the items that wait on each) to a mission being planned, in batches. */
+export const addItems = async (db: Db, mission: string, items: (WorkItem & { dependents: string[] })[], batch = 500): Promise<void> => {
+  for (let i = 0; i < items.length; i += batch) {
+    const args: (string | number)[] = [mission];
+    for (const item of items.slice(i, i + batch)) {
+      const pairs = flat(item);
+      args.push(item.id, item.status, item.rank, item.deps.length, pairs.length, ...pairs);
+    }
+    const [status] = await script(db, 'mission_items_add', args);
+    if (status !== 'ok') throw new Error(`mission ${mission} is not being planned`);
+  }
+};
+
+export type LeaseResult = { status: 'acquired' | 'renewed' | 'released' } | { status: 'held'; holder: string };
+
+export const lease = async (db: Db, mission: string, token: string, ttlMs: number, release = false): Promise<LeaseResult> => {
+  const [status, holder = ''] = await script(db, 'lease', [mission, token, Math.round(ttlMs), release ? '1' : '0']);
+  return status === 'held' ? { status, holder } : { status: status as 'acquired' | 'renewed' | 'released' };
+};
+
+export interface MissionUpdate {
+  state?: Mission['state'];
+  set?: Record<string, string | number>;
+  del?: string[];
+  event?: string;
+  text?: string;
+  /** A help prompt to queue in the supervisor's inbox (a query message body). */
+  help?: object;
+  /** Take this mission's earlier help prompts out of the supervisor's inbox. */
+  retireHelp?: boolean;
+}
+
+/** Updates a mission; with a token, only while that lease is held (token '' = the operator). */
+export const updateMission = async (db: Db, id: string, token: string, u: MissionUpdate): Promise<Mission['state'] | undefined> => {
+  const [status, prev] = await script(db, 'mission_set', [
+    id,
+    token,
+    u.state ?? '',
+    (u.del ?? []).join(','),
+    u.event ?? '',
+    u.text ?? '',
+    u.help ? JSON.stringify(u.help) : '',
+    u.retireHelp ? '1' : '0',
+    ...Object.entries(u.set ?? {}).flat(),
+  ]);
+  leased(id, status!);
+  return status === 'ok' ? (prev as Mission['state']) : undefined;
+};
+
+export interface ItemUpdate {
+  status?: WorkItem['status'];
+  set?: Record<string, string | number>;
+  del?: string[];
+  event?: string;
+  text?: string;
+}
+
+export const updateItem = async (db: Db, mission: string, token: string, item: string, u: ItemUpdate): Promise<{ prev: WorkItem['status']; promoted: number } | undefined> => {
+  const [status, prev, promoted] = await script(db, 'mission_item', [mission, token, item, u.status ?? '', (u.del ?? []).join(','), u.event ?? '', u.text ?? '', ...Object.entries(u.set ?? {}).flat()]);
+  leased(mission, status!);
+  return status === 'ok' ? { prev: prev as WorkItem['status'], promoted: Number(promoted) } : undefined;
+};
+
+export interface Assignment {
+  item: string;
+  agent: string;
+  task: string;
+  description: string;
+  priority: string;
+  tags: string[];
+  role: 'work' | 'review' | 'fix';
+  watch?: string;
+  mode: 'ready' | 'keep' | 'take';
+}
+
+/** Creates mission tasks and queues them, in batches small enough that no call blocks Redis long. */
+export const assign = async (db: Db, mission: string, token: string, from: string, list: Assignment[], batch = 200): Promise<{ assigned: number; skipped: string[] }> => {
+  let assigned = 0;
+  const skipped: string[] = [];
+  for (let i = 0; i < list.length; i += batch) {
+    const args: (string | number)[] = [mission, token, from];
+    for (const a of list.slice(i, i + batch)) args.push(a.item, a.agent, a.task, a.description, a.priority, JSON.stringify(a.tags), a.role, a.watch ?? '', a.mode);
+    const [status, n = '0', ...rest] = await script(db, 'mission_assign', args);
+    leased(mission, status!);
+    assigned += Number(n);
+    skipped.push(...rest);
+  }
+  return { assigned, skipped };
+};
+
+export const putWatch = async (db: Db, mission: string, token: string, w: Watch, event?: string, text?: string): Promise<void> => {
+  const [status] = await script(db, 'mission_watch', [mission, token, w.id, w.status === 'done' ? '+inf' : w.nextDueAt, event ?? '', text ?? '', ...flat(w)]);
+  leased(mission, status!);
+};
+
+export const queueNote = async (db: Db, note: ControlNote): Promise<boolean> => {
+  const [status] = await script(db, 'mission_note', [note.mission, note.id, JSON.stringify(note), '', 0, '']);
+  return status === 'ok';
+};
+
+export const markNote = async (db: Db, token: string, note: ControlNote): Promise<void> => {
+  const [status] = await script(db, 'mission_note', [note.mission, note.id, JSON.stringify(note), token, note.tick ?? 0, note.effect ?? '']);
+  leased(note.mission, status!);
+};
+
+export const takeCompletions = async (db: Db, mission: string, token: string, max: number): Promise<string[]> => {
+  const [status, ...ids] = await script(db, 'mission_completions', [mission, token, max, '0']);
+  leased(mission, status!);
+  return ids;
+};
+
+export const dropCompletions = async (db: Db, mission: string, token: string, n: number): Promise<void> => {
+  const [status] = await script(db, 'mission_completions', [mission, token, n, '1']);
+  leased(mission, status!);
+};
+
+/** The parts of a mission a dispatcher tick reads, in one round trip. */
+export interface MissionSnapshot {
+  mission: Mission;
+  /** Ready items, best rank first, at most `readyLimit`. */
+  ready: WorkItem[];
+  readyCount: number;
+  active: WorkItem[];
+  blocked: WorkItem[];
+  watches: Watch[];
+  notes: ControlNote[];
+  malformed: Malformed[];
+}
+
+export const readSnapshot = async (db: Db, id: string, readyLimit: number): Promise<MissionSnapshot | undefined> => {
+  const k = db.keys;
+  const pipe = db.redis.pipeline();
+  pipe.hgetall(k.mission(id));
+  pipe.zrange(k.missionReady(id), '0', String(Math.max(0, readyLimit - 1)));
+  pipe.zcard(k.missionReady(id));
+  pipe.smembers(k.missionActive(id));
+  pipe.smembers(k.missionBlocked(id));
+  pipe.zrange(k.missionWatches(id), '0', '-1');
+  pipe.lrange(k.missionNotesPending(id), 0, -1);
+  const r = ((await pipe.exec()) ?? []).map(([, v]) => v);
+  const missionFields = r[0] as Record<string, string>;
+  if (!missionFields || Object.keys(missionFields).length === 0) return undefined;
+  const mission = Mission.safeParse(missionFields);
+  const malformed: Malformed[] = [];
+  if (!mission.success) return undefined;
+  const readyIds = r[1] as string[];
+  const items = await readHashes(db, WorkItem, [...readyIds, ...(r[3] as string[]), ...(r[4] as string[])].map((i) => k.missionItem(id, i)));
+  malformed.push(...items.malformed);
+  const byStatus = (s: string[]) => items.items.filter((it) => s.includes(it.status));
+  const watches = await readHashes(db, Watch, (r[5] as string[]).map((w) => k.missionWatch(id, w)));
+  malformed.push(...watches.malformed);
+  const noteIds = r[6] as string[];
+  const notes: ControlNote[] = [];
+  if (noteIds.length) {
+    const raw = await db.redis.hmget(k.missionNotes(id), ...noteIds);
+    raw.forEach((v, i) => {
+      try {
+        notes.push(ControlNote.parse(JSON.parse(v ?? '')));
+      } catch {
+        malformed.push({ key: `${k.missionNotes(id)} ${noteIds[i]}`, problem: 'not a control note' });
+      }
+    });
+  }
+  const rank = new Map(readyIds.map((x, i) => [x, i]));
+  return {
+    mission: mission.data,
+    ready: byStatus(['ready']).sort((a, b) => rank.get(a.id)! - rank.get(b.id)!),
+    readyCount: r[2] as number,
+    active: byStatus(['assigned', 'running']),
+    blocked: byStatus(['blocked']),
+    watches: watches.items,
+    notes,
+    malformed,
+  };
+};
+
+/** Every item of a mission (for status views; not a hot path). */
+export const listItems = async (db: Db, id: string): Promise<Batch<WorkItem>> => {
+  const ids = await db.redis.zrange(db.keys.missionItems(id), '0', '-1');
+  return readHashes(db, WorkItem, ids.map((i) => db.keys.missionItem(id, i)));
+};
+
+export const listWatches = async (db: Db, id: string): Promise<Batch<Watch>> => {
+  const ids = await db.redis.zrange(db.keys.missionWatches(id), '0', '-1');
+  return readHashes(db, Watch, ids.map((w) => db.keys.missionWatch(id, w)));
+};
+
+export const listNotes = async (db: Db, id: string): Promise<ControlNote[]> => {
+  const all = await db.redis.hvals(db.keys.missionNotes(id));
+  return all.flatMap((v) => {
+    try {
+      return [ControlNote.parse(JSON.parse(v))];
+    } catch {
+      return [];
+    }
+  }).sort((a, b) => a.createdAt - b.createdAt);
+};
