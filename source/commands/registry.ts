@@ -3,9 +3,10 @@ import { agentCommands } from './agents.js';
 import { backlogCommands } from './backlog.js';
 import { demo } from './demo.js';
 import { messageCommands } from './messages.js';
+import { missionCommands } from './mission.js';
 import { statusCommands } from './status.js';
 import { taskCommands } from './tasks.js';
 import { townCommands } from './town.js';
 
 /** Every verb, in the order `tt --help` lists them. */
-export const COMMANDS: Command[] = [...townCommands, demo, ...agentCommands, ...taskCommands, ...backlogCommands, ...messageCommands, ...statusCommands];
+export const COMMANDS: Command[] = [...townCommands, demo, ...agentCommands, ...taskCommands, ...backlogCommands, ...messageCommands, ...missionCommands, ...statusCommands];

@@ -46,6 +46,20 @@ export const TaskConfig = z.strictObject({
   backoffMaxSecs: z.number().min(0).default(600),
 });
 
+export const DispatchSettings = z.strictObject({
+  tickSecs: z.number().min(0.05).default(30).describe('how often the dispatcher ticks when nothing wakes it'),
+  leaseTtlSecs: z.number().min(0.1).default(90).describe('a dispatcher silent this long loses its missions to another'),
+  helpRepeatSecs: z.number().min(0).default(1800).describe('base interval before the same help request is sent again'),
+  helpBackoffCap: z.number().int().min(1).default(8),
+  watchSnoozeSecs: z.number().min(0).default(180),
+  watchMaxFailures: z.number().int().min(1).default(5),
+});
+
+export const GitHubSettings = z.strictObject({
+  apiUrl: z.string().url().optional().describe('GitHub API address; https://host/api/v3 for GitHub Enterprise'),
+  repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'must be owner/repo').optional().describe('the repository bare issue numbers belong to (default: the git origin)'),
+});
+
 export const TownConfig = z.strictObject({
   $schema: z.string().optional(),
   name: z.string().regex(TOWN_NAME, 'must be 1-64 letters, digits, ".", "_" or "-"'),
@@ -54,6 +68,8 @@ export const TownConfig = z.strictObject({
   redis: RedisConfig.default({ socket: '.tt/redis.sock' }),
   agent: AgentConfig.default(AgentConfig.parse({})),
   tasks: TaskConfig.default(TaskConfig.parse({})),
+  dispatch: DispatchSettings.default(DispatchSettings.parse({})),
+  github: GitHubSettings.default({}),
 });
 export type TownConfig = z.infer<typeof TownConfig>;
 export type TownConfigInput = z.input<typeof TownConfig>;

@@ -31,6 +31,12 @@ export const EVENT_TYPES = [
   'backlog.added',
   'backlog.claimed',
   'backlog.removed',
+  'mission.created',
+  'mission.state',
+  'mission.item',
+  'mission.watch',
+  'mission.note',
+  'mission.help',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number] | (string & {});
 

@@ -79,6 +79,8 @@ export const WorkItem = z.object({
   assignedTo: optStr(),
   /** The live task working on it, if any. */
   task: optStr(),
+  /** The review task out for it, if any. */
+  reviewTask: optStr(),
   artifacts: strList(),
   reviewerApproved: z.preprocess((v) => v === true || v === 'true' || v === '1', z.boolean()).default(false),
   /** Where it came from: owner/repo#N, or a doc path. */

@@ -1,0 +1,518 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { GitHubClient } from '../github/client.js';
+import { parseIssueRef } from '../github/rest.js';
+import { isTerminalAgent, type Agent } from '../model/agent.js';
+import { assessHelp, helpMessage, nextHelpState, shouldSendHelp } from '../model/help.js';
+import { SUPERVISOR_ID } from '../model/ids.js';
+import { isTerminalMission, type ControlNote, type Mission, type Watch, type WorkItem } from '../model/mission.js';
+import { NoteError, parseNote, resolveItemRef } from '../model/notes.js';
+import { resolveAgentRef } from '../model/resolve.js';
+import { planAssignments, routeScore, type AvailableAgent } from '../model/routing.js';
+import { canFinalize, onReviewResult, onWorkSubmitted, PR_WATCHES } from '../model/submission.js';
+import { Task, isTerminalTask } from '../model/task.js';
+import { isDue, watchPlan, type PrState } from '../model/watch.js';
+import { listAgents } from '../store/agents.js';
+import type { Db } from '../store/db.js';
+import {
+  activeMissionIds,
+  assign,
+  dropCompletions,
+  lease,
+  LeaseLost,
+  markNote,
+  putWatch,
+  readSnapshot,
+  takeCompletions,
+  updateItem,
+  updateMission,
+  type Assignment,
+  type MissionSnapshot,
+} from '../store/missions.js';
+import { readHash, readHashes } from '../store/records.js';
+import { moveTask } from '../store/tasks.js';
+import { WorkItem as WorkItemSchema } from '../model/mission.js';
+import type { DispatchConfig } from './config.js';
+
+/** One dispatcher: its fencing token, its settings, and what it talks to. */
+export interface Dispatcher {
+  db: Db;
+  token: string;
+  config: DispatchConfig;
+  github?: GitHubClient;
+  log?: (line: string) => void;
+  /** Ticks run so far (the receipts of control notes name the tick). */
+  ticks: number;
+}
+
+export const newDispatcher = (db: Db, config: DispatchConfig, github?: GitHubClient, log?: (line: string) => void): Dispatcher => ({
+  db,
+  token: randomUUID(),
+  config,
+  ...(github ? { github } : {}),
+  ...(log ? { log } : {}),
+  ticks: 0,
+});
+
+export interface MissionTickReport {
+  mission: string;
+  status: 'ticked' | 'held' | 'skipped' | 'lost';
+  holder?: string;
+  state?: Mission['state'];
+  assigned: number;
+  completions: number;
+  promoted: number;
+  notes: { id: string; effect: string }[];
+  watchesChecked: number;
+  help?: string;
+  progress: boolean;
+  nextWakeAt?: number;
+}
+
+/** The agents a tick can route to, with what each holds now. */
+interface Pool {
+  all: Agent[];
+  available: AvailableAgent[];
+}
+
+const readPool = async (db: Db): Promise<Pool> => {
+  const all = (await listAgents(db)).items.filter((a) => !isTerminalAgent(a.state));
+  const pipe = db.redis.pipeline();
+  for (const a of all) {
+    pipe.zcard(db.keys.inbox(a.id));
+    pipe.scard(db.keys.running(a.id));
+  }
+  const r = ((await pipe.exec()) ?? []).map(([, v]) => Number(v ?? 0));
+  const available = all
+    .map((a, i) => ({ id: a.id, name: a.name, ...(a.role ? { role: a.role } : {}), caps: a.caps, load: r[2 * i]! + r[2 * i + 1]!, capacity: 1, state: a.state }))
+    .filter((a) => (a.state === 'idle' || a.state === 'working' || a.state === 'starting') && a.capacity - a.load > 0)
+    .map(({ state: _, ...a }) => a);
+  return { all, available };
+};
+
+const watchId = (item: string, kind: string, target: string) => createHash('sha256').update(`${item} ${kind} ${target}`).digest('hex').slice(0, 16);
+
+const toPrState = async (github: GitHubClient, target: string): Promise<PrState | { error: string }> => {
+  try {
+    const p = await github.pull(parseIssueRef(target));
+    return { ci: p.ci, mergeable: p.mergeable, changesRequested: p.changesRequested, bugbotComments: p.bugbotComments, headSha: p.headSha };
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+};
+
+const workDescription = (m: Mission, item: WorkItem, prefix: string, extra = ''): string =>
+  [
+    `[${prefix}] ${item.title}`,
+    '',
+    `Mission: ${m.title} (${m.id})`,
+    `Work item: ${item.id} (${item.kind})`,
+    ...(item.sourceRef ? [`Source: ${item.sourceRef}`] : []),
+    ...(item.body ? ['', item.body] : []),
+    ...(extra ? ['', extra] : []),
+  ].join('\n');
+
+/** The best agent (highest route score, then least loaded, then name) for an item-like piece of work. */
+const bestAgent = (pool: Pool, item: Pick<WorkItem, 'kind' | 'ownerRole' | 'caps'>, prefer?: string): string | undefined => {
+  if (prefer && pool.all.some((a) => a.id === prefer)) return prefer;
+  const loads = new Map(pool.available.map((a) => [a.id, a.load]));
+  const scored = pool.all
+    .map((a) => ({ a, score: routeScore(item, { name: a.name, ...(a.role ? { role: a.role } : {}), caps: a.caps }), load: loads.get(a.id) ?? 99 }))
+    .filter((x) => x.score > 0)
+    .sort((x, y) => y.score - x.score || x.load - y.load || x.a.name.localeCompare(y.a.name));
+  return scored[0]?.a.id;
+};
+
+/**
+ * One tick of one mission, under its lease: control notes, finished tasks, due watches, the
+ * scheduler (reconcile, finalize, assign), completion, and help escalation. Every write checks
+ * the lease inside its script, so a dispatcher that lost the lease (paused past its TTL, say)
+ * writes nothing; it learns so from the first refused write and stops this mission's tick.
+ */
+export const tickMission = async (d: Dispatcher, id: string, pool: Pool): Promise<MissionTickReport> => {
+  const { db, token, config } = d;
+  const now = db.clock.now();
+  const report: MissionTickReport = { mission: id, status: 'ticked', assigned: 0, completions: 0, promoted: 0, notes: [], watchesChecked: 0, progress: false };
+  const held = await lease(db, id, token, config.leaseTtlMs);
+  if (held.status === 'held') return { ...report, status: 'held', holder: held.holder };
+  try {
+    let snap = await readSnapshot(db, id, 1000);
+    if (!snap) return { ...report, status: 'skipped' };
+    let m = snap.mission;
+    report.state = m.state;
+    const say = (line: string) => d.log?.(`mission ${id.slice(0, 8)}: ${line}`);
+
+    // 1. Control notes, oldest first.
+    for (const note of snap.notes.sort((a, b) => a.createdAt - b.createdAt)) {
+      const effect = await applyNote(d, snap, note, pool);
+      report.notes.push({ id: note.id, effect });
+      if (!effect.startsWith('ignored') && !effect.startsWith('noted')) report.progress = true;
+      await markNote(db, token, { ...note, processedAt: now, tick: d.ticks, effect });
+      say(`note "${note.body}": ${effect}`);
+    }
+    if (report.notes.length) snap = (await readSnapshot(db, id, 1000)) ?? snap;
+    m = snap.mission;
+
+    if (m.state === 'planning' || isTerminalMission(m.state)) {
+      report.state = m.state;
+      return report;
+    }
+
+    // 2. Finished mission tasks.
+    const done = await takeCompletions(db, id, token, config.completionsPerTick);
+    for (const taskId of done) if (await applyCompletion(d, snap, taskId, pool)) report.progress = true;
+    if (done.length) {
+      await dropCompletions(db, id, token, done.length);
+      report.completions = done.length;
+      snap = (await readSnapshot(db, id, 1000)) ?? snap;
+    }
+
+    // 3. Due watches.
+    if (d.github) {
+      for (const w of snap.watches.filter((x) => isDue(x, now))) {
+        report.watchesChecked++;
+        const step = watchPlan(w, await toPrState(d.github, w.target), now, { snoozeSecs: config.watchSnoozeSecs, maxFailures: config.watchMaxFailures });
+        await putWatch(db, id, token, step.watch, step.watch.status !== w.status ? 'mission.watch' : '', `${w.kind} ${w.target}: ${step.watch.status}`);
+        const item = [...snap.active, ...snap.blocked, ...snap.ready].find((i) => i.id === w.item) ?? (await readHash(db, WorkItemSchema, db.keys.missionItem(id, w.item)));
+        if (!item) continue;
+        if (step.action.type === 'blockItem') await updateItem(db, id, token, item.id, { status: 'blocked', event: 'mission.item', text: step.action.reason });
+        if (step.action.type === 'trigger') {
+          report.progress = true;
+          if (step.action.action === 'create_fix_task') await fixTask(d, m, item, pool, `${w.kind} on ${w.target} needs a fix (head ${step.action.headSha.slice(0, 7) || 'unknown'})`, w.id);
+          else if (step.action.action === 'advance_pipeline') await updateItem(db, id, token, item.id, { set: { artifacts: JSON.stringify([...new Set([...item.artifacts, w.target])]) }, event: 'mission.item', text: `${w.target} is mergeable and green` });
+          else for (const a of pool.all.filter((x) => /review|audit/i.test(`${x.role ?? ''} ${x.name}`))) {
+            const { sendMessage } = await import('../store/messages.js');
+            await sendMessage(db, { from: SUPERVISOR_ID, to: a.id, body: { type: 'informational', summary: `${w.kind} on ${w.target} for "${item.title}"` }, priority: 'normal' }, `notify reviewer: ${w.target}`);
+          }
+        }
+        if (step.watch.status === 'done' || step.action.type !== 'none') report.progress = true;
+      }
+      snap = (await readSnapshot(db, id, 1000)) ?? snap;
+    }
+
+    // 4. Scheduler: reconcile live work with its tasks, finalize waiting items, assign ready ones.
+    if (snap.mission.state === 'running') {
+      if (await reconcile(d, snap)) {
+        report.progress = true;
+        snap = (await readSnapshot(db, id, 1000)) ?? snap;
+      }
+      for (const item of snap.blocked) {
+        if (canFinalize(item, snap.watches, snap.mission.policy)) {
+          const r = await updateItem(db, id, token, item.id, { status: 'done', event: 'mission.item', text: `${item.title}: done` });
+          report.promoted += r?.promoted ?? 0;
+          report.progress = true;
+        } else if (wantsReview(item, snap) && !(await reviewOut(db, item))) {
+          if (await reviewTask(d, snap.mission, item, pool)) report.progress = true;
+        }
+      }
+      if (report.progress) snap = (await readSnapshot(db, id, 1000)) ?? snap;
+      const slots = snap.mission.policy.maxParallel - snap.active.length;
+      if (slots > 0 && snap.ready.length > 0 && pool.available.length > 0) {
+        const plan = planAssignments({ ready: snap.ready, agents: pool.available, slots });
+        const byId = new Map(snap.ready.map((i) => [i.id, i]));
+        const mission = snap.mission;
+        const list: Assignment[] = plan.map((p) => {
+          const item = byId.get(p.item)!;
+          return {
+            item: item.id,
+            agent: p.agent,
+            task: randomUUID(),
+            description: workDescription(mission, item, 'Mission Work Item', 'When done, complete the task with the PR URL (or owner/repo#N) as its result.'),
+            priority: 'normal',
+            tags: [...new Set([...(item.ownerRole ? [item.ownerRole] : []), ...item.caps])],
+            role: 'work',
+            mode: 'ready',
+          };
+        });
+        const r = await assign(db, id, token, SUPERVISOR_ID, list);
+        report.assigned = r.assigned;
+        for (const p of plan) {
+          const a = pool.available.find((x) => x.id === p.agent);
+          if (a) a.load++;
+        }
+        pool.available = pool.available.filter((a) => a.capacity - a.load > 0);
+        if (r.assigned) report.progress = true;
+      }
+    }
+
+    // 5. Completion, waiting, help.
+    const fresh = (await readSnapshot(db, id, 1)) ?? snap;
+    m = fresh.mission;
+    const openWatches = fresh.watches.filter((w) => w.status !== 'done');
+    const set: Record<string, string | number> = { lastTickAt: now, lastTick: d.ticks };
+    const del: string[] = [];
+    if (report.progress) set.lastProgressAt = now;
+    let state: Mission['state'] | undefined;
+    if (m.state === 'running' && m.itemsTotal > 0 && m.itemsDone >= m.itemsTotal && openWatches.length === 0) {
+      state = 'completed';
+      del.push('nextWakeAt', 'blockedReason');
+    } else if (m.state === 'running') {
+      const nextDue = Math.min(...openWatches.map((w) => w.nextDueAt));
+      if (Number.isFinite(nextDue)) set.nextWakeAt = nextDue;
+      else del.push('nextWakeAt');
+      if (fresh.readyCount === 0 && fresh.active.length === 0) set.blockedReason = openWatches.length ? `Waiting on ${openWatches.length} active watch(es)` : 'Waiting on dependency, review, or external watch';
+      else del.push('blockedReason');
+    }
+    report.state = state ?? m.state;
+    let help: object | undefined;
+    if (!state && !isTerminalMission(m.state)) {
+      const lastProgressAt = report.progress ? now : m.lastProgressAt;
+      const reason = assessHelp({
+        mission: { id, state: m.state, ...(lastProgressAt !== undefined ? { lastProgressAt } : {}), ...(set.blockedReason ? { blockedReason: String(set.blockedReason) } : m.state === 'blocked' && m.blockedReason ? { blockedReason: m.blockedReason } : {}) },
+        readyCount: fresh.readyCount,
+        idleAgents: pool.available.length,
+        watchesActive: openWatches.length,
+        ...(await staleTask(db, fresh)),
+        now,
+        tickMs: config.tickMs,
+      });
+      if (reason && shouldSendHelp(m, reason, now, { repeatSecs: config.helpRepeatSecs, backoffCap: config.helpBackoffCap })) {
+        const next = nextHelpState(m, reason, now);
+        Object.assign(set, next);
+        help = { type: 'query', question: helpMessage(id, reason), from: SUPERVISOR_ID, priority: 'high', mission: id };
+        report.help = reason;
+        say(`asked for help: ${reason}`);
+      }
+    }
+    await updateMission(db, id, token, {
+      ...(state ? { state, event: 'mission.state', text: 'all work items done' } : {}),
+      set,
+      del,
+      ...(help ? { help, event: 'mission.help', text: report.help! } : {}),
+    });
+    if (set.nextWakeAt) report.nextWakeAt = Number(set.nextWakeAt);
+    return report;
+  } catch (e) {
+    if (e instanceof LeaseLost) return { ...report, status: 'lost' };
+    throw e;
+  }
+};
+
+/** Whether a review task for the item is still live. */
+const reviewOut = async (db: Db, item: WorkItem): Promise<boolean> => {
+  if (!item.reviewTask) return false;
+  const state = await db.redis.hget(db.keys.task(item.reviewTask), 'state');
+  return state !== null && state !== 'cancelled' && state !== 'failed';
+};
+
+/** A blocked item that needs its reviewer's word. */
+const wantsReview = (item: WorkItem, snap: MissionSnapshot): boolean =>
+  snap.mission.policy.reviewerRequired && (item.kind === 'implement' || item.kind === 'test') && !item.reviewerApproved && item.artifacts.length > 0;
+
+const staleTask = async (db: Db, snap: MissionSnapshot): Promise<{ staleTask?: { id: string; updatedAt: number } }> => {
+  const ids = snap.active.map((i) => i.task).filter((t): t is string => Boolean(t));
+  if (!ids.length) return {};
+  const tasks = await readHashes(db, Task, ids.map(db.keys.task));
+  const live = tasks.items.filter((t) => !isTerminalTask(t.state)).sort((a, b) => a.updatedAt - b.updatedAt);
+  return live[0] ? { staleTask: { id: live[0].id, updatedAt: live[0].updatedAt } } : {};
+};
+
+/** Items whose live task has gone (cancelled, deleted, or lost with its agent) go back to ready; moved tasks are followed. */
+const reconcile = async (d: Dispatcher, snap: MissionSnapshot): Promise<boolean> => {
+  const { db, token } = d;
+  const id = snap.mission.id;
+  let changed = false;
+  const withTask = snap.active.filter((i) => i.task);
+  const tasks = new Map((await readHashes(db, Task, withTask.map((i) => db.keys.task(i.task!)))).items.map((t) => [t.id, t]));
+  for (const item of snap.active) {
+    const task = item.task ? tasks.get(item.task) : undefined;
+    if (!task || task.state === 'cancelled') {
+      await updateItem(db, id, token, item.id, { status: 'ready', del: ['assignedTo', 'task'], event: 'mission.item', text: `${item.title}: released (its task is gone)` });
+      changed = true;
+    } else if (task.state === 'running' && item.status === 'assigned') {
+      await updateItem(db, id, token, item.id, { status: 'running', ...(task.assignedTo ? { set: { assignedTo: task.assignedTo } } : {}) });
+      changed = true;
+    } else if (task.assignedTo && task.assignedTo !== item.assignedTo) {
+      await updateItem(db, id, token, item.id, { set: { assignedTo: task.assignedTo }, event: 'mission.item', text: `${item.title}: rebound to ${task.assignedTo.slice(0, 8)}` });
+      changed = true;
+    }
+  }
+  return changed;
+};
+
+const itemOf = async (db: Db, mission: string, item: string | undefined): Promise<WorkItem | undefined> =>
+  item ? readHash(db, WorkItemSchema, db.keys.missionItem(mission, item)) : undefined;
+
+/** A finished mission task feeds its item: a submission, a review verdict, or a dead letter. */
+const applyCompletion = async (d: Dispatcher, snap: MissionSnapshot, taskId: string, pool: Pool): Promise<boolean> => {
+  const { db, token } = d;
+  const m = snap.mission;
+  const task = await readHash(db, Task, db.keys.task(taskId));
+  const item = await itemOf(db, m.id, task?.workItem);
+  if (!task || !item || item.status === 'done') return false;
+  const mark = `task:${taskId}`;
+  if (item.artifacts.includes(mark)) return false;
+  if (task.state === 'failed') {
+    await updateItem(db, m.id, token, item.id, { status: 'blocked', del: ['task'], set: { artifacts: JSON.stringify([...item.artifacts, mark]) }, event: 'mission.item', text: `${item.title}: its task failed for good (${task.lastError ?? 'no reason'})` });
+    return true;
+  }
+  if (task.state !== 'completed') return false;
+  if (task.missionRole === 'review') {
+    if (onReviewResult(task.result ?? '') === 'reject') {
+      await updateItem(db, m.id, token, item.id, { status: 'blocked', del: ['task', 'reviewTask'], set: { reviewerApproved: 'false', artifacts: JSON.stringify([...item.artifacts, mark]) }, event: 'mission.item', text: `${item.title}: changes requested` });
+      await fixTask(d, m, { ...item, status: 'blocked' }, pool, `review asked for changes: ${task.result}`);
+    } else {
+      const approved = { ...item, status: 'blocked' as const, reviewerApproved: true, artifacts: [...item.artifacts, mark] };
+      const finalize = canFinalize(approved, snap.watches, m.policy);
+      await updateItem(db, m.id, token, item.id, { status: finalize ? 'done' : 'blocked', del: ['task'], set: { reviewerApproved: 'true', artifacts: JSON.stringify(approved.artifacts) }, event: 'mission.item', text: `${item.title}: approved${finalize ? ', done' : ''}` });
+    }
+    return true;
+  }
+  const out = onWorkSubmitted(item, m.policy, task.result ?? '');
+  const artifacts = [...new Set([mark, ...out.artifacts])];
+  await updateItem(db, m.id, token, item.id, { status: out.status, del: ['task', 'reviewTask'], set: { artifacts: JSON.stringify(artifacts), reviewerApproved: 'false' }, event: 'mission.item', text: `${item.title}: submitted${out.done ? ', done' : out.needsReview ? ', waiting for review' : ', waiting on its pull request'}` });
+  for (const target of out.watchesFor) {
+    for (const { kind, onTrigger } of PR_WATCHES) {
+      const w: Watch = { id: watchId(item.id, kind, target), mission: m.id, item: item.id, kind, target, intervalSecs: m.policy.watchIntervalSecs, nextDueAt: d.db.clock.now(), status: 'active', onTrigger, failures: 0 };
+      await putWatch(db, m.id, token, w, 'mission.watch', `watching ${kind} on ${target}`);
+    }
+  }
+  if (out.needsReview) await reviewTask(d, m, { ...item, artifacts, status: 'blocked' }, pool);
+  return true;
+};
+
+/** A review task for an item, to the best reviewer; false when no agent can review now (retried next tick). */
+const reviewTask = async (d: Dispatcher, m: Mission, item: WorkItem, pool: Pool): Promise<boolean> => {
+  const agent = bestAgent(pool, { kind: 'review', caps: [] });
+  if (!agent) return false;
+  const latest = item.artifacts.filter((a) => !a.startsWith('task:')).slice(-3).join(', ') || 'see the work item';
+  const taskId = randomUUID();
+  const r = await assign(d.db, m.id, d.token, SUPERVISOR_ID, [
+    {
+      item: item.id,
+      agent,
+      task: taskId,
+      description: workDescription(m, item, 'Mission Review', `Review the submitted work (${latest}). Complete with a result that starts "approved: ..." or "rejected: <what to change>".`),
+      priority: 'high',
+      tags: ['reviewer'],
+      role: 'review',
+      mode: 'keep',
+    },
+  ]);
+  if (r.assigned) await updateItem(d.db, m.id, d.token, item.id, { set: { reviewTask: taskId } });
+  return r.assigned > 0;
+};
+
+/** A fix task for an item: to its assignee, else the best agent for it; the item is assigned again. */
+const fixTask = async (d: Dispatcher, m: Mission, item: WorkItem, pool: Pool, why: string, watch?: string): Promise<void> => {
+  const agent = bestAgent(pool, item, item.assignedTo);
+  if (!agent) return;
+  await assign(d.db, m.id, d.token, SUPERVISOR_ID, [
+    {
+      item: item.id,
+      agent,
+      task: randomUUID(),
+      description: workDescription(m, item, 'Mission Fix', `${why}\nComplete with the PR URL (or owner/repo#N) as the result when fixed.`),
+      priority: 'high',
+      tags: [...new Set([...(item.ownerRole ? [item.ownerRole] : []), ...item.caps])],
+      role: 'fix',
+      ...(watch ? { watch } : {}),
+      mode: 'take',
+    },
+  ]);
+};
+
+/** Applies one control note; returns its effect (the receipt). */
+const applyNote = async (d: Dispatcher, snap: MissionSnapshot, note: ControlNote, pool: Pool): Promise<string> => {
+  const { db, token } = d;
+  const m = snap.mission;
+  let parsed;
+  try {
+    parsed = parseNote(note.body);
+  } catch (e) {
+    return `ignored: ${(e as NoteError).message}`;
+  }
+  switch (parsed.kind) {
+    case 'resume': {
+      if (m.state !== 'blocked') return `ignored: resume while the mission is ${m.state}`;
+      for (const w of snap.watches.filter((x) => x.status !== 'done')) await putWatch(db, m.id, token, { ...w, status: 'done' }, 'mission.watch', `${w.kind} ${w.target}: done (resumed by ${note.sender})`);
+      await updateMission(db, m.id, token, { state: 'running', del: ['blockedReason', 'helpAt', 'helpReason'], set: { helpAttempts: 0 }, retireHelp: true, event: 'mission.state', text: `resumed by ${note.sender}` });
+      return 'resumed';
+    }
+    case 'pause': {
+      if (m.state !== 'running') return `ignored: pause while the mission is ${m.state}`;
+      await updateMission(db, m.id, token, { state: 'blocked', set: { blockedReason: `Paused by ${note.sender}: ${note.body}` }, retireHelp: true, event: 'mission.state', text: `paused by ${note.sender}` });
+      return 'paused';
+    }
+    case 'redirect': {
+      const items = (await readHashes(db, WorkItemSchema, [...snap.ready, ...snap.active, ...snap.blocked].map((i) => db.keys.missionItem(m.id, i.id)))).items;
+      let itemId: string;
+      let agentId: string;
+      try {
+        itemId = resolveItemRef(parsed.item, items);
+        agentId = resolveAgentRef(parsed.agent, pool.all, { allowSupervisor: false });
+      } catch (e) {
+        return `ignored: ${(e as Error).message}`;
+      }
+      const item = items.find((i) => i.id === itemId)!;
+      if (item.task) {
+        await moveTask(db, item.task, { to: 'cancelled', set: { result: `superseded: redirected to ${parsed.agent}` }, event: 'task.cancelled', text: `superseded by a redirect to ${parsed.agent}` }).catch(() => undefined);
+      }
+      const hasWork = item.artifacts.some((a) => !a.startsWith('task:'));
+      await assign(db, m.id, token, SUPERVISOR_ID, [
+        {
+          item: item.id,
+          agent: agentId,
+          task: randomUUID(),
+          description: workDescription(m, item, hasWork ? 'Mission Fix Redirect' : 'Mission Redirect', parsed.reason ? `Redirected by ${note.sender}: ${parsed.reason}` : `Redirected by ${note.sender}.`),
+          priority: 'high',
+          tags: [...new Set([...(item.ownerRole ? [item.ownerRole] : []), ...item.caps])],
+          role: hasWork ? 'fix' : 'work',
+          mode: 'take',
+        },
+      ]);
+      if (m.state === 'blocked') await updateMission(db, m.id, token, { state: 'running', del: ['blockedReason'], retireHelp: true, event: 'mission.state', text: `resumed by a redirect from ${note.sender}` });
+      return `redirected "${item.title}" to ${parsed.agent}`;
+    }
+    case 'note':
+      return 'noted';
+  }
+};
+
+/** One dispatcher tick over the given missions (default: every active one). */
+export const tick = async (d: Dispatcher, ids?: string[]): Promise<MissionTickReport[]> => {
+  d.ticks++;
+  const missions = ids ?? (await activeMissionIds(d.db));
+  if (missions.length === 0) return [];
+  const pool = await readPool(d.db);
+  const reports: MissionTickReport[] = [];
+  for (const id of missions) reports.push(await tickMission(d, id, pool));
+  return reports;
+};
+
+/** Gives up every lease this dispatcher holds (on shutdown). */
+export const releaseLeases = async (d: Dispatcher, ids: string[]): Promise<void> => {
+  for (const id of ids) await lease(d.db, id, d.token, 0, true).catch(() => undefined);
+};
+
+/**
+ * The dispatcher loop: a tick, then wait until the next tick is due or something wakes it (a
+ * finished mission task, a control note). Ends when the signal aborts.
+ */
+export const runDispatcher = async (d: Dispatcher, blocking: Redis, signal: AbortSignal, onTick?: (r: MissionTickReport[]) => void): Promise<void> => {
+  const unblock = () => blocking.disconnect();
+  signal.addEventListener('abort', unblock, { once: true });
+  const seen = new Set<string>();
+  try {
+    while (!signal.aborted) {
+      let wait = d.config.tickMs;
+      try {
+        const reports = await tick(d);
+        for (const r of reports) {
+          if (r.status === 'ticked') seen.add(r.mission);
+          if (r.nextWakeAt) wait = Math.min(wait, Math.max(10, r.nextWakeAt - d.db.clock.now()));
+        }
+        onTick?.(reports);
+      } catch (e) {
+        if (signal.aborted) break;
+        d.log?.(`dispatcher tick failed: ${(e as Error).message}`);
+        wait = Math.min(wait, 1000);
+      }
+      if (signal.aborted) break;
+      await blocking.blpop(d.db.keys.dispatchWake, wait / 1000).catch(() => undefined);
+    }
+  } finally {
+    signal.removeEventListener('abort', unblock);
+    await releaseLeases(d, [...seen]);
+  }
+};
