@@ -278,7 +278,7 @@ export const tickMission = async (d: Dispatcher, id: string, pool: Pool): Promis
       ...(state ? { state, event: 'mission.state', text: 'all work items done' } : {}),
       set,
       del,
-      ...(help ? { help, event: 'mission.help', text: report.help! } : {}),
+      ...(help ? { help, retireHelp: true, event: 'mission.help', text: report.help! } : {}),
     });
     if (set.nextWakeAt) report.nextWakeAt = Number(set.nextWakeAt);
     return report;
