@@ -43,6 +43,8 @@ export interface Dispatcher {
   log?: (line: string) => void;
   /** Ticks run so far (the receipts of control notes name the tick). */
   ticks: number;
+  /** Test hook: "hold-lease" pauses each mission tick right after taking the lease. */
+  failpoint?: string;
 }
 
 export const newDispatcher = (db: Db, config: DispatchConfig, github?: GitHubClient, log?: (line: string) => void): Dispatcher => ({
@@ -135,6 +137,10 @@ export const tickMission = async (d: Dispatcher, id: string, pool: Pool): Promis
   const report: MissionTickReport = { mission: id, status: 'ticked', assigned: 0, completions: 0, promoted: 0, notes: [], watchesChecked: 0, progress: false };
   const held = await lease(db, id, token, config.leaseTtlMs);
   if (held.status === 'held') return { ...report, status: 'held', holder: held.holder };
+  if (d.failpoint === 'hold-lease') {
+    d.log?.(`failpoint hold-lease: holding the lease on ${id.slice(0, 8)} (token ${token.slice(0, 8)})`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
   try {
     let snap = await readSnapshot(db, id, 1000);
     if (!snap) return { ...report, status: 'skipped' };
@@ -239,7 +245,7 @@ export const tickMission = async (d: Dispatcher, id: string, pool: Pool): Promis
     const fresh = (await readSnapshot(db, id, 1)) ?? snap;
     m = fresh.mission;
     const openWatches = fresh.watches.filter((w) => w.status !== 'done');
-    const set: Record<string, string | number> = { lastTickAt: now, lastTick: d.ticks };
+    const set: Record<string, string | number> = { lastTickAt: now, lastTick: d.ticks, lastTickBy: token };
     const del: string[] = [];
     if (report.progress) set.lastProgressAt = now;
     let state: Mission['state'] | undefined;

@@ -53,5 +53,7 @@ export const TownEvent = z.object({
   state: z.string().optional(),
   prev: z.string().optional(),
   text: z.string().optional(),
+  /** The dispatcher (its lease token) that wrote the change, for writes made under a lease. */
+  by: z.string().optional(),
 });
 export type TownEvent = z.infer<typeof TownEvent>;

@@ -46,6 +46,8 @@ export const Mission = z.object({
   blockedReason: optStr(),
   lastTickAt: num().optional(),
   lastTick: num().optional(),
+  /** The lease token of the dispatcher that ran the last tick. */
+  lastTickBy: optStr(),
   lastProgressAt: num().optional(),
   helpAt: num().optional(),
   helpReason: optStr(),

@@ -203,7 +203,11 @@ export const stopMission = async (t: Town, ref: string, force: boolean): Promise
 };
 
 /** A dispatcher over this town's Redis (its own connection role), with the town's GitHub client. */
-export const townDispatcher = async (t: Town, log?: (line: string) => void): Promise<Dispatcher> => newDispatcher(t.db, dispatchConfig(t), githubFor(t), log);
+export const townDispatcher = async (t: Town, log?: (line: string) => void): Promise<Dispatcher> => {
+  const d = newDispatcher(t.db, dispatchConfig(t), githubFor(t), log);
+  if (t.env.TT_FAILPOINT) d.failpoint = t.env.TT_FAILPOINT;
+  return d;
+};
 
 /** Runs the dispatcher until the signal aborts, or one tick with `once`. */
 export const dispatch = async (t: Town, o: { once: boolean; mission?: string; signal?: AbortSignal; log?: (line: string) => void; onTick?: (r: MissionTickReport[]) => void }): Promise<MissionTickReport[]> => {

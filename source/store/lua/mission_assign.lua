@@ -29,7 +29,7 @@ for k = 5, #ARGV, 9 do
       redis.call('HSET', ikey, 'status', 'assigned', 'assignedTo', agent, 'task', tid, 'updatedAt', NOW, 'reviewerApproved', 'false')
       index_item(mid, iid, status, 'assigned')
     end
-    emit({ type = 'task.created', task = tid, agent = agent, mission = mid, state = 'assigned', text = role .. ': ' .. (redis.call('HGET', ikey, 'title') or '') })
+    emit({ by = token, type = 'task.created', task = tid, agent = agent, mission = mid, state = 'assigned', text = role .. ': ' .. (redis.call('HGET', ikey, 'title') or '') })
     n = n + 1
   end
 end

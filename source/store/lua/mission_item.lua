@@ -15,5 +15,5 @@ if to ~= '' and to ~= from then
   index_item(mid, iid, from, to)
   if to == 'done' then promoted = promote_dependents(mid, iid) end
 end
-if ARGV[7] ~= '' then emit({ type = ARGV[7], mission = mid, state = to ~= '' and to or from, prev = (to ~= '' and to ~= from) and from or nil, text = ARGV[8] }) end
+if ARGV[7] ~= '' then emit({ by = token, type = ARGV[7], mission = mid, state = to ~= '' and to or from, prev = (to ~= '' and to ~= from) and from or nil, text = ARGV[8] }) end
 return { 'ok', from, promoted }

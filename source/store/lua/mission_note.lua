@@ -16,5 +16,5 @@ end
 if not lease_ok(mid, ARGV[5]) then return { 'lost' } end
 redis.call('HSET', m .. ':notes', nid, ARGV[4])
 redis.call('LREM', m .. ':notes:pending', 0, nid)
-emit({ type = 'mission.note', mission = mid, state = 'applied', text = 'at tick ' .. ARGV[6] .. ': ' .. ARGV[7] })
+emit({ by = ARGV[5], type = 'mission.note', mission = mid, state = 'applied', text = 'at tick ' .. ARGV[6] .. ': ' .. ARGV[7] })
 return { 'ok' }

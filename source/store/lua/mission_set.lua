@@ -25,5 +25,5 @@ if ARGV[8] ~= '' then
   local msg = cjson.decode(ARGV[8])
   push_message(SUPERVISOR, msg, 1)
 end
-if ARGV[6] ~= '' then emit({ type = ARGV[6], mission = mid, state = to ~= '' and to or from, prev = (to ~= '' and to ~= from) and from or nil, text = ARGV[7] }) end
+if ARGV[6] ~= '' then emit({ by = nz(token), type = ARGV[6], mission = mid, state = to ~= '' and to or from, prev = (to ~= '' and to ~= from) and from or nil, text = ARGV[7] }) end
 return { 'ok', from }

@@ -4,5 +4,5 @@ local mid, token, wid = ARGV[2], ARGV[3], ARGV[4]
 if not lease_ok(mid, token) then return { 'lost' } end
 redis.call('HSET', P .. 'mission:' .. mid .. ':watch:' .. wid, unpack(ARGV, 8))
 redis.call('ZADD', P .. 'mission:' .. mid .. ':watches', ARGV[5], wid)
-if ARGV[6] ~= '' then emit({ type = ARGV[6], mission = mid, text = ARGV[7] }) end
+if ARGV[6] ~= '' then emit({ by = token, type = ARGV[6], mission = mid, text = ARGV[7] }) end
 return { 'ok' }
