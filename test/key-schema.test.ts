@@ -35,6 +35,17 @@ describe('key schema', () => {
     const bob = (await town.ok('list', '--json')).json().agents.find((a: { name: string }) => a.name === 'bob');
     await claimMessages(makeDb(town.redis, town.name, { now: () => Date.now() }), bob.id, 10);
     await town.redis.multi().lpush(`${town.prefix}activity:${bob.id}`, 'x').expire(`${town.prefix}activity:${bob.id}`, 3600).exec();
+    // A mission with a chain, a finished item, a note and a leased tick.
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(`${town.dir}/m.json`, JSON.stringify({ items: [{ key: 'a', title: 'first' }, { key: 'b', title: 'second', dependsOn: ['a'] }, { key: 'c', title: 'third', dependsOn: ['b'] }] }));
+    await town.ok('spawn', 'cy', '--no-start');
+    const m = (await town.ok('mission', 'start', '--manifest', 'm.json', '--no-reviewer', '--json')).json();
+    const first = (await town.ok('mission', 'status', m.mission.id, '--json')).json().items.find((i: { title: string }) => i.title === 'first');
+    await town.ok('task', 'complete', first.task, '--result', 'https://github.com/o/r/pull/7');
+    await town.ok('mission', 'note', m.mission.id, 'hello');
+    const { testDispatcher } = await import('./helpers/missions.js');
+    const { tick } = await import('../source/dispatch/dispatcher.js');
+    await tick(testDispatcher(town), [m.mission.id]);
 
     const docs = documented();
     expect(docs.length).toBeGreaterThan(10);

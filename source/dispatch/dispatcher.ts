@@ -92,7 +92,11 @@ const readPool = async (db: Db): Promise<Pool> => {
   return { all, available };
 };
 
-const watchId = (item: string, kind: string, target: string) => createHash('sha256').update(`${item} ${kind} ${target}`).digest('hex').slice(0, 16);
+/** A watch's id is derived from what it watches (UUID-shaped), so re-submitting a PR finds the same watches. */
+const watchId = (item: string, kind: string, target: string) => {
+  const h = createHash('sha256').update(`${item} ${kind} ${target}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+};
 
 const toPrState = async (github: GitHubClient, target: string): Promise<PrState | { error: string }> => {
   try {
