@@ -106,7 +106,7 @@ export const run = async (argv: string[], io: Io): Promise<number> => {
     return 0;
   }
   if (argv[0] === '--version' || argv[0] === '-V') {
-    io.out((await import('./version.js')).VERSION);
+    io.out((await import('../config/version.js')).VERSION);
     return 0;
   }
   const { command, rest, group } = findCommand(argv);

@@ -16,6 +16,7 @@ import { recentEvents } from '../store/events.js';
 import { addItems, createMission, getMission, listItems, listMissions, listNotes, listWatches, missionIds, queueNote, updateMission } from '../store/missions.js';
 import type { Town } from './context.js';
 import { report } from './report.js';
+import { VERSION } from '../config/version.js';
 
 export const dispatchConfig = (t: Pick<Town, 'config'>): DispatchConfig => {
   const c = t.config.dispatch;
@@ -31,8 +32,11 @@ export const dispatchConfig = (t: Pick<Town, 'config'>): DispatchConfig => {
 };
 
 /** The GitHub client of a town: its configured API address and the user's token (GITHUB_TOKEN, else gh). */
-export const githubFor = (t: Town): GitHubClient =>
-  new RestGitHubClient({ baseUrl: t.config.github.apiUrl ?? t.env.TT_GITHUB_API, token: githubToken(t.env), userAgent: 'tt' });
+export const githubFor = (t: Town): GitHubClient => {
+  const baseUrl = t.config.github.apiUrl ?? t.env.TT_GITHUB_API;
+  const host = baseUrl ? new URL(baseUrl).host : undefined;
+  return new RestGitHubClient({ baseUrl, token: githubToken(t.env, undefined, host), userAgent: `tt/${VERSION}`, clock: t.clock });
+};
 
 /** The repository bare issue numbers belong to: github.repo, else the git origin of the town. */
 const defaultRepo = (t: Town): { owner: string; repo: string } | undefined => {
