@@ -499,7 +499,14 @@ export const releaseLeases = async (d: Dispatcher, ids: string[]): Promise<void>
  * The dispatcher loop: a tick, then wait until the next tick is due or something wakes it (a
  * finished mission task, a control note). Ends when the signal aborts.
  */
-export const runDispatcher = async (d: Dispatcher, blocking: Redis, signal: AbortSignal, onTick?: (r: MissionTickReport[]) => void): Promise<void> => {
+export const runDispatcher = async (
+  d: Dispatcher,
+  blocking: Redis,
+  signal: AbortSignal,
+  onTick?: (r: MissionTickReport[]) => void,
+  /** Housekeeping run before each tick (the reaper of dead agents and due retries). */
+  chores?: () => Promise<void>,
+): Promise<void> => {
   const unblock = () => blocking.disconnect();
   signal.addEventListener('abort', unblock, { once: true });
   const seen = new Set<string>();
@@ -507,6 +514,7 @@ export const runDispatcher = async (d: Dispatcher, blocking: Redis, signal: Abor
     while (!signal.aborted) {
       let wait = d.config.tickMs;
       try {
+        await chores?.();
         const reports = await tick(d);
         for (const r of reports) {
           if (r.status === 'ticked') seen.add(r.mission);

@@ -16,6 +16,8 @@ import { recentEvents } from '../store/events.js';
 import { addItems, createMission, getMission, listItems, listMissions, listNotes, listWatches, missionIds, queueNote, updateMission } from '../store/missions.js';
 import type { Town } from './context.js';
 import { report } from './report.js';
+import { reap } from '../store/worker.js';
+import { townDelays } from './tasks.js';
 import { VERSION } from '../config/version.js';
 
 export const dispatchConfig = (t: Pick<Town, 'config'>): DispatchConfig => {
@@ -223,7 +225,11 @@ export const dispatch = async (t: Town, o: { once: boolean; mission?: string; si
     return reports;
   }
   const blocking = await t.connect('blocking');
-  await runDispatcher(d, blocking, o.signal ?? new AbortController().signal, o.onTick);
+  const interval = Math.round(t.config.agent.reapIntervalSecs * 1000);
+  const chores = async () => {
+    await reap(t.db, townDelays(t), 'no heartbeat (reaped by the dispatcher)', interval);
+  };
+  await runDispatcher(d, blocking, o.signal ?? new AbortController().signal, o.onTick, chores);
   return [];
 };
 
