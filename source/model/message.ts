@@ -36,6 +36,8 @@ const Envelope = z.object({
   priority: MessagePriority.default('normal'),
   createdAt: z.number(),
   correlationId: z.string().optional(),
+  /** The mission a message is about (the dispatcher's help requests). */
+  mission: z.string().optional(),
 });
 export const Message = z.intersection(Envelope, MessageBody);
 export type Message = z.infer<typeof Envelope> & MessageBody;

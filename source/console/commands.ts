@@ -1,0 +1,222 @@
+import { isTerminalMission } from '../model/mission.js';
+import type { ConsoleActions } from './actions.js';
+import { agentRows, helpRows, missionRows, rowIds, selectedIndex, taskRows } from './rows.js';
+import { PANES, type ConsoleState, type ConsoleStore, type Modal, type PaneId } from './store.js';
+
+export type Scope = 'global' | PaneId;
+
+export interface CommandContext {
+  store: ConsoleStore;
+  actions: ConsoleActions;
+  now(): number;
+  quit(): void;
+  /** Opens the detail view of the selected row. */
+  detail(): void;
+  /** Opens the "why is this not assigned?" view of the selected row. */
+  why(): void;
+}
+
+/**
+ * One console command. The same table drives key dispatch, the footer hints, the `?` help, the
+ * `:` command line and read-only mode.
+ */
+export interface ConsoleCommand {
+  id: string;
+  title: string;
+  keys: string[];
+  scope: Scope;
+  /** Changes the town: disabled while disconnected, gone in read-only mode. */
+  mutates?: boolean;
+  /** Asks for confirmation first. */
+  dangerous?: boolean;
+  /** Shown in the footer when it applies. */
+  hint?: string;
+  /** Why it cannot run now, or undefined. */
+  disabled?(s: ConsoleState): string | undefined;
+  run(ctx: CommandContext, args: string[]): void | Promise<void>;
+}
+
+const set = (ctx: CommandContext, f: (s: ConsoleState) => Partial<ConsoleState>) => ctx.store.setState(f(ctx.store.getState()));
+const ui = (ctx: CommandContext, f: (u: ConsoleState['ui']) => Partial<ConsoleState['ui']>) => set(ctx, (s) => ({ ui: { ...s.ui, ...f(s.ui) } }));
+export const say = (ctx: Pick<CommandContext, 'store' | 'now'>, text: string, kind: 'info' | 'error' = 'info') =>
+  ctx.store.setState((s) => ({ ui: { ...s.ui, footer: { text, kind, at: ctx.now() } } }));
+const open = (ctx: CommandContext, modal: Modal) => ui(ctx, () => ({ modal }));
+
+const selectedId = (s: ConsoleState, pane: PaneId): string | undefined => {
+  const ids = rowIds(s, pane);
+  return ids[selectedIndex(s, pane, ids)];
+};
+export const selectedAgent = (s: ConsoleState) => agentRows(s).find((a) => a.id === selectedId(s, 'agents'));
+export const selectedTask = (s: ConsoleState) => taskRows(s).find((t) => t.id === selectedId(s, 'tasks'));
+export const selectedMissionRow = (s: ConsoleState) => missionRows(s).find((r) => r.id === selectedId(s, 'missions'));
+export const selectedHelp = (s: ConsoleState) => helpRows(s).find((h) => h.id === selectedId(s, 'help'));
+
+/** Runs an action, reporting its outcome (or its error) in the footer. */
+const act = async (ctx: CommandContext, work: () => Promise<string>) => {
+  try {
+    say(ctx, await work());
+  } catch (e) {
+    say(ctx, (e as Error).message, 'error');
+  }
+};
+
+const move = (ctx: CommandContext, delta: number | 'top' | 'bottom') =>
+  set(ctx, (s) => {
+    const pane = s.ui.pane;
+    const ids = rowIds(s, pane);
+    if (ids.length === 0) return {};
+    const at = selectedIndex(s, pane, ids);
+    const page = Math.max(1, Math.floor(s.size.rows / 3));
+    const to = delta === 'top' ? 0 : delta === 'bottom' ? ids.length - 1 : Math.max(0, Math.min(ids.length - 1, at + (Math.abs(delta) === 99 ? Math.sign(delta) * page : delta)));
+    const follow = pane === 'events' ? to === ids.length - 1 && delta !== 'top' : s.ui.follow;
+    return { ui: { ...s.ui, selected: { ...s.ui.selected, [pane]: ids[to] }, follow, ...(pane === 'events' && follow ? { unseen: 0 } : {}) } };
+  });
+
+const missionOf = (s: ConsoleState): string | undefined => {
+  const row = selectedMissionRow(s);
+  if (row) return row.mission.id;
+  const h = selectedHelp(s);
+  return h?.mission;
+};
+
+const needMission = (s: ConsoleState) => (missionOf(s) ? undefined : 'select a mission first (pane 3)');
+const needAgent = (s: ConsoleState) => (selectedAgent(s) ? undefined : 'select an agent first (pane 1)');
+const needTask = (s: ConsoleState) => (selectedTask(s) ? undefined : 'select a task first (pane 2)');
+
+export const COMMANDS: ConsoleCommand[] = [
+  // Global
+  { id: 'quit', title: 'quit (asks when the dispatcher has work in flight)', keys: ['q', 'ctrl+c'], scope: 'global', hint: 'quit', run: (ctx) => quitCommand(ctx) },
+  { id: 'help', title: 'show every key', keys: ['?'], scope: 'global', hint: 'help', run: (ctx) => open(ctx, { kind: 'help' }) },
+  { id: 'command', title: 'command line', keys: [':'], scope: 'global', hint: 'command', run: (ctx) => open(ctx, { kind: 'command', value: '', historyIndex: -1 }) },
+  { id: 'filter', title: 'filter the focused pane (!text excludes)', keys: ['/'], scope: 'global', hint: 'filter', run: (ctx) => ui(ctx, (u) => ({ filtering: u.pane })) },
+  { id: 'next-pane', title: 'next pane', keys: ['tab'], scope: 'global', hint: 'pane', run: (ctx) => ui(ctx, (u) => ({ pane: PANES[(PANES.indexOf(u.pane) + 1) % PANES.length]! })) },
+  { id: 'prev-pane', title: 'previous pane', keys: ['shift+tab'], scope: 'global', run: (ctx) => ui(ctx, (u) => ({ pane: PANES[(PANES.indexOf(u.pane) + PANES.length - 1) % PANES.length]! })) },
+  ...PANES.map((p, i): ConsoleCommand => ({ id: `focus-${p}`, title: `focus the ${p} pane`, keys: [String(i + 1)], scope: 'global', run: (ctx) => ui(ctx, () => ({ pane: p })) })),
+  { id: 'down', title: 'move down', keys: ['j', 'down'], scope: 'global', hint: 'move', run: (ctx) => move(ctx, 1) },
+  { id: 'up', title: 'move up', keys: ['k', 'up'], scope: 'global', run: (ctx) => move(ctx, -1) },
+  { id: 'page-down', title: 'page down', keys: ['pagedown', 'ctrl+d'], scope: 'global', run: (ctx) => move(ctx, 99) },
+  { id: 'page-up', title: 'page up', keys: ['pageup', 'ctrl+u'], scope: 'global', run: (ctx) => move(ctx, -99) },
+  { id: 'top', title: 'first row', keys: ['g', 'home'], scope: 'global', run: (ctx) => move(ctx, 'top') },
+  { id: 'bottom', title: 'last row (in events: follow again)', keys: ['G', 'end'], scope: 'global', run: (ctx) => move(ctx, 'bottom') },
+  { id: 'open', title: 'open the selected row', keys: ['enter'], scope: 'global', hint: 'open', run: (ctx) => ctx.detail() },
+
+  // Missions (also from a help prompt that names one)
+  { id: 'resume', title: 'resume the mission', keys: ['r'], scope: 'missions', mutates: true, hint: 'resume', disabled: needMission, run: (ctx) => act(ctx, () => ctx.actions.resumeMission(missionOf(ctx.store.getState())!)) },
+  { id: 'pause', title: 'pause the mission', keys: ['p'], scope: 'missions', mutates: true, hint: 'pause', disabled: needMission, run: (ctx) => act(ctx, () => ctx.actions.pauseMission(missionOf(ctx.store.getState())!)) },
+  {
+    id: 'note',
+    title: 'send the mission a control note',
+    keys: ['n'],
+    scope: 'missions',
+    mutates: true,
+    hint: 'note',
+    disabled: needMission,
+    run: (ctx, args) => (args.length ? act(ctx, () => ctx.actions.noteMission(missionOf(ctx.store.getState())!, args.join(' '))) : open(ctx, { kind: 'input', title: 'note (resume | pause | redirect [<item>] to <agent> | text)', value: '', command: 'note', args: [] })),
+  },
+  {
+    id: 'redirect',
+    title: 'redirect the selected work item to an agent',
+    keys: ['d'],
+    scope: 'missions',
+    mutates: true,
+    hint: 'redirect',
+    disabled: (s) => (selectedMissionRow(s)?.kind === 'item' ? undefined : 'select a work item first'),
+    run: (ctx, args) => {
+      const row = selectedMissionRow(ctx.store.getState());
+      if (row?.kind !== 'item') return;
+      if (args.length) return act(ctx, () => ctx.actions.redirectItem(row.mission.id, row.item.id, args.join(' ')));
+      open(ctx, { kind: 'input', title: `redirect "${row.item.title}" to agent`, value: '', command: 'redirect', args: [] });
+    },
+  },
+  {
+    id: 'stop',
+    title: 'stop the mission',
+    keys: ['S'],
+    scope: 'missions',
+    mutates: true,
+    dangerous: true,
+    disabled: (s) => needMission(s) ?? (isTerminalMission(s.snapshot?.missions.find((m) => m.id === missionOf(s))?.state ?? 'running') ? 'the mission has ended' : undefined),
+    run: (ctx) => act(ctx, () => ctx.actions.stopMission(missionOf(ctx.store.getState())!, false)),
+  },
+  { id: 'why', title: 'why is this work item not assigned?', keys: ['w'], scope: 'missions', hint: 'why', disabled: (s) => (selectedMissionRow(s)?.kind === 'item' ? undefined : 'select a work item first'), run: (ctx) => ctx.why() },
+
+  // Help prompts
+  {
+    id: 'answer',
+    title: 'answer the help prompt (becomes a control note)',
+    keys: ['a'],
+    scope: 'help',
+    mutates: true,
+    hint: 'answer',
+    disabled: (s) => (selectedHelp(s) ? undefined : 'no help prompt selected'),
+    run: (ctx, args) => {
+      const h = selectedHelp(ctx.store.getState());
+      if (!h) return;
+      if (args.length) return act(ctx, () => ctx.actions.answerHelp(h, args.join(' ')));
+      open(ctx, { kind: 'input', title: 'answer (resume | pause | redirect ... | text)', value: '', command: 'answer', args: [] });
+    },
+  },
+  { id: 'help-resume', title: 'resume the mission of the prompt', keys: ['r'], scope: 'help', mutates: true, disabled: needMission, run: (ctx) => act(ctx, () => ctx.actions.resumeMission(missionOf(ctx.store.getState())!)) },
+  { id: 'help-pause', title: 'pause the mission of the prompt', keys: ['p'], scope: 'help', mutates: true, disabled: needMission, run: (ctx) => act(ctx, () => ctx.actions.pauseMission(missionOf(ctx.store.getState())!)) },
+
+  // Agents
+  { id: 'interrupt', title: 'pause the agent', keys: ['i'], scope: 'agents', mutates: true, hint: 'interrupt', disabled: needAgent, run: (ctx) => act(ctx, () => ctx.actions.interruptAgent(selectedAgent(ctx.store.getState())!.id)) },
+  { id: 'agent-resume', title: 'resume the agent', keys: ['r'], scope: 'agents', mutates: true, hint: 'resume', disabled: needAgent, run: (ctx) => act(ctx, () => ctx.actions.resumeAgent(selectedAgent(ctx.store.getState())!.id)) },
+  { id: 'kill', title: 'stop the agent now', keys: ['K'], scope: 'agents', mutates: true, dangerous: true, disabled: needAgent, run: (ctx) => act(ctx, () => ctx.actions.killAgent(selectedAgent(ctx.store.getState())!.id)) },
+  {
+    id: 'send',
+    title: 'send the agent a message (:send <text>; urgent with :send! <text>)',
+    keys: ['m'],
+    scope: 'agents',
+    mutates: true,
+    hint: 'message',
+    disabled: needAgent,
+    run: (ctx, args) => (args.length ? act(ctx, () => ctx.actions.sendMessage(selectedAgent(ctx.store.getState())!.id, args.join(' '), false)) : open(ctx, { kind: 'input', title: 'message', value: '', command: 'send', args: [] })),
+  },
+  { id: 'send!', title: 'send the agent an urgent message', keys: ['M'], scope: 'agents', mutates: true, disabled: needAgent, run: (ctx, args) => (args.length ? act(ctx, () => ctx.actions.sendMessage(selectedAgent(ctx.store.getState())!.id, args.join(' '), true)) : open(ctx, { kind: 'input', title: 'urgent message', value: '', command: 'send!', args: [] })) },
+  { id: 'assign', title: 'assign the agent a new task (:assign <agent> <text>)', keys: ['A'], scope: 'agents', mutates: true, hint: 'assign', disabled: needAgent, run: (ctx, args) => (args.length ? act(ctx, () => ctx.actions.assignTask(selectedAgent(ctx.store.getState())!.id, args.join(' '))) : open(ctx, { kind: 'input', title: 'task for the agent', value: '', command: 'assign', args: [] })) },
+
+  // Tasks
+  { id: 'retry', title: 'retry the dead-lettered task', keys: ['r'], scope: 'tasks', mutates: true, hint: 'retry', disabled: (s) => needTask(s) ?? (selectedTask(s)!.state === 'failed' ? undefined : 'only a failed task is retried'), run: (ctx) => act(ctx, () => ctx.actions.retryTask(selectedTask(ctx.store.getState())!.id)) },
+  { id: 'cancel', title: 'cancel the task', keys: ['C'], scope: 'tasks', mutates: true, dangerous: true, disabled: needTask, run: (ctx) => act(ctx, () => ctx.actions.cancelTask(selectedTask(ctx.store.getState())!.id)) },
+  { id: 'reassign', title: 'reassign the task to an agent', keys: ['R'], scope: 'tasks', mutates: true, hint: 'reassign', disabled: needTask, run: (ctx, args) => (args.length ? act(ctx, () => ctx.actions.reassignTask(selectedTask(ctx.store.getState())!.id, args.join(' '))) : open(ctx, { kind: 'input', title: 'reassign to agent', value: '', command: 'reassign', args: [] })) },
+
+  // Command-line only
+  { id: 'spawn', title: 'spawn an agent (:spawn <name> --cli sim ...)', keys: [], scope: 'global', mutates: true, run: (ctx, args) => (args[0] ? act(ctx, () => ctx.actions.spawnAgent(args[0]!, args.slice(1))) : say(ctx, 'usage: :spawn <name> [--cli sim] [--role r]', 'error')) },
+];
+
+/** Why a command cannot run now: read-only, disconnected, or its own reason. */
+export const disabledReason = (s: ConsoleState, c: ConsoleCommand): string | undefined => {
+  if (c.mutates && s.readOnly) return 'read-only console';
+  if (c.mutates && s.link !== 'linked') return 'Redis is disconnected; changes are disabled until it is back';
+  return c.disabled?.(s);
+};
+
+/** The commands a key can mean in a pane: the pane's own first, then the global ones. */
+export const commandsFor = (s: ConsoleState, key: string): ConsoleCommand[] =>
+  COMMANDS.filter((c) => c.keys.includes(key) && (c.scope === s.ui.pane || c.scope === 'global') && !(s.readOnly && c.mutates)).sort((a, b) => (a.scope === 'global' ? 1 : 0) - (b.scope === 'global' ? 1 : 0));
+
+export const byId = (id: string) => COMMANDS.find((c) => c.id === id);
+
+/** Runs a command (asking first when it is dangerous); a disabled one says why. */
+export const runCommand = async (ctx: CommandContext, c: ConsoleCommand, args: string[] = [], confirmed = false): Promise<void> => {
+  const s = ctx.store.getState();
+  const why = disabledReason(s, c);
+  if (why) return say(ctx, `${c.title}: ${why}`, 'error');
+  if (c.dangerous && !confirmed) {
+    const target = c.scope === 'agents' ? selectedAgent(s)?.label : c.scope === 'tasks' ? selectedTask(s)?.description.split('\n', 1)[0] : selectedMissionRow(s)?.mission.title;
+    return open(ctx, { kind: 'confirm', title: `${c.title}?`, detail: target ?? '', command: c.id, args });
+  }
+  await c.run(ctx, args);
+};
+
+/** What quitting stops: the in-process dispatcher with its missions in flight. */
+const quitCommand = (ctx: CommandContext) => {
+  const s = ctx.store.getState();
+  const running = (s.snapshot?.missions ?? []).filter((m) => m.state === 'running').length;
+  if (s.dispatching && running > 0 && s.ui.modal?.kind !== 'confirm') {
+    return open(ctx, { kind: 'confirm', title: 'quit?', detail: `the dispatcher in this console stops; ${running} running mission(s) wait until a dispatcher runs again`, command: 'quit!', args: [] });
+  }
+  ctx.quit();
+};
+COMMANDS.push({ id: 'quit!', title: 'quit now', keys: [], scope: 'global', run: (ctx) => ctx.quit() });
