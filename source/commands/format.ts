@@ -1,5 +1,3 @@
-import type { AgentState } from '../model/agent.js';
-import type { TaskState } from '../model/task.js';
 
 /** Aligns rows into columns (two spaces apart); the last column is left ragged. */
 export const table = (rows: string[][]): string => {
@@ -20,26 +18,7 @@ export const ago = (ms: number): string => {
 
 export const clock = (ts: number): string => new Date(ts).toISOString().slice(11, 19);
 
-/** ASCII glyphs, so states read on any terminal and never by colour alone. */
-export const AGENT_GLYPH: Record<AgentState, string> = {
-  cold: '_',
-  starting: '^',
-  idle: 'o',
-  working: '*',
-  paused: '=',
-  draining: 'v',
-  stopped: 'x',
-  error: '!',
-};
-
-export const TASK_GLYPH: Record<TaskState, string> = {
-  pending: '.',
-  assigned: '>',
-  running: '~',
-  completed: 'v',
-  failed: '!',
-  cancelled: '-',
-};
+export { AGENT_GLYPH, TASK_GLYPH } from '../model/glyphs.js';
 
 export const short = (id: string | undefined): string => (id ? id.slice(0, 8) : '-');
 

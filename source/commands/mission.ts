@@ -1,4 +1,5 @@
-import { objectiveLabel, type Mission, type WorkItem } from '../model/mission.js';
+import { ITEM_GLYPH, MISSION_GLYPH } from '../model/glyphs.js';
+import { objectiveLabel, type Mission } from '../model/mission.js';
 import { dispatch, missionStatus, missionsList, noteMission, resumeMission, startMission, stopMission } from '../services/missions.js';
 import { agentLabels } from '../services/agents.js';
 import { str, type Command } from './command.js';
@@ -6,11 +7,9 @@ import { ago, clock, oneLine, short, table } from './format.js';
 import { eventLine } from './status.js';
 import { withTown } from './with-town.js';
 
-const STATE_GLYPH: Record<Mission['state'], string> = { planning: '.', running: '>', blocked: '=', completed: 'v', failed: '!' };
-const ITEM_GLYPH: Record<WorkItem['status'], string> = { pending: '.', ready: 'o', assigned: '>', running: '~', blocked: '=', done: 'v' };
 
 const summaryLine = (m: Mission, now: number): string =>
-  `${STATE_GLYPH[m.state]} ${short(m.id)} ${m.state.padEnd(9)} ${oneLine(m.title, 40).padEnd(40)} ${m.itemsDone}/${m.itemsTotal} done  ${ago(now - m.createdAt)}${m.blockedReason ? `  ${oneLine(m.blockedReason, 50)}` : ''}`;
+  `${MISSION_GLYPH[m.state]} ${short(m.id)} ${m.state.padEnd(9)} ${oneLine(m.title, 40).padEnd(40)} ${m.itemsDone}/${m.itemsTotal} done  ${ago(now - m.createdAt)}${m.blockedReason ? `  ${oneLine(m.blockedReason, 50)}` : ''}`;
 
 /** A repeatable flag's values. */
 const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : []).filter(Boolean);

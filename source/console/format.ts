@@ -1,0 +1,24 @@
+/** Fixed-width text cells (the console lays rows out by hand, so a pane never grows). */
+export const cell = (s: string, width: number): string => {
+  if (width <= 0) return '';
+  const flat = s.replace(/[\r\n\t]+/g, ' ');
+  return flat.length > width ? `${flat.slice(0, Math.max(0, width - 1))}~` : flat.padEnd(width);
+};
+
+export const age = (ms: number): string => {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86400)}d`;
+};
+
+export const hhmmss = (ts: number): string => new Date(ts).toISOString().slice(11, 19);
+
+const SPARK = ' .:-=+*#';
+/** A sparkline in ASCII, scaled to its own maximum. */
+export const sparkline = (values: number[]): string => {
+  const max = Math.max(...values, 0);
+  if (max === 0) return ' '.repeat(values.length);
+  return values.map((v) => SPARK[Math.min(SPARK.length - 1, Math.ceil((v / max) * (SPARK.length - 1)))]).join('');
+};
