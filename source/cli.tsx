@@ -19,6 +19,7 @@ const code = await run(process.argv.slice(2), {
   stdoutIsTTY: Boolean(process.stdout.isTTY),
   signal: controller.signal,
   setTitle: true,
+  terminal: { stdout: process.stdout, stdin: process.stdin },
 });
 process.exitCode = code;
 // Asked to stop and done stopping: leave now rather than wait out client-library timers

@@ -12,6 +12,8 @@ export interface Io {
   signal?: AbortSignal;
   /** This run owns the process: it may set the process title (not when run in-process by tests). */
   setTitle?: boolean;
+  /** The terminal, for the full-screen console. */
+  terminal?: { stdout: NodeJS.WriteStream; stdin: NodeJS.ReadStream };
 }
 
 export type FlagType = 'string' | 'boolean' | 'number';

@@ -1,6 +1,7 @@
 import type { Command } from './command.js';
 import { agentCommands } from './agents.js';
 import { backlogCommands } from './backlog.js';
+import { consoleCmd } from './console.js';
 import { demo } from './demo.js';
 import { messageCommands } from './messages.js';
 import { missionCommands } from './mission.js';
@@ -9,4 +10,4 @@ import { taskCommands } from './tasks.js';
 import { townCommands } from './town.js';
 
 /** Every verb, in the order `tt --help` lists them. */
-export const COMMANDS: Command[] = [...townCommands, demo, ...agentCommands, ...taskCommands, ...backlogCommands, ...messageCommands, ...missionCommands, ...statusCommands];
+export const COMMANDS: Command[] = [consoleCmd, ...townCommands, demo, ...agentCommands, ...taskCommands, ...backlogCommands, ...messageCommands, ...missionCommands, ...statusCommands];

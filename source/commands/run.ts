@@ -1,4 +1,5 @@
 import meow from 'meow';
+import { findTownRoot } from '../config/load.js';
 import { TtError } from '../model/errors.js';
 import { MalformedRecordError } from '../store/records.js';
 import type { Command, Ctx, FlagSpec, Flags, Io } from './command.js';
@@ -101,6 +102,8 @@ const checkFlags = (c: Command, specs: Record<string, FlagSpec>, flags: Flags): 
 
 /** Runs tt with these arguments; returns the exit code. Never calls process.exit. */
 export const run = async (argv: string[], io: Io): Promise<number> => {
+  // tt alone, in a town on a terminal, opens the console.
+  if (argv.length === 0 && io.terminal?.stdout.isTTY && findTownRoot(io.cwd)) return run(['console'], io);
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     io.out(mainHelp());
     return 0;

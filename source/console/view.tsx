@@ -24,7 +24,8 @@ interface PaneProps {
 const Frame = ({ s, theme, pane, width, height, header, rows, note }: { s: ConsoleState; theme: Theme; pane: PaneId; width: number; height: number; header: string; rows: { id: string; text: string; color?: string | undefined }[]; note?: string }) => {
   const focused = s.ui.pane === pane;
   const inner = Math.max(1, width - 2);
-  const body = Math.max(0, height - 4);
+  // Two border rows, the title, the column header and the position line.
+  const body = Math.max(0, height - 5);
   const ids = rows.map((r) => r.id);
   const at = selectedIndex(s, pane, ids);
   const start = windowStart(at, rows.length, body);

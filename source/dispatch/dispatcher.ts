@@ -119,10 +119,11 @@ const workDescription = (m: Mission, item: WorkItem, prefix: string, extra = '')
   ].join('\n');
 
 /** The best agent (highest route score, then least loaded, then name) for an item-like piece of work. */
-const bestAgent = (pool: Pool, item: Pick<WorkItem, 'kind' | 'ownerRole' | 'caps'>, prefer?: string): string | undefined => {
+const bestAgent = (pool: Pool, item: Pick<WorkItem, 'kind' | 'ownerRole' | 'caps'>, prefer?: string, exclude?: string): string | undefined => {
   if (prefer && pool.all.some((a) => a.id === prefer)) return prefer;
   const loads = new Map(pool.available.map((a) => [a.id, a.load]));
   const scored = pool.all
+    .filter((a) => a.id !== exclude)
     .map((a) => ({ a, score: routeScore(item, { name: a.name, ...(a.role ? { role: a.role } : {}), caps: a.caps }), load: loads.get(a.id) ?? 99 }))
     .filter((x) => x.score > 0)
     .sort((x, y) => y.score - x.score || x.load - y.load || x.a.name.localeCompare(y.a.name));
@@ -383,7 +384,8 @@ const applyCompletion = async (d: Dispatcher, snap: MissionSnapshot, taskId: str
 
 /** A review task for an item, to the best reviewer; false when no agent can review now (retried next tick). */
 const reviewTask = async (d: Dispatcher, m: Mission, item: WorkItem, pool: Pool): Promise<boolean> => {
-  const agent = bestAgent(pool, { kind: 'review', caps: [] });
+  // Nobody reviews their own work: with no other agent the review waits (and help is asked for).
+  const agent = bestAgent(pool, { kind: 'review', caps: [] }, undefined, item.assignedTo);
   if (!agent) return false;
   const latest = item.artifacts.filter((a) => !a.startsWith('task:')).slice(-3).join(', ') || 'see the work item';
   const taskId = randomUUID();

@@ -1,12 +1,22 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostFacts, openTown, type Town, type Where } from './context.js';
 import { SimSettings } from '../runtime/sim.js';
 import { registerNewAgent, startWorker } from './agents.js';
 import { addToBacklog } from './backlog.js';
-import { assignTask } from './tasks.js';
+import { startMission } from './missions.js';
 import { initTown } from './town.js';
 import { ensureTownMeta, resetTown } from '../store/town.js';
+
+/** The demo's offline mission: a small graph, two items that need review, a tester that fails once. */
+const DEMO_MISSION = {
+  items: [
+    { key: 'design', title: 'design the payments API', kind: 'design', ownerRole: 'backend' },
+    { key: 'api', title: 'implement the payments API', kind: 'implement', ownerRole: 'backend', dependsOn: ['design'] },
+    { key: 'tests', title: 'test the payments API', kind: 'test', ownerRole: 'tester', dependsOn: ['api'] },
+    { key: 'docs', title: 'document the payments API', kind: 'followup', dependsOn: ['design'] },
+  ],
+};
 
 /** Where the throwaway demo town lives unless told otherwise. */
 export const demoDir = (where: Where): string => join(hostFacts(where.env).tmpdir, `tt-demo-${hostFacts(where.env).uid}`);
@@ -28,10 +38,11 @@ export const startDemo = async (where: Where, dir = demoDir(where)): Promise<Tow
     await registerNewAgent(t, { name: 'bob', role: 'tester', cli: 'sim', nickname: 'Bob', maxRounds: 0, sim: sim(3000, 1) }),
     await registerNewAgent(t, { name: 'cy', role: 'reviewer', cli: 'sim', nickname: 'Cy', maxRounds: 0, sim: sim(2000) }),
   ];
-  await assignTask(t, 'ada', { description: 'wire the payments API', priority: 'high', tags: ['backend'] });
   await addToBacklog(t, { description: 'fix the flaky login test', priority: 'critical', tags: ['tester'] });
-  await addToBacklog(t, { description: 'migrate the schema', tags: ['backend'] });
-  await addToBacklog(t, { description: 'review the payments PR', priority: 'low', tags: ['reviewer'] });
+  await addToBacklog(t, { description: 'tidy the changelog', priority: 'low' });
+  const manifest = join(t.root, '.tt', 'demo-mission.json');
+  writeFileSync(manifest, JSON.stringify(DEMO_MISSION, null, 2));
+  await startMission(t, { issues: [], docs: [], manifest, title: 'payments (demo)', maxParallel: 2 });
   for (const a of agents) await startWorker(t, a.id);
   return t;
 };

@@ -16,6 +16,7 @@ import { recentEvents } from '../store/events.js';
 import { addItems, createMission, getMission, listItems, listMissions, listNotes, listWatches, missionIds, queueNote, updateMission } from '../store/missions.js';
 import type { Town } from './context.js';
 import { report } from './report.js';
+import { makeDb } from '../store/db.js';
 import { reap } from '../store/worker.js';
 import { townDelays } from './tasks.js';
 import { VERSION } from '../config/version.js';
@@ -217,7 +218,8 @@ export const townDispatcher = async (t: Town, log?: (line: string) => void): Pro
 
 /** Runs the dispatcher until the signal aborts, or one tick with `once`. */
 export const dispatch = async (t: Town, o: { once: boolean; mission?: string; signal?: AbortSignal; log?: (line: string) => void; onTick?: (r: MissionTickReport[]) => void }): Promise<MissionTickReport[]> => {
-  const d = await townDispatcher(t, o.log);
+  // The dispatcher writes on a connection of its own that waits out a Redis restart.
+  const d = await townDispatcher({ ...t, db: makeDb(await t.connect('dispatcher'), t.config.name, t.clock) }, o.log);
   const ids = o.mission ? [await resolveMission(t, o.mission)] : undefined;
   if (o.once) {
     const reports = await tick(d, ids);

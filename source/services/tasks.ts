@@ -126,3 +126,11 @@ export const currentTask = async (t: Town, agentRef?: string): Promise<{ agent: 
 };
 
 export const tasksIn = async (t: Town, states?: TaskState[]): Promise<Task[]> => report(t, await listTasks(t.db, states));
+
+/** Gives a live task to another agent (its task_assign message goes with it). */
+export const reassignTask = async (t: Town, ref: string, agentRef: string): Promise<Task> => {
+  const task = await findTask(t, ref);
+  const agent = await findAgent(t, agentRef);
+  await moveTask(t.db, task.id, { to: 'assigned', assignTo: agent.id, from: await senderId(t), del: ['startedAt'], event: 'task.assigned', text: `reassigned to ${agent.name}` });
+  return (await getTask(t.db, task.id)) ?? task;
+};

@@ -1,0 +1,36 @@
+import { openTown } from '../services/context.js';
+import type { Command, Ctx } from './command.js';
+import { eventsCmd } from './status.js';
+
+export const consoleFlags = {
+  dispatch: { type: 'boolean' as const, default: true, description: 'run the mission dispatcher in this console (--no-dispatch: watch only)' },
+  readOnly: { type: 'boolean' as const, description: 'no command that changes the town' },
+  mono: { type: 'boolean' as const, description: 'no colours (also when NO_COLOR is set)' },
+  plain: { type: 'boolean' as const, description: 'a line-oriented event stream instead of the full screen (the default when stdout is not a terminal)' },
+};
+
+/** Opens the full-screen console, or the plain event stream when there is no terminal. */
+export const openConsole = async (ctx: Ctx, town?: string): Promise<number> => {
+  const where = town ? { ...ctx.where, town } : ctx.where;
+  const term = ctx.io.terminal;
+  if (ctx.flags.plain || !term || !term.stdout.isTTY || !term.stdin.isTTY) {
+    return (await eventsCmd.run({ ...ctx, where, flags: { ...ctx.flags, follow: true, count: 20 } })) ?? 0;
+  }
+  const t = await openTown(where, 'console');
+  try {
+    const { runConsole } = await import('../console/run.js');
+    await runConsole(t, { dispatch: ctx.flags.dispatch !== false, readOnly: Boolean(ctx.flags.readOnly), mono: Boolean(ctx.flags.mono), stdout: term.stdout, stdin: term.stdin });
+    return 0;
+  } finally {
+    await t.close();
+  }
+};
+
+export const consoleCmd: Command = {
+  name: 'console',
+  summary: 'the full-screen operator console (what tt alone opens in a town)',
+  description: 'Runs the mission dispatcher in-process unless --no-dispatch. Keys: ? lists them all.',
+  flags: consoleFlags,
+  maxArgs: 0,
+  run: (ctx) => openConsole(ctx),
+};

@@ -1,0 +1,95 @@
+import { render, useInput } from 'ink';
+import { useEffect } from 'react';
+import type { Town } from '../services/context.js';
+import { dispatch } from '../services/missions.js';
+import { say, type CommandContext } from './commands.js';
+import { detailOf, whyOf } from './detail.js';
+import { handleKey } from './keys.js';
+import { townActions, startAdapter } from './session.js';
+import { createConsoleStore, initialState, type ConsoleStore } from './store.js';
+import { themeFor } from './theme.js';
+import { ConsoleView } from './view.js';
+
+export interface ConsoleOptions {
+  dispatch: boolean;
+  readOnly: boolean;
+  mono: boolean;
+  stdout: NodeJS.WriteStream;
+  stdin: NodeJS.ReadStream;
+}
+
+const ALT_ON = '\u001b[?1049h\u001b[?25l';
+const ALT_OFF = '\u001b[?25h\u001b[?1049l';
+
+const App = ({ store, ctx, now, theme }: { store: ConsoleStore; ctx: CommandContext; now: () => number; theme: ReturnType<typeof themeFor> }) => {
+  useInput((input, key) => {
+    void handleKey(ctx, input, key);
+  });
+  useEffect(() => {
+    // Ages in the header and panes move once a second even when nothing else changes.
+    const timer = setInterval(() => store.setState({}), 1000);
+    return () => clearInterval(timer);
+  }, [store]);
+  return <ConsoleView store={store} theme={theme} now={now} />;
+};
+
+/**
+ * The console: the alternate screen, the store fed by the adapter, the dispatcher in this process
+ * (unless told not to), every key through the command registry. Resolves when the operator quits
+ * or a signal arrives; the terminal is restored on every path.
+ */
+export const runConsole = async (t: Town, o: ConsoleOptions): Promise<void> => {
+  const size = () => ({ columns: o.stdout.columns || 120, rows: o.stdout.rows || 40 });
+  const store = createConsoleStore(initialState({ readOnly: o.readOnly, dispatching: o.dispatch, size: size() }));
+  const abort = new AbortController();
+  let resolveQuit!: () => void;
+  const quitting = new Promise<void>((r) => (resolveQuit = r));
+  const quit = () => {
+    abort.abort();
+    resolveQuit();
+  };
+  const now = () => t.clock.now();
+  const ctx: CommandContext = {
+    store,
+    actions: townActions(t, store),
+    now,
+    quit,
+    detail: () => {
+      const m = detailOf(store.getState());
+      if (m) store.setState((s) => ({ ui: { ...s.ui, modal: m } }));
+      else say({ store, now }, 'nothing selected', 'error');
+    },
+    why: () => {
+      const m = whyOf(store.getState());
+      if (m) store.setState((s) => ({ ui: { ...s.ui, modal: m } }));
+    },
+  };
+  const restore = () => o.stdout.write(ALT_OFF);
+  const onSignal = () => quit();
+  const onCrash = (e: unknown) => {
+    restore();
+    process.stderr.write(`tt console: ${(e as Error)?.stack ?? String(e)}\n`);
+    process.exit(1);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+  process.on('uncaughtException', onCrash);
+  const onResize = () => store.setState({ size: size() });
+  o.stdout.on('resize', onResize);
+
+  o.stdout.write(ALT_ON);
+  const app = render(<App store={store} ctx={ctx} now={now} theme={themeFor(t.env, o.mono)} />, { stdout: o.stdout, stdin: o.stdin, exitOnCtrlC: false, patchConsole: true, maxFps: 12, incrementalRendering: process.env.TT_INCREMENTAL === "1" });
+  const adapter = startAdapter(t, store, { snapshotMs: 2000, flushMs: 80, signal: abort.signal, onHelp: () => o.stdout.write('\u0007') });
+  const dispatcher = o.dispatch ? dispatch(t, { once: false, signal: abort.signal, onTick: () => adapter.refresh() }).catch((e) => say(ctx, `dispatcher stopped: ${(e as Error).message}`, 'error')) : Promise.resolve();
+  try {
+    await quitting;
+  } finally {
+    app.unmount();
+    restore();
+    o.stdout.off('resize', onResize);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
+    process.off('uncaughtException', onCrash);
+    await Promise.race([Promise.all([adapter.done, dispatcher]), new Promise((r) => setTimeout(r, 3000))]);
+  }
+};

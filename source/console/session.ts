@@ -1,0 +1,126 @@
+import { displayLabel } from '../model/agent.js';
+import { interruptAgent, killAgent, registerNewAgent, resumeAgent, startWorker } from '../services/agents.js';
+import { consoleSnapshot, followTownEvents, type EventFollower, type HelpPrompt } from '../services/console.js';
+import type { Town } from '../services/context.js';
+import { send } from '../services/messages.js';
+import { noteMission, stopMission } from '../services/missions.js';
+import { assignTask, cancelTask, reassignTask, retryTask } from '../services/tasks.js';
+import type { ConsoleActions } from './actions.js';
+import { ageThroughput, appendEvents, SPARK_BUCKET_MS, type ConsoleStore } from './store.js';
+import type { TownEvent } from '../model/event.js';
+
+/** The console's actions over a town: each one a services call, as the CLI makes. */
+export const townActions = (t: Town, store: ConsoleStore): ConsoleActions => {
+  const note = async (mission: string, body: string) => {
+    const n = await noteMission(t, mission, body, 'console');
+    store.setState((s) => ({ receipts: [...s.receipts, { note: n.id, mission, body, state: 'queued' as const }].slice(-20) }));
+    return `note "${body}" queued for mission ${mission.slice(0, 8)}`;
+  };
+  return {
+    pauseMission: (id) => note(id, 'pause'),
+    resumeMission: (id) => note(id, 'resume'),
+    noteMission: note,
+    stopMission: async (id, force) => `mission ${id.slice(0, 8)} is ${(await stopMission(t, id, force)).state}`,
+    redirectItem: (mission, item, agent) => note(mission, `redirect ${item.slice(0, 8)} to ${agent}`),
+    interruptAgent: async (id) => `${displayLabel((await interruptAgent(t, id)).agent)} paused`,
+    resumeAgent: async (id) => `${displayLabel((await resumeAgent(t, id)).agent)} resumed`,
+    killAgent: async (id) => `${displayLabel((await killAgent(t, id)).agent)} stopped`,
+    sendMessage: async (agent, text, urgent) => `sent ${(await send(t, agent, text, { kind: 'task', urgent, from: 'supervisor' })).id}${urgent ? ' (urgent)' : ''}`,
+    assignTask: async (agent, text) => `assigned task ${(await assignTask(t, agent, { description: text, from: 'supervisor' })).id.slice(0, 8)}`,
+    retryTask: async (id) => `task ${(await retryTask(t, id)).id.slice(0, 8)} is back on the backlog`,
+    cancelTask: async (id) => `task ${(await cancelTask(t, id, 'cancelled from the console')).task.id.slice(0, 8)} cancelled`,
+    reassignTask: async (id, agent) => `task ${(await reassignTask(t, id, agent)).id.slice(0, 8)} reassigned to ${agent}`,
+    spawnAgent: async (name, args) => {
+      const flag = (f: string) => {
+        const i = args.indexOf(f);
+        return i >= 0 ? args[i + 1] : undefined;
+      };
+      const cli = flag('--cli');
+      const role = flag('--role');
+      const a = await registerNewAgent(t, { name, ...(cli ? { cli } : {}), ...(role ? { role } : {}) });
+      const pid = await startWorker(t, a.id);
+      return `spawned ${displayLabel(a)} (worker pid ${pid})`;
+    },
+    answerHelp: async (prompt: HelpPrompt, text: string) => {
+      if (prompt.mission) return note(prompt.mission, text);
+      await send(t, prompt.from, text, { kind: 'info', from: 'supervisor' });
+      return `answered ${prompt.from.slice(0, 8)}`;
+    },
+  };
+};
+
+/**
+ * Feeds the store: a snapshot every `snapshotMs` (and on demand), and the event stream, with
+ * updates coalesced to at most one store write per `flushMs`. Redis trouble shows as the link
+ * state, never as a crash; a resync happens on reconnect.
+ */
+export const startAdapter = (t: Town, store: ConsoleStore, o: { snapshotMs: number; flushMs: number; signal: AbortSignal; onHelp?: () => void }) => {
+  let follower: EventFollower | undefined;
+  let after: string | undefined;
+  let pending: TownEvent[] = [];
+  let lastBucket = Math.floor(t.clock.now() / SPARK_BUCKET_MS);
+  let refreshNow: (() => void) | undefined;
+
+  const down = (e: unknown) =>
+    store.setState((s) => ({ link: 'disconnected', retries: s.link === 'disconnected' ? s.retries + 1 : 1, linkError: (e as Error).message }));
+
+  const snapshots = (async () => {
+    while (!o.signal.aborted) {
+      try {
+        const snap = await consoleSnapshot(t);
+        const helpBefore = store.getState().snapshot?.help.length ?? 0;
+        store.setState({ snapshot: snap, link: 'linked', retries: 0 });
+        if (snap.help.length > helpBefore) o.onHelp?.();
+      } catch (e) {
+        down(e);
+      }
+      await new Promise<void>((r) => {
+        const timer = setTimeout(r, o.snapshotMs);
+        refreshNow = () => (clearTimeout(timer), r());
+        o.signal.addEventListener('abort', () => (clearTimeout(timer), r()), { once: true });
+      });
+    }
+  })();
+
+  const events = (async () => {
+    while (!o.signal.aborted) {
+      try {
+        if (!follower) {
+          follower = await followTownEvents(t);
+          const start = await follower.start(after ? 0 : 500);
+          if (!after) pending.push(...start.events);
+          after ??= start.after;
+        }
+        const batch = await follower.next(after!, 1000);
+        if (batch.length) {
+          after = batch.at(-1)!.id;
+          pending.push(...batch);
+          if (batch.some((e) => /^(mission|agent)\./.test(e.type) || e.type === 'message.sent')) refreshNow?.();
+        }
+      } catch (e) {
+        if (o.signal.aborted) break;
+        down(e);
+        follower?.close();
+        follower = undefined;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+    follower?.close();
+  })();
+
+  const flush = setInterval(() => {
+    const now = t.clock.now();
+    const bucket = Math.floor(now / SPARK_BUCKET_MS);
+    if (pending.length === 0 && bucket === lastBucket) return;
+    const batch = pending;
+    pending = [];
+    store.setState((s) => {
+      const aged = bucket !== lastBucket ? { ...s, throughput: ageThroughput(s.throughput, bucket - lastBucket) } : s;
+      return { ...(bucket !== lastBucket ? { throughput: aged.throughput } : {}), ...appendEvents(aged, batch, now) };
+    });
+    lastBucket = bucket;
+  }, o.flushMs);
+  o.signal.addEventListener('abort', () => clearInterval(flush), { once: true });
+
+  return { done: Promise.all([snapshots, events]), refresh: () => refreshNow?.() };
+};
