@@ -86,7 +86,7 @@ const needTask = (s: ConsoleState) => (selectedTask(s) ? undefined : 'select a t
 export const COMMANDS: ConsoleCommand[] = [
   // Global
   { id: 'quit', title: 'quit (asks when the dispatcher has work in flight)', keys: ['q', 'ctrl+c'], scope: 'global', hint: 'quit', run: (ctx) => quitCommand(ctx) },
-  { id: 'help', title: 'show every key', keys: ['?'], scope: 'global', hint: 'help', run: (ctx) => open(ctx, { kind: 'help' }) },
+  { id: 'help', title: 'show every key', keys: ['?'], scope: 'global', hint: 'help', run: (ctx) => open(ctx, { kind: 'help', scroll: 0 }) },
   { id: 'command', title: 'command line', keys: [':'], scope: 'global', hint: 'command', run: (ctx) => open(ctx, { kind: 'command', value: '', historyIndex: -1 }) },
   { id: 'filter', title: 'filter the focused pane (!text excludes)', keys: ['/'], scope: 'global', hint: 'filter', run: (ctx) => ui(ctx, (u) => ({ filtering: u.pane })) },
   { id: 'next-pane', title: 'next pane', keys: ['tab'], scope: 'global', hint: 'pane', run: (ctx) => ui(ctx, (u) => ({ pane: PANES[(PANES.indexOf(u.pane) + 1) % PANES.length]! })) },

@@ -72,7 +72,9 @@ export const handleKey = async (ctx: CommandContext, input: string, key: KeyInfo
   if (modal) {
     switch (modal.kind) {
       case 'help':
-        setUi({ modal: undefined });
+        if (name === 'j' || name === 'down') setUi({ modal: { ...modal, scroll: modal.scroll + 1 } });
+        else if (name === 'k' || name === 'up') setUi({ modal: { ...modal, scroll: Math.max(0, modal.scroll - 1) } });
+        else setUi({ modal: undefined });
         return undefined;
       case 'detail':
         if (name === 'j' || name === 'down') setUi({ modal: { ...modal, scroll: Math.min(modal.scroll + 1, Math.max(0, modal.lines.length - 1)) } });

@@ -7,7 +7,7 @@ export const PANES = ['agents', 'tasks', 'missions', 'events', 'help'] as const;
 export type PaneId = (typeof PANES)[number];
 
 export type Modal =
-  | { kind: 'help' }
+  | { kind: 'help'; scroll: number }
   | { kind: 'confirm'; title: string; detail: string; command: string; args: string[] }
   | { kind: 'input'; title: string; value: string; command: string; args: string[] }
   | { kind: 'detail'; title: string; lines: string[]; scroll: number }

@@ -59,12 +59,16 @@ const stateColor = (theme: Theme, state: string): string | undefined =>
 
 const AgentsPane = ({ s, theme, width, height }: PaneProps) => {
   const w = width - 3;
+  // Narrow panes drop the role and the sparkline before the name gets squeezed.
+  const full = w >= 80;
+  const name = Math.max(10, w - (full ? 56 : 34));
   const rows = agentRows(s).map((a) => ({
     id: a.id,
     color: stateColor(theme, a.state),
-    text: `${cell(`${AGENT_GLYPH[a.state]} ${a.state}`, 10)} ${cell(a.label, Math.max(8, w - 52))} ${cell(a.role ?? '-', 9)} ${cell(a.currentTask?.slice(0, 6) ?? '-', 6)} ${cell(a.heartbeatAgeMs !== undefined ? age(a.heartbeatAgeMs) : '-', 4)} ${cell(String(a.inbox), 3)} ${cell(String(a.rounds), 4)} ${sparkline(s.throughput[a.id] ?? new Array(12).fill(0))}`,
+    text: `${cell(`${AGENT_GLYPH[a.state]} ${a.state}`, 10)} ${cell(a.label, name)} ${full ? `${cell(a.role ?? '-', 9)} ` : ''}${cell(a.currentTask?.slice(0, 6) ?? '-', 6)} ${cell(a.heartbeatAgeMs !== undefined ? age(a.heartbeatAgeMs) : '-', 4)} ${cell(String(a.inbox), 3)}${full ? ` ${cell(String(a.rounds), 4)} ${sparkline(s.throughput[a.id] ?? new Array(12).fill(0))}` : ''}`,
   }));
-  return <Frame s={s} theme={theme} pane="agents" width={width} height={height} header={` ${cell('STATE', 10)} ${cell('NAME', Math.max(8, w - 52))} ${cell('ROLE', 9)} ${cell('TASK', 6)} ${cell('HB', 4)} ${cell('IN', 3)} ${cell('RND', 4)} DONE/2m`} rows={rows} note={s.snapshot ? 'no agents: :spawn <name> --cli sim' : 'loading'} />;
+  const header = ` ${cell('STATE', 10)} ${cell('NAME', name)} ${full ? `${cell('ROLE', 9)} ` : ''}${cell('TASK', 6)} ${cell('HB', 4)} ${cell('IN', 3)}${full ? ` ${cell('RND', 4)} DONE/2m` : ''}`;
+  return <Frame s={s} theme={theme} pane="agents" width={width} height={height} header={header} rows={rows} note={s.snapshot ? 'no agents: :spawn <name> --cli sim' : 'loading'} />;
 };
 
 const TasksPane = ({ s, theme, width, height, now }: PaneProps) => {
@@ -124,6 +128,16 @@ const Header = ({ s, theme, width, now }: { s: ConsoleState; theme: Theme; width
   );
 };
 
+/** Every key, from the command registry, grouped by where it works. */
+export const helpLines = (s: ConsoleState): string[] => {
+  const scopes: (PaneId | 'global')[] = ['global', ...PANES];
+  const lines = scopes.flatMap((sc) => {
+    const cs = COMMANDS.filter((c) => c.scope === sc && c.keys.length && !(s.readOnly && c.mutates));
+    return cs.length ? [`${sc === 'global' ? 'everywhere' : `${TITLES[sc]} pane`}:`, ...cs.map((c) => `  ${cell(c.keys.join(' '), 16)} ${c.title}${c.dangerous ? ' (asks first)' : ''}`)] : [];
+  });
+  return [...lines, '', 'command line (:): every command by its name, e.g. :note resume, :assign <text>, :spawn ada --cli sim'];
+};
+
 /** The keys that apply now, from the command registry. */
 export const footerHints = (s: ConsoleState): string => {
   if (s.ui.filtering) return 'type to filter  enter keep  esc clear';
@@ -145,13 +159,8 @@ const Overlay = ({ s, theme, width, height }: { s: ConsoleState; theme: Theme; w
   let lines: string[] = [];
   let title = '';
   if (m.kind === 'help') {
-    title = 'Keys (any key closes)';
-    const scopes: (PaneId | 'global')[] = ['global', ...PANES];
-    lines = scopes.flatMap((sc) => {
-      const cs = COMMANDS.filter((c) => c.scope === sc && c.keys.length && !(s.readOnly && c.mutates));
-      return cs.length ? [`${sc === 'global' ? 'everywhere' : `${TITLES[sc]} pane`}:`, ...cs.map((c) => `  ${cell(c.keys.join(' '), 16)} ${c.title}${c.dangerous ? ' (asks first)' : ''}`)] : [];
-    });
-    lines.push('', 'command line (:): every command by its name, e.g. :note resume, :assign <text>, :spawn ada --cli sim');
+    title = 'Keys (j/k scroll, any other key closes)';
+    lines = helpLines(s).slice(m.scroll);
   } else if (m.kind === 'confirm') {
     title = m.title;
     lines = [m.detail, '', 'y / enter: yes    n / esc: no'];

@@ -1,0 +1,162 @@
+import { describe, expect, it } from 'vitest';
+import { COMMANDS } from '../source/console/commands.js';
+import { completions, handleKey, keyName, parseCommandLine } from '../source/console/keys.js';
+import { consoleHarness, K, NOW } from './helpers/console.js';
+
+const press = async (h: ReturnType<typeof consoleHarness>, ...keys: (string | [string, object])[]) => {
+  const ran: (string | undefined)[] = [];
+  for (const k of keys) ran.push(await (typeof k === 'string' ? handleKey(h.ctx, k, {}) : handleKey(h.ctx, k[0], k[1])));
+  return ran;
+};
+
+describe('console keys', () => {
+  it('names keys as the registry writes them', () => {
+    expect(keyName('', { tab: true, shift: true })).toBe('shift+tab');
+    expect(keyName('c', { ctrl: true })).toBe('ctrl+c');
+    expect(keyName('', { pageDown: true })).toBe('pagedown');
+    expect(keyName('G', {})).toBe('G');
+  });
+
+  it('every registry entry has a unique id and no key is bound twice in one scope', () => {
+    const ids = COMMANDS.map((c) => c.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    const seen = new Map<string, string>();
+    for (const c of COMMANDS) for (const k of c.keys) {
+      const key = `${c.scope} ${k}`;
+      expect(seen.get(key), `${key}: ${c.id} and ${seen.get(key)}`).toBeUndefined();
+      seen.set(key, c.id);
+    }
+  });
+
+  it('focus moves with tab, shift+tab and 1-5; j/k move the selection by id', async () => {
+    const h = consoleHarness();
+    expect(await press(h, ['', K.tab])).toEqual(['next-pane']);
+    expect(h.store.getState().ui.pane).toBe('tasks');
+    await press(h, ['', K.shiftTab], '3');
+    expect(h.store.getState().ui.pane).toBe('missions');
+    await press(h, 'j');
+    expect(h.store.getState().ui.selected.missions).toBe('i1');
+    await press(h, 'G');
+    expect(h.store.getState().ui.selected.missions).toBe('i2');
+    await press(h, 'g', 'k');
+    expect(h.store.getState().ui.selected.missions).toBe('m1');
+  });
+
+  it('mission keys send control notes for the selected mission', async () => {
+    const h = consoleHarness();
+    await press(h, '3', 'p', 'r');
+    expect(h.calls).toEqual([
+      ['pauseMission', 'm1'],
+      ['resumeMission', 'm1'],
+    ]);
+    await press(h, 'n', 'h', 'o', 'l', 'd', ['', K.enter]);
+    expect(h.calls.at(-1)).toEqual(['noteMission', 'm1', 'hold']);
+  });
+
+  it('redirect asks for the agent, then queues a redirect of the selected work item', async () => {
+    const h = consoleHarness();
+    await press(h, '3', 'j', 'j', 'd');
+    expect(h.store.getState().ui.modal).toMatchObject({ kind: 'input', command: 'redirect' });
+    await press(h, 'b', 'o', 'b', ['', K.enter]);
+    expect(h.calls).toEqual([['redirectItem', 'm1', 'i2', 'bob']]);
+  });
+
+  it('dangerous commands ask first; n cancels, y runs', async () => {
+    const h = consoleHarness();
+    await press(h, 'j', 'K');
+    expect(h.store.getState().ui.modal).toMatchObject({ kind: 'confirm', command: 'kill' });
+    await press(h, 'n');
+    expect(h.calls).toEqual([]);
+    await press(h, 'K', 'y');
+    expect(h.calls).toEqual([['killAgent', 'bob-0000-4000-8000-000000000000']]);
+  });
+
+  it('a key that does not apply says why in the footer, and runs nothing', async () => {
+    const h = consoleHarness();
+    await press(h, '2', 'j');
+    expect(await press(h, 'r')).toEqual([undefined]);
+    expect(h.store.getState().ui.footer?.text).toMatch(/only a failed task is retried/);
+    await press(h, 'x');
+    expect(h.store.getState().ui.footer?.text).toMatch(/does nothing here/);
+    await press(h, 'p');
+    expect(h.store.getState().ui.footer?.text).toMatch(/"p" pause the mission in the missions pane/);
+    expect(h.calls).toEqual([]);
+  });
+
+  it('while Redis is away every mutating key is disabled with the reason', async () => {
+    const h = consoleHarness({ link: 'disconnected' });
+    await press(h, '3', 'p');
+    expect(h.calls).toEqual([]);
+    expect(h.store.getState().ui.footer?.text).toMatch(/Redis is disconnected/);
+  });
+
+  it('read-only removes mutating commands: their keys do nothing, help does not list them', async () => {
+    const h = consoleHarness({ readOnly: true });
+    await press(h, '3', 'p', '1', 'K');
+    expect(h.calls).toEqual([]);
+    expect(h.store.getState().ui.modal).toBeUndefined();
+  });
+
+  it('answering a help prompt sends the answer for its mission', async () => {
+    const h = consoleHarness();
+    await press(h, '5', 'a', 'r', 'e', 's', 'u', 'm', 'e', ['', K.enter]);
+    expect(h.calls).toEqual([['answerHelp', expect.objectContaining({ id: 'h1', mission: 'm1' }), 'resume']]);
+  });
+
+  it('the command line completes, keeps history, and runs any command by name', async () => {
+    const h = consoleHarness();
+    expect(parseCommandLine(':note m1 hello there')).toEqual({ name: 'note', args: ['m1', 'hello', 'there'] });
+    expect(completions('pa')).toEqual(['page-down', 'page-up', 'pause']);
+    await press(h, ':', 'p', 'a', 'u', ['', K.tab]);
+    expect(h.store.getState().ui.modal).toMatchObject({ kind: 'command', value: 'pause ' });
+    expect(await press(h, ['', K.enter])).toEqual(['pause']);
+    expect(h.store.getState().ui.pane).toBe('missions');
+    expect(h.calls).toEqual([['pauseMission', 'm1']]);
+    await press(h, ':', ['', K.up]);
+    expect(h.store.getState().ui.modal).toMatchObject({ value: 'pause ' });
+    await press(h, ['', K.escape], ':', 'n', 'o', 'p', 'e', ['', K.enter]);
+    expect(h.store.getState().ui.footer?.text).toMatch(/no command "nope"/);
+  });
+
+  it('/ filters the focused pane; esc clears it', async () => {
+    const h = consoleHarness();
+    await press(h, '/', 'b', 'o', 'b', ['', K.enter]);
+    expect(h.store.getState().ui.filter.agents).toBe('bob');
+    const { agentRows } = await import('../source/console/rows.js');
+    expect(agentRows(h.store.getState()).map((a) => a.name)).toEqual(['bob']);
+    await press(h, ['', K.escape]);
+    expect(h.store.getState().ui.filter.agents).toBe('');
+  });
+
+  it('the events pane follows; scrolling up detaches, End re-attaches', async () => {
+    const h = consoleHarness();
+    const { appendEvents } = await import('../source/console/store.js');
+    const ev = (n: number) => ({ id: `${n}-0`, type: 'task.created', ts: NOW });
+    h.store.setState((s) => appendEvents(s, [ev(1), ev(2), ev(3)], NOW));
+    await press(h, '4', 'k');
+    expect(h.store.getState().ui.follow).toBe(false);
+    h.store.setState((s) => appendEvents(s, [ev(4), ev(5)], NOW));
+    expect(h.store.getState().ui.unseen).toBe(2);
+    await press(h, ['', K.end]);
+    expect(h.store.getState().ui).toMatchObject({ follow: true, unseen: 0 });
+  });
+
+  it('quit asks while missions run under this console\'s dispatcher; ctrl+c is the same command', async () => {
+    const h = consoleHarness();
+    await press(h, ['c', K.ctrlC]);
+    expect(h.store.getState().ui.modal).toMatchObject({ kind: 'confirm', command: 'quit!' });
+    await press(h, 'y');
+    expect(h.quits()).toBe(1);
+    const idle = consoleHarness({ dispatching: false });
+    await press(idle, 'q');
+    expect(idle.quits()).toBe(1);
+  });
+
+  it('? opens the help overlay and any key closes it', async () => {
+    const h = consoleHarness();
+    await press(h, '?');
+    expect(h.store.getState().ui.modal?.kind).toBe('help');
+    await press(h, 'x');
+    expect(h.store.getState().ui.modal).toBeUndefined();
+  });
+});
