@@ -152,6 +152,21 @@ describe('console keys', () => {
     expect(idle.quits()).toBe(1);
   });
 
+  it('several keys arriving in one read are pressed one after another, but typed as text in a field', async () => {
+    const h = consoleHarness();
+    await handleKey(h.ctx, '3jp', {});
+    expect(h.store.getState().ui.pane).toBe('missions');
+    expect(h.calls).toEqual([['pauseMission', 'm1']]);
+    await handleKey(h.ctx, 'n', {});
+    await handleKey(h.ctx, 'hold on', {});
+    expect(h.store.getState().ui.modal).toMatchObject({ kind: 'input', value: 'hold on' });
+    await handleKey(h.ctx, ' now\r', {});
+    expect(h.calls.at(-1)).toEqual(['noteMission', 'm1', 'hold on now']);
+    await handleKey(h.ctx, '/bob\rg', {});
+    expect(h.store.getState().ui.filter.missions).toBe('bob');
+    expect(h.store.getState().ui.filtering).toBeUndefined();
+  });
+
   it('? opens the help overlay and any key closes it', async () => {
     const h = consoleHarness();
     await press(h, '?');

@@ -504,7 +504,8 @@ describe('mission watches', () => {
 
     await town.ok('mission', 'note', a, 'looking for more agents');
     expect(await questions()).toEqual([`[Mission Help Needed] Mission ${b}`]);
-    expect((await status(town, a)).mission.helpAttempts).toBe(0);
+    // The help state stays (the same question is not asked again at once); the prompt itself is gone.
+    expect((await status(town, a)).mission.helpAttempts).toBe(1);
     expect((await status(town, b)).mission.helpAttempts).toBe(1);
   });
 });

@@ -57,9 +57,26 @@ const edit = (value: string, name: string, text: string): string | undefined => 
  * Routes one key press: to the open modal, to the filter being typed, or to the command its key
  * names in the focused pane. Returns the id of the command that ran (for tests), if any.
  */
-export const handleKey = async (ctx: CommandContext, input: string, key: KeyInfo): Promise<string | undefined> => {
-  const name = keyName(input, key);
+export const handleKey = async (ctx: CommandContext, input: string, key: KeyInfo, whole = false): Promise<string | undefined> => {
   const s = ctx.store.getState();
+  // Several keys can arrive in one read (typed fast, pasted, or sent by a script): Enter and Tab
+  // inside the chunk are keys of their own; outside a text field every character is a key press,
+  // in one the characters are typed text.
+  if (!whole && input.length > 1 && !key.ctrl && /^[\r\t\x20-\x7e]+$/.test(input) && /[\r\t]|[\x20-\x7e]{2}/.test(input)) {
+    let last: string | undefined;
+    for (const part of input.match(/[\r\t]|[\x20-\x7e]+/g) ?? []) {
+      if (part === '\r') last = (await handleKey(ctx, '', { return: true })) ?? last;
+      else if (part === '\t') last = (await handleKey(ctx, '', { tab: true })) ?? last;
+      else {
+        const st = ctx.store.getState();
+        const typing = st.ui.filtering !== undefined || st.ui.modal?.kind === 'input' || st.ui.modal?.kind === 'command';
+        if (typing) last = (await handleKey(ctx, part, {}, true)) ?? last;
+        else for (const ch of part) last = (await handleKey(ctx, ch, {})) ?? last;
+      }
+    }
+    return last;
+  }
+  const name = keyName(input, key);
   const setUi = (patch: Partial<typeof s.ui>) => ctx.store.setState((x) => ({ ui: { ...x.ui, ...patch } }));
   const modal = s.ui.modal;
 

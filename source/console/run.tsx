@@ -1,5 +1,5 @@
 import { render, useInput } from 'ink';
-import { useEffect } from 'react';
+import { useEffect, useRef } from 'react';
 import type { Town } from '../services/context.js';
 import { dispatch } from '../services/missions.js';
 import { say, type CommandContext } from './commands.js';
@@ -22,8 +22,11 @@ const ALT_ON = '\u001b[?1049h\u001b[?25l';
 const ALT_OFF = '\u001b[?25h\u001b[?1049l';
 
 const App = ({ store, ctx, now, theme }: { store: ConsoleStore; ctx: CommandContext; now: () => number; theme: ReturnType<typeof themeFor> }) => {
+  // Keys are handled one after another: a command that awaits Redis must finish before the next
+  // key reads the state it leaves (a filter opened by "/" receives the text typed after it).
+  const queue = useRef(Promise.resolve());
   useInput((input, key) => {
-    void handleKey(ctx, input, key);
+    queue.current = queue.current.then(() => handleKey(ctx, input, key).then(() => undefined)).catch(() => undefined);
   });
   useEffect(() => {
     // Ages in the header and panes move once a second even when nothing else changes.

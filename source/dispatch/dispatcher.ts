@@ -69,6 +69,8 @@ export interface MissionTickReport {
   help?: string;
   progress: boolean;
   nextWakeAt?: number;
+  /** Ready items stayed ready though slots were free: no agent with room could take them. */
+  unassignable?: boolean;
 }
 
 /** The agents a tick can route to, with what each holds now. */
@@ -237,6 +239,7 @@ export const tickMission = async (d: Dispatcher, id: string, pool: Pool): Promis
         });
         const r = await assign(db, id, token, SUPERVISOR_ID, list);
         report.assigned = r.assigned;
+        if (plan.length < Math.min(slots, snap.ready.length)) report.unassignable = true;
         for (const p of plan) {
           const a = pool.available.find((x) => x.id === p.agent);
           if (a) a.load++;
@@ -271,7 +274,8 @@ export const tickMission = async (d: Dispatcher, id: string, pool: Pool): Promis
       const reason = assessHelp({
         mission: { id, state: m.state, ...(lastProgressAt !== undefined ? { lastProgressAt } : {}), ...(set.blockedReason ? { blockedReason: String(set.blockedReason) } : m.state === 'blocked' && m.blockedReason ? { blockedReason: m.blockedReason } : {}) },
         readyCount: fresh.readyCount,
-        idleAgents: pool.available.length,
+        // Ready work that no agent with room could take counts as no idle agent.
+        idleAgents: report.unassignable ? 0 : pool.available.length,
         watchesActive: openWatches.length,
         ...(await staleTask(db, fresh)),
         now,

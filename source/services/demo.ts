@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostFacts, openTown, type Town, type Where } from './context.js';
 import { SimSettings } from '../runtime/sim.js';
+import { CONFIG_FILE, writeJsonAtomic } from '../config/load.js';
 import { registerNewAgent, startWorker } from './agents.js';
 import { addToBacklog } from './backlog.js';
 import { startMission } from './missions.js';
@@ -29,6 +30,8 @@ export const startDemo = async (where: Where, dir = demoDir(where)): Promise<Tow
   mkdirSync(dir, { recursive: true });
   const at: Where = { ...where, cwd: dir, town: dir };
   await initTown(at, { name: 'demo', cli: 'sim' });
+  // A lively demo: quick dispatcher ticks and heartbeats, workers that stay up.
+  writeJsonAtomic(join(dir, CONFIG_FILE), { name: 'demo', defaultCli: 'sim', dispatch: { tickSecs: 2 }, agent: { heartbeatSecs: 1, heartbeatTtlSecs: 5, reapIntervalSecs: 2, idleTimeoutSecs: 0, maxRounds: 0 } });
   const t = await openTown(at);
   await resetTown(t.db, false);
   await ensureTownMeta(t.db, t.config.name);

@@ -182,7 +182,9 @@ export const noteMission = async (t: Town, ref: string, body: string, sender = '
   const note: ControlNote = { id: randomUUID(), mission: m.id, sender, body: body.trim(), createdAt: t.clock.now() };
   if (!(await queueNote(t.db, note))) throw new TtError(`mission ${m.id} no longer exists`);
   // A note answers any help prompt: take the mission's prompts out of the supervisor's inbox.
-  await updateMission(t.db, m.id, '', { retireHelp: true, del: ['helpAt', 'helpReason'], set: { helpAttempts: 0 } });
+  // The help state stays, so the same question is not asked again at once (a tick may be in
+  // flight as the note lands); a new reason is still asked at once.
+  await updateMission(t.db, m.id, '', { retireHelp: true });
   return note;
 };
 
