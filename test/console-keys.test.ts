@@ -167,6 +167,22 @@ describe('console keys', () => {
     expect(h.store.getState().ui.filtering).toBeUndefined();
   });
 
+  it('user key bindings rebind commands; an unknown command or a clash is one clear line', async () => {
+    const { applyKeyBindings } = await import('../source/console/commands.js');
+    try {
+      expect(applyKeyBindings({ pause: ['P'] })).toBeUndefined();
+      const h = consoleHarness();
+      await press(h, '3', 'P');
+      expect(h.calls).toEqual([['pauseMission', 'm1']]);
+      expect(applyKeyBindings({ frobnicate: ['x'] })).toBe('console.keys: no console command "frobnicate" (the ids are listed by ? in the console)');
+      expect(applyKeyBindings({ pause: ['z'], resume: ['z'] })).toMatch(/"z" is bound to both (pause and resume|resume and pause)/);
+      // Taking a key another command had in the same scope moves it.
+      expect(applyKeyBindings({ note: ['p'] })).toBeUndefined();
+    } finally {
+      applyKeyBindings({});
+    }
+  });
+
   it('? opens the help overlay and any key closes it', async () => {
     const h = consoleHarness();
     await press(h, '?');

@@ -1,4 +1,5 @@
-import { openTown } from '../services/context.js';
+import { UsageError } from '../model/errors.js';
+import { openTown, readTown } from '../services/context.js';
 import type { Command, Ctx } from './command.js';
 import { eventsCmd } from './status.js';
 
@@ -16,13 +17,17 @@ export const openConsole = async (ctx: Ctx, town?: string): Promise<number> => {
   if (ctx.flags.plain || !term || !term.stdout.isTTY || !term.stdin.isTTY) {
     return (await eventsCmd.run({ ...ctx, where, flags: { ...ctx.flags, follow: true, count: 20 } })) ?? 0;
   }
+  // Key bindings are config: a bad one is refused before anything starts.
+  const { applyKeyBindings } = await import('../console/commands.js');
+  const problem = applyKeyBindings(readTown(where).config.console.keys);
+  if (problem) throw new UsageError(`tt.config.json: ${problem}`);
   const t = await openTown(where, 'console');
   try {
     // On a terminal the operator wants the full screen, even with CI set in the environment
     // (Ink reads CI when it loads and then draws only a last frame).
     for (const k of ['CI', 'CONTINUOUS_INTEGRATION', 'BUILD_NUMBER', 'RUN_ID']) delete process.env[k];
     const { runConsole } = await import('../console/run.js');
-    await runConsole(t, { dispatch: ctx.flags.dispatch !== false, readOnly: Boolean(ctx.flags.readOnly), mono: Boolean(ctx.flags.mono), stdout: term.stdout, stdin: term.stdin });
+    await runConsole(t, { dispatch: ctx.flags.dispatch !== false, readOnly: Boolean(ctx.flags.readOnly), mono: Boolean(ctx.flags.mono) || t.config.console.mono, stdout: term.stdout, stdin: term.stdin });
     return 0;
   } finally {
     await t.close();

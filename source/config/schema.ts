@@ -60,6 +60,11 @@ export const GitHubSettings = z.strictObject({
   repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'must be owner/repo').optional().describe('the repository bare issue numbers belong to (default: the git origin)'),
 });
 
+export const ConsoleSettings = z.strictObject({
+  keys: z.record(z.string(), z.array(z.string().min(1)).min(1)).default({}).describe('key bindings: console command id -> keys, e.g. { "pause": ["P"] }'),
+  mono: z.boolean().default(false).describe('no colours'),
+});
+
 export const TownConfig = z.strictObject({
   $schema: z.string().optional(),
   name: z.string().regex(TOWN_NAME, 'must be 1-64 letters, digits, ".", "_" or "-"'),
@@ -70,6 +75,7 @@ export const TownConfig = z.strictObject({
   tasks: TaskConfig.default(TaskConfig.parse({})),
   dispatch: DispatchSettings.default(DispatchSettings.parse({})),
   github: GitHubSettings.default({}),
+  console: ConsoleSettings.default({ keys: {}, mono: false }),
 });
 export type TownConfig = z.infer<typeof TownConfig>;
 export type TownConfigInput = z.input<typeof TownConfig>;

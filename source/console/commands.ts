@@ -220,3 +220,28 @@ const quitCommand = (ctx: CommandContext) => {
   ctx.quit();
 };
 COMMANDS.push({ id: 'quit!', title: 'quit now', keys: [], scope: 'global', run: (ctx) => ctx.quit() });
+
+/**
+ * Applies the user's key bindings (command id -> keys) over the defaults. Returns one line
+ * saying what is wrong (an unknown command, a key bound twice in one scope), or undefined.
+ */
+const DEFAULT_KEYS = new Map(COMMANDS.map((c) => [c.id, [...c.keys]]));
+
+export const applyKeyBindings = (bindings: Record<string, string[]>): string | undefined => {
+  for (const c of COMMANDS) c.keys = [...(DEFAULT_KEYS.get(c.id) ?? [])];
+  for (const id of Object.keys(bindings)) if (!byId(id)) return `console.keys: no console command "${id}" (the ids are listed by ? in the console)`;
+  for (const [id, keys] of Object.entries(bindings)) {
+    // A key given to a command is taken from whatever had it in the same scope.
+    const c = byId(id)!;
+    for (const other of COMMANDS) if (other !== c && (other.scope === c.scope || other.scope === 'global' || c.scope === 'global') && !bindings[other.id]) other.keys = other.keys.filter((k) => !keys.includes(k));
+    c.keys = [...keys];
+  }
+  const seen = new Map<string, string>();
+  for (const c of COMMANDS)
+    for (const k of c.keys) {
+      const clash = [...seen.entries()].find(([key, other]) => key === k && other !== c.id && (byId(other)!.scope === c.scope || byId(other)!.scope === 'global' || c.scope === 'global'));
+      if (clash) return `console.keys: "${k}" is bound to both ${clash[1]} and ${c.id}`;
+      seen.set(k, c.id);
+    }
+  return undefined;
+};
