@@ -79,7 +79,7 @@ describe('console keys', () => {
     await press(h, 'x');
     expect(h.store.getState().ui.footer?.text).toMatch(/does nothing here/);
     await press(h, 'p');
-    expect(h.store.getState().ui.footer?.text).toMatch(/"p" pause the mission in the missions pane/);
+    expect(h.store.getState().ui.footer?.text).toMatch(/"p" pause the mission .* in the missions pane/);
     expect(h.calls).toEqual([]);
   });
 
@@ -116,6 +116,32 @@ describe('console keys', () => {
     expect(h.store.getState().ui.modal).toMatchObject({ value: 'pause ' });
     await press(h, ['', K.escape], ':', 'n', 'o', 'p', 'e', ['', K.enter]);
     expect(h.store.getState().ui.footer?.text).toMatch(/no command "nope"/);
+  });
+
+  it('on the command line a mission or an agent may be named first', async () => {
+    const h = consoleHarness();
+    await press(h, ':');
+    for (const ch of 'note m1xx') await handleKey(h.ctx, ch, {});
+    // "m1xx" is not a mission: the selected mission gets the whole text.
+    await press(h, ['', K.enter]);
+    expect(h.calls.at(-1)).toEqual(['noteMission', 'm1', 'm1xx']);
+    const { namedAgent, namedMission } = await import('../source/console/commands.js');
+    const s = { ...h.store.getState(), snapshot: { ...h.store.getState().snapshot!, missions: [{ ...h.store.getState().snapshot!.missions[0]!, id: 'abcd1234-0000' }] } };
+    expect(namedMission(s, ['abcd', 'resume'])).toEqual({ id: 'abcd1234-0000', rest: ['resume'] });
+    expect(namedAgent(s, ['bob', 'write', 'docs'])).toEqual({ id: 'bob-0000-4000-8000-000000000000', rest: ['write', 'docs'] });
+    expect(namedAgent(s, ['write', 'docs'])).toEqual({ rest: ['write', 'docs'] });
+  });
+
+  it('w explains why a queued task waits, and only for a queued one', async () => {
+    const h = consoleHarness();
+    await press(h, '2');
+    expect(await press(h, 'w')).toEqual([undefined]);
+    expect(h.store.getState().ui.footer?.text).toMatch(/only a queued task waits/);
+    await press(h, 'j', 'w');
+    expect(h.store.getState().ui.modal).toMatchObject({ kind: 'detail', title: 'why' });
+    const { whyOf } = await import('../source/console/detail.js');
+    const why = whyOf(h.store.getState());
+    expect(why?.kind === 'detail' && why.lines.join('\n')).toMatch(/idle agents\s+bob/);
   });
 
   it('/ filters the focused pane; esc clears it', async () => {

@@ -72,6 +72,21 @@ const move = (ctx: CommandContext, delta: number | 'top' | 'bottom') =>
     return { ui: { ...s.ui, selected: { ...s.ui.selected, [pane]: ids[to] }, follow, ...(pane === 'events' && follow ? { unseen: 0 } : {}) } };
   });
 
+/**
+ * On the command line a mission or an agent may be named first (:note 9c1e resume,
+ * :assign ada write the docs); without one, the selected row is meant.
+ */
+export const namedMission = (s: ConsoleState, args: string[]): { id?: string; rest: string[] } => {
+  const first = args[0]?.toLowerCase();
+  const hit = first && first.length >= 4 ? s.snapshot?.missions.find((m) => m.id.startsWith(first)) : undefined;
+  return hit ? { id: hit.id, rest: args.slice(1) } : { rest: args };
+};
+export const namedAgent = (s: ConsoleState, args: string[]): { id?: string; rest: string[] } => {
+  const first = args[0]?.toLowerCase();
+  const hit = first ? s.snapshot?.agents.find((a) => a.name.toLowerCase() === first || a.id.startsWith(first)) : undefined;
+  return hit ? { id: hit.id, rest: args.slice(1) } : { rest: args };
+};
+
 const missionOf = (s: ConsoleState): string | undefined => {
   const row = selectedMissionRow(s);
   if (row) return row.mission.id;
@@ -101,17 +116,21 @@ export const COMMANDS: ConsoleCommand[] = [
   { id: 'open', title: 'open the selected row', keys: ['enter'], scope: 'global', hint: 'open', run: (ctx) => ctx.detail() },
 
   // Missions (also from a help prompt that names one)
-  { id: 'resume', title: 'resume the mission', keys: ['r'], scope: 'missions', mutates: true, hint: 'resume', disabled: needMission, run: (ctx) => act(ctx, () => ctx.actions.resumeMission(missionOf(ctx.store.getState())!)) },
-  { id: 'pause', title: 'pause the mission', keys: ['p'], scope: 'missions', mutates: true, hint: 'pause', disabled: needMission, run: (ctx) => act(ctx, () => ctx.actions.pauseMission(missionOf(ctx.store.getState())!)) },
+  { id: 'resume', title: 'resume the mission (:resume [<mission>])', keys: ['r'], scope: 'missions', mutates: true, hint: 'resume', disabled: needMission, run: (ctx, args) => act(ctx, () => ctx.actions.resumeMission(namedMission(ctx.store.getState(), args).id ?? missionOf(ctx.store.getState())!)) },
+  { id: 'pause', title: 'pause the mission (:pause [<mission>])', keys: ['p'], scope: 'missions', mutates: true, hint: 'pause', disabled: needMission, run: (ctx, args) => act(ctx, () => ctx.actions.pauseMission(namedMission(ctx.store.getState(), args).id ?? missionOf(ctx.store.getState())!)) },
   {
     id: 'note',
-    title: 'send the mission a control note',
+    title: 'send the mission a control note (:note [<mission>] <text>)',
     keys: ['n'],
     scope: 'missions',
     mutates: true,
     hint: 'note',
     disabled: needMission,
-    run: (ctx, args) => (args.length ? act(ctx, () => ctx.actions.noteMission(missionOf(ctx.store.getState())!, args.join(' '))) : open(ctx, { kind: 'input', title: 'note (resume | pause | redirect [<item>] to <agent> | text)', value: '', command: 'note', args: [] })),
+    run: (ctx, args) => {
+      const named = namedMission(ctx.store.getState(), args);
+      if (!named.rest.length) return open(ctx, { kind: 'input', title: 'note (resume | pause | redirect [<item>] to <agent> | text)', value: '', command: 'note', args: named.id ? [named.id] : [] });
+      return act(ctx, () => ctx.actions.noteMission(named.id ?? missionOf(ctx.store.getState())!, named.rest.join(' ')));
+    },
   },
   {
     id: 'redirect',
@@ -139,6 +158,7 @@ export const COMMANDS: ConsoleCommand[] = [
     run: (ctx) => act(ctx, () => ctx.actions.stopMission(missionOf(ctx.store.getState())!, false)),
   },
   { id: 'why', title: 'why is this work item not assigned?', keys: ['w'], scope: 'missions', hint: 'why', disabled: (s) => (selectedMissionRow(s)?.kind === 'item' ? undefined : 'select a work item first'), run: (ctx) => ctx.why() },
+  { id: 'task-why', title: 'why is this task not assigned?', keys: ['w'], scope: 'tasks', hint: 'why', disabled: (s) => (selectedTask(s)?.state === 'pending' ? undefined : 'only a queued task waits for an agent'), run: (ctx) => ctx.why() },
 
   // Help prompts
   {
@@ -174,7 +194,20 @@ export const COMMANDS: ConsoleCommand[] = [
     run: (ctx, args) => (args.length ? act(ctx, () => ctx.actions.sendMessage(selectedAgent(ctx.store.getState())!.id, args.join(' '), false)) : open(ctx, { kind: 'input', title: 'message', value: '', command: 'send', args: [] })),
   },
   { id: 'send!', title: 'send the agent an urgent message', keys: ['M'], scope: 'agents', mutates: true, disabled: needAgent, run: (ctx, args) => (args.length ? act(ctx, () => ctx.actions.sendMessage(selectedAgent(ctx.store.getState())!.id, args.join(' '), true)) : open(ctx, { kind: 'input', title: 'urgent message', value: '', command: 'send!', args: [] })) },
-  { id: 'assign', title: 'assign the agent a new task (:assign <agent> <text>)', keys: ['A'], scope: 'agents', mutates: true, hint: 'assign', disabled: needAgent, run: (ctx, args) => (args.length ? act(ctx, () => ctx.actions.assignTask(selectedAgent(ctx.store.getState())!.id, args.join(' '))) : open(ctx, { kind: 'input', title: 'task for the agent', value: '', command: 'assign', args: [] })) },
+  {
+    id: 'assign',
+    title: 'assign the agent a new task (:assign [<agent>] <text>)',
+    keys: ['A'],
+    scope: 'agents',
+    mutates: true,
+    hint: 'assign',
+    disabled: needAgent,
+    run: (ctx, args) => {
+      const named = namedAgent(ctx.store.getState(), args);
+      if (!named.rest.length) return open(ctx, { kind: 'input', title: 'task for the agent', value: '', command: 'assign', args: named.id ? [named.id] : [] });
+      return act(ctx, () => ctx.actions.assignTask(named.id ?? selectedAgent(ctx.store.getState())!.id, named.rest.join(' ')));
+    },
+  },
 
   // Tasks
   { id: 'retry', title: 'retry the dead-lettered task', keys: ['r'], scope: 'tasks', mutates: true, hint: 'retry', disabled: (s) => needTask(s) ?? (selectedTask(s)!.state === 'failed' ? undefined : 'only a failed task is retried'), run: (ctx) => act(ctx, () => ctx.actions.retryTask(selectedTask(ctx.store.getState())!.id)) },

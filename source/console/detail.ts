@@ -46,8 +46,34 @@ export const detailOf = (s: ConsoleState): Modal | undefined => {
   }
 };
 
-/** "Why is this not assigned?": each scheduler gate for the selected work item and its value. */
+/** Why a queued task waits: where it is, who could take it, and whether any of them is free. */
+const whyTask = (s: ConsoleState): Modal | undefined => {
+  const t = selectedTask(s);
+  if (!t || !s.snapshot) return undefined;
+  const queued = s.snapshot.tasks.filter((x) => x.state === 'pending').sort((a, b) => a.createdAt - b.createdAt);
+  const ahead = queued.filter((x) => (x.priority === t.priority ? x.createdAt < t.createdAt : ['critical', 'high', 'normal', 'low'].indexOf(x.priority) < ['critical', 'high', 'normal', 'low'].indexOf(t.priority))).length;
+  const fits = (a: (typeof s.snapshot.agents)[number]) => t.tags.length === 0 || !a.role || ['worker', 'default'].includes(a.role) || t.tags.includes(a.role);
+  const live = s.snapshot.agents.filter((a) => !['stopped', 'error', 'cold'].includes(a.state));
+  const fitting = live.filter(fits);
+  const idle = fitting.filter((a) => a.state === 'idle' && a.inbox === 0);
+  const retry = t.attempts > 0 && t.lastError;
+  const line = (ok: boolean, gate: string, detail: string) => `${ok ? 'ok ' : 'NO '} ${gate.padEnd(18)} ${detail}`;
+  return {
+    kind: 'detail',
+    title: `why: ${t.description.split('\n', 1)[0]}`,
+    scroll: 0,
+    lines: [
+      line(!retry, 'retry backoff', retry ? `attempt ${t.attempts} failed (${t.lastError}); it waits out its backoff before the backlog` : 'not waiting on a retry'),
+      line(true, 'queue position', `${ahead} queued task(s) ahead (priority ${t.priority}, then age)`),
+      line(fitting.length > 0, 'agents that fit', t.tags.length ? `${fitting.length} agent(s) with a role in [${t.tags.join(', ')}] or no role` : `${fitting.length} live agent(s); the task has no tags`),
+      line(idle.length > 0, 'idle agents', idle.length ? idle.map((a) => a.name).join(', ') : 'none of them is idle with an empty inbox'),
+    ],
+  };
+};
+
+/** "Why is this not assigned?": each scheduler gate for the selected work item (or queued task) and its value. */
 export const whyOf = (s: ConsoleState): Modal | undefined => {
+  if (s.ui.pane === 'tasks') return whyTask(s);
   const r = selectedMissionRow(s);
   if (!s.snapshot || r?.kind !== 'item') return undefined;
   const gates = whyNotAssigned(s.snapshot, r.mission.id, r.item.id);
