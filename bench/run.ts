@@ -7,13 +7,14 @@
  * No name lists the benchmarks; --list prints just their names, one a line (for scripts).
  */
 import { bus } from './bus.js';
+import { consoleBench } from './console.js';
 import { dispatch } from './dispatch.js';
 import { interrupted, runCleanups } from './lib/cleanup.js';
 import { throughput } from './throughput.js';
 import type { Benchmark } from './lib/types.js';
 
-/** Every benchmark by name. Later: console. */
-const BENCHMARKS: readonly Benchmark[] = [bus, throughput, dispatch];
+/** Every benchmark by name. */
+const BENCHMARKS: readonly Benchmark[] = [bus, throughput, dispatch, consoleBench];
 
 const USAGE = 'usage: npm run bench -- <name> [--json] [--quick] | --list';
 
