@@ -75,9 +75,14 @@ export const startAdapter = (t: Town, store: ConsoleStore, o: { snapshotMs: numb
         down(e);
       }
       await new Promise<void>((r) => {
-        const timer = setTimeout(r, o.snapshotMs);
-        refreshNow = () => (clearTimeout(timer), r());
-        o.signal.addEventListener('abort', () => (clearTimeout(timer), r()), { once: true });
+        const done = () => {
+          clearTimeout(timer);
+          o.signal.removeEventListener('abort', done);
+          r();
+        };
+        const timer = setTimeout(done, o.snapshotMs);
+        refreshNow = done;
+        o.signal.addEventListener('abort', done, { once: true });
       });
     }
   })();
