@@ -5,7 +5,14 @@ import type { Mission, WorkItem } from '../model/mission.js';
 import type { Task } from '../model/task.js';
 import type { ConsoleState, PaneId } from './store.js';
 
-/** A pane's rows: what it lists, filtered, in display order. Pure, so keys and tests agree with the view. */
+/**
+ * A pane's rows: what it lists, filtered, in display order. Pure, so keys and tests agree with the
+ * view. The store is immutable (every update replaces what changed), so each derivation is
+ * remembered for its inputs: the snapshot (or the events array) and the pane's filter. The view,
+ * the footer hints and the commands ask for the same rows many times per frame; a list is filtered
+ * and sorted again only when a new snapshot, events batch or filter arrives. Callers must not
+ * mutate what these return.
+ */
 export type MissionRow = { kind: 'mission'; id: string; mission: Mission } | { kind: 'item'; id: string; mission: Mission; item: WorkItem };
 
 export interface PaneRows {
@@ -20,61 +27,150 @@ const PRIORITY_ORDER = { critical: 0, high: 1, normal: 2, low: 3 } as const;
 const TASK_ORDER = { running: 0, assigned: 1, pending: 2, failed: 3, completed: 4, cancelled: 5 } as const;
 const AGENT_ORDER = { error: 0, working: 1, paused: 2, draining: 3, starting: 4, idle: 5, stopped: 6, cold: 7 } as const;
 
-const matches = (text: string, filter: string | undefined): boolean => {
-  if (!filter) return true;
+/** Compares as String.prototype.localeCompare does (default locale and options), without its per-call cost. */
+const collator = new Intl.Collator();
+
+/** A filter as a test of a row's text: undefined when there is no filter (every row passes). */
+const matcher = (filter: string | undefined): ((text: string) => boolean) | undefined => {
+  if (!filter) return undefined;
   const f = filter.toLowerCase();
-  return f.startsWith('!') ? !text.toLowerCase().includes(f.slice(1)) : text.toLowerCase().includes(f);
+  if (f.startsWith('!')) {
+    const not = f.slice(1);
+    return (text) => !text.toLowerCase().includes(not);
+  }
+  return (text) => text.toLowerCase().includes(f);
 };
 
-export const agentRows = (s: ConsoleState): AgentStatus[] =>
-  (s.snapshot?.agents ?? [])
-    .filter((a) => matches(`${a.label} ${a.name} ${a.state} ${a.role ?? ''} ${a.cli}`, s.ui.filter.agents))
-    .sort((a, b) => AGENT_ORDER[a.state] - AGENT_ORDER[b.state] || a.name.localeCompare(b.name));
+/** Remembers the last result of `derive` for one input object and one filter. */
+const remember = <K extends object | undefined, R>(derive: (key: K, filter: string | undefined) => R) => {
+  let last: { key: K; filter: string | undefined; rows: R } | undefined;
+  return (key: K, filter: string | undefined): R => {
+    if (last && last.key === key && last.filter === filter) return last.rows;
+    const rows = derive(key, filter);
+    last = { key, filter, rows };
+    return rows;
+  };
+};
 
-export const taskRows = (s: ConsoleState): Task[] =>
-  (s.snapshot?.tasks ?? [])
-    .filter((t) => matches(`${t.id} ${t.state} ${t.priority} ${t.description} ${t.tags.join(' ')}`, s.ui.filter.tasks))
-    .sort((a, b) => TASK_ORDER[a.state] - TASK_ORDER[b.state] || PRIORITY_ORDER[a.priority] - PRIORITY_ORDER[b.priority] || a.createdAt - b.createdAt);
+const NO_AGENTS: AgentStatus[] = [];
+const NO_TASKS: Task[] = [];
 
-export const missionRows = (s: ConsoleState): MissionRow[] => {
+const agentsOf = remember((snap: ConsoleState['snapshot'], filter): AgentStatus[] => {
+  const all = snap?.agents ?? NO_AGENTS;
+  const test = matcher(filter);
+  const rows = test ? all.filter((a) => test(`${a.label} ${a.name} ${a.state} ${a.role ?? ''} ${a.cli}`)) : all.slice();
+  return rows.sort((a, b) => AGENT_ORDER[a.state] - AGENT_ORDER[b.state] || collator.compare(a.name, b.name));
+});
+
+const tasksOf = remember((snap: ConsoleState['snapshot'], filter): Task[] => {
+  const all = snap?.tasks ?? NO_TASKS;
+  const test = matcher(filter);
+  const rows = test ? all.filter((t) => test(`${t.id} ${t.state} ${t.priority} ${t.description} ${t.tags.join(' ')}`)) : all;
+  // Sorted by index over precomputed keys (the comparisons of the row-by-row sort, stable alike).
+  const n = rows.length;
+  const state = new Float64Array(n);
+  const priority = new Float64Array(n);
+  const created = new Float64Array(n);
+  const order = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    const t = rows[i]!;
+    state[i] = TASK_ORDER[t.state];
+    priority[i] = PRIORITY_ORDER[t.priority];
+    created[i] = t.createdAt;
+    order[i] = i;
+  }
+  order.sort((a, b) => state[a]! - state[b]! || priority[a]! - priority[b]! || created[a]! - created[b]!);
+  return order.map((i) => rows[i]!);
+});
+
+const missionsOf = remember((snap: ConsoleState['snapshot'], filter): MissionRow[] => {
   const out: MissionRow[] = [];
-  for (const m of s.snapshot?.missions ?? []) {
-    const items = (s.snapshot?.items[m.id] ?? []).filter((i) => matches(`${i.title} ${i.status} ${i.kind}`, s.ui.filter.missions));
-    if (!matches(`${m.title} ${m.state}`, s.ui.filter.missions) && items.length === 0) continue;
+  const test = matcher(filter);
+  for (const m of snap?.missions ?? []) {
+    const all = snap?.items[m.id] ?? [];
+    const items = test ? all.filter((i) => test(`${i.title} ${i.status} ${i.kind}`)) : all;
+    if (test && !test(`${m.title} ${m.state}`) && items.length === 0) continue;
     out.push({ kind: 'mission', id: m.id, mission: m });
     for (const item of items) out.push({ kind: 'item', id: item.id, mission: m, item });
   }
   return out;
-};
+});
 
-export const eventRows = (s: ConsoleState): TownEvent[] => {
-  const f = s.ui.filter.events;
-  if (!f) return s.events;
-  return s.events.filter((e) => matches(`${e.type} ${e.agent ?? ''} ${e.task ?? ''} ${e.mission ?? ''} ${e.text ?? ''} ${e.state ?? ''}`, f));
-};
+const eventsOf = remember((events: TownEvent[], filter): TownEvent[] => {
+  const test = matcher(filter);
+  return test ? events.filter((e) => test(`${e.type} ${e.agent ?? ''} ${e.task ?? ''} ${e.mission ?? ''} ${e.text ?? ''} ${e.state ?? ''}`)) : events;
+});
 
-export const helpRows = (s: ConsoleState): HelpPrompt[] => (s.snapshot?.help ?? []).filter((h) => matches(h.text, s.ui.filter.help));
+const helpOf = remember((snap: ConsoleState['snapshot'], filter): HelpPrompt[] => {
+  const test = matcher(filter);
+  const all = snap?.help ?? [];
+  return test ? all.filter((h) => test(h.text)) : all.slice();
+});
 
-export const rowIds = (s: ConsoleState, pane: PaneId): string[] => {
+export const agentRows = (s: ConsoleState): AgentStatus[] => agentsOf(s.snapshot, s.ui.filter.agents);
+
+export const taskRows = (s: ConsoleState): Task[] => tasksOf(s.snapshot, s.ui.filter.tasks);
+
+export const missionRows = (s: ConsoleState): MissionRow[] => missionsOf(s.snapshot, s.ui.filter.missions);
+
+export const eventRows = (s: ConsoleState): TownEvent[] => eventsOf(s.events, s.ui.filter.events);
+
+export const helpRows = (s: ConsoleState): HelpPrompt[] => helpOf(s.snapshot, s.ui.filter.help);
+
+/** A pane's rows, whichever the pane. */
+export const paneRows = (s: ConsoleState, pane: PaneId): { id: string }[] => {
   switch (pane) {
     case 'agents':
-      return agentRows(s).map((a) => a.id);
+      return agentRows(s);
     case 'tasks':
-      return taskRows(s).map((t) => t.id);
+      return taskRows(s);
     case 'missions':
-      return missionRows(s).map((r) => r.id);
+      return missionRows(s);
     case 'events':
-      return eventRows(s).map((e) => e.id);
+      return eventRows(s);
     case 'help':
-      return helpRows(s).map((h) => h.id);
+      return helpRows(s);
   }
 };
 
+const idsOf = new WeakMap<readonly { id: string }[], string[]>();
+
+export const rowIds = (s: ConsoleState, pane: PaneId): string[] => {
+  const rows = paneRows(s, pane);
+  let ids = idsOf.get(rows);
+  if (!ids) {
+    ids = rows.map((r) => r.id);
+    idsOf.set(rows, ids);
+  }
+  return ids;
+};
+
+/**
+ * Where an id is in a list of ids (the first place, as indexOf). The first question about a list
+ * scans it; from the second on, an index of the list answers at once: callers that look the
+ * selection up once per row (a find over the rows) stay linear, not quadratic.
+ */
+const indexes = new WeakMap<readonly string[], Map<string, number> | null>();
+const indexIn = (ids: readonly string[], id: string): number => {
+  let index = indexes.get(ids);
+  if (index === undefined) {
+    indexes.set(ids, null);
+    return ids.indexOf(id);
+  }
+  if (index === null) {
+    index = new Map();
+    for (let i = ids.length - 1; i >= 0; i--) index.set(ids[i]!, i);
+    indexes.set(ids, index);
+  }
+  return index.get(id) ?? -1;
+};
+
 /** The selected row's index: the selected id if it is still listed, else the first row (the newest event when following). */
-export const selectedIndex = (s: ConsoleState, pane: PaneId, ids = rowIds(s, pane)): number => {
-  if (pane === 'events' && s.ui.follow) return ids.length - 1;
+export const selectedIndex = (s: ConsoleState, pane: PaneId, ids?: string[]): number => {
+  if (pane === 'events' && s.ui.follow) return (ids ?? eventRows(s)).length - 1;
   const id = s.ui.selected[pane];
-  const i = id ? ids.indexOf(id) : -1;
+  if (!id) return 0;
+  const i = indexIn(ids ?? rowIds(s, pane), id);
   return i >= 0 ? i : 0;
 };
 
