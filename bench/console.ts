@@ -12,8 +12,9 @@
  * snapshot loop does, and a timer touches the store once a second, as the console's App does.
  *
  * Keys go to a fake stdin (a stream, so they arrive asynchronously as from a terminal) through
- * handleKey, as in the console: focus a pane (2, 1, 4, 3), move the selection (j, k, G), open a
- * filter (/), type into it, clear it (escape). Each key's latency runs from the write to the first
+ * handleKey, as in the console: focus a pane (2, 1, 4, 3), move the selection (j, k, G, g), open
+ * a filter (/), type into it, clear it (escape); the task queue's selection goes to its last row
+ * and back. Each key's latency runs from the write to the first
  * frame written to stdout whose text shows its effect (the focus marker, the "N of M" position,
  * the filter in the pane title, follow/paused in the events pane).
  *
@@ -280,15 +281,25 @@ const moveStep = (digit: string, title: string): KeyStep => ({
     return (f) => paneOf(f, `${digit} ${title}`)?.position?.at === p.at + 1;
   },
 });
+const jumpStep = (key: 'G' | 'g', digit: string, title: string): KeyStep => ({
+  key,
+  label: `${key} (${key === 'G' ? 'last' : 'first'} row of ${title})`,
+  expect: () => (f) => {
+    const p = paneOf(f, `${digit} ${title}`)?.position;
+    return p !== undefined && p.at === (key === 'G' ? p.of : 1);
+  },
+});
 const titleStep = (key: string, label: string, digit: string, title: string, test: (t: string) => boolean): KeyStep => ({ key, label, expect: () => (f) => test(paneOf(f, `${digit} ${title}`)?.title ?? '') });
 
 /** The keys, in a cycle: each leaves the console where the next expects it. */
 const STEPS: KeyStep[] = [
   focusStep('2', 'Task queue'),
   moveStep('2', 'Task queue'),
+  jumpStep('G', '2', 'Task queue'),
   titleStep('/', '/ (open the filter)', '2', 'Task queue', (t) => t.includes('/_')),
   titleStep('e', 'e (type into the filter, 10,000 tasks)', '2', 'Task queue', (t) => t.includes('/e_')),
   titleStep('\u001b', 'escape (clear the filter)', '2', 'Task queue', (t) => !t.includes('/')),
+  jumpStep('g', '2', 'Task queue'),
   focusStep('1', 'Agents'),
   moveStep('1', 'Agents'),
   focusStep('4', 'Events'),
