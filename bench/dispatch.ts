@@ -307,7 +307,7 @@ const PHASES = [
   ['completions', 'finished tasks to apply (Lua)'],
   ['reconcile', 'reconcile: the task hash of every active item, decoded'],
   ['plan', 'planAssignments + task descriptions'],
-  ['assign', 'writes: mission_assign (Lua), batches of 200'],
+  ['assign', 'writes: mission_assign (Lua), batches of 25 sent back to back'],
   ['finalSnapshot', 'closing snapshot: every active item hash again, decoded'],
   ['staleTask', 'stale-task check: every live task hash again, decoded'],
   ['missionUpdate', 'mission record update (Lua)'],
@@ -323,9 +323,6 @@ interface RawReads {
   /** SMEMBERS active + one HGETALL per active item, then one per their tasks. */
   activeAndTasks: number;
 }
-
-const workDescription = (m: Mission, item: WorkItem, prefix: string, extra: string): string =>
-  [`[${prefix}] ${item.title}`, '', `Mission: ${m.title} (${m.id})`, `Work item: ${item.id} (${item.kind})`, ...(item.sourceRef ? [`Source: ${item.sourceRef}`] : []), ...(item.body ? ['', item.body] : []), '', extra].join('\n');
 
 const timed = async (f: () => Promise<unknown>): Promise<number> => {
   const t0 = performance.now();
@@ -382,7 +379,8 @@ const tracedTick = async (d: Dispatcher, mission: string): Promise<{ phases: Rec
         item: item.id,
         agent: p.agent,
         task: randomUUID(),
-        description: workDescription(snap.mission, item, 'Mission Work Item', 'When done, complete the task with the PR URL (or owner/repo#N) as its result.'),
+        prefix: 'Mission Work Item',
+        extra: 'When done, complete the task with the PR URL (or owner/repo#N) as its result.',
         priority: 'normal',
         tags: [...new Set([...(item.ownerRole ? [item.ownerRole] : []), ...item.caps])],
         role: 'work',

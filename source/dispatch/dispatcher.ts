@@ -109,17 +109,6 @@ const toPrState = async (github: GitHubClient, target: string): Promise<PrState 
   }
 };
 
-const workDescription = (m: Mission, item: WorkItem, prefix: string, extra = ''): string =>
-  [
-    `[${prefix}] ${item.title}`,
-    '',
-    `Mission: ${m.title} (${m.id})`,
-    `Work item: ${item.id} (${item.kind})`,
-    ...(item.sourceRef ? [`Source: ${item.sourceRef}`] : []),
-    ...(item.body ? ['', item.body] : []),
-    ...(extra ? ['', extra] : []),
-  ].join('\n');
-
 /** The best agent (highest route score, then least loaded, then name) for an item-like piece of work. */
 const bestAgent = (pool: Pool, item: Pick<WorkItem, 'kind' | 'ownerRole' | 'caps'>, prefer?: string, exclude?: string): string | undefined => {
   if (prefer && pool.all.some((a) => a.id === prefer)) return prefer;
@@ -223,14 +212,14 @@ export const tickMission = async (d: Dispatcher, id: string, pool: Pool): Promis
       if (slots > 0 && snap.ready.length > 0 && pool.available.length > 0) {
         const plan = planAssignments({ ready: snap.ready, agents: pool.available, slots });
         const byId = new Map(snap.ready.map((i) => [i.id, i]));
-        const mission = snap.mission;
         const list: Assignment[] = plan.map((p) => {
           const item = byId.get(p.item)!;
           return {
             item: item.id,
             agent: p.agent,
             task: randomUUID(),
-            description: workDescription(mission, item, 'Mission Work Item', 'When done, complete the task with the PR URL (or owner/repo#N) as its result.'),
+            prefix: 'Mission Work Item',
+            extra: 'When done, complete the task with the PR URL (or owner/repo#N) as its result.',
             priority: 'normal',
             tags: [...new Set([...(item.ownerRole ? [item.ownerRole] : []), ...item.caps])],
             role: 'work',
@@ -398,7 +387,8 @@ const reviewTask = async (d: Dispatcher, m: Mission, item: WorkItem, pool: Pool)
       item: item.id,
       agent,
       task: taskId,
-      description: workDescription(m, item, 'Mission Review', `Review the submitted work (${latest}). Complete with a result that starts "approved: ..." or "rejected: <what to change>".`),
+      prefix: 'Mission Review',
+      extra: `Review the submitted work (${latest}). Complete with a result that starts "approved: ..." or "rejected: <what to change>".`,
       priority: 'high',
       tags: ['reviewer'],
       role: 'review',
@@ -418,7 +408,8 @@ const fixTask = async (d: Dispatcher, m: Mission, item: WorkItem, pool: Pool, wh
       item: item.id,
       agent,
       task: randomUUID(),
-      description: workDescription(m, item, 'Mission Fix', `${why}\nComplete with the PR URL (or owner/repo#N) as the result when fixed.`),
+      prefix: 'Mission Fix',
+      extra: `${why}\nComplete with the PR URL (or owner/repo#N) as the result when fixed.`,
       priority: 'high',
       tags: [...new Set([...(item.ownerRole ? [item.ownerRole] : []), ...item.caps])],
       role: 'fix',
@@ -470,7 +461,8 @@ const applyNote = async (d: Dispatcher, snap: MissionSnapshot, note: ControlNote
           item: item.id,
           agent: agentId,
           task: randomUUID(),
-          description: workDescription(m, item, hasWork ? 'Mission Fix Redirect' : 'Mission Redirect', parsed.reason ? `Redirected by ${note.sender}: ${parsed.reason}` : `Redirected by ${note.sender}.`),
+          prefix: hasWork ? 'Mission Fix Redirect' : 'Mission Redirect',
+          extra: parsed.reason ? `Redirected by ${note.sender}: ${parsed.reason}` : `Redirected by ${note.sender}.`,
           priority: 'high',
           tags: [...new Set([...(item.ownerRole ? [item.ownerRole] : []), ...item.caps])],
           role: hasWork ? 'fix' : 'work',

@@ -94,7 +94,12 @@ export interface Assignment {
   item: string;
   agent: string;
   task: string;
-  description: string;
+  /**
+   * The task's description is written from the item by the script: "[prefix] title", the
+   * mission, the work item, its source and body, then `extra`.
+   */
+  prefix: string;
+  extra: string;
   priority: string;
   tags: string[];
   role: 'work' | 'review' | 'fix';
@@ -102,14 +107,21 @@ export interface Assignment {
   mode: 'ready' | 'keep' | 'take';
 }
 
-/** Creates mission tasks and queues them, in batches small enough that no call blocks Redis long. */
-export const assign = async (db: Db, mission: string, token: string, from: string, list: Assignment[], batch = 200): Promise<{ assigned: number; skipped: string[] }> => {
-  let assigned = 0;
-  const skipped: string[] = [];
+/**
+ * Creates mission tasks and queues them, in batches small enough that no call blocks Redis long
+ * (about a millisecond for 25). The batches go out back to back without waiting for each other's
+ * reply, so Redis runs one while the next is being sent; each checks the lease itself.
+ */
+export const assign = async (db: Db, mission: string, token: string, from: string, list: Assignment[], batch = 25): Promise<{ assigned: number; skipped: string[] }> => {
+  const calls: Promise<string[]>[] = [];
   for (let i = 0; i < list.length; i += batch) {
     const args: (string | number)[] = [mission, token, from];
-    for (const a of list.slice(i, i + batch)) args.push(a.item, a.agent, a.task, a.description, a.priority, JSON.stringify(a.tags), a.role, a.watch ?? '', a.mode);
-    const [status, n = '0', ...rest] = await script(db, 'mission_assign', args);
+    for (const a of list.slice(i, i + batch)) args.push(a.item, a.agent, a.task, a.prefix, a.extra, a.priority, JSON.stringify(a.tags), a.role, a.watch ?? '', a.mode);
+    calls.push(script(db, 'mission_assign', args));
+  }
+  let assigned = 0;
+  const skipped: string[] = [];
+  for (const [status, n = '0', ...rest] of await Promise.all(calls)) {
     leased(mission, status!);
     assigned += Number(n);
     skipped.push(...rest);
