@@ -49,16 +49,38 @@ const rankNames = (agents: readonly AgentStatus[]): Map<string, number> => {
   return ranks;
 };
 
-/** A filter as a test of a row's text: undefined when there is no filter (every row passes). */
-const matcher = (filter: string | undefined): ((text: string) => boolean) | undefined => {
+/** A filter as a test of a row's lower-cased text: undefined when there is no filter (every row passes). */
+const matcher = (filter: string | undefined): ((lower: string) => boolean) | undefined => {
   if (!filter) return undefined;
   const f = filter.toLowerCase();
   if (f.startsWith('!')) {
     const not = f.slice(1);
-    return (text) => !text.toLowerCase().includes(not);
+    return (lower) => !lower.includes(not);
   }
-  return (text) => text.toLowerCase().includes(f);
+  return (lower) => lower.includes(f);
 };
+
+/**
+ * A row's text for filtering, lower-cased, remembered per record: typing a filter tests the same
+ * records again with every key, and events stay in the ring for many batches.
+ */
+const searchable = <T extends object>(text: (row: T) => string) => {
+  const seen = new WeakMap<T, string>();
+  return (row: T): string => {
+    let lower = seen.get(row);
+    if (lower === undefined) {
+      lower = text(row).toLowerCase();
+      seen.set(row, lower);
+    }
+    return lower;
+  };
+};
+const agentText = searchable((a: AgentStatus) => `${a.label} ${a.name} ${a.state} ${a.role ?? ''} ${a.cli}`);
+const taskText = searchable((t: Task) => `${t.id} ${t.state} ${t.priority} ${t.description} ${t.tags.join(' ')}`);
+const missionText = searchable((m: Mission) => `${m.title} ${m.state}`);
+const itemText = searchable((i: WorkItem) => `${i.title} ${i.status} ${i.kind}`);
+const eventText = searchable((e: TownEvent) => `${e.type} ${e.agent ?? ''} ${e.task ?? ''} ${e.mission ?? ''} ${e.text ?? ''} ${e.state ?? ''}`);
+const helpText = searchable((h: HelpPrompt) => h.text);
 
 /** Remembers the last result of `derive` for one input object and one filter. */
 const remember = <K extends object | undefined, R>(derive: (key: K, filter: string | undefined) => R) => {
@@ -77,7 +99,7 @@ const NO_TASKS: Task[] = [];
 const agentsOf = remember((snap: ConsoleState['snapshot'], filter): AgentStatus[] => {
   const all = snap?.agents ?? NO_AGENTS;
   const test = matcher(filter);
-  const rows = test ? all.filter((a) => test(`${a.label} ${a.name} ${a.state} ${a.role ?? ''} ${a.cli}`)) : all;
+  const rows = test ? all.filter((a) => test(agentText(a))) : all;
   const ranks = rankNames(rows);
   const n = rows.length;
   const state = new Float64Array(n);
@@ -95,7 +117,7 @@ const agentsOf = remember((snap: ConsoleState['snapshot'], filter): AgentStatus[
 const tasksOf = remember((snap: ConsoleState['snapshot'], filter): Task[] => {
   const all = snap?.tasks ?? NO_TASKS;
   const test = matcher(filter);
-  const rows = test ? all.filter((t) => test(`${t.id} ${t.state} ${t.priority} ${t.description} ${t.tags.join(' ')}`)) : all;
+  const rows = test ? all.filter((t) => test(taskText(t))) : all;
   // By state and priority into groups, each kept in list order, then each group by age: the order
   // of the stable sort by state, priority and createdAt, in about linear time, since the snapshot
   // lists tasks oldest first. Anything unexpected (an unknown state, no createdAt) takes that sort.
@@ -120,8 +142,8 @@ const missionsOf = remember((snap: ConsoleState['snapshot'], filter): MissionRow
   const test = matcher(filter);
   for (const m of snap?.missions ?? []) {
     const all = snap?.items[m.id] ?? [];
-    const items = test ? all.filter((i) => test(`${i.title} ${i.status} ${i.kind}`)) : all;
-    if (test && !test(`${m.title} ${m.state}`) && items.length === 0) continue;
+    const items = test ? all.filter((i) => test(itemText(i))) : all;
+    if (test && !test(missionText(m)) && items.length === 0) continue;
     out.push({ kind: 'mission', id: m.id, mission: m });
     for (const item of items) out.push({ kind: 'item', id: item.id, mission: m, item });
   }
@@ -130,13 +152,13 @@ const missionsOf = remember((snap: ConsoleState['snapshot'], filter): MissionRow
 
 const eventsOf = remember((events: TownEvent[], filter): TownEvent[] => {
   const test = matcher(filter);
-  return test ? events.filter((e) => test(`${e.type} ${e.agent ?? ''} ${e.task ?? ''} ${e.mission ?? ''} ${e.text ?? ''} ${e.state ?? ''}`)) : events;
+  return test ? events.filter((e) => test(eventText(e))) : events;
 });
 
 const helpOf = remember((snap: ConsoleState['snapshot'], filter): HelpPrompt[] => {
   const test = matcher(filter);
   const all = snap?.help ?? [];
-  return test ? all.filter((h) => test(h.text)) : all.slice();
+  return test ? all.filter((h) => test(helpText(h))) : all.slice();
 });
 
 export const agentRows = (s: ConsoleState): AgentStatus[] => agentsOf(s.snapshot, s.ui.filter.agents);
