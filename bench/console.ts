@@ -14,9 +14,9 @@
  * Keys go to a fake stdin (a stream, so they arrive asynchronously as from a terminal) through
  * handleKey, as in the console: focus a pane (2, 1, 4, 3), move the selection (j, k, G, g), open
  * a filter (/), type into it, clear it (escape); the task queue's selection goes to its last row
- * and back. Each key's latency runs from the write to the first
- * frame written to stdout whose text shows its effect (the focus marker, the "N of M" position,
- * the filter in the pane title, follow/paused in the events pane).
+ * and back. Each key's latency runs from the write to the first frame written to stdout whose
+ * text shows its effect (the focus marker, the "N of M" position, the filter in the pane title,
+ * follow/paused in the events pane).
  *
  * Frame time: React 19 renders a store update in a microtask after setState. A wrapper App (the
  * console's App: keys and the once-a-second tick) subscribes to the store, so each update's time
@@ -435,11 +435,18 @@ const runConsoleBench = async (p: Params, opts: BenchOptions) => {
   const updateMs: number[] = [];
   const outputMs: number[] = [];
   let framesRendered = 0;
+  // What caused the update being rendered: set by whoever calls setState (a key: its handler).
+  type Cause = 'events' | 'snapshot' | 'tick' | 'key';
+  let cause: Cause = 'key';
+  let renderCause: Cause = 'key';
+  const updatesBy: Record<Cause, number[]> = { events: [], snapshot: [], tick: [], key: [] };
   const renderBegins = () => {
     if (inRender) return;
     inRender = true;
     renderStart = performance.now();
     renderedInCommit = undefined;
+    renderCause = cause;
+    cause = 'key';
   };
   const commitEnds = (end: number) => {
     if (!committing) return;
@@ -447,6 +454,7 @@ const runConsoleBench = async (p: Params, opts: BenchOptions) => {
     inRender = false;
     if (!measuring) return;
     const dt = end - renderStart;
+    updatesBy[renderCause].push(renderedInCommit !== undefined ? dt - renderedInCommit : dt);
     if (renderedInCommit !== undefined) {
       updateMs.push(dt - renderedInCommit);
       frameMs.push(pendingUpdateMs + dt);
@@ -492,7 +500,10 @@ const runConsoleBench = async (p: Params, opts: BenchOptions) => {
       queue.current = queue.current.then(() => handleKey(ctx, input, key).then(() => undefined)).catch((e: unknown) => void problems.push(`key ${JSON.stringify(input)}: ${(e as Error).message}`));
     });
     React.useEffect(() => {
-      const timer = setInterval(() => store.setState({}), 1000);
+      const timer = setInterval(() => {
+        cause = 'tick';
+        store.setState({});
+      }, 1000);
       return () => clearInterval(timer);
     }, []);
     React.useLayoutEffect(() => {
@@ -527,6 +538,7 @@ const runConsoleBench = async (p: Params, opts: BenchOptions) => {
     sent += batch.length;
     const shift = bucket - lastBucket;
     lastBucket = bucket;
+    cause = 'events';
     store.setState((s: ConsoleState) => {
       const aged = shift > 0 ? { ...s, throughput: ageThroughput(s.throughput, shift) } : s;
       return { ...(shift > 0 ? { throughput: aged.throughput } : {}), ...appendEvents(aged, batch, now) };
@@ -535,6 +547,7 @@ const runConsoleBench = async (p: Params, opts: BenchOptions) => {
   let generation = 0;
   const snapshots = setInterval(() => {
     snap = makeSnapshot(p, ++generation, snap);
+    cause = 'snapshot';
     store.setState({ snapshot: snap });
   }, p.snapshotMs);
 
@@ -549,7 +562,8 @@ const runConsoleBench = async (p: Params, opts: BenchOptions) => {
 
   await sleep(p.warmupSec * 1000);
 
-  // Measured part.
+  // Measured part, from a collected heap.
+  const heapWarm = heapNow();
   measuring = true;
   const elDelay = monitorEventLoopDelay({ resolution: 10 });
   elDelay.enable();
@@ -639,13 +653,20 @@ const runConsoleBench = async (p: Params, opts: BenchOptions) => {
       updateMs: dist(updateMs),
       outputMs: dist(outputMs),
       updates: updateMs.length,
+      /** Update time by what caused it: an events batch, a new snapshot, the once-a-second tick, a key. */
+      updateMsBy: Object.fromEntries(Object.entries(updatesBy).map(([k, v]) => [k, dist(v)])) as Record<Cause, Dist>,
     },
     mainThreadBusyPct: round(elu.utilization * 100),
     eventLoopDelayP99Ms: round(elDelay.percentile(99) / 1e6),
     heap: {
       baselineMB: round(heapBaseline.heapUsed / MB),
       withDataMB: round(heapData.heapUsed / MB),
+      /** After the warm-up, the view mounted and running: where the measured part starts. */
+      startMB: round(heapWarm.heapUsed / MB),
       endMB: round(heapEnd.heapUsed / MB),
+      /** Heap kept (after GC) per minute of running and per 100,000 events arriving, over the measured part. */
+      growthMBPerMin: round((heapEnd.heapUsed - heapWarm.heapUsed) / MB / (wallMs / 60_000)),
+      growthMBPer100kEvents: round(((heapEnd.heapUsed - heapWarm.heapUsed) / MB) * (100_000 / Math.max(1, liveEvents))),
       peakSampledMB: round(heapPeak / MB),
       rssEndMB: round(heapEnd.rss / MB),
       rssPeakMB: round(rssPeak / MB),
@@ -687,7 +708,7 @@ export const consoleBench: Benchmark = {
       run: { warmupSec: p.warmupSec, measuredSec: round(r.wallMs / 1000), keyEveryMs: p.keyEveryMs, keyTimeoutMs: p.keyTimeoutMs },
       frameClock: 'each store update from the start of its React render to the end of its commit (React render + commit + Yoga layout + passive effects), charged to the next frame Ink renders, plus that frame\'s onRender renderTime',
       keyClock: 'stdin.write of the key .. the first frame written to stdout whose text shows its effect',
-      heapClock: r.gc ? 'process.memoryUsage() after a forced GC (v8 --expose-gc); peak sampled every 250 ms without GC' : 'sampled every 250 ms (no GC available)',
+      heapClock: r.gc ? 'process.memoryUsage() after a forced GC (v8 --expose-gc): before the data, with it, after the warm-up and at the end; peak sampled every 250 ms without GC' : 'sampled every 250 ms (no GC available)',
     };
     const json = {
       benchmark: 'console',
@@ -719,6 +740,7 @@ export const consoleBench: Benchmark = {
         [
           ['frame ms (updates + Ink output)', fixed(f.frameMs.p50, 2), fixed(f.frameMs.p95, 2), fixed(f.frameMs.p99, 2), fixed(f.frameMs.max, 2), `p95 < ${TARGET_FRAME_P95_MS}`, met(targets.frameP95Ms)],
           ['  store update ms (React + layout)', fixed(f.updateMs.p50, 2), fixed(f.updateMs.p95, 2), fixed(f.updateMs.p99, 2), fixed(f.updateMs.max, 2), '', `${int(f.updates)} updates`],
+          ...Object.entries(f.updateMsBy).map(([k, d]) => [`    after ${k === 'key' ? 'a key' : k === 'tick' ? 'the tick' : k === 'snapshot' ? 'a new snapshot' : 'an events batch'}`, fixed(d.p50, 2), fixed(d.p95, 2), fixed(d.p99, 2), fixed(d.max, 2), '', `${int(d.count)} updates`]),
           ['  Ink output ms (renderTime)', fixed(f.outputMs.p50, 2), fixed(f.outputMs.p95, 2), fixed(f.outputMs.p99, 2), fixed(f.outputMs.max, 2), '', ''],
           ['key to screen ms', fixed(r.keys.latencyMs.p50, 1), fixed(r.keys.latencyMs.p95, 1), fixed(r.keys.latencyMs.p99, 1), fixed(r.keys.latencyMs.max, 1), `p95 < ${TARGET_KEY_P95_MS}`, `${met(targets.keyToScreenP95Ms)} (${r.keys.shown} of ${r.keys.sent} shown)`],
         ],
@@ -729,7 +751,8 @@ export const consoleBench: Benchmark = {
         [
           ['heap MB after GC, end of run', fixed(r.heap.endMB, 1), `< ${TARGET_HEAP_MB}`, met(targets.heapMB)],
           ['heap MB peak (sampled, no GC)', fixed(r.heap.peakSampledMB, 1), '', ''],
-          ['heap MB before data / with data', `${fixed(r.heap.baselineMB, 1)} / ${fixed(r.heap.withDataMB, 1)}`, '', ''],
+          ['heap MB before data / with data / running', `${fixed(r.heap.baselineMB, 1)} / ${fixed(r.heap.withDataMB, 1)} / ${fixed(r.heap.startMB, 1)}`, '', ''],
+          ['heap MB kept per minute (per 100k events)', `${fixed(r.heap.growthMBPerMin, 1)} (${fixed(r.heap.growthMBPer100kEvents, 1)})`, '<= 60 per 100k (T8)', ''],
           ['RSS MB end / peak', `${fixed(r.heap.rssEndMB, 1)} / ${fixed(r.heap.rssPeakMB, 1)}`, '', ''],
           ['performance.measure entries held', int(r.heap.measureEntries), '', reactBuild === 'development' ? "React's development build logs every component render" : ''],
           ['frames drawn per s (rendered)', `${fixed(f.writtenPerSec, 1)} (${fixed(f.renderedPerSec, 1)})`, `<= ${p.maxFps}`, ''],
