@@ -31,7 +31,7 @@ import { TownConfig } from '../dist/config/schema.js';
 import type { Endpoint } from '../dist/config/endpoint.js';
 import { DEFAULT_DISPATCH, type DispatchConfig } from '../dist/dispatch/config.js';
 import { newDispatcher, releaseLeases, runDispatcher, tick, type Dispatcher, type MissionTickReport } from '../dist/dispatch/dispatcher.js';
-import { isTerminalAgent, type Agent } from '../dist/model/agent.js';
+import type { Agent } from '../dist/model/agent.js';
 import { SUPERVISOR_ID } from '../dist/model/ids.js';
 import type { Mission, WorkItem } from '../dist/model/mission.js';
 import { planAssignments } from '../dist/model/routing.js';
@@ -40,9 +40,9 @@ import { connect } from '../dist/redis/connect.js';
 import { simExecutor, SimSettings } from '../dist/runtime/sim.js';
 import { runWorker, type WorkerConfig, type WorkerExit } from '../dist/runtime/worker.js';
 import { workerConfig } from '../dist/services/workers.js';
-import { listAgents, registerAgent } from '../dist/store/agents.js';
+import { registerAgent } from '../dist/store/agents.js';
 import { makeDb, type Db } from '../dist/store/db.js';
-import { addItems, assign, createMission, getMission, lease, listItems, readSnapshot, takeCompletions, updateMission, type Assignment } from '../dist/store/missions.js';
+import { activeMismatches, addItems, assign, availableAgents, createMission, getMission, leaseAndView, listItems, readView, readyHead, updateMission, type Assignment } from '../dist/store/missions.js';
 import { readHashes } from '../dist/store/records.js';
 import { countTasksByState } from '../dist/store/tasks.js';
 import { onCleanup } from './lib/cleanup.js';
@@ -97,7 +97,7 @@ const TARGET_TICK_MS = 20;
 const TARGET_LUA_MS = 5;
 const TARGET_IDLE_TICK_MS = 1;
 
-/** The ready items a tick reads (the dispatcher's readSnapshot limit). */
+/** The deepest a tick reads the ready queue (the dispatcher's READY_HEAD). */
 const READY_HEAD = 1000;
 
 interface Ctx {
@@ -300,79 +300,49 @@ const calibrate = async (admin: Redis, agents: number, reps: number): Promise<nu
 
 /** The phases a traced tick times, in the order the tick runs them. */
 const PHASES = [
-  ['agents', 'agent records (SMEMBERS + HGETALL each, decoded)'],
-  ['agentLoad', 'agent load (ZCARD inbox + SCARD running each)'],
-  ['lease', 'mission lease (Lua)'],
-  ['snapshot', `snapshot: mission, ready head (<= ${READY_HEAD}), active and blocked item hashes, decoded`],
-  ['completions', 'finished tasks to apply (Lua)'],
-  ['reconcile', 'reconcile: the task hash of every active item, decoded'],
-  ['plan', 'planAssignments + task descriptions'],
+  ['leaseView', 'lease (Lua) + mission record and queue sizes, one round trip'],
+  ['reconcile', 'live items checked against their tasks inside Redis (Lua, 128 a call)'],
+  ['pool', 'agents with room, one JSON row each (Lua, 128 agents a call)'],
+  ['readyHead', `ready head, as deep as free agents and slots (<= ${READY_HEAD}; Lua, 200 a call)`],
+  ['plan', 'planAssignments + the assignment list'],
   ['assign', 'writes: mission_assign (Lua), batches of 25 sent back to back'],
-  ['finalSnapshot', 'closing snapshot: every active item hash again, decoded'],
-  ['staleTask', 'stale-task check: every live task hash again, decoded'],
+  ['closeView', 'mission record and queue sizes again (only after writes)'],
   ['missionUpdate', 'mission record update (Lua)'],
 ] as const;
 type Phase = (typeof PHASES)[number][0];
 
-/** Redis round trips alone (no decoding) for the big reads, taken right after a traced tick. */
-interface RawReads {
-  /** SMEMBERS agents + one HGETALL per agent. */
-  agents: number;
-  /** ZRANGE of the ready head + one HGETALL per item. */
-  readyHead: number;
-  /** SMEMBERS active + one HGETALL per active item, then one per their tasks. */
-  activeAndTasks: number;
-}
-
-const timed = async (f: () => Promise<unknown>): Promise<number> => {
-  const t0 = performance.now();
-  await f();
-  return performance.now() - t0;
-};
-
 /**
  * The store calls tickMission makes for this state (no notes, completions, watches or blocked
- * items; see readPool and tickMission in source/dispatch/dispatcher.ts), timed one by one. It
- * follows the source as of this benchmark; the sum set against a real tick shows if it drifted.
+ * items; see tickMission in source/dispatch/dispatcher.ts), timed one by one (the tick itself
+ * reads the pool alongside the live items' check). It follows the source as of this benchmark;
+ * the sum set against a real tick shows if it drifted.
  */
-const tracedTick = async (d: Dispatcher, mission: string): Promise<{ phases: Record<Phase, number>; assigned: number; raw: RawReads }> => {
+const tracedTick = async (d: Dispatcher, mission: string): Promise<{ phases: Record<Phase, number>; assigned: number }> => {
   const { db, token, config } = d;
-  const phases = {} as Record<Phase, number>;
+  const phases = Object.fromEntries(PHASES.map(([k]) => [k, 0])) as Record<Phase, number>;
   let mark = performance.now();
   const lap = (p: Phase) => {
     const now = performance.now();
     phases[p] = now - mark;
     mark = now;
   };
-  const all = (await listAgents(db)).items.filter((a) => !isTerminalAgent(a.state));
-  lap('agents');
-  const pipe = db.redis.pipeline();
-  for (const a of all) {
-    pipe.zcard(db.keys.inbox(a.id));
-    pipe.scard(db.keys.running(a.id));
-  }
-  const loads = ((await pipe.exec()) ?? []).map(([, v]) => Number(v ?? 0));
-  const available = all
-    .map((a, i) => ({ id: a.id, name: a.name, ...(a.role ? { role: a.role } : {}), caps: a.caps, load: loads[2 * i]! + loads[2 * i + 1]!, capacity: 1, state: a.state }))
-    .filter((a) => (a.state === 'idle' || a.state === 'working' || a.state === 'starting') && a.capacity - a.load > 0)
-    .map(({ state: _, ...a }) => a);
-  lap('agentLoad');
-  const held = await lease(db, mission, token, config.leaseTtlMs);
-  if (held.status === 'held') throw new Error(`traced tick: the lease on ${mission} is held by ${held.holder}`);
-  lap('lease');
-  const snap = await readSnapshot(db, mission, READY_HEAD);
-  if (!snap) throw new Error(`traced tick: mission ${mission} is gone`);
-  lap('snapshot');
-  await takeCompletions(db, mission, token, config.completionsPerTick);
-  lap('completions');
-  const withTask = snap.active.filter((i) => i.task);
-  await readHashes(db, Task, withTask.map((i) => db.keys.task(i.task!)));
+  const opened = await leaseAndView(db, mission, token, config.leaseTtlMs);
+  if (opened.lease.status === 'held') throw new Error(`traced tick: the lease on ${mission} is held by ${opened.lease.holder}`);
+  const view = opened.view;
+  if (!view) throw new Error(`traced tick: mission ${mission} is gone`);
+  lap('leaseView');
+  if (view.activeCount > 0) await activeMismatches(db, mission);
   lap('reconcile');
-  const slots = snap.mission.policy.maxParallel - snap.active.length;
+  const available = (await availableAgents(db, 1)).map((a) => ({ id: a.id, name: a.name, ...(a.role ? { role: a.role } : {}), caps: a.caps, load: a.load, capacity: 1 }));
+  lap('pool');
+  const slots = view.mission.policy.maxParallel - view.activeCount;
   let assigned = 0;
-  if (slots > 0 && snap.ready.length > 0 && available.length > 0) {
-    const plan = planAssignments({ ready: snap.ready, agents: available, slots });
-    const byId = new Map(snap.ready.map((i) => [i.id, i]));
+  if (slots > 0 && view.readyCount > 0 && available.length > 0) {
+    const room = available.reduce((n, a) => n + Math.max(0, a.capacity - a.load), 0);
+    const head = await readyHead(db, mission, Math.min(slots, room), READY_HEAD);
+    lap('readyHead');
+    const plan = planAssignments({ ready: head.items, agents: available, slots });
+    const byId = new Map(head.items.map((i) => [i.id, i]));
     const list: Assignment[] = plan.map((p) => {
       const item = byId.get(p.item)!;
       return {
@@ -390,35 +360,14 @@ const tracedTick = async (d: Dispatcher, mission: string): Promise<{ phases: Rec
     lap('plan');
     assigned = (await assign(db, mission, token, SUPERVISOR_ID, list)).assigned;
     lap('assign');
-  } else {
-    lap('plan');
-    lap('assign');
+    await readView(db, mission);
+    lap('closeView');
   }
-  const fresh = (await readSnapshot(db, mission, 1)) ?? snap;
-  lap('finalSnapshot');
-  const ids = fresh.active.map((i) => i.task).filter((t): t is string => Boolean(t));
-  await readHashes(db, Task, ids.map(db.keys.task));
-  lap('staleTask');
+  mark = performance.now();
   const now = db.clock.now();
   await updateMission(db, mission, token, { set: { lastTickAt: now, lastTick: d.ticks, lastProgressAt: now }, del: ['blockedReason'] });
   lap('missionUpdate');
-
-  // The same reads as bare pipelines, for the share that is Redis and the socket rather than decoding.
-  const hgetalls = (keys: string[]) => {
-    const p = db.redis.pipeline();
-    for (const k of keys) p.hgetall(k);
-    return p.exec();
-  };
-  const raw: RawReads = {
-    agents: await timed(async () => hgetalls((await db.redis.smembers(db.keys.agents)).map(db.keys.agent))),
-    readyHead: await timed(async () => hgetalls((await db.redis.zrange(db.keys.missionReady(mission), '0', String(READY_HEAD - 1))).map((i) => db.keys.missionItem(mission, i)))),
-    activeAndTasks: await timed(async () => {
-      const active = await db.redis.smembers(db.keys.missionActive(mission));
-      await hgetalls(active.map((i) => db.keys.missionItem(mission, i)));
-      await hgetalls(ids.map(db.keys.task));
-    }),
-  };
-  return { phases, assigned, raw };
+  return { phases, assigned };
 };
 
 interface ScriptFigures {
@@ -434,7 +383,6 @@ interface Traced {
   /** Median ms per phase. */
   phases: Record<Phase, number>;
   sumMs: number;
-  raw: RawReads;
 }
 
 interface TickResult {
@@ -480,11 +428,6 @@ const summarizeTraced = (list: Awaited<ReturnType<typeof tracedTick>>[]): Traced
     ticks: list.length,
     phases,
     sumMs: round(Object.values(phases).reduce((a, b) => a + b, 0)),
-    raw: {
-      agents: round(median(list.map((t) => t.raw.agents))),
-      readyHead: round(median(list.map((t) => t.raw.readyHead))),
-      activeAndTasks: round(median(list.map((t) => t.raw.activeAndTasks))),
-    },
   };
 };
 
@@ -962,8 +905,6 @@ export const dispatch: Benchmark = {
         `where a tick's time goes: the same store calls timed one by one (median of ${t.traced.ticks} traced tick(s), each followed by a traced idle tick)`,
         ...table(['phase', 'tick ms', 'idle ms', ''], phaseRows),
         `sum ${fixed(t.traced.sumMs, 2)} ms (idle ${fixed(t.tracedIdle.sumMs, 2)} ms) against measured medians of ${fixed(t.wallMs.median, 2)} ms (idle ${fixed(t.idleTick.medianMs, 2)} ms).`,
-        `the big reads as bare pipelines, no decoding (after the traced tick): ${int(t.agents)} agent records ${fixed(t.traced.raw.agents, 2)} ms, ` +
-          `ready head ${fixed(t.traced.raw.readyHead, 2)} ms, active items + their tasks ${fixed(t.traced.raw.activeAndTasks, 2)} ms.`,
         '',
         `drain: ${describeDrain(p.drain)}; ${runs.length === 1 ? '1 run' : `median of ${runs.length} runs`}`,
         ...table(

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { GitHubClient } from '../github/client.js';
 import { parseIssueRef } from '../github/rest.js';
 import { isTerminalAgent, type Agent } from '../model/agent.js';
-import { assessHelp, helpMessage, nextHelpState, shouldSendHelp } from '../model/help.js';
+import { assessHelp, helpMessage, nextHelpState, shouldSendHelp, stallMs } from '../model/help.js';
 import { SUPERVISOR_ID } from '../model/ids.js';
 import { isTerminalMission, type ControlNote, type Mission, type Watch, type WorkItem } from '../model/mission.js';
 import { NoteError, parseNote, resolveItemRef } from '../model/notes.js';
@@ -15,19 +15,25 @@ import { isDue, watchPlan, type PrState } from '../model/watch.js';
 import { listAgents } from '../store/agents.js';
 import type { Db } from '../store/db.js';
 import {
+  activeMismatches,
   activeMissionIds,
   assign,
+  availableAgents,
   dropCompletions,
   lease,
+  leaseAndView,
   LeaseLost,
   markNote,
   putWatch,
   readSnapshot,
+  readView,
+  readyHead,
   takeCompletions,
   updateItem,
   updateMission,
   type Assignment,
   type MissionSnapshot,
+  type MissionView,
 } from '../store/missions.js';
 import { readHash, readHashes } from '../store/records.js';
 import { moveTask } from '../store/tasks.js';
@@ -73,26 +79,26 @@ export interface MissionTickReport {
   unassignable?: boolean;
 }
 
-/** The agents a tick can route to, with what each holds now. */
-interface Pool {
-  all: Agent[];
-  available: AvailableAgent[];
+/** Ready items one tick plans over at most, best rank first. */
+const READY_HEAD = 1000;
+/** Items an agent holds at once (a single-task worker). */
+const CAPACITY = 1;
+
+/**
+ * The agents a tick can route to, each part read when first needed and then kept for the rest
+ * of the tick (a tick that has nothing to route reads none of it).
+ */
+export interface Pool {
+  /** Agents that can take new work, with what each holds; loads grow as the tick assigns. */
+  available?: AvailableAgent[];
+  /** Every agent not stopped: review and fix tasks, redirects, reviewer notices. */
+  all?: Agent[];
 }
 
-const readPool = async (db: Db): Promise<Pool> => {
-  const all = (await listAgents(db)).items.filter((a) => !isTerminalAgent(a.state));
-  const pipe = db.redis.pipeline();
-  for (const a of all) {
-    pipe.zcard(db.keys.inbox(a.id));
-    pipe.scard(db.keys.running(a.id));
-  }
-  const r = ((await pipe.exec()) ?? []).map(([, v]) => Number(v ?? 0));
-  const available = all
-    .map((a, i) => ({ id: a.id, name: a.name, ...(a.role ? { role: a.role } : {}), caps: a.caps, load: r[2 * i]! + r[2 * i + 1]!, capacity: 1, state: a.state }))
-    .filter((a) => (a.state === 'idle' || a.state === 'working' || a.state === 'starting') && a.capacity - a.load > 0)
-    .map(({ state: _, ...a }) => a);
-  return { all, available };
-};
+const availableOf = async (db: Db, pool: Pool): Promise<AvailableAgent[]> =>
+  (pool.available ??= (await availableAgents(db, CAPACITY)).map((a) => ({ id: a.id, name: a.name, ...(a.role ? { role: a.role } : {}), caps: a.caps, load: a.load, capacity: CAPACITY })));
+
+const everyone = async (db: Db, pool: Pool): Promise<Agent[]> => (pool.all ??= (await listAgents(db)).items.filter((a) => !isTerminalAgent(a.state)));
 
 /** A watch's id is derived from what it watches (UUID-shaped), so re-submitting a PR finds the same watches. */
 const watchId = (item: string, kind: string, target: string) => {
@@ -110,10 +116,11 @@ const toPrState = async (github: GitHubClient, target: string): Promise<PrState 
 };
 
 /** The best agent (highest route score, then least loaded, then name) for an item-like piece of work. */
-const bestAgent = (pool: Pool, item: Pick<WorkItem, 'kind' | 'ownerRole' | 'caps'>, prefer?: string, exclude?: string): string | undefined => {
-  if (prefer && pool.all.some((a) => a.id === prefer)) return prefer;
-  const loads = new Map(pool.available.map((a) => [a.id, a.load]));
-  const scored = pool.all
+const bestAgent = async (db: Db, pool: Pool, item: Pick<WorkItem, 'kind' | 'ownerRole' | 'caps'>, prefer?: string, exclude?: string): Promise<string | undefined> => {
+  const all = await everyone(db, pool);
+  if (prefer && all.some((a) => a.id === prefer)) return prefer;
+  const loads = new Map((await availableOf(db, pool)).map((a) => [a.id, a.load]));
+  const scored = all
     .filter((a) => a.id !== exclude)
     .map((a) => ({ a, score: routeScore(item, { name: a.name, ...(a.role ? { role: a.role } : {}), caps: a.caps }), load: loads.get(a.id) ?? 99 }))
     .filter((x) => x.score > 0)
@@ -126,34 +133,49 @@ const bestAgent = (pool: Pool, item: Pick<WorkItem, 'kind' | 'ownerRole' | 'caps
  * scheduler (reconcile, finalize, assign), completion, and help escalation. Every write checks
  * the lease inside its script, so a dispatcher that lost the lease (paused past its TTL, say)
  * writes nothing; it learns so from the first refused write and stops this mission's tick.
+ *
+ * It reads what it needs when it needs it: the mission record and the sizes of its queues come
+ * with the lease; notes, finished tasks, due watches and blocked items are read only when there
+ * are some; live items are checked against their tasks inside Redis; the ready queue is read only
+ * as deep as the free agents and slots can take; and the agent pool only when there is ready work.
  */
-export const tickMission = async (d: Dispatcher, id: string, pool: Pool): Promise<MissionTickReport> => {
+export const tickMission = async (d: Dispatcher, id: string, pool: Pool = {}): Promise<MissionTickReport> => {
   const { db, token, config } = d;
   const now = db.clock.now();
   const report: MissionTickReport = { mission: id, status: 'ticked', assigned: 0, completions: 0, promoted: 0, notes: [], watchesChecked: 0, progress: false };
-  const held = await lease(db, id, token, config.leaseTtlMs);
-  if (held.status === 'held') return { ...report, status: 'held', holder: held.holder };
+  const opened = await leaseAndView(db, id, token, config.leaseTtlMs);
+  if (opened.lease.status === 'held') return { ...report, status: 'held', holder: opened.lease.holder };
+  let view = opened.view;
   if (d.failpoint === 'hold-lease') {
     d.log?.(`failpoint hold-lease: holding the lease on ${id.slice(0, 8)} (token ${token.slice(0, 8)})`);
     await new Promise((r) => setTimeout(r, 500));
+    view = await readView(db, id);
   }
   try {
-    let snap = await readSnapshot(db, id, 1000);
-    if (!snap) return { ...report, status: 'skipped' };
-    let m = snap.mission;
-    report.state = m.state;
+    if (!view) return { ...report, status: 'skipped' };
+    report.state = view.mission.state;
     const say = (line: string) => d.log?.(`mission ${id.slice(0, 8)}: ${line}`);
+    // Whether this tick wrote since `view` was read; a stale view is read again before it is used.
+    let stale = false;
+    const reread = async (v: MissionView): Promise<MissionView> => {
+      stale = false;
+      return (await readView(db, id)) ?? v;
+    };
 
     // 1. Control notes, oldest first.
-    for (const note of snap.notes.sort((a, b) => a.createdAt - b.createdAt)) {
-      const effect = await applyNote(d, snap, note, pool);
-      report.notes.push({ id: note.id, effect });
-      if (!effect.startsWith('ignored') && !effect.startsWith('noted')) report.progress = true;
-      await markNote(db, token, { ...note, processedAt: now, tick: d.ticks, effect });
-      say(`note "${note.body}": ${effect}`);
+    if (view.notesPending > 0) {
+      const snap = await readSnapshot(db, id, READY_HEAD);
+      if (!snap) return { ...report, status: 'skipped' };
+      for (const note of snap.notes.sort((a, b) => a.createdAt - b.createdAt)) {
+        const effect = await applyNote(d, snap, note, pool);
+        report.notes.push({ id: note.id, effect });
+        if (!effect.startsWith('ignored') && !effect.startsWith('noted')) report.progress = true;
+        await markNote(db, token, { ...note, processedAt: now, tick: d.ticks, effect });
+        say(`note "${note.body}": ${effect}`);
+      }
+      if (report.notes.length) view = await reread(view);
     }
-    if (report.notes.length) snap = (await readSnapshot(db, id, 1000)) ?? snap;
-    m = snap.mission;
+    let m = view.mission;
 
     if (m.state === 'planning' || isTerminalMission(m.state)) {
       report.state = m.state;
@@ -161,85 +183,121 @@ export const tickMission = async (d: Dispatcher, id: string, pool: Pool): Promis
     }
 
     // 2. Finished mission tasks.
-    const done = await takeCompletions(db, id, token, config.completionsPerTick);
-    for (const taskId of done) if (await applyCompletion(d, snap, taskId, pool)) report.progress = true;
-    if (done.length) {
-      await dropCompletions(db, id, token, done.length);
-      report.completions = done.length;
-      snap = (await readSnapshot(db, id, 1000)) ?? snap;
+    if (view.completions > 0) {
+      const done = await takeCompletions(db, id, token, config.completionsPerTick);
+      for (const taskId of done) if (await applyCompletion(d, view, taskId, pool)) report.progress = true;
+      if (done.length) {
+        await dropCompletions(db, id, token, done.length);
+        report.completions = done.length;
+        view = await reread(view);
+      }
     }
 
     // 3. Due watches.
-    if (d.github) {
-      for (const w of snap.watches.filter((x) => isDue(x, now))) {
+    const due = d.github ? view.watches.filter((x) => isDue(x, now)) : [];
+    if (d.github && due.length) {
+      // The items as they were before the watches act on them.
+      const keys = [...new Set(due.map((w) => w.item))].map((i) => db.keys.missionItem(id, i));
+      const items = new Map((await readHashes(db, WorkItemSchema, keys)).items.map((i) => [i.id, i]));
+      for (const w of due) {
         report.watchesChecked++;
         const step = watchPlan(w, await toPrState(d.github, w.target), now, { snoozeSecs: config.watchSnoozeSecs, maxFailures: config.watchMaxFailures });
         await putWatch(db, id, token, step.watch, step.watch.status !== w.status ? 'mission.watch' : '', `${w.kind} ${w.target}: ${step.watch.status}`);
-        const item = [...snap.active, ...snap.blocked, ...snap.ready].find((i) => i.id === w.item) ?? (await readHash(db, WorkItemSchema, db.keys.missionItem(id, w.item)));
+        const item = items.get(w.item);
         if (!item) continue;
         if (step.action.type === 'blockItem') await updateItem(db, id, token, item.id, { status: 'blocked', event: 'mission.item', text: step.action.reason });
         if (step.action.type === 'trigger') {
           report.progress = true;
           if (step.action.action === 'create_fix_task') await fixTask(d, m, item, pool, `${w.kind} on ${w.target} needs a fix (head ${step.action.headSha.slice(0, 7) || 'unknown'})`, w.id);
           else if (step.action.action === 'advance_pipeline') await updateItem(db, id, token, item.id, { set: { artifacts: JSON.stringify([...new Set([...item.artifacts, w.target])]) }, event: 'mission.item', text: `${w.target} is mergeable and green` });
-          else for (const a of pool.all.filter((x) => /review|audit/i.test(`${x.role ?? ''} ${x.name}`))) {
+          else for (const a of (await everyone(db, pool)).filter((x) => /review|audit/i.test(`${x.role ?? ''} ${x.name}`))) {
             const { sendMessage } = await import('../store/messages.js');
             await sendMessage(db, { from: SUPERVISOR_ID, to: a.id, body: { type: 'informational', summary: `${w.kind} on ${w.target} for "${item.title}"` }, priority: 'normal' }, `notify reviewer: ${w.target}`);
           }
         }
         if (step.watch.status === 'done' || step.action.type !== 'none') report.progress = true;
       }
-      snap = (await readSnapshot(db, id, 1000)) ?? snap;
+      view = await reread(view);
     }
 
     // 4. Scheduler: reconcile live work with its tasks, finalize waiting items, assign ready ones.
-    if (snap.mission.state === 'running') {
-      if (await reconcile(d, snap)) {
+    if (view.mission.state === 'running') {
+      // Ready work and free slots will want the agent pool: read it alongside the live items' check.
+      const prefetch = view.mission.policy.maxParallel > view.activeCount && view.readyCount > 0 ? availableOf(db, pool).catch(() => undefined) : undefined;
+      if (view.activeCount > 0 && (await reconcile(d, id))) {
         report.progress = true;
-        snap = (await readSnapshot(db, id, 1000)) ?? snap;
+        view = await reread(view);
       }
-      for (const item of snap.blocked) {
-        if (canFinalize(item, snap.watches, snap.mission.policy)) {
-          const r = await updateItem(db, id, token, item.id, { status: 'done', event: 'mission.item', text: `${item.title}: done` });
-          report.promoted += r?.promoted ?? 0;
-          report.progress = true;
-        } else if (wantsReview(item, snap) && !(await reviewOut(db, item))) {
-          if (await reviewTask(d, snap.mission, item, pool)) report.progress = true;
+      if (view.blockedCount > 0) {
+        const mission = view.mission;
+        for (const item of await blockedItems(db, id)) {
+          if (canFinalize(item, view.watches, mission.policy)) {
+            const r = await updateItem(db, id, token, item.id, { status: 'done', event: 'mission.item', text: `${item.title}: done` });
+            report.promoted += r?.promoted ?? 0;
+            report.progress = true;
+            stale = true;
+          } else if (wantsReview(item, mission) && !(await reviewOut(db, item))) {
+            if (await reviewTask(d, mission, item, pool)) {
+              report.progress = true;
+              stale = true;
+            }
+          }
         }
+        if (stale) view = await reread(view);
       }
-      if (report.progress) snap = (await readSnapshot(db, id, 1000)) ?? snap;
-      const slots = snap.mission.policy.maxParallel - snap.active.length;
-      if (slots > 0 && snap.ready.length > 0 && pool.available.length > 0) {
-        const plan = planAssignments({ ready: snap.ready, agents: pool.available, slots });
-        const byId = new Map(snap.ready.map((i) => [i.id, i]));
-        const list: Assignment[] = plan.map((p) => {
-          const item = byId.get(p.item)!;
-          return {
-            item: item.id,
-            agent: p.agent,
-            task: randomUUID(),
-            prefix: 'Mission Work Item',
-            extra: 'When done, complete the task with the PR URL (or owner/repo#N) as its result.',
-            priority: 'normal',
-            tags: [...new Set([...(item.ownerRole ? [item.ownerRole] : []), ...item.caps])],
-            role: 'work',
-            mode: 'ready',
-          };
-        });
-        const r = await assign(db, id, token, SUPERVISOR_ID, list);
-        report.assigned = r.assigned;
-        if (plan.length < Math.min(slots, snap.ready.length)) report.unassignable = true;
-        for (const p of plan) {
-          const a = pool.available.find((x) => x.id === p.agent);
-          if (a) a.load++;
+      await prefetch;
+      const slots = view.mission.policy.maxParallel - view.activeCount;
+      const available = slots > 0 && view.readyCount > 0 ? await availableOf(db, pool) : [];
+      if (available.length > 0) {
+        // Planning never looks past what the free agents and slots can take, unless some of
+        // what it looked at could not be placed: then it looks at the whole head, as deep as ever.
+        const room = available.reduce((n, a) => n + Math.max(0, Math.floor(a.capacity - a.load)), 0);
+        const want = Math.min(slots, room);
+        let head = await readyHead(db, id, want, READY_HEAD);
+        let plan = planAssignments({ ready: head.items, agents: available, slots });
+        let whole = head.read >= Math.min(READY_HEAD, head.readyCount);
+        if (plan.length < want && !whole) {
+          head = await readyHead(db, id, READY_HEAD, READY_HEAD);
+          plan = planAssignments({ ready: head.items, agents: available, slots });
+          whole = true;
         }
-        pool.available = pool.available.filter((a) => a.capacity - a.load > 0);
-        if (r.assigned) report.progress = true;
+        if (head.items.length > 0) {
+          const byId = new Map(head.items.map((i) => [i.id, i]));
+          const list: Assignment[] = plan.map((p) => {
+            const item = byId.get(p.item)!;
+            return {
+              item: item.id,
+              agent: p.agent,
+              task: randomUUID(),
+              prefix: 'Mission Work Item',
+              extra: 'When done, complete the task with the PR URL (or owner/repo#N) as its result.',
+              priority: 'normal',
+              tags: [...new Set([...(item.ownerRole ? [item.ownerRole] : []), ...item.caps])],
+              role: 'work',
+              mode: 'ready',
+            };
+          });
+          const r = list.length ? await assign(db, id, token, SUPERVISOR_ID, list) : { assigned: 0 };
+          report.assigned = r.assigned;
+          // The ready items of the head as deep as planning may look (those read, or all of it).
+          const seen = whole ? head.items.length : Math.min(READY_HEAD, head.readyCount) - (head.read - head.items.length);
+          if (plan.length < Math.min(slots, seen)) report.unassignable = true;
+          const byAgent = new Map(available.map((a) => [a.id, a]));
+          for (const p of plan) {
+            const a = byAgent.get(p.agent);
+            if (a) a.load++;
+          }
+          pool.available = available.filter((a) => a.capacity - a.load > 0);
+          if (r.assigned) {
+            report.progress = true;
+            stale = true;
+          }
+        }
       }
     }
 
     // 5. Completion, waiting, help.
-    const fresh = (await readSnapshot(db, id, 1)) ?? snap;
+    const fresh = stale ? await reread(view) : view;
     m = fresh.mission;
     const openWatches = fresh.watches.filter((w) => w.status !== 'done');
     const set: Record<string, string | number> = { lastTickAt: now, lastTick: d.ticks, lastTickBy: token };
@@ -253,20 +311,25 @@ export const tickMission = async (d: Dispatcher, id: string, pool: Pool): Promis
       const nextDue = Math.min(...openWatches.map((w) => w.nextDueAt));
       if (Number.isFinite(nextDue)) set.nextWakeAt = nextDue;
       else del.push('nextWakeAt');
-      if (fresh.readyCount === 0 && fresh.active.length === 0) set.blockedReason = openWatches.length ? `Waiting on ${openWatches.length} active watch(es)` : 'Waiting on dependency, review, or external watch';
+      if (fresh.readyCount === 0 && fresh.activeCount === 0) set.blockedReason = openWatches.length ? `Waiting on ${openWatches.length} active watch(es)` : 'Waiting on dependency, review, or external watch';
       else del.push('blockedReason');
     }
     report.state = state ?? m.state;
     let help: object | undefined;
     if (!state && !isTerminalMission(m.state)) {
       const lastProgressAt = report.progress ? now : m.lastProgressAt;
+      // Ready work that no agent with room could take counts as no idle agent. (The count is
+      // only looked at when there is ready work.)
+      const idleAgents = report.unassignable ? 0 : (pool.available ?? (fresh.readyCount > 0 ? await availableOf(db, pool) : [])).length;
+      // The oldest live task matters only to a mission without progress for a while.
+      const sinceProgress = lastProgressAt !== undefined ? now - lastProgressAt : 2 * config.tickMs;
+      const stalled = !(fresh.readyCount > 0 && idleAgents === 0) && sinceProgress >= stallMs(config.tickMs);
       const reason = assessHelp({
         mission: { id, state: m.state, ...(lastProgressAt !== undefined ? { lastProgressAt } : {}), ...(set.blockedReason ? { blockedReason: String(set.blockedReason) } : m.state === 'blocked' && m.blockedReason ? { blockedReason: m.blockedReason } : {}) },
         readyCount: fresh.readyCount,
-        // Ready work that no agent with room could take counts as no idle agent.
-        idleAgents: report.unassignable ? 0 : pool.available.length,
+        idleAgents,
         watchesActive: openWatches.length,
-        ...(await staleTask(db, fresh)),
+        ...(stalled ? await staleTask(db, id) : {}),
         now,
         tickMs: config.tickMs,
       });
@@ -292,6 +355,12 @@ export const tickMission = async (d: Dispatcher, id: string, pool: Pool): Promis
   }
 };
 
+/** The mission's blocked items. */
+const blockedItems = async (db: Db, id: string): Promise<WorkItem[]> => {
+  const ids = await db.redis.smembers(db.keys.missionBlocked(id));
+  return (await readHashes(db, WorkItemSchema, ids.map((i) => db.keys.missionItem(id, i)))).items.filter((i) => i.status === 'blocked');
+};
+
 /** Whether a review task for the item is still live. */
 const reviewOut = async (db: Db, item: WorkItem): Promise<boolean> => {
   if (!item.reviewTask) return false;
@@ -300,26 +369,27 @@ const reviewOut = async (db: Db, item: WorkItem): Promise<boolean> => {
 };
 
 /** A blocked item that needs its reviewer's word. */
-const wantsReview = (item: WorkItem, snap: MissionSnapshot): boolean =>
-  snap.mission.policy.reviewerRequired && (item.kind === 'implement' || item.kind === 'test') && !item.reviewerApproved && item.artifacts.length > 0;
+const wantsReview = (item: WorkItem, mission: Mission): boolean =>
+  mission.policy.reviewerRequired && (item.kind === 'implement' || item.kind === 'test') && !item.reviewerApproved && item.artifacts.length > 0;
 
-const staleTask = async (db: Db, snap: MissionSnapshot): Promise<{ staleTask?: { id: string; updatedAt: number } }> => {
-  const ids = snap.active.map((i) => i.task).filter((t): t is string => Boolean(t));
+/** The live task of the mission that changed longest ago, from its live items. */
+const staleTask = async (db: Db, id: string): Promise<{ staleTask?: { id: string; updatedAt: number } }> => {
+  const snap = await readSnapshot(db, id, 1);
+  const ids = (snap?.active ?? []).map((i) => i.task).filter((t): t is string => Boolean(t));
   if (!ids.length) return {};
   const tasks = await readHashes(db, Task, ids.map(db.keys.task));
   const live = tasks.items.filter((t) => !isTerminalTask(t.state)).sort((a, b) => a.updatedAt - b.updatedAt);
   return live[0] ? { staleTask: { id: live[0].id, updatedAt: live[0].updatedAt } } : {};
 };
 
-/** Items whose live task has gone (cancelled, deleted, or lost with its agent) go back to ready; moved tasks are followed. */
-const reconcile = async (d: Dispatcher, snap: MissionSnapshot): Promise<boolean> => {
+/**
+ * Items whose live task has gone (cancelled, deleted, or lost with its agent) go back to ready;
+ * moved tasks are followed. Redis picks out the items whose task no longer matches them.
+ */
+const reconcile = async (d: Dispatcher, id: string): Promise<boolean> => {
   const { db, token } = d;
-  const id = snap.mission.id;
   let changed = false;
-  const withTask = snap.active.filter((i) => i.task);
-  const tasks = new Map((await readHashes(db, Task, withTask.map((i) => db.keys.task(i.task!)))).items.map((t) => [t.id, t]));
-  for (const item of snap.active) {
-    const task = item.task ? tasks.get(item.task) : undefined;
+  for (const { item, task } of await activeMismatches(db, id)) {
     if (!task || task.state === 'cancelled') {
       await updateItem(db, id, token, item.id, { status: 'ready', del: ['assignedTo', 'task'], event: 'mission.item', text: `${item.title}: released (its task is gone)` });
       changed = true;
@@ -338,7 +408,7 @@ const itemOf = async (db: Db, mission: string, item: string | undefined): Promis
   item ? readHash(db, WorkItemSchema, db.keys.missionItem(mission, item)) : undefined;
 
 /** A finished mission task feeds its item: a submission, a review verdict, or a dead letter. */
-const applyCompletion = async (d: Dispatcher, snap: MissionSnapshot, taskId: string, pool: Pool): Promise<boolean> => {
+const applyCompletion = async (d: Dispatcher, snap: Pick<MissionView, 'mission' | 'watches'>, taskId: string, pool: Pool): Promise<boolean> => {
   const { db, token } = d;
   const m = snap.mission;
   const task = await readHash(db, Task, db.keys.task(taskId));
@@ -378,7 +448,7 @@ const applyCompletion = async (d: Dispatcher, snap: MissionSnapshot, taskId: str
 /** A review task for an item, to the best reviewer; false when no agent can review now (retried next tick). */
 const reviewTask = async (d: Dispatcher, m: Mission, item: WorkItem, pool: Pool): Promise<boolean> => {
   // Nobody reviews their own work: with no other agent the review waits (and help is asked for).
-  const agent = bestAgent(pool, { kind: 'review', caps: [] }, undefined, item.assignedTo);
+  const agent = await bestAgent(d.db, pool, { kind: 'review', caps: [] }, undefined, item.assignedTo);
   if (!agent) return false;
   const latest = item.artifacts.filter((a) => !a.startsWith('task:')).slice(-3).join(', ') || 'see the work item';
   const taskId = randomUUID();
@@ -401,7 +471,7 @@ const reviewTask = async (d: Dispatcher, m: Mission, item: WorkItem, pool: Pool)
 
 /** A fix task for an item: to its assignee, else the best agent for it; the item is assigned again. */
 const fixTask = async (d: Dispatcher, m: Mission, item: WorkItem, pool: Pool, why: string, watch?: string): Promise<void> => {
-  const agent = bestAgent(pool, item, item.assignedTo);
+  const agent = await bestAgent(d.db, pool, item, item.assignedTo);
   if (!agent) return;
   await assign(d.db, m.id, d.token, SUPERVISOR_ID, [
     {
@@ -443,11 +513,12 @@ const applyNote = async (d: Dispatcher, snap: MissionSnapshot, note: ControlNote
     }
     case 'redirect': {
       const items = (await readHashes(db, WorkItemSchema, [...snap.ready, ...snap.active, ...snap.blocked].map((i) => db.keys.missionItem(m.id, i.id)))).items;
+      const agents = await everyone(db, pool);
       let itemId: string;
       let agentId: string;
       try {
         itemId = resolveItemRef(parsed.item, items);
-        agentId = resolveAgentRef(parsed.agent, pool.all, { allowSupervisor: false });
+        agentId = resolveAgentRef(parsed.agent, agents, { allowSupervisor: false });
       } catch (e) {
         return `ignored: ${(e as Error).message}`;
       }
@@ -482,7 +553,7 @@ export const tick = async (d: Dispatcher, ids?: string[]): Promise<MissionTickRe
   d.ticks++;
   const missions = ids ?? (await activeMissionIds(d.db));
   if (missions.length === 0) return [];
-  const pool = await readPool(d.db);
+  const pool: Pool = {};
   const reports: MissionTickReport[] = [];
   for (const id of missions) reports.push(await tickMission(d, id, pool));
   return reports;
