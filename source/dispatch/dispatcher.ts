@@ -25,6 +25,7 @@ import {
   LeaseLost,
   markNote,
   putWatch,
+  readEach,
   readSnapshot,
   readView,
   readyHead,
@@ -35,7 +36,7 @@ import {
   type MissionSnapshot,
   type MissionView,
 } from '../store/missions.js';
-import { readHash, readHashes } from '../store/records.js';
+import { MalformedRecordError, readHash, readHashes } from '../store/records.js';
 import { moveTask } from '../store/tasks.js';
 import { WorkItem as WorkItemSchema } from '../model/mission.js';
 import type { DispatchConfig } from './config.js';
@@ -185,7 +186,7 @@ export const tickMission = async (d: Dispatcher, id: string, pool: Pool = {}): P
     // 2. Finished mission tasks.
     if (view.completions > 0) {
       const done = await takeCompletions(db, id, token, config.completionsPerTick);
-      for (const taskId of done) if (await applyCompletion(d, view, taskId, pool)) report.progress = true;
+      if (done.length && (await applyCompletions(d, view, done, pool))) report.progress = true;
       if (done.length) {
         await dropCompletions(db, id, token, done.length);
         report.completions = done.length;
@@ -407,34 +408,75 @@ const reconcile = async (d: Dispatcher, id: string): Promise<boolean> => {
 const itemOf = async (db: Db, mission: string, item: string | undefined): Promise<WorkItem | undefined> =>
   item ? readHash(db, WorkItemSchema, db.keys.missionItem(mission, item)) : undefined;
 
+/**
+ * Finished mission tasks feed their items, in order. Their tasks and items are read up front
+ * (an item an earlier one wrote is read again), and the item updates go out without waiting for
+ * each other's reply; whatever follows an update (watches, a review or fix task) is sent after it.
+ * Returns whether any made progress.
+ */
+const applyCompletions = async (d: Dispatcher, snap: Pick<MissionView, 'mission' | 'watches'>, ids: string[], pool: Pool): Promise<boolean> => {
+  const { db } = d;
+  const m = snap.mission;
+  const tasks = await readEach(db, Task, ids.map(db.keys.task));
+  const itemIds = [...new Set(tasks.flatMap((t) => (t && !(t instanceof MalformedRecordError) && t.workItem ? [t.workItem] : [])))];
+  const read = await readEach(db, WorkItemSchema, itemIds.map((i) => db.keys.missionItem(m.id, i)));
+  const items = new Map(itemIds.map((i, k) => [i, read[k]]));
+  const touched = new Set<string>();
+  const writes: Promise<unknown>[] = [];
+  let failed: unknown;
+  const write = (p: Promise<unknown>) => void writes.push(p.catch((e: unknown) => void (failed ??= e)));
+  let progress = false;
+  try {
+    for (const [k, taskId] of ids.entries()) {
+      const task = tasks[k];
+      if (task instanceof MalformedRecordError) throw task;
+      const wi = task?.workItem;
+      const item = wi && touched.has(wi) ? await itemOf(db, m.id, wi) : wi ? items.get(wi) : undefined;
+      if (item instanceof MalformedRecordError) throw item;
+      if (await applyCompletion(d, snap, taskId, task, item, pool, write)) progress = true;
+      if (wi) touched.add(wi);
+    }
+  } finally {
+    await Promise.all(writes);
+  }
+  if (failed) throw failed;
+  return progress;
+};
+
 /** A finished mission task feeds its item: a submission, a review verdict, or a dead letter. */
-const applyCompletion = async (d: Dispatcher, snap: Pick<MissionView, 'mission' | 'watches'>, taskId: string, pool: Pool): Promise<boolean> => {
+const applyCompletion = async (
+  d: Dispatcher,
+  snap: Pick<MissionView, 'mission' | 'watches'>,
+  taskId: string,
+  task: Task | undefined,
+  item: WorkItem | undefined,
+  pool: Pool,
+  write: (p: Promise<unknown>) => void,
+): Promise<boolean> => {
   const { db, token } = d;
   const m = snap.mission;
-  const task = await readHash(db, Task, db.keys.task(taskId));
-  const item = await itemOf(db, m.id, task?.workItem);
   if (!task || !item || item.status === 'done') return false;
   const mark = `task:${taskId}`;
   if (item.artifacts.includes(mark)) return false;
   if (task.state === 'failed') {
-    await updateItem(db, m.id, token, item.id, { status: 'blocked', del: ['task'], set: { artifacts: JSON.stringify([...item.artifacts, mark]) }, event: 'mission.item', text: `${item.title}: its task failed for good (${task.lastError ?? 'no reason'})` });
+    write(updateItem(db, m.id, token, item.id, { status: 'blocked', del: ['task'], set: { artifacts: JSON.stringify([...item.artifacts, mark]) }, event: 'mission.item', text: `${item.title}: its task failed for good (${task.lastError ?? 'no reason'})` }));
     return true;
   }
   if (task.state !== 'completed') return false;
   if (task.missionRole === 'review') {
     if (onReviewResult(task.result ?? '') === 'reject') {
-      await updateItem(db, m.id, token, item.id, { status: 'blocked', del: ['task', 'reviewTask'], set: { reviewerApproved: 'false', artifacts: JSON.stringify([...item.artifacts, mark]) }, event: 'mission.item', text: `${item.title}: changes requested` });
+      write(updateItem(db, m.id, token, item.id, { status: 'blocked', del: ['task', 'reviewTask'], set: { reviewerApproved: 'false', artifacts: JSON.stringify([...item.artifacts, mark]) }, event: 'mission.item', text: `${item.title}: changes requested` }));
       await fixTask(d, m, { ...item, status: 'blocked' }, pool, `review asked for changes: ${task.result}`);
     } else {
       const approved = { ...item, status: 'blocked' as const, reviewerApproved: true, artifacts: [...item.artifacts, mark] };
       const finalize = canFinalize(approved, snap.watches, m.policy);
-      await updateItem(db, m.id, token, item.id, { status: finalize ? 'done' : 'blocked', del: ['task'], set: { reviewerApproved: 'true', artifacts: JSON.stringify(approved.artifacts) }, event: 'mission.item', text: `${item.title}: approved${finalize ? ', done' : ''}` });
+      write(updateItem(db, m.id, token, item.id, { status: finalize ? 'done' : 'blocked', del: ['task'], set: { reviewerApproved: 'true', artifacts: JSON.stringify(approved.artifacts) }, event: 'mission.item', text: `${item.title}: approved${finalize ? ', done' : ''}` }));
     }
     return true;
   }
   const out = onWorkSubmitted(item, m.policy, task.result ?? '');
   const artifacts = [...new Set([mark, ...out.artifacts])];
-  await updateItem(db, m.id, token, item.id, { status: out.status, del: ['task', 'reviewTask'], set: { artifacts: JSON.stringify(artifacts), reviewerApproved: 'false' }, event: 'mission.item', text: `${item.title}: submitted${out.done ? ', done' : out.needsReview ? ', waiting for review' : ', waiting on its pull request'}` });
+  write(updateItem(db, m.id, token, item.id, { status: out.status, del: ['task', 'reviewTask'], set: { artifacts: JSON.stringify(artifacts), reviewerApproved: 'false' }, event: 'mission.item', text: `${item.title}: submitted${out.done ? ', done' : out.needsReview ? ', waiting for review' : ', waiting on its pull request'}` }));
   for (const target of out.watchesFor) {
     for (const { kind, onTrigger } of PR_WATCHES) {
       const w: Watch = { id: watchId(item.id, kind, target), mission: m.id, item: item.id, kind, target, intervalSecs: m.policy.watchIntervalSecs, nextDueAt: d.db.clock.now(), status: 'active', onTrigger, failures: 0 };

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import type { ChainableCommander, Redis } from 'ioredis';
+import type { z } from 'zod';
 import { Agent } from '../model/agent.js';
-import { encodeHash, type Malformed } from '../model/hash.js';
+import { decodeHash, encodeHash, type Malformed } from '../model/hash.js';
 import { ControlNote, Mission, Watch, WorkItem } from '../model/mission.js';
 import { script, type Db } from './db.js';
-import { readHash, readHashes, type Batch } from './records.js';
+import { MalformedRecordError, readHash, readHashes, type Batch } from './records.js';
 import { defineScripts, withPrelude } from './scripts.js';
 
 /** Mission storage: records, indexes by item status, and the writes a dispatcher makes under its lease. */
@@ -217,6 +218,23 @@ export const readSnapshot = async (db: Db, id: string, readyLimit: number): Prom
     notes,
     malformed,
   };
+};
+
+/**
+ * Records by key in one round trip, in order, as `readHash` reads one: the record, undefined
+ * when it is missing, or the MalformedRecordError `readHash` would throw.
+ */
+export const readEach = async <S extends z.ZodType>(db: Db, schema: S, keys: string[]): Promise<(z.infer<S> | undefined | MalformedRecordError)[]> => {
+  if (keys.length === 0) return [];
+  const pipe = db.redis.pipeline();
+  for (const k of keys) pipe.hgetall(k);
+  return ((await pipe.exec()) ?? []).map(([err, fields], i) => {
+    if (err) throw err;
+    const f = fields as Record<string, string>;
+    if (Object.keys(f).length === 0) return undefined;
+    const r = decodeHash(schema, keys[i]!, f);
+    return r.ok ? r.value : new MalformedRecordError(r.malformed);
+  });
 };
 
 /** Every item of a mission (for status views; not a hot path). */
