@@ -188,14 +188,19 @@ export const paneRows = (s: ConsoleState, pane: PaneId): { id: string }[] => {
 };
 
 const idsOf = new WeakMap<readonly { id: string }[], string[]>();
+/** The last rows and ids per pane: callers ask for the same pane's ids many times in a row. */
+const lastIds: Partial<Record<PaneId, { rows: readonly { id: string }[]; ids: string[] }>> = {};
 
 export const rowIds = (s: ConsoleState, pane: PaneId): string[] => {
   const rows = paneRows(s, pane);
+  const last = lastIds[pane];
+  if (last?.rows === rows) return last.ids;
   let ids = idsOf.get(rows);
   if (!ids) {
     ids = rows.map((r) => r.id);
     idsOf.set(rows, ids);
   }
+  lastIds[pane] = { rows, ids };
   return ids;
 };
 
@@ -205,7 +210,14 @@ export const rowIds = (s: ConsoleState, pane: PaneId): string[] => {
  * selection up once per row (a find over the rows) stay linear, not quadratic.
  */
 const indexes = new WeakMap<readonly string[], Map<string, number> | null>();
+let lastLookup: { ids: readonly string[]; id: string; at: number } | undefined;
 const indexIn = (ids: readonly string[], id: string): number => {
+  if (lastLookup?.ids === ids && lastLookup.id === id) return lastLookup.at;
+  const at = lookUp(ids, id);
+  lastLookup = { ids, id, at };
+  return at;
+};
+const lookUp = (ids: readonly string[], id: string): number => {
   let index = indexes.get(ids);
   if (index === undefined) {
     indexes.set(ids, null);
