@@ -4,10 +4,12 @@
  * The built ConsoleView (dist/console/view.js) is rendered with Ink's render() into a fake TTY
  * stdout of 120 columns x 40 rows (isTTY true, so Ink draws every frame as on a terminal) with the
  * options tt's console uses (maxFps 12, no incremental rendering, the colour theme with colour
- * forced on as on a terminal). The store (dist/console/store.js) holds a snapshot of 1,000 agents,
- * 10,000 tasks and 20 missions of 20 work items, and 100,000 events pass through appendEvents: most
- * of them before the view mounts (the ring keeps the newest 10,000), the rest while it runs, at
- * 1,000/s in batches flushed every 80 ms, as the console's adapter does. A fresh snapshot object
+ * forced on as on a terminal). React's build is the one NODE_ENV selects, as for tt, which does not
+ * set it (so: development). The store (dist/console/store.js) holds a snapshot of 1,000 agents,
+ * 10,000 tasks (twice what consoleSnapshot sends at most, SNAPSHOT_TASKS) and 20 missions of 20
+ * work items, and 100,000 events pass through appendEvents: most of them before the view mounts
+ * (the ring keeps the newest 10,000), the rest while it runs, at 1,000/s in batches flushed every
+ * 80 ms, as the console's adapter does. A fresh snapshot object
  * (new records for every agent and task) replaces the old one every 2 s, as the adapter's
  * snapshot loop does, and a timer touches the store once a second, as the console's App does.
  *
@@ -69,6 +71,7 @@ interface Params {
   keyTimeoutMs: number;
   columns: number;
   rows: number;
+  /** Ink's maxFps, as dist/console/run.js renders with. */
   maxFps: number;
 }
 
