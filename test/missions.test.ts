@@ -95,6 +95,27 @@ describe('missions', () => {
     expect(items.third.status).toBe('pending');
   });
 
+  it('a finished task whose record was corrupted is reported and skipped; the other completions still apply', async () => {
+    const town = await makeTown();
+    await spawn(town, 'w1');
+    await spawn(town, 'w2');
+    const m = await start(town, [{ key: 'a', title: 'alpha' }, { key: 'b', title: 'beta' }], '--max-parallel', '5', '--no-reviewer');
+    let items = await itemsByTitle(town, m.mission.id);
+    await finishAs(town, items.alpha.task, 'done');
+    await finishAs(town, items.beta.task, 'done');
+    // Something wrote alpha's task record badly after it finished.
+    await town.redis.hset(`${town.prefix}task:${items.alpha.task}`, 'createdAt', 'yesterday');
+    const d = testDispatcher(town);
+    const report = await tickOnce(d, m.mission.id);
+    expect(report.malformed).toEqual([expect.stringMatching(new RegExp(`task:${items.alpha.task}: `))]);
+    items = await itemsByTitle(town, m.mission.id);
+    expect(items.beta.status).toBe('done');
+    expect(items.alpha.status).toBe('assigned');
+    // The bad completion was taken off the queue: the next tick is clean.
+    const again = await tickOnce(d, m.mission.id);
+    expect(again.malformed).toBeUndefined();
+  });
+
   it('pause then resume by note, with receipts', async () => {
     const town = await makeTown();
     await spawn(town, 'w1');

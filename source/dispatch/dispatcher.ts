@@ -78,6 +78,8 @@ export interface MissionTickReport {
   nextWakeAt?: number;
   /** Ready items stayed ready though slots were free: no agent with room could take them. */
   unassignable?: boolean;
+  /** Records this tick could not read (a finished task or its item), reported and skipped. */
+  malformed?: string[];
 }
 
 /** Ready items one tick plans over at most, best rank first. */
@@ -186,7 +188,7 @@ export const tickMission = async (d: Dispatcher, id: string, pool: Pool = {}): P
     // 2. Finished mission tasks.
     if (view.completions > 0) {
       const done = await takeCompletions(db, id, token, config.completionsPerTick);
-      if (done.length && (await applyCompletions(d, view, done, pool))) report.progress = true;
+      if (done.length && (await applyCompletions(d, view, done, pool, report))) report.progress = true;
       if (done.length) {
         await dropCompletions(db, id, token, done.length);
         report.completions = done.length;
@@ -414,7 +416,7 @@ const itemOf = async (db: Db, mission: string, item: string | undefined): Promis
  * each other's reply; whatever follows an update (watches, a review or fix task) is sent after it.
  * Returns whether any made progress.
  */
-const applyCompletions = async (d: Dispatcher, snap: Pick<MissionView, 'mission' | 'watches'>, ids: string[], pool: Pool): Promise<boolean> => {
+const applyCompletions = async (d: Dispatcher, snap: Pick<MissionView, 'mission' | 'watches'>, ids: string[], pool: Pool, report: MissionTickReport): Promise<boolean> => {
   const { db } = d;
   const m = snap.mission;
   const tasks = await readEach(db, Task, ids.map(db.keys.task));
@@ -426,13 +428,24 @@ const applyCompletions = async (d: Dispatcher, snap: Pick<MissionView, 'mission'
   let failed: unknown;
   const write = (p: Promise<unknown>) => void writes.push(p.catch((e: unknown) => void (failed ??= e)));
   let progress = false;
+  // A record that cannot be read is reported and skipped; the rest of the batch still applies.
+  const skip = (e: MalformedRecordError) => {
+    (report.malformed ??= []).push(e.message);
+    d.log?.(`mission ${m.id.slice(0, 8)}: skipped ${e.message}`);
+  };
   try {
     for (const [k, taskId] of ids.entries()) {
       const task = tasks[k];
-      if (task instanceof MalformedRecordError) throw task;
+      if (task instanceof MalformedRecordError) {
+        skip(task);
+        continue;
+      }
       const wi = task?.workItem;
-      const item = wi && touched.has(wi) ? await itemOf(db, m.id, wi) : wi ? items.get(wi) : undefined;
-      if (item instanceof MalformedRecordError) throw item;
+      const item = wi && touched.has(wi) ? await itemOf(db, m.id, wi).catch((e: unknown) => (e instanceof MalformedRecordError ? e : Promise.reject(e))) : wi ? items.get(wi) : undefined;
+      if (item instanceof MalformedRecordError) {
+        skip(item);
+        continue;
+      }
       if (await applyCompletion(d, snap, taskId, task, item, pool, write)) progress = true;
       if (wi) touched.add(wi);
     }
