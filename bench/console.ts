@@ -3,9 +3,9 @@
  *
  * The built ConsoleView (dist/console/view.js) is rendered with Ink's render() into a fake TTY
  * stdout of 120 columns x 40 rows (isTTY true, so Ink draws every frame as on a terminal) with the
- * options tt's console uses (maxFps 12, no incremental rendering, the colour theme with colour
- * forced on as on a terminal). React's build is the one NODE_ENV selects, as for tt, which does not
- * set it (so: development). The store (dist/console/store.js) holds a snapshot of 1,000 agents,
+ * options tt's console uses (maxFps 60, no incremental rendering, the colour theme with colour
+ * forced on as on a terminal). React's build is the one NODE_ENV selects; tt's console sets
+ * production when NODE_ENV is unset, and so does this bench. The store (dist/console/store.js) holds a snapshot of 1,000 agents,
  * 10,000 tasks (twice what consoleSnapshot sends at most, SNAPSHOT_TASKS) and 20 missions of 20
  * work items, and 100,000 events pass through appendEvents: most of them before the view mounts
  * (the ring keeps the newest 10,000), the rest while it runs, at 1,000/s in batches flushed every
@@ -75,7 +75,7 @@ interface Params {
   maxFps: number;
 }
 
-const FULL: Params = { agents: 1000, tasks: 10_000, missions: 20, itemsPerMission: 20, events: 100_000, rate: 1000, flushMs: 80, snapshotMs: 2000, liveSec: 30, warmupSec: 3, keyEveryMs: 400, keyTimeoutMs: 2000, columns: 120, rows: 40, maxFps: 12 };
+const FULL: Params = { agents: 1000, tasks: 10_000, missions: 20, itemsPerMission: 20, events: 100_000, rate: 1000, flushMs: 80, snapshotMs: 2000, liveSec: 30, warmupSec: 3, keyEveryMs: 400, keyTimeoutMs: 2000, columns: 120, rows: 40, maxFps: 60 };
 const QUICK: Params = { ...FULL, liveSec: 4, warmupSec: 1, keyEveryMs: 250 };
 
 const TARGET_FRAME_P95_MS = 16;
@@ -371,6 +371,7 @@ const runConsoleBench = async (p: Params, opts: BenchOptions) => {
   for (const k of ['CI', 'CONTINUOUS_INTEGRATION', 'BUILD_NUMBER', 'RUN_ID']) delete process.env[k];
   const forcedColour = process.env.FORCE_COLOR === undefined;
   if (forcedColour) process.env.FORCE_COLOR = '1';
+  process.env.NODE_ENV ??= 'production';
   const { render, useInput } = await import('ink');
   const React = await import('react');
   const { ConsoleView } = await import('../dist/console/view.js');
@@ -703,7 +704,7 @@ export const consoleBench: Benchmark = {
       backgroundCpuPct: round(idleBusy),
       terminal: `${p.columns}x${p.rows} fake TTY (isTTY true, columns ${p.columns}, rows ${p.rows}); the console draws ${p.rows - 1} rows`,
       ink: inkVersion(),
-      reactBuild: `${reactBuild} (NODE_ENV ${process.env.NODE_ENV ?? 'unset'}; tt does not set it)`,
+      reactBuild: `${reactBuild} (NODE_ENV ${process.env.NODE_ENV}; tt's console sets production when unset)`,
       renderOptions: { maxFps: p.maxFps, incrementalRendering: false, exitOnCtrlC: false, patchConsole: false },
       colour: r.colour ? `on (${r.forcedColour ? 'FORCE_COLOR=1 set by the benchmark' : `FORCE_COLOR=${process.env.FORCE_COLOR}`}), theme COLOR` : 'off (frames carry no SGR codes)',
       data: { agents: p.agents, tasks: p.tasks, missions: p.missions, workItems: p.missions * p.itemsPerMission, events: r.eventsTotal, eventsBeforeMount: r.preload, eventsWhileRunning: r.liveEvents, ring: r.ring },

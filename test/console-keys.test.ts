@@ -167,6 +167,19 @@ describe('console keys', () => {
     expect(h.store.getState().ui).toMatchObject({ follow: true, unseen: 0 });
   });
 
+  it('the events filter matches the agent name the pane shows, not only the id', async () => {
+    const h = consoleHarness();
+    const { appendEvents } = await import('../source/console/store.js');
+    const { eventRows } = await import('../source/console/rows.js');
+    // Ids that do not contain the names, as real agent ids (UUIDs) do not.
+    h.store.setState((s) => ({ snapshot: { ...s.snapshot!, agents: s.snapshot!.agents.map((a, i) => ({ ...a, id: `0000000${i}-0000-4000-8000-000000000000` })) } }));
+    const [ada, bob] = h.store.getState().snapshot!.agents;
+    const ev = (n: number, agent: string) => ({ id: `${n}-0`, type: 'task.created', ts: NOW, agent });
+    h.store.setState((s) => appendEvents(s, [ev(1, ada!.id), ev(2, bob!.id), ev(3, ada!.id)], NOW));
+    await press(h, '4', '/', 'B', 'o', 'b', ['', K.enter]);
+    expect(eventRows(h.store.getState()).map((e) => e.id)).toEqual(['2-0']);
+  });
+
   it('quit asks while missions run under this console\'s dispatcher; ctrl+c is the same command', async () => {
     const h = consoleHarness();
     await press(h, ['c', K.ctrlC]);

@@ -26,6 +26,9 @@ export const openConsole = async (ctx: Ctx, town?: string): Promise<number> => {
     // On a terminal the operator wants the full screen, even with CI set in the environment
     // (Ink reads CI when it loads and then draws only a last frame).
     for (const k of ['CI', 'CONTINUOUS_INTEGRATION', 'BUILD_NUMBER', 'RUN_ID']) delete process.env[k];
+    // React's production build unless asked otherwise: the development build keeps a
+    // performance.measure entry for every component render, and the heap grows without end.
+    process.env.NODE_ENV ??= 'production';
     const { runConsole } = await import('../console/run.js');
     await runConsole(t, { dispatch: ctx.flags.dispatch !== false, readOnly: Boolean(ctx.flags.readOnly), mono: Boolean(ctx.flags.mono) || t.config.console.mono, stdout: term.stdout, stdin: term.stdin });
     return 0;

@@ -42,14 +42,12 @@ export const say = (ctx: Pick<CommandContext, 'store' | 'now'>, text: string, ki
   ctx.store.setState((s) => ({ ui: { ...s.ui, footer: { text, kind, at: ctx.now() } } }));
 const open = (ctx: CommandContext, modal: Modal) => ui(ctx, () => ({ modal }));
 
-const selectedId = (s: ConsoleState, pane: PaneId): string | undefined => {
-  const ids = rowIds(s, pane);
-  return ids[selectedIndex(s, pane, ids)];
-};
-export const selectedAgent = (s: ConsoleState) => agentRows(s).find((a) => a.id === selectedId(s, 'agents'));
-export const selectedTask = (s: ConsoleState) => taskRows(s).find((t) => t.id === selectedId(s, 'tasks'));
-export const selectedMissionRow = (s: ConsoleState) => missionRows(s).find((r) => r.id === selectedId(s, 'missions'));
-export const selectedHelp = (s: ConsoleState) => helpRows(s).find((h) => h.id === selectedId(s, 'help'));
+/** The selected row of a pane: the rows are indexed once, not searched per row. */
+const selectedRow = <R,>(s: ConsoleState, pane: PaneId, rows: R[]): R | undefined => rows[selectedIndex(s, pane, rowIds(s, pane))];
+export const selectedAgent = (s: ConsoleState) => selectedRow(s, 'agents', agentRows(s));
+export const selectedTask = (s: ConsoleState) => selectedRow(s, 'tasks', taskRows(s));
+export const selectedMissionRow = (s: ConsoleState) => selectedRow(s, 'missions', missionRows(s));
+export const selectedHelp = (s: ConsoleState) => selectedRow(s, 'help', helpRows(s));
 
 /** Runs an action, reporting its outcome (or its error) in the footer. */
 const act = async (ctx: CommandContext, work: () => Promise<string>) => {

@@ -83,12 +83,12 @@ const eventText = searchable((e: TownEvent) => `${e.type} ${e.agent ?? ''} ${e.t
 const helpText = searchable((h: HelpPrompt) => h.text);
 
 /** Remembers the last result of `derive` for one input object and one filter. */
-const remember = <K extends object | undefined, R>(derive: (key: K, filter: string | undefined) => R) => {
-  let last: { key: K; filter: string | undefined; rows: R } | undefined;
-  return (key: K, filter: string | undefined): R => {
-    if (last && last.key === key && last.filter === filter) return last.rows;
-    const rows = derive(key, filter);
-    last = { key, filter, rows };
+const remember = <K extends object | undefined, R, X = undefined>(derive: (key: K, filter: string | undefined, extra: X) => R) => {
+  let last: { key: K; filter: string | undefined; extra: X; rows: R } | undefined;
+  return (key: K, filter: string | undefined, extra?: X): R => {
+    if (last && last.key === key && last.filter === filter && last.extra === extra) return last.rows;
+    const rows = derive(key, filter, extra as X);
+    last = { key, filter, extra: extra as X, rows };
     return rows;
   };
 };
@@ -150,9 +150,24 @@ const missionsOf = remember((snap: ConsoleState['snapshot'], filter): MissionRow
   return out;
 });
 
-const eventsOf = remember((events: TownEvent[], filter): TownEvent[] => {
+/** Agent names by id, once per snapshot. */
+const NO_NAMES = new Map<string, string>();
+const namesOf = new WeakMap<object, Map<string, string>>();
+export const agentNames = (s: Pick<ConsoleState, 'snapshot'>): Map<string, string> => {
+  const agents = s.snapshot?.agents;
+  if (!agents) return NO_NAMES;
+  let names = namesOf.get(agents);
+  if (!names) {
+    names = new Map(agents.map((a) => [a.id, a.name]));
+    namesOf.set(agents, names);
+  }
+  return names;
+};
+
+/** Events whose text, or the name of their agent as the pane shows it, match the filter. */
+const eventsOf = remember((events: TownEvent[], filter, names: Map<string, string>): TownEvent[] => {
   const test = matcher(filter);
-  return test ? events.filter((e) => test(eventText(e))) : events;
+  return test ? events.filter((e) => test(eventText(e)) || (e.agent !== undefined && test((names.get(e.agent) ?? '').toLowerCase()))) : events;
 });
 
 const helpOf = remember((snap: ConsoleState['snapshot'], filter): HelpPrompt[] => {
@@ -167,7 +182,7 @@ export const taskRows = (s: ConsoleState): Task[] => tasksOf(s.snapshot, s.ui.fi
 
 export const missionRows = (s: ConsoleState): MissionRow[] => missionsOf(s.snapshot, s.ui.filter.missions);
 
-export const eventRows = (s: ConsoleState): TownEvent[] => eventsOf(s.events, s.ui.filter.events);
+export const eventRows = (s: ConsoleState): TownEvent[] => eventsOf(s.events, s.ui.filter.events, agentNames(s));
 
 export const helpRows = (s: ConsoleState): HelpPrompt[] => helpOf(s.snapshot, s.ui.filter.help);
 

@@ -10,6 +10,13 @@ import { createConsoleStore, initialState, type ConsoleStore } from './store.js'
 import { themeFor } from './theme.js';
 import { ConsoleView } from './view.js';
 
+/**
+ * Ink throttles drawing to this rate. Commits come from keys and the adapter's 80 ms event flush,
+ * so frames follow them; a lower cap (12) made a key wait up to two throttle windows (p95 157 ms in
+ * `npm run bench -- console`, 34 ms at 60).
+ */
+export const MAX_FPS = 60;
+
 export interface ConsoleOptions {
   dispatch: boolean;
   readOnly: boolean;
@@ -81,7 +88,7 @@ export const runConsole = async (t: Town, o: ConsoleOptions): Promise<void> => {
   o.stdout.on('resize', onResize);
 
   o.stdout.write(ALT_ON);
-  const app = render(<App store={store} ctx={ctx} now={now} theme={themeFor(t.env, o.mono)} />, { stdout: o.stdout, stdin: o.stdin, exitOnCtrlC: false, patchConsole: true, maxFps: 12, incrementalRendering: process.env.TT_INCREMENTAL === "1" });
+  const app = render(<App store={store} ctx={ctx} now={now} theme={themeFor(t.env, o.mono)} />, { stdout: o.stdout, stdin: o.stdin, exitOnCtrlC: false, patchConsole: true, maxFps: MAX_FPS, incrementalRendering: process.env.TT_INCREMENTAL === "1" });
   const adapter = startAdapter(t, store, { snapshotMs: 2000, flushMs: 80, signal: abort.signal, onHelp: () => o.stdout.write('\u0007') });
   const dispatcher = o.dispatch ? dispatch(t, { once: false, signal: abort.signal, onTick: () => adapter.refresh() }).catch((e) => say(ctx, `dispatcher stopped: ${(e as Error).message}`, 'error')) : Promise.resolve();
   try {

@@ -4,7 +4,7 @@ import { useStore } from 'zustand';
 import { AGENT_GLYPH, ITEM_GLYPH, MISSION_GLYPH, TASK_GLYPH } from '../model/glyphs.js';
 import { COMMANDS, disabledReason } from './commands.js';
 import { age, cell, hhmmss, sparkline } from './format.js';
-import { agentRows, eventRows, helpRows, missionRows, selectedIndex, taskRows, windowStart } from './rows.js';
+import { agentNames, agentRows, eventRows, helpRows, missionRows, selectedIndex, taskRows, windowStart } from './rows.js';
 import { PANES, type ConsoleState, type ConsoleStore, type PaneId } from './store.js';
 import type { Theme } from './theme.js';
 
@@ -120,18 +120,6 @@ const frameOf = ({ s, theme, width, height }: PaneArgs, pane: PaneId, count: num
 const stateColor = (theme: Theme, state: string): string | undefined =>
   ['error', 'failed', 'stopped', 'dead'].includes(state) ? theme.bad : ['paused', 'draining', 'blocked'].includes(state) ? theme.warn : ['working', 'running', 'done', 'completed'].includes(state) ? theme.ok : undefined;
 
-/** Agent names by id, once per snapshot. */
-const namesOf = new WeakMap<object, Map<string, string>>();
-const agentNames = (s: ConsoleState): Map<string, string> => {
-  const agents = s.snapshot?.agents;
-  if (!agents) return new Map();
-  let names = namesOf.get(agents);
-  if (!names) {
-    names = new Map(agents.map((a) => [a.id, a.name]));
-    namesOf.set(agents, names);
-  }
-  return names;
-};
 
 const NO_THROUGHPUT: number[] = new Array(12).fill(0);
 
