@@ -12,8 +12,7 @@
  * and with 1 client. Figures are medians of the repetitions, after a warm-up round.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
 import type { Endpoint } from '../dist/config/endpoint.js';
@@ -23,8 +22,9 @@ import { registerAgent } from '../dist/store/agents.js';
 import { makeDb, type Db } from '../dist/store/db.js';
 import { keysFor } from '../dist/store/keys.js';
 import { ackMessages, receiveMessages, sendMessage } from '../dist/store/messages.js';
-import { redisCpuSeconds, redisToolsMissing, startBenchRedis, type BenchRedis } from './lib/redis-server.js';
+import { redisCpuSeconds, redisToolsMissing, type BenchRedis } from './lib/redis-server.js';
 import { runRedisBenchmark, type Target } from './lib/redis-benchmark.js';
+import { withBenchSession } from './lib/session.js';
 import { medianOf, ratio, round, summarize, type Repeated } from './lib/stats.js';
 import { fixed, int, table, times } from './lib/table.js';
 import type { Benchmark, BenchOptions, BenchResult } from './lib/types.js';
@@ -341,25 +341,6 @@ const rbRun = async (t: Transport, clients: number, requests: number, timeoutMs:
   };
 };
 
-const cpuTimes = () => cpus().reduce((a, c) => ({ busy: a.busy + c.times.user + c.times.nice + c.times.sys + c.times.irq, total: a.total + c.times.user + c.times.nice + c.times.sys + c.times.irq + c.times.idle }), { busy: 0, total: 0 });
-
-/** How busy the machine's CPUs are (0-100, all CPUs together) over `ms`, before anything of ours runs. */
-const backgroundBusyPct = async (ms: number): Promise<number> => {
-  const a = cpuTimes();
-  await new Promise((r) => setTimeout(r, ms));
-  const b = cpuTimes();
-  return b.total > a.total ? ((b.busy - a.busy) / (b.total - a.total)) * 100 : Number.NaN;
-};
-
-/** The CPUs a process may run on (Linux), to show the placement is unpinned. */
-const cpusAllowed = (pid: number | 'self'): string => {
-  try {
-    return /^Cpus_allowed_list:\s*(\S+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '?';
-  } catch {
-    return '?';
-  }
-};
-
 type Medianed<T> = { [K in keyof T]: Repeated };
 type Rounded<T> = { [K in keyof T]: { median: number; runs: number[] } };
 const roundAll = <T extends Record<string, Repeated>>(r: T): Rounded<T> => {
@@ -375,11 +356,8 @@ export const bus: Benchmark = {
     const p = opts.quick ? QUICK : FULL;
     const missing = redisToolsMissing();
     if (missing) throw new Error(missing);
-    const started = Date.now();
-    const loadBefore = loadavg()[0]!;
-    const idleBusy = await backgroundBusyPct(opts.quick ? 200 : 1000);
-    const redis = await startBenchRedis();
-    try {
+    return withBenchSession('bus', opts, async (s) => {
+      const { redis } = s;
       const transports: Transport[] = [
         { name: 'unix', label: 'unix socket', endpoint: { kind: 'managed', socket: redis.socket, dir: redis.dir, display: `unix:${redis.socket}` }, target: { socket: redis.socket } },
         { name: 'tcp', label: 'tcp 127.0.0.1', endpoint: { kind: 'external', url: `redis://127.0.0.1:${redis.port}`, display: `redis://127.0.0.1:${redis.port}` }, target: { host: '127.0.0.1', port: redis.port } },
@@ -440,19 +418,12 @@ export const bus: Benchmark = {
       ) as Record<Transport['name'], { throughput: number; throughputPerRun: number[]; throughputVsPairs: number; serialP50VsRoundTrip: number }>;
 
       const cpu = cpus();
-      const load = { before: round(loadBefore), after: round(loadavg()[0]!) };
-      const busy = idleBusy > 25;
       const setup = {
         redis: redis.version,
         node: process.version,
         cpus: cpu.length,
         cpuModel: cpu[0]?.model.trim() ?? '?',
-        placement: 'unpinned',
-        /** % of all CPUs busy with other work in the second before the run (above 25%: figures are suspect). */
-        backgroundCpuPct: round(idleBusy),
-        /** 1-minute load average before and after the run. */
-        loadavg1: load,
-        cpusAllowed: { node: cpusAllowed('self'), redis: cpusAllowed(redis.pid) },
+        ...s.conditions(),
         processes: 'one Node process hosts every sender and receiver; redis-server and redis-benchmark are separate processes',
         persistence: 'off (--save "" --appendonly no)',
         repetitions: p.repetitions,
@@ -463,10 +434,7 @@ export const bus: Benchmark = {
         latencyClock: 'performance.timeOrigin + performance.now(), taken before send, read when receiveMessages returns',
       };
       const json = {
-        benchmark: 'bus',
-        quick: opts.quick,
-        startedAt: new Date(started).toISOString(),
-        durationSec: round((Date.now() - started) / 1000),
+        ...s.header(),
         setup,
         ours: Object.fromEntries(transports.map((t) => [t.name, { concurrent: roundAll(medians[t.name].concurrent), serial: roundAll(medians[t.name].serial) }])),
         peer: {
@@ -482,10 +450,8 @@ export const bus: Benchmark = {
       const lat = (x: Record<'p50Ms' | 'p99Ms' | 'maxMs', Repeated>) => `${fixed(x.p50Ms.median)} / ${fixed(x.p99Ms.median)} / ${fixed(x.maxMs.median, 1)}`;
       const lines = [
         `bus: tt message bus vs redis-benchmark, redis ${setup.redis}, node ${setup.node}, ${setup.cpus} x ${setup.cpuModel}`,
-        `placement: unpinned (CPUs allowed: node ${setup.cpusAllowed.node}, redis ${setup.cpusAllowed.redis}); other work before start ${int(idleBusy)}% of CPUs; persistence off; ` +
-          (p.warmup ? `median of ${p.repetitions} runs after a warm-up` : `${p.repetitions} run, no warm-up`) +
-          (opts.quick ? ' (--quick: a smoke check, figures not meaningful)' : ''),
-        ...(busy ? [`warning: ${int(idleBusy)}% of the CPUs were busy with other work before the run (load average ${load.before}): figures are low and noisy`] : []),
+        s.placementLine(p.warmup ? `median of ${p.repetitions} runs after a warm-up` : `${p.repetitions} run, no warm-up`),
+        ...s.busyWarning('low'),
         '',
         ...table(
           ['', ...transports.map((t) => t.label)],
@@ -513,11 +479,9 @@ export const bus: Benchmark = {
           ],
         ),
         '',
-        `ran ${round((Date.now() - started) / 1000)} s; one Node process hosts all senders and receivers (own connections each); messages/s count a message once it was received.`,
+        `ran ${s.elapsedSec()} s; one Node process hosts all senders and receivers (own connections each); messages/s count a message once it was received.`,
       ];
       return { json, lines };
-    } finally {
-      await redis.stop();
-    }
+    });
   },
 };

@@ -22,8 +22,7 @@
  * Lua call of 5 ms or more, idle tick at most 1 ms).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
@@ -45,9 +44,9 @@ import { makeDb, type Db } from '../dist/store/db.js';
 import { activeMismatches, addItems, assign, availableAgents, createMission, getMission, leaseAndView, listItems, readView, readyHead, updateMission, type Assignment } from '../dist/store/missions.js';
 import { readHashes } from '../dist/store/records.js';
 import { countTasksByState } from '../dist/store/tasks.js';
-import { onCleanup } from './lib/cleanup.js';
-import { backgroundBusyPct, commandStats, commandStatsDelta, cpusAllowed, type CommandStat } from './lib/machine.js';
-import { redisCpuSeconds, startBenchRedis, type BenchRedis } from './lib/redis-server.js';
+import { commandStats, commandStatsDelta, type CommandStat } from './lib/machine.js';
+import { redisCpuSeconds, type BenchRedis } from './lib/redis-server.js';
+import { withBenchSession } from './lib/session.js';
 import { slowlogStart, slowlogStop, type SlowlogWindow } from './lib/slowlog.js';
 import { median, round, summarize } from './lib/stats.js';
 import { fixed, int, table, times } from './lib/table.js';
@@ -771,13 +770,8 @@ export const dispatch: Benchmark = {
   summary: 'one dispatcher tick with 10k queued items and 1k idle agents (wall, longest Lua call), and a 1,000-item mission drained by 50 sim agents (items/s)',
   async run(opts: BenchOptions): Promise<BenchResult> {
     const p = opts.quick ? QUICK : FULL;
-    const started = Date.now();
-    const loadBefore = loadavg()[0]!;
-    const idleBusy = await backgroundBusyPct(opts.quick ? 200 : 1000);
-    const dir = mkdtempSync(join(tmpdir(), 'tt-bench-dispatch-'));
-    const removeDir = onCleanup(() => rmSync(dir, { recursive: true, force: true }));
-    const redis = await startBenchRedis();
-    try {
+    return withBenchSession('dispatch', opts, async (s) => {
+      const { redis, dir } = s;
       const ctx: Ctx = {
         redis,
         endpoint: { kind: 'managed', socket: redis.socket, dir: redis.dir, display: redis.socket },
@@ -825,18 +819,13 @@ export const dispatch: Benchmark = {
         idleTickMs: { want: `<= ${TARGET_IDLE_TICK_MS}`, got: t.idleTick.medianMs, met: t.idleTick.medianMs <= TARGET_IDLE_TICK_MS },
       };
       const cpu = cpus();
-      const busy = idleBusy > 25;
-      const load = { before: round(loadBefore), after: round(loadavg()[0]!) };
       const setup = {
         redis: redis.version,
         node: process.version,
         cpus: cpu.length,
         cpuModel: cpu[0]?.model.trim() ?? '?',
         transport: 'unix socket (a managed town)',
-        placement: 'unpinned',
-        backgroundCpuPct: round(idleBusy),
-        loadavg1: load,
-        cpusAllowed: { node: cpusAllowed('self'), redis: cpusAllowed(redis.pid) },
+        ...s.conditions(),
         persistence: 'off (--save "" --appendonly no)',
         mission: 'kind implement, no caps or owner role, reviewerRequired false, maxParallel 100000; agents bench-N (generalists), capacity 1',
         tick: 'tick(d, [mission]) of the built dispatcher; state restored between ticks by a Lua script of the benchmark, not measured',
@@ -849,10 +838,7 @@ export const dispatch: Benchmark = {
         dispatch: { ...DEFAULT_DISPATCH, tickMs: p.drain.tickMs },
       };
       const json = {
-        benchmark: 'dispatch',
-        quick: opts.quick,
-        startedAt: new Date(started).toISOString(),
-        durationSec: round((Date.now() - started) / 1000),
+        ...s.header(),
         setup,
         tick: t,
         drain,
@@ -866,9 +852,8 @@ export const dispatch: Benchmark = {
       const phaseRows = PHASES.map(([k, what]) => [k, fixed(t.traced.phases[k], 2), fixed(t.tracedIdle.phases[k], 2), what]);
       const lines = [
         `dispatch: tt's mission dispatcher, redis ${setup.redis} over its unix socket, node ${setup.node}, ${setup.cpus} x ${setup.cpuModel}`,
-        `placement: unpinned (CPUs allowed: node ${setup.cpusAllowed.node}, redis ${setup.cpusAllowed.redis}); other work before start ${int(idleBusy)}% of CPUs; persistence off` +
-          (opts.quick ? ' (--quick: a smoke check, figures not meaningful)' : ''),
-        ...(busy ? [`warning: ${int(idleBusy)}% of the CPUs were busy with other work before the run (load average ${load.before}): figures are high and noisy`] : []),
+        s.placementLine(),
+        ...s.busyWarning('high'),
         ...(ctx.problems.length ? ['', `ERROR: ${ctx.problems.length} correctness problem(s):`, ...ctx.problems.map((x) => `  ${x}`)] : []),
         '',
         `one tick: ${tickLabel}; ${t.ticks} rounds after ${t.warmup} warm-up, each a tick with SLOWLOG off (wall) and one with SLOWLOG at 0 (Lua calls), state put back after each (not measured)`,
@@ -931,16 +916,13 @@ export const dispatch: Benchmark = {
         `targets (T5): tick median < ${TARGET_TICK_MS} ms: ${met(targets.tickMedianMs)} (${fixed(t.wallMs.median, 2)} ms; max ${fixed(t.wallMs.max, 2)} ms); ` +
           `no Lua call >= ${TARGET_LUA_MS} ms: ${met(targets.maxLuaMs)} (longest ${fixed(t.maxLuaMs, 3)} ms, ${t.maxLuaScript}); ` +
           `idle tick <= ${TARGET_IDLE_TICK_MS} ms: ${met(targets.idleTickMs)} (${fixed(t.idleTick.medianMs, 2)} ms)`,
-        `ran ${round((Date.now() - started) / 1000)} s.`,
+        `ran ${s.elapsedSec()} s.`,
       ];
       if (ctx.problems.length) {
         for (const l of lines) opts.progress(l);
         throw new Error(`dispatch: ${ctx.problems.length} correctness problem(s), first: ${ctx.problems[0]}`);
       }
       return { json, lines };
-    } finally {
-      await redis.stop();
-      await removeDir();
-    }
+    });
   },
 };

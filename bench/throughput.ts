@@ -19,8 +19,7 @@
  * Figures are medians of the repetitions, after a warm-up round.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Queue, Worker, type Job } from 'bullmq';
@@ -40,9 +39,9 @@ import { workerConfig } from '../dist/services/workers.js';
 import { registerAgent } from '../dist/store/agents.js';
 import { makeDb, type Db } from '../dist/store/db.js';
 import { countTasksByState, createTask } from '../dist/store/tasks.js';
-import { onCleanup } from './lib/cleanup.js';
-import { backgroundBusyPct, commandsProcessed, commandStats, commandStatsDelta, cpusAllowed, type CommandStat } from './lib/machine.js';
-import { redisCpuSeconds, startBenchRedis, type BenchRedis } from './lib/redis-server.js';
+import { commandsProcessed, commandStats, commandStatsDelta, type CommandStat } from './lib/machine.js';
+import { redisCpuSeconds, type BenchRedis } from './lib/redis-server.js';
+import { withBenchSession } from './lib/session.js';
 import { medianOf, ratio, round, summarize, type Repeated } from './lib/stats.js';
 import { fixed, int, table, times } from './lib/table.js';
 import type { Benchmark, BenchOptions, BenchResult } from './lib/types.js';
@@ -499,13 +498,8 @@ export const throughput: Benchmark = {
   summary: 'tasks/s end to end (enqueue, claim, no-op sim, complete) with 1, 10, 100 agents, against BullMQ at concurrency 1, 10, 100',
   async run(opts: BenchOptions): Promise<BenchResult> {
     const p = opts.quick ? QUICK : FULL;
-    const started = Date.now();
-    const loadBefore = loadavg()[0]!;
-    const idleBusy = await backgroundBusyPct(opts.quick ? 200 : 1000);
-    const dir = mkdtempSync(join(tmpdir(), 'tt-bench-throughput-'));
-    const removeDir = onCleanup(() => rmSync(dir, { recursive: true, force: true }));
-    const redis = await startBenchRedis();
-    try {
+    return withBenchSession('throughput', opts, async (s) => {
+      const { redis, dir } = s;
       const ctx: Ctx = {
         redis,
         endpoint: { kind: 'external', url: `redis://127.0.0.1:${redis.port}`, display: `redis://127.0.0.1:${redis.port}` },
@@ -580,8 +574,6 @@ export const throughput: Benchmark = {
       };
 
       const cpu = cpus();
-      const load = { before: round(loadBefore), after: round(loadavg()[0]!) };
-      const busy = idleBusy > 25;
       const config = benchWorkerConfig();
       const setup = {
         redis: redis.version,
@@ -590,10 +582,7 @@ export const throughput: Benchmark = {
         cpus: cpu.length,
         cpuModel: cpu[0]?.model.trim() ?? '?',
         transport: 'tcp 127.0.0.1 (both sides)',
-        placement: 'unpinned',
-        backgroundCpuPct: round(idleBusy),
-        loadavg1: load,
-        cpusAllowed: { node: cpusAllowed('self'), redis: cpusAllowed(redis.pid) },
+        ...s.conditions(),
         processes: 'one Node process hosts the producer and every worker loop (tt) or the Worker (BullMQ); redis-server is separate',
         persistence: 'off (--save "" --appendonly no)',
         repetitions: p.repetitions,
@@ -610,10 +599,7 @@ export const throughput: Benchmark = {
         throughputClock: 'tasks / (first enqueue .. last completion: the worker logged the recorded outcome / BullMQ "completed" event)',
       };
       const json = {
-        benchmark: 'throughput',
-        quick: opts.quick,
-        startedAt: new Date(started).toISOString(),
-        durationSec: round((Date.now() - started) / 1000),
+        ...s.header(),
         setup,
         rows,
         targets,
@@ -623,11 +609,9 @@ export const throughput: Benchmark = {
       const pair = (a: number, b: number, d = 2) => `${fixed(a, d)} / ${fixed(b, d)}`;
       const lines = [
         `throughput: tt vs BullMQ ${bullmq}, redis ${setup.redis} over tcp 127.0.0.1, node ${setup.node}, ${setup.cpus} x ${setup.cpuModel}`,
-        `placement: unpinned (CPUs allowed: node ${setup.cpusAllowed.node}, redis ${setup.cpusAllowed.redis}); other work before start ${int(idleBusy)}% of CPUs; persistence off; ` +
-          (p.warmup ? `median of ${p.repetitions} runs after a warm-up` : `${p.repetitions} run, no warm-up`) +
-          (opts.quick ? ' (--quick: a smoke check, figures not meaningful)' : ''),
+        s.placementLine(p.warmup ? `median of ${p.repetitions} runs after a warm-up` : `${p.repetitions} run, no warm-up`),
         `producer keeps at most max(2, ${p.depthPerAgent} per agent) tasks enqueued but not yet claimed (adds in flight included); claim = just before the enqueue call to executor/processor start`,
-        ...(busy ? [`warning: ${int(idleBusy)}% of the CPUs were busy with other work before the run (load average ${load.before}): figures are low and noisy`] : []),
+        ...s.busyWarning('low'),
         ...(ctx.problems.length ? ['', `ERROR: ${ctx.problems.length} correctness problem(s):`, ...ctx.problems.map((x) => `  ${x}`)] : []),
         '',
         ...table(
@@ -662,16 +646,13 @@ export const throughput: Benchmark = {
           `at 100 agents: ${targets.ratioAt100.met ? 'met' : 'NOT met'} (${times(targets.ratioAt100.got ?? Number.NaN)}); ` +
           `claim p99 <= 10 ms at 100 agents: ${targets.claimP99At100Ms.met ? 'met' : 'NOT met'} (${fixed(targets.claimP99At100Ms.got ?? Number.NaN)} ms)`,
         'claim latency under saturation is mostly queue wait: about depth / throughput (Little), e.g. 100 waiting at 10,000 tasks/s is 10 ms.',
-        `ran ${round((Date.now() - started) / 1000)} s; one Node process hosts the producer and all worker loops; a task counts once its outcome is recorded in Redis.`,
+        `ran ${s.elapsedSec()} s; one Node process hosts the producer and all worker loops; a task counts once its outcome is recorded in Redis.`,
       ];
       if (ctx.problems.length) {
         for (const l of lines) opts.progress(l);
         throw new Error(`throughput: ${ctx.problems.length} correctness problem(s), first: ${ctx.problems[0]}`);
       }
       return { json, lines };
-    } finally {
-      await redis.stop();
-      await removeDir();
-    }
+    });
   },
 };
