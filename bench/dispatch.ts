@@ -41,7 +41,7 @@ import { runWorker, type WorkerConfig, type WorkerExit } from '../dist/runtime/w
 import { workerConfig } from '../dist/services/workers.js';
 import { registerAgent } from '../dist/store/agents.js';
 import { makeDb, type Db } from '../dist/store/db.js';
-import { activeMismatches, addItems, assign, availableAgents, createMission, getMission, leaseAndView, listItems, readView, readyHead, updateMission, type Assignment } from '../dist/store/missions.js';
+import { addItems, assign, availableAgents, createMission, getMission, leaseAndView, listItems, readView, readyHead, touchedMismatches, updateMission, type Assignment } from '../dist/store/missions.js';
 import { readHashes } from '../dist/store/records.js';
 import { countTasksByState } from '../dist/store/tasks.js';
 import { commandStats, commandStatsDelta, type CommandStat } from './lib/machine.js';
@@ -300,7 +300,7 @@ const calibrate = async (admin: Redis, agents: number, reps: number): Promise<nu
 /** The phases a traced tick times, in the order the tick runs them. */
 const PHASES = [
   ['leaseView', 'lease (Lua) + mission record and queue sizes, one round trip'],
-  ['reconcile', 'live items checked against their tasks inside Redis (Lua, 128 a call)'],
+  ['reconcile', 'touched items checked against their tasks inside Redis (Lua, 128 a call)'],
   ['pool', 'agents with room, one JSON row each (Lua, 128 agents a call)'],
   ['readyHead', `ready head, as deep as free agents and slots (<= ${READY_HEAD}; Lua, 200 a call)`],
   ['plan', 'planAssignments + the assignment list'],
@@ -330,7 +330,8 @@ const tracedTick = async (d: Dispatcher, mission: string): Promise<{ phases: Rec
   const view = opened.view;
   if (!view) throw new Error(`traced tick: mission ${mission} is gone`);
   lap('leaseView');
-  if (view.activeCount > 0) await activeMismatches(db, mission);
+  // The dispatcher swept the mission in full on its first tick; since then it checks the touched items.
+  if (view.activeCount > 0) await touchedMismatches(db, mission, token);
   lap('reconcile');
   const available = (await availableAgents(db, 1)).map((a) => ({ id: a.id, name: a.name, ...(a.role ? { role: a.role } : {}), caps: a.caps, load: a.load, capacity: 1 }));
   lap('pool');

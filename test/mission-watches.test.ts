@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RestGitHubClient } from '../source/github/rest.js';
+import { releaseLeases, tick as tickAll } from '../source/dispatch/dispatcher.js';
 import { ManualClock } from '../source/model/clock.js';
 import type { Task } from '../source/model/task.js';
 import { makeDb } from '../source/store/db.js';
@@ -402,6 +403,48 @@ describe('mission watches', () => {
       expect(after.task).toBeUndefined();
       const released = (await allEvents(town)).filter((e) => e.type === 'mission.item' && e.mission === id && e.text === 'write the docs: released (its task is gone)');
       expect(released.map((e) => [e.prev, e.state])).toEqual([['running', 'ready']]);
+    });
+
+    it('after its first full sweep a dispatcher checks only the touched items: a cancel is reconciled at the next tick; a change no script signalled waits for a new dispatcher', async () => {
+      const { town, clock, d } = await world();
+      await spawn(town, 'ada');
+      const id = (await start(town, [{ title: 'write the docs' }], '--no-reviewer')).mission.id;
+      const db = makeDb(town.redis, town.name, clock);
+      const touched = () => town.redis.smembers(db.keys.missionTouched(id));
+      const released = async () => (await allEvents(town)).filter((e) => e.type === 'mission.item' && e.mission === id && e.text === 'write the docs: released (its task is gone)').length;
+      const first = await onlyItem(town, id);
+      expect(first.status).toBe('assigned');
+      // The first tick (the lease is kept from here on) sweeps every live item and drops the touched set.
+      await tickAll(d, [id]);
+      expect(d.swept?.has(id)).toBe(true);
+      expect(await touched()).toEqual([]);
+      // A change no script signals (as one made before the signal existed) is not looked for again...
+      await town.redis.hset(db.keys.task(first.task!), 'state', 'cancelled');
+      let [r] = await tickAll(d, [id]);
+      expect(r!.progress).toBe(false);
+      expect((await onlyItem(town, id)).status).toBe('assigned');
+      // ...until a new dispatcher takes the mission: its first tick sweeps in full.
+      await releaseLeases(d, [id]);
+      const d2 = testDispatcher(town, { clock });
+      [r] = await tickAll(d2, [id]);
+      expect(r!.progress).toBe(true);
+      expect(await released()).toBe(1);
+      expect((await onlyItem(town, id)).status).toBe('ready');
+      // A fresh agent takes the item; cancelling its task touches the item, and the next tick releases it.
+      const bo = await spawn(town, 'bo');
+      [r] = await tickAll(d2, [id]);
+      expect(r!.assigned).toBe(1);
+      const second = await onlyItem(town, id);
+      expect(second).toMatchObject({ status: 'assigned', assignedTo: bo.id });
+      expect(await touched()).toEqual([]);
+      await town.ok('task', 'cancel', second.task!);
+      expect(await touched()).toEqual([second.id]);
+      [r] = await tickAll(d2, [id]);
+      expect(r!.progress).toBe(true);
+      expect(await released()).toBe(2);
+      expect(await onlyItem(town, id)).toMatchObject({ status: 'ready' });
+      expect(await touched()).toEqual([]);
+      await releaseLeases(d2, [id]);
     });
 
     it('a task taken over by another agent rebinds the item to that agent', async () => {

@@ -20,6 +20,7 @@ import {
   assign,
   availableAgents,
   dropCompletions,
+  dropTouched,
   lease,
   leaseAndView,
   LeaseLost,
@@ -30,8 +31,10 @@ import {
   readView,
   readyHead,
   takeCompletions,
+  touchedMismatches,
   updateItem,
   updateMission,
+  type ActiveMismatch,
   type Assignment,
   type MissionSnapshot,
   type MissionView,
@@ -52,6 +55,11 @@ export interface Dispatcher {
   ticks: number;
   /** Test hook: "hold-lease" pauses each mission tick right after taking the lease. */
   failpoint?: string;
+  /**
+   * Missions whose live items this dispatcher has checked in full since it took their lease:
+   * their later ticks check only the items touched since (see reconcile).
+   */
+  swept?: Set<string>;
 }
 
 export const newDispatcher = (db: Db, config: DispatchConfig, github?: GitHubClient, log?: (line: string) => void): Dispatcher => ({
@@ -61,6 +69,7 @@ export const newDispatcher = (db: Db, config: DispatchConfig, github?: GitHubCli
   ...(github ? { github } : {}),
   ...(log ? { log } : {}),
   ticks: 0,
+  swept: new Set(),
 });
 
 export interface MissionTickReport {
@@ -147,6 +156,8 @@ export const tickMission = async (d: Dispatcher, id: string, pool: Pool = {}): P
   const now = db.clock.now();
   const report: MissionTickReport = { mission: id, status: 'ticked', assigned: 0, completions: 0, promoted: 0, notes: [], watchesChecked: 0, progress: false };
   const opened = await leaseAndView(db, id, token, config.leaseTtlMs);
+  // A lease taken afresh (first tick, or again after losing it) starts with a full sweep.
+  if (opened.lease.status !== 'renewed') d.swept?.delete(id);
   if (opened.lease.status === 'held') return { ...report, status: 'held', holder: opened.lease.holder };
   let view = opened.view;
   if (d.failpoint === 'hold-lease') {
@@ -387,12 +398,26 @@ const staleTask = async (db: Db, id: string): Promise<{ staleTask?: { id: string
 
 /**
  * Items whose live task has gone (cancelled, deleted, or lost with its agent) go back to ready;
- * moved tasks are followed. Redis picks out the items whose task no longer matches them.
+ * moved tasks are followed. Redis picks out the items whose task no longer matches them: on the
+ * first tick since this dispatcher took the mission's lease, among all its live items (a full
+ * sweep, which catches whatever changed while nobody looked); after that, only among the items
+ * touched since the last tick (every script that changes a mission task's state or assignee, or
+ * deletes it, adds its item to the mission's touched set). Should anything fail midway, the next
+ * tick sweeps in full again, so items taken off the set and not yet handled are not lost.
  */
 const reconcile = async (d: Dispatcher, id: string): Promise<boolean> => {
   const { db, token } = d;
+  const swept = (d.swept ??= new Set());
+  const full = !swept.has(id);
+  swept.delete(id);
   let changed = false;
-  for (const { item, task } of await activeMismatches(db, id)) {
+  let mismatches: ActiveMismatch[];
+  if (full) {
+    // Whatever is touched from here on is checked at the next tick; the sweep covers the rest.
+    await dropTouched(db, id, token);
+    mismatches = await activeMismatches(db, id);
+  } else mismatches = await touchedMismatches(db, id, token);
+  for (const { item, task } of mismatches) {
     if (!task || task.state === 'cancelled') {
       await updateItem(db, id, token, item.id, { status: 'ready', del: ['assignedTo', 'task'], event: 'mission.item', text: `${item.title}: released (its task is gone)` });
       changed = true;
@@ -404,6 +429,7 @@ const reconcile = async (d: Dispatcher, id: string): Promise<boolean> => {
       changed = true;
     }
   }
+  swept.add(id);
   return changed;
 };
 

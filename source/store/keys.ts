@@ -35,6 +35,7 @@ export const keysFor = (town: string) => {
     missionReady: (id: string) => `${p}mission:${id}:ready`,
     missionWaiting: (id: string) => `${p}mission:${id}:waiting`,
     missionActive: (id: string) => `${p}mission:${id}:active`,
+    missionTouched: (id: string) => `${p}mission:${id}:touched`,
     missionBlocked: (id: string) => `${p}mission:${id}:blocked`,
     missionWatches: (id: string) => `${p}mission:${id}:watches`,
     missionWatch: (id: string, watch: string) => `${p}mission:${id}:watch:${watch}`,

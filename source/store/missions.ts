@@ -374,18 +374,49 @@ export interface ActiveMismatch {
   task?: { state: string; assignedTo?: string };
 }
 
-/** The mission's assigned and running items whose task is gone, cancelled, started, or held by another agent (two round trips). */
+const mismatchOf = ([iid, status, assignedTo, task, title, taskState, taskAssignedTo]: unknown[]): ActiveMismatch => {
+  const a = field(assignedTo);
+  const t = field(task);
+  const ts = field(taskState);
+  const ta = field(taskAssignedTo);
+  return {
+    item: { id: String(iid), status: status as WorkItem['status'], title: typeof title === 'string' ? title : '', ...(a ? { assignedTo: a } : {}), ...(t ? { task: t } : {}) },
+    ...(ts ? { task: { state: ts, ...(ta ? { assignedTo: ta } : {}) } } : {}),
+  };
+};
+
+/**
+ * The full sweep: the mission's assigned and running items whose task is gone, cancelled,
+ * started, or held by another agent (two round trips). A dispatcher makes it on its first tick of
+ * a mission (after dropTouched); later ticks ask touchedMismatches.
+ */
 export const activeMismatches = async (db: Db, id: string): Promise<ActiveMismatch[]> =>
-  (await sliced(db, 'mission_active', [id], await db.redis.smembers(db.keys.missionActive(id)), SCAN_SLICE)).flatMap(jsonRows).map(([iid, status, assignedTo, task, title, taskState, taskAssignedTo]) => {
-    const a = field(assignedTo);
-    const t = field(task);
-    const ts = field(taskState);
-    const ta = field(taskAssignedTo);
-    return {
-      item: { id: String(iid), status: status as WorkItem['status'], title: typeof title === 'string' ? title : '', ...(a ? { assignedTo: a } : {}), ...(t ? { task: t } : {}) },
-      ...(ts ? { task: { state: ts, ...(ta ? { assignedTo: ta } : {}) } } : {}),
-    };
-  });
+  (await sliced(db, 'mission_active', [id], await db.redis.smembers(db.keys.missionActive(id)), SCAN_SLICE)).flatMap(jsonRows).map(mismatchOf);
+
+/** Calls of mission_touched per tick at most (SCAN_SLICE items each); what is left waits for the next tick. */
+const TOUCHED_CALLS = 64;
+
+/**
+ * The mismatches among the items touched since the last call (their task changed state or
+ * assignee, or was deleted): the items are taken off the mission's touched set and checked in the
+ * same script, under the lease, SCAN_SLICE at a time. One round trip when little was touched.
+ */
+export const touchedMismatches = async (db: Db, id: string, token: string): Promise<ActiveMismatch[]> => {
+  const out: ActiveMismatch[] = [];
+  for (let call = 0; call < TOUCHED_CALLS; call++) {
+    const [status, left, ...rows] = await script(db, 'mission_touched', [id, token, SCAN_SLICE]);
+    leased(id, status!);
+    for (const row of rows) out.push(mismatchOf(JSON.parse(row) as unknown[]));
+    if (Number(left) === 0) break;
+  }
+  return out;
+};
+
+/** Drops the mission's touched set, under the lease: a full sweep of its live items follows. */
+export const dropTouched = async (db: Db, id: string, token: string): Promise<void> => {
+  const [status] = await script(db, 'mission_touched', [id, token, 0]);
+  leased(id, status!);
+};
 
 /** What of a ready item planning reads (its task's description is written from the item in Redis). */
 export const ReadyItem = WorkItem.pick({ id: true, kind: true, ownerRole: true, caps: true, status: true, rank: true, createdAt: true });

@@ -31,6 +31,7 @@ const NAMES = [
   'mission_watch',
   'mission_note',
   'mission_completions',
+  'mission_touched',
 ] as const;
 export type ScriptName = (typeof NAMES)[number];
 

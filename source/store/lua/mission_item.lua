@@ -15,5 +15,8 @@ if to ~= '' and to ~= from then
   index_item(mid, iid, from, to)
   if to == 'done' then promoted = promote_dependents(mid, iid) end
 end
+-- An item that is (still) live is checked against its task at the next tick.
+local st = to ~= '' and to or from
+if st == 'assigned' or st == 'running' then redis.call('SADD', mission_key(mid) .. ':touched', iid) end
 if ARGV[7] ~= '' then emit({ by = token, type = ARGV[7], mission = mid, state = to ~= '' and to or from, prev = (to ~= '' and to ~= from) and from or nil, text = ARGV[8] }) end
 return { 'ok', from, promoted }

@@ -13,6 +13,7 @@ redis.call('HSET', m, 'updatedAt', NOW)
 if to ~= '' and to ~= from then
   redis.call('HSET', m, 'state', to)
   if to == 'running' or to == 'blocked' then redis.call('SADD', P .. 'missions:active', mid) else redis.call('SREM', P .. 'missions:active', mid) end
+  if to == 'completed' or to == 'failed' then redis.call('DEL', m .. ':touched') end
 end
 if ARGV[9] == '1' then
   local inbox = P .. 'inbox:' .. SUPERVISOR

@@ -64,7 +64,18 @@ local function agent_exists(id)
   return id == SUPERVISOR or redis.call('EXISTS', P .. 'agent:' .. id) == 1
 end
 
+-- A mission task's state or assignee is about to change, or it is about to be deleted: its work
+-- item goes on the mission's touched set, which the dispatcher's next tick takes and checks
+-- against the task (instead of checking every live item every tick).
+local function touch_task(id)
+  local f = redis.call('HMGET', P .. 'task:' .. id, 'mission', 'workItem')
+  if nz(f[1]) and nz(f[2]) then redis.call('SADD', P .. 'mission:' .. f[1] .. ':touched', f[2]) end
+end
+
+-- Every change of a task's state or assignee goes through here (same state: a new assignee),
+-- so a mission task's item is touched.
 local function move_task_state(id, from, to)
+  touch_task(id)
   if from ~= to then
     redis.call('SREM', P .. 'tasks:' .. from, id)
     redis.call('SADD', P .. 'tasks:' .. to, id)
@@ -305,6 +316,25 @@ local function item_key(mid, iid) return P .. 'mission:' .. mid .. ':item:' .. i
 -- Fencing: a dispatcher's write lands only while it holds the mission's lease.
 local function lease_ok(mid, token)
   return redis.call('GET', P .. 'mission:' .. mid .. ':lease') == token
+end
+
+-- A live item (assigned or running) whose task no longer matches it: the task is gone or
+-- cancelled, it has started while the item says assigned, or another agent holds it. Returns
+-- the row [itemId, status, assignedTo, task, title, taskState, taskAssignedTo] as JSON (absent
+-- fields false), or nil when the item is not live or matches its task.
+local function item_mismatch(mid, iid)
+  local ikey = item_key(mid, iid)
+  local f = redis.call('HMGET', ikey, 'status', 'assignedTo', 'task')
+  local st, agent, tid = f[1], nz(f[2]), nz(f[3])
+  if st ~= 'assigned' and st ~= 'running' then return nil end
+  local t = { false, false }
+  if tid then t = redis.call('HMGET', P .. 'task:' .. tid, 'state', 'assignedTo') end
+  local tst, tagent = t[1], nz(t[2])
+  if tst == 'in_flight' then tst = 'running' end
+  if not tst or tst == 'cancelled' or (tst == 'running' and st == 'assigned') or (tagent and tagent ~= agent) then
+    return cjson.encode({ iid, st, agent or false, tid or false, redis.call('HGET', ikey, 'title') or false, tst, tagent or false })
+  end
+  return nil
 end
 
 -- Moves an item between the status indexes (waiting count, ready by rank, active, blocked).

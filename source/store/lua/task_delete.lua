@@ -13,6 +13,7 @@ local assignee = redis.call('HGET', key, 'assignedTo')
 if assignee and redis.call('HGET', P .. 'agent:' .. assignee, 'currentTask') == id then
   redis.call('HDEL', P .. 'agent:' .. assignee, 'currentTask')
 end
+touch_task(id)
 redis.call('DEL', key)
 redis.call('ZREM', P .. 'backlog', id)
 redis.call('ZREM', P .. 'tasks', id)
