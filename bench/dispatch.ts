@@ -29,7 +29,7 @@ import type { Redis } from 'ioredis';
 import { TownConfig } from '../dist/config/schema.js';
 import type { Endpoint } from '../dist/config/endpoint.js';
 import { DEFAULT_DISPATCH, type DispatchConfig } from '../dist/dispatch/config.js';
-import { newDispatcher, releaseLeases, runDispatcher, tick, type Dispatcher, type MissionTickReport } from '../dist/dispatch/dispatcher.js';
+import { newDispatcher, releaseLeases, runDispatcher, tick, workAssignments, type Dispatcher, type MissionTickReport } from '../dist/dispatch/dispatcher.js';
 import type { Agent } from '../dist/model/agent.js';
 import { SUPERVISOR_ID } from '../dist/model/ids.js';
 import type { Mission, WorkItem } from '../dist/model/mission.js';
@@ -41,7 +41,7 @@ import { runWorker, type WorkerConfig, type WorkerExit } from '../dist/runtime/w
 import { workerConfig } from '../dist/services/workers.js';
 import { registerAgent } from '../dist/store/agents.js';
 import { makeDb, type Db } from '../dist/store/db.js';
-import { addItems, assign, availableAgents, createMission, getMission, leaseAndView, listItems, readView, readyHead, touchedMismatches, updateMission, type Assignment } from '../dist/store/missions.js';
+import { addItems, assign, availableAgents, createMission, getMission, leaseAndView, listItems, readView, readyHead, touchedMismatches, updateMission } from '../dist/store/missions.js';
 import { readHashes } from '../dist/store/records.js';
 import { countTasksByState } from '../dist/store/tasks.js';
 import { commandStats, commandStatsDelta, type CommandStat } from './lib/machine.js';
@@ -342,21 +342,7 @@ const tracedTick = async (d: Dispatcher, mission: string): Promise<{ phases: Rec
     const head = await readyHead(db, mission, Math.min(slots, room), READY_HEAD);
     lap('readyHead');
     const plan = planAssignments({ ready: head.items, agents: available, slots });
-    const byId = new Map(head.items.map((i) => [i.id, i]));
-    const list: Assignment[] = plan.map((p) => {
-      const item = byId.get(p.item)!;
-      return {
-        item: item.id,
-        agent: p.agent,
-        task: randomUUID(),
-        prefix: 'Mission Work Item',
-        extra: 'When done, complete the task with the PR URL (or owner/repo#N) as its result.',
-        priority: 'normal',
-        tags: [...new Set([...(item.ownerRole ? [item.ownerRole] : []), ...item.caps])],
-        role: 'work',
-        mode: 'ready',
-      };
-    });
+    const list = workAssignments(plan, head.items);
     lap('plan');
     assigned = (await assign(db, mission, token, SUPERVISOR_ID, list)).assigned;
     lap('assign');

@@ -93,6 +93,25 @@ export interface MissionTickReport {
 
 /** Ready items one tick plans over at most, best rank first. */
 const READY_HEAD = 1000;
+
+/** The work tasks a plan makes: one per planned item, tagged with the item's role and capabilities. */
+export const workAssignments = (plan: { item: string; agent: string }[], items: Pick<WorkItem, 'id' | 'ownerRole' | 'caps'>[]): Assignment[] => {
+  const byId = new Map(items.map((i) => [i.id, i]));
+  return plan.map((p) => {
+    const item = byId.get(p.item)!;
+    return {
+      item: item.id,
+      agent: p.agent,
+      task: randomUUID(),
+      prefix: 'Mission Work Item',
+      extra: 'When done, complete the task with the PR URL (or owner/repo#N) as its result.',
+      priority: 'normal',
+      tags: [...new Set([...(item.ownerRole ? [item.ownerRole] : []), ...item.caps])],
+      role: 'work',
+      mode: 'ready',
+    };
+  });
+};
 /** Items an agent holds at once (a single-task worker). */
 const CAPACITY = 1;
 
@@ -276,21 +295,7 @@ export const tickMission = async (d: Dispatcher, id: string, pool: Pool = {}): P
           whole = true;
         }
         if (head.items.length > 0) {
-          const byId = new Map(head.items.map((i) => [i.id, i]));
-          const list: Assignment[] = plan.map((p) => {
-            const item = byId.get(p.item)!;
-            return {
-              item: item.id,
-              agent: p.agent,
-              task: randomUUID(),
-              prefix: 'Mission Work Item',
-              extra: 'When done, complete the task with the PR URL (or owner/repo#N) as its result.',
-              priority: 'normal',
-              tags: [...new Set([...(item.ownerRole ? [item.ownerRole] : []), ...item.caps])],
-              role: 'work',
-              mode: 'ready',
-            };
-          });
+          const list = workAssignments(plan, head.items);
           const r = list.length ? await assign(db, id, token, SUPERVISOR_ID, list) : { assigned: 0 };
           report.assigned = r.assigned;
           // The ready items of the head as deep as planning may look (those read, or all of it).
