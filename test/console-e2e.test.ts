@@ -86,5 +86,7 @@ describe.skipIf(!hasTmux)('the console in a real terminal', () => {
     await screenUntil(session, /quit\?/);
     execFileSync('tmux', ['send-keys', '-t', session, 'y']);
     await until('the console to exit', async () => spawnSync('tmux', ['has-session', '-t', session]).status !== 0, 10_000);
-  });
+    // A dozen steps, each waiting on the screen or on a tt process: the suite's 20 s per test is
+    // too short for the whole story on a loaded machine, though each step has its own deadline.
+  }, 90_000);
 });
