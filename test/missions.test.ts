@@ -116,6 +116,26 @@ describe('missions', () => {
     expect(again.malformed).toBeUndefined();
   });
 
+  it('a malformed ready item is reported and skipped; the rest of the ready work is assigned', async () => {
+    const town = await makeTown();
+    const m = await start(town, [{ key: 'a', title: 'alpha' }, { key: 'b', title: 'beta' }, { key: 'c', title: 'gamma' }], '--max-parallel', '5', '--no-reviewer');
+    let items = await itemsByTitle(town, m.mission.id);
+    expect(items.alpha.status).toBe('ready');
+    await town.redis.hset(`${town.prefix}mission:${m.mission.id}:item:${items.alpha.id}`, 'kind', 'juggling');
+    for (const n of ['w1', 'w2', 'w3']) await spawn(town, n);
+    const lines: string[] = [];
+    const d = testDispatcher(town);
+    d.log = (l) => lines.push(l);
+    const report = await tickOnce(d, m.mission.id);
+    expect(report.malformed).toEqual([expect.stringMatching(new RegExp(`item:${items.alpha.id}: `))]);
+    expect(report.assigned).toBe(2);
+    items = await itemsByTitle(town, m.mission.id);
+    expect([items.beta.status, items.gamma.status]).toEqual(['assigned', 'assigned']);
+    // Logged once per dispatcher, however many ticks meet it.
+    await tickOnce(d, m.mission.id);
+    expect(lines.filter((l) => l.includes('skipped malformed record'))).toHaveLength(1);
+  });
+
   it('pause then resume by note, with receipts', async () => {
     const town = await makeTown();
     await spawn(town, 'w1');

@@ -31,9 +31,20 @@ const ALT_OFF = '\u001b[?25h\u001b[?1049l';
 const App = ({ store, ctx, now, theme }: { store: ConsoleStore; ctx: CommandContext; now: () => number; theme: ReturnType<typeof themeFor> }) => {
   // Keys are handled one after another: a command that awaits Redis must finish before the next
   // key reads the state it leaves (a filter opened by "/" receives the text typed after it).
+  // A command stuck on an unreachable Redis holds the keys behind it; Ctrl+C pressed while one is
+  // in flight quits at once.
   const queue = useRef(Promise.resolve());
+  const inFlight = useRef(0);
   useInput((input, key) => {
-    queue.current = queue.current.then(() => handleKey(ctx, input, key).then(() => undefined)).catch(() => undefined);
+    if (key.ctrl && input === 'c' && inFlight.current > 0) return ctx.quit();
+    inFlight.current++;
+    queue.current = queue.current
+      .then(() => handleKey(ctx, input, key))
+      .then(
+        () => undefined,
+        (e: unknown) => say(ctx, (e as Error).message, 'error'),
+      )
+      .finally(() => void inFlight.current--);
   });
   useEffect(() => {
     // Ages in the header and panes move once a second even when nothing else changes.

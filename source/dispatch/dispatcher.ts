@@ -40,6 +40,7 @@ import {
   type MissionView,
 } from '../store/missions.js';
 import { MalformedRecordError, readHash, readHashes } from '../store/records.js';
+import type { Malformed } from '../model/hash.js';
 import { moveTask } from '../store/tasks.js';
 import { WorkItem as WorkItemSchema } from '../model/mission.js';
 import type { DispatchConfig } from './config.js';
@@ -126,8 +127,31 @@ export interface Pool {
   all?: Agent[];
 }
 
-const availableOf = async (db: Db, pool: Pool): Promise<AvailableAgent[]> =>
-  (pool.available ??= (await availableAgents(db, CAPACITY)).map((a) => ({ id: a.id, name: a.name, ...(a.role ? { role: a.role } : {}), caps: a.caps, load: a.load, capacity: CAPACITY })));
+/** Malformed records each dispatcher has logged: a record is logged once, reported every tick. */
+const logged = new WeakMap<Dispatcher, Set<string>>();
+/** A record the tick could not read is reported (the tick report, the log once) and skipped. */
+const reportMalformed = (d: Dispatcher, report: MissionTickReport, line: string) => {
+  const list = (report.malformed ??= []);
+  if (!list.includes(line)) list.push(line);
+  let seen = logged.get(d);
+  if (!seen) logged.set(d, (seen = new Set()));
+  if (seen.has(line)) return;
+  seen.add(line);
+  d.log?.(`mission ${report.mission.slice(0, 8)}: skipped malformed record ${line}`);
+};
+
+/** The pool read in flight, so a second caller waits for it instead of reading again. */
+const poolReads = new WeakMap<Pool, Promise<AvailableAgent[]>>();
+const availableOf = async (db: Db, pool: Pool): Promise<AvailableAgent[]> => {
+  if (pool.available) return pool.available;
+  let read = poolReads.get(pool);
+  if (!read) {
+    read = availableAgents(db, CAPACITY).then((list) => list.map((a) => ({ id: a.id, name: a.name, ...(a.role ? { role: a.role } : {}), caps: a.caps, load: a.load, capacity: CAPACITY })));
+    poolReads.set(pool, read);
+  }
+  const list = await read;
+  return (pool.available ??= list);
+};
 
 const everyone = async (db: Db, pool: Pool): Promise<Agent[]> => (pool.all ??= (await listAgents(db)).items.filter((a) => !isTerminalAgent(a.state)));
 
@@ -188,6 +212,8 @@ export const tickMission = async (d: Dispatcher, id: string, pool: Pool = {}): P
     if (!view) return { ...report, status: 'skipped' };
     report.state = view.mission.state;
     const say = (line: string) => d.log?.(`mission ${id.slice(0, 8)}: ${line}`);
+    const skipAll = (list: Malformed[]) => list.forEach((x) => reportMalformed(d, report, `${x.key}: ${x.problem}`));
+    skipAll(view.malformed);
     // Whether this tick wrote since `view` was read; a stale view is read again before it is used.
     let stale = false;
     const reread = async (v: MissionView): Promise<MissionView> => {
@@ -287,10 +313,13 @@ export const tickMission = async (d: Dispatcher, id: string, pool: Pool = {}): P
         const room = available.reduce((n, a) => n + Math.max(0, Math.floor(a.capacity - a.load)), 0);
         const want = Math.min(slots, room);
         let head = await readyHead(db, id, want, READY_HEAD);
+        skipAll(head.malformed);
         let plan = planAssignments({ ready: head.items, agents: available, slots });
         let whole = head.read >= Math.min(READY_HEAD, head.readyCount);
-        if (plan.length < want && !whole) {
+        // (A malformed item in the head is skipped, not a reason to read it all again.)
+        if (plan.length < Math.min(want, head.items.length) && !whole) {
           head = await readyHead(db, id, READY_HEAD, READY_HEAD);
+          skipAll(head.malformed);
           plan = planAssignments({ ready: head.items, agents: available, slots });
           whole = true;
         }
@@ -460,10 +489,7 @@ const applyCompletions = async (d: Dispatcher, snap: Pick<MissionView, 'mission'
   const write = (p: Promise<unknown>) => void writes.push(p.catch((e: unknown) => void (failed ??= e)));
   let progress = false;
   // A record that cannot be read is reported and skipped; the rest of the batch still applies.
-  const skip = (e: MalformedRecordError) => {
-    (report.malformed ??= []).push(e.message);
-    d.log?.(`mission ${m.id.slice(0, 8)}: skipped ${e.message}`);
-  };
+  const skip = (e: MalformedRecordError) => reportMalformed(d, report, `${e.malformed.key}: ${e.malformed.problem}`);
   try {
     for (const [k, taskId] of ids.entries()) {
       const task = tasks[k];

@@ -69,7 +69,10 @@ end
 -- against the task (instead of checking every live item every tick).
 local function touch_task(id)
   local f = redis.call('HMGET', P .. 'task:' .. id, 'mission', 'workItem')
-  if nz(f[1]) and nz(f[2]) then redis.call('SADD', P .. 'mission:' .. f[1] .. ':touched', f[2]) end
+  if not (nz(f[1]) and nz(f[2])) then return end
+  -- Only a live item can disagree with its task; a finished mission's items never are.
+  local st = redis.call('HGET', P .. 'mission:' .. f[1] .. ':item:' .. f[2], 'status')
+  if st == 'assigned' or st == 'running' then redis.call('SADD', P .. 'mission:' .. f[1] .. ':touched', f[2]) end
 end
 
 -- Every change of a task's state or assignee goes through here (same state: a new assignee),
