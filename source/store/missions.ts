@@ -1,12 +1,11 @@
-import { readFileSync } from 'node:fs';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
 import type { z } from 'zod';
 import { Agent } from '../model/agent.js';
 import { decodeHash, encodeHash, type Malformed } from '../model/hash.js';
 import { ControlNote, Mission, Watch, WorkItem } from '../model/mission.js';
 import { script, type Db } from './db.js';
 import { MalformedRecordError, readHash, readHashes, type Batch } from './records.js';
-import { defineScripts, withPrelude } from './scripts.js';
+import { defineScripts, runScriptRaw, type ScriptName } from './scripts.js';
 
 /** Mission storage: records, indexes by item status, and the writes a dispatcher makes under its lease. */
 
@@ -261,29 +260,9 @@ export const listNotes = async (db: Db, id: string): Promise<ControlNote[]> => {
 
 // ---- What a dispatcher tick reads --------------------------------------------------------------
 
-/**
- * The tick's read-only scripts. They live in lua/ beside the others and get the prelude the same
- * way; they are registered here, on first use, rather than in scripts.ts.
- */
-const READ_SCRIPTS = ['mission_pool', 'mission_active', 'mission_ready'] as const;
-type ReadScript = (typeof READ_SCRIPTS)[number];
-let readSources: Map<ReadScript, string> | undefined;
-const READS_DEFINED = Symbol('tt.mission-reads');
-
-const readScript = (db: Db, name: ReadScript, args: (string | number)[]): Promise<unknown> => {
-  const r = db.redis as Redis & { [READS_DEFINED]?: boolean };
-  if (!r[READS_DEFINED]) {
-    if (!readSources) {
-      const lua = (n: string) => readFileSync(new URL(`./lua/${n}.lua`, import.meta.url), 'utf8');
-      const prelude = lua('prelude');
-      readSources = new Map(READ_SCRIPTS.map((n) => [n, withPrelude(prelude, lua(n))]));
-    }
-    for (const [n, lua] of readSources) r.defineCommand(`tt_${n}`, { numberOfKeys: 1, lua });
-    r[READS_DEFINED] = true;
-  }
-  const fn = (r as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>)[`tt_${name}`]!;
-  return fn.call(r, db.keys.prefix, db.clock.now(), ...args);
-};
+/** A read-only script of the tick, with the town prefix and the clock as every script gets them. */
+const readScript = (db: Db, name: ReadScript, args: (string | number)[]): Promise<unknown> => runScriptRaw(db.redis, name, db.keys.prefix, db.clock.now(), args);
+type ReadScript = Extract<ScriptName, 'mission_pool' | 'mission_active' | 'mission_ready'>;
 
 const jsonRows = (reply: unknown): unknown[][] => (Array.isArray(reply) ? reply : []).map((row) => JSON.parse(String(row)) as unknown[]);
 /** A field as Lua returned it: absent (false) and empty both mean absent. */

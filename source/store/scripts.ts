@@ -32,6 +32,10 @@ const NAMES = [
   'mission_note',
   'mission_completions',
   'mission_touched',
+  // Read only: what a dispatcher tick reads in short calls.
+  'mission_pool',
+  'mission_active',
+  'mission_ready',
 ] as const;
 export type ScriptName = (typeof NAMES)[number];
 
