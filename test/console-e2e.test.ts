@@ -1,7 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { isAlive } from '../source/redis/process.js';
 import { ttEntry } from '../source/runtime/entry.js';
 import { baseEnv, onCleanup, runTt, tempDir } from './helpers/town.js';
 
@@ -82,10 +83,15 @@ describe.skipIf(!hasTmux)('the console in a real terminal', () => {
     await until('the demo mission to run again', async () => (await tt('mission', 'status', missionId, '--json')).mission.state === 'running', 15_000, session);
 
     // Quit: the console asks (its dispatcher has a mission running), then leaves and restores the terminal.
+    const pids: number[] = (await tt('list', '--json')).agents.map((a: { pid?: number }) => a.pid).filter(Boolean);
+    expect(pids).toHaveLength(3);
     execFileSync('tmux', ['send-keys', '-t', session, 'q']);
     await screenUntil(session, /quit\?/);
     execFileSync('tmux', ['send-keys', '-t', session, 'y']);
     await until('the console to exit', async () => spawnSync('tmux', ['has-session', '-t', session]).status !== 0, 10_000);
+    // The throwaway town stops with its console: no agent process, no Redis left behind.
+    await until('the demo agents to exit', async () => !pids.some(isAlive), 10_000);
+    expect(existsSync(join(town, '.tt', 'redis.sock'))).toBe(false);
     // A dozen steps, each waiting on the screen or on a tt process: the suite's 20 s per test is
     // too short for the whole story on a loaded machine, though each step has its own deadline.
   }, 90_000);
