@@ -12,7 +12,6 @@
  * and with 1 client. Figures are medians of the repetitions, after a warm-up round.
  */
 import { randomUUID } from 'node:crypto';
-import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
 import type { Endpoint } from '../dist/config/endpoint.js';
@@ -24,8 +23,9 @@ import { keysFor } from '../dist/store/keys.js';
 import { ackMessages, receiveMessages, sendMessage } from '../dist/store/messages.js';
 import { redisCpuSeconds, redisToolsMissing, type BenchRedis } from './lib/redis-server.js';
 import { runRedisBenchmark, type Target } from './lib/redis-benchmark.js';
+import { machineFacts } from './lib/machine.js';
 import { withBenchSession } from './lib/session.js';
-import { medianOf, ratio, round, summarize, type Repeated } from './lib/stats.js';
+import { medianOf, ratio, round, roundAll, summarize, type Medianed, type Repeated } from './lib/stats.js';
 import { fixed, int, table, times } from './lib/table.js';
 import type { Benchmark, BenchOptions, BenchResult } from './lib/types.js';
 
@@ -341,13 +341,6 @@ const rbRun = async (t: Transport, clients: number, requests: number, timeoutMs:
   };
 };
 
-type Medianed<T> = { [K in keyof T]: Repeated };
-type Rounded<T> = { [K in keyof T]: { median: number; runs: number[] } };
-const roundAll = <T extends Record<string, Repeated>>(r: T): Rounded<T> => {
-  const out = {} as Rounded<T>;
-  for (const k of Object.keys(r) as (keyof T)[]) out[k] = { median: round(r[k]!.median), runs: r[k]!.runs.map(round) };
-  return out;
-};
 
 export const bus: Benchmark = {
   name: 'bus',
@@ -417,12 +410,8 @@ export const bus: Benchmark = {
         }),
       ) as Record<Transport['name'], { throughput: number; throughputPerRun: number[]; throughputVsPairs: number; serialP50VsRoundTrip: number }>;
 
-      const cpu = cpus();
       const setup = {
-        redis: redis.version,
-        node: process.version,
-        cpus: cpu.length,
-        cpuModel: cpu[0]?.model.trim() ?? '?',
+        ...machineFacts(redis.version),
         ...s.conditions(),
         processes: 'one Node process hosts every sender and receiver; redis-server and redis-benchmark are separate processes',
         persistence: 'off (--save "" --appendonly no)',

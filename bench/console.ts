@@ -28,7 +28,6 @@
  * output time (renderTime). Everything runs in this process: no Redis, no dispatcher.
  */
 import { readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { PassThrough } from 'node:stream';
@@ -43,7 +42,8 @@ import type { Mission, WorkItem } from '../dist/model/mission.js';
 import type { Task } from '../dist/model/task.js';
 import type { ConsoleSnapshot, HelpPrompt } from '../dist/services/console.js';
 import type { AgentStatus } from '../dist/services/status.js';
-import { backgroundBusyPct } from './lib/machine.js';
+import { backgroundBusyPct, machineFacts } from './lib/machine.js';
+import { sleep } from './lib/session.js';
 import { percentile, round } from './lib/stats.js';
 import { fixed, int, table } from './lib/table.js';
 import type { Benchmark, BenchOptions, BenchResult } from './lib/types.js';
@@ -349,8 +349,6 @@ const dist = (xs: number[]): Dist => {
   for (const x of s) sum += x;
   return { p50: round(percentile(s, 50)), p95: round(percentile(s, 95)), p99: round(percentile(s, 99)), max: round(s.length ? s[s.length - 1]! : Number.NaN), mean: round(s.length ? sum / s.length : Number.NaN), count: s.length };
 };
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 interface KeyResult {
   label: string;
@@ -695,12 +693,9 @@ export const consoleBench: Benchmark = {
       heapMB: { want: `< ${TARGET_HEAP_MB} (heap used after GC at the end, everything loaded)`, got: heapMB, met: heapMB < TARGET_HEAP_MB },
       keyToScreenP95Ms: { want: `< ${TARGET_KEY_P95_MS}`, got: r.keys.latencyMs.p95, met: r.keys.missed === 0 && r.keys.latencyMs.p95 < TARGET_KEY_P95_MS },
     };
-    const cpu = cpus();
     const reactBuild = process.env.NODE_ENV === 'production' ? 'production' : 'development';
     const setup = {
-      node: process.version,
-      cpus: cpu.length,
-      cpuModel: cpu[0]?.model.trim() ?? '?',
+      ...machineFacts(),
       backgroundCpuPct: round(idleBusy),
       terminal: `${p.columns}x${p.rows} fake TTY (isTTY true, columns ${p.columns}, rows ${p.rows}); the console draws ${p.rows - 1} rows`,
       ink: inkVersion(),

@@ -22,14 +22,13 @@
  * Lua call of 5 ms or more, idle tick at most 1 ms).
  */
 import { randomUUID } from 'node:crypto';
-import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
 import { TownConfig } from '../dist/config/schema.js';
 import type { Endpoint } from '../dist/config/endpoint.js';
 import { DEFAULT_DISPATCH, type DispatchConfig } from '../dist/dispatch/config.js';
-import { newDispatcher, releaseLeases, runDispatcher, tick, workAssignments, type Dispatcher, type MissionTickReport } from '../dist/dispatch/dispatcher.js';
+import { newDispatcher, READY_HEAD, releaseLeases, runDispatcher, tick, workAssignments, type Dispatcher, type MissionTickReport } from '../dist/dispatch/dispatcher.js';
 import type { Agent } from '../dist/model/agent.js';
 import { SUPERVISOR_ID } from '../dist/model/ids.js';
 import type { Mission, WorkItem } from '../dist/model/mission.js';
@@ -44,9 +43,9 @@ import { makeDb, type Db } from '../dist/store/db.js';
 import { addItems, assign, availableAgents, createMission, getMission, leaseAndView, listItems, readView, readyHead, touchedMismatches, updateMission } from '../dist/store/missions.js';
 import { readHashes } from '../dist/store/records.js';
 import { countTasksByState } from '../dist/store/tasks.js';
-import { commandStats, commandStatsDelta, type CommandStat } from './lib/machine.js';
-import { redisCpuSeconds, type BenchRedis } from './lib/redis-server.js';
-import { withBenchSession } from './lib/session.js';
+import { commandStats, commandStatsDelta, machineFacts, type CommandStat } from './lib/machine.js';
+import { redisCpuSeconds } from './lib/redis-server.js';
+import { sleep, withBenchSession, type BenchCtx } from './lib/session.js';
 import { slowlogStart, slowlogStop, type SlowlogWindow } from './lib/slowlog.js';
 import { median, round, summarize } from './lib/stats.js';
 import { fixed, int, table, times } from './lib/table.js';
@@ -96,18 +95,7 @@ const TARGET_TICK_MS = 20;
 const TARGET_LUA_MS = 5;
 const TARGET_IDLE_TICK_MS = 1;
 
-/** The deepest a tick reads the ready queue (the dispatcher's READY_HEAD). */
-const READY_HEAD = 1000;
-
-interface Ctx {
-  redis: BenchRedis;
-  endpoint: Endpoint;
-  dir: string;
-  problems: string[];
-  progress: (line: string) => void;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+type Ctx = BenchCtx;
 
 const problem = (ctx: Ctx, what: string) => {
   ctx.problems.push(what);
@@ -805,12 +793,8 @@ export const dispatch: Benchmark = {
         maxLuaMs: { want: `< ${TARGET_LUA_MS}`, got: t.maxLuaMs, met: t.maxLuaMs < TARGET_LUA_MS },
         idleTickMs: { want: `<= ${TARGET_IDLE_TICK_MS}`, got: t.idleTick.medianMs, met: t.idleTick.medianMs <= TARGET_IDLE_TICK_MS },
       };
-      const cpu = cpus();
       const setup = {
-        redis: redis.version,
-        node: process.version,
-        cpus: cpu.length,
-        cpuModel: cpu[0]?.model.trim() ?? '?',
+        ...machineFacts(redis.version),
         transport: 'unix socket (a managed town)',
         ...s.conditions(),
         persistence: 'off (--save "" --appendonly no)',

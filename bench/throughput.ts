@@ -19,13 +19,11 @@
  * Figures are medians of the repetitions, after a warm-up round.
  */
 import { randomUUID } from 'node:crypto';
-import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { TownConfig } from '../dist/config/schema.js';
-import type { Endpoint } from '../dist/config/endpoint.js';
 import type { Agent } from '../dist/model/agent.js';
 import { SUPERVISOR_ID } from '../dist/model/ids.js';
 import type { Task } from '../dist/model/task.js';
@@ -39,10 +37,10 @@ import { workerConfig } from '../dist/services/workers.js';
 import { registerAgent } from '../dist/store/agents.js';
 import { makeDb, type Db } from '../dist/store/db.js';
 import { countTasksByState, createTask } from '../dist/store/tasks.js';
-import { commandsProcessed, commandStats, commandStatsDelta, type CommandStat } from './lib/machine.js';
-import { redisCpuSeconds, type BenchRedis } from './lib/redis-server.js';
-import { withBenchSession } from './lib/session.js';
-import { medianOf, ratio, round, summarize, type Repeated } from './lib/stats.js';
+import { commandsProcessed, commandStats, commandStatsDelta, machineFacts, type CommandStat } from './lib/machine.js';
+import { redisCpuSeconds } from './lib/redis-server.js';
+import { sleep, withBenchSession, type BenchCtx } from './lib/session.js';
+import { medianOf, ratio, round, roundAll, summarize, type Medianed } from './lib/stats.js';
 import { fixed, int, table, times } from './lib/table.js';
 import type { Benchmark, BenchOptions, BenchResult } from './lib/types.js';
 
@@ -109,17 +107,7 @@ interface SideRun {
   scriptCallsPerTask: number;
 }
 
-interface Ctx {
-  redis: BenchRedis;
-  endpoint: Endpoint;
-  /** Working directory and logs of the `--cli true` rows. */
-  dir: string;
-  /** Correctness problems found so far, reported loudly at the end. */
-  problems: string[];
-  progress: (line: string) => void;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+type Ctx = BenchCtx;
 
 /**
  * The bookkeeping both sides share: when each task was enqueued and claimed, completions,
@@ -476,13 +464,6 @@ const bullRun = async (ctx: Ctx, row: Row, p: Params): Promise<Measured> => {
   }
 };
 
-type Medianed<T> = { [K in keyof T]: Repeated };
-type Rounded<T> = { [K in keyof T]: { median: number; runs: number[] } };
-const roundAll = <T extends Record<string, Repeated>>(r: T): Rounded<T> => {
-  const out = {} as Rounded<T>;
-  for (const k of Object.keys(r) as (keyof T)[]) out[k] = { median: round(r[k]!.median), runs: r[k]!.runs.map(round) };
-  return out;
-};
 
 const bullmqVersion = async (): Promise<string> => {
   try {
@@ -573,14 +554,10 @@ export const throughput: Benchmark = {
         claimP99At100Ms: { want: '<= 10', got: r100?.claimP99Ms ?? null, met: (r100?.claimP99Ms ?? Infinity) <= 10 },
       };
 
-      const cpu = cpus();
       const config = benchWorkerConfig();
       const setup = {
-        redis: redis.version,
+        ...machineFacts(redis.version),
         bullmq,
-        node: process.version,
-        cpus: cpu.length,
-        cpuModel: cpu[0]?.model.trim() ?? '?',
         transport: 'tcp 127.0.0.1 (both sides)',
         ...s.conditions(),
         processes: 'one Node process hosts the producer and every worker loop (tt) or the Worker (BullMQ); redis-server is separate',

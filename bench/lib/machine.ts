@@ -55,3 +55,9 @@ export const commandStatsDelta = (before: Map<string, CommandStat>, after: Map<s
 
 /** Commands Redis executed so far, those run inside scripts included (INFO stats). */
 export const commandsProcessed = async (admin: Redis): Promise<number> => Number(/^total_commands_processed:(\d+)/m.exec(await admin.info('stats'))?.[1] ?? Number.NaN);
+
+/** The machine a run measured: Node, CPU count and model (and the Redis version when given). */
+export const machineFacts = (redisVersion?: string) => {
+  const cpu = cpus();
+  return { ...(redisVersion ? { redis: redisVersion } : {}), node: process.version, cpus: cpu.length, cpuModel: cpu[0]?.model.trim() ?? '?' };
+};

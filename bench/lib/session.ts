@@ -7,12 +7,26 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Endpoint } from '../../dist/config/endpoint.js';
 import { onCleanup } from './cleanup.js';
 import { backgroundBusyPct, cpusAllowed } from './machine.js';
 import { startBenchRedis, type BenchRedis } from './redis-server.js';
 import { round } from './stats.js';
 import { int } from './table.js';
 import type { BenchOptions } from './types.js';
+
+/** What a scenario of a Redis-backed benchmark works with. */
+export interface BenchCtx {
+  redis: BenchRedis;
+  endpoint: Endpoint;
+  /** Working directory (and logs) of the run. */
+  dir: string;
+  /** Correctness problems found so far, reported loudly at the end. */
+  problems: string[];
+  progress: (line: string) => void;
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export interface BenchSession {
   /** Date.now() when the session began, before the background CPU sample. */

@@ -57,3 +57,12 @@ export const round = (x: number): number => {
   if (a >= 1) return Math.round(x * 100) / 100;
   return Math.round(x * 10000) / 10000;
 };
+
+/** Each field of a medianOf record, rounded for the JSON report. */
+export type Medianed<T> = { [K in keyof T]: Repeated };
+export type Rounded<T> = { [K in keyof T]: { median: number; runs: number[] } };
+export const roundAll = <T extends Record<string, Repeated>>(r: T): Rounded<T> => {
+  const out = {} as Rounded<T>;
+  for (const k of Object.keys(r) as (keyof T)[]) out[k] = { median: round(r[k]!.median), runs: r[k]!.runs.map(round) };
+  return out;
+};

@@ -93,7 +93,7 @@ export interface MissionTickReport {
 }
 
 /** Ready items one tick plans over at most, best rank first. */
-const READY_HEAD = 1000;
+export const READY_HEAD = 1000;
 
 /** The work tasks a plan makes: one per planned item, tagged with the item's role and capabilities. */
 export const workAssignments = (plan: { item: string; agent: string }[], items: Pick<WorkItem, 'id' | 'ownerRole' | 'caps'>[]): Assignment[] => {
