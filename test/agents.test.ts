@@ -174,6 +174,19 @@ describe('agents', () => {
     expect(inbox.messages.map((m: { type: string }) => m.type)).toEqual(['informational']);
   });
 
+  it('reclaim leaves a task where it is once it was given to another agent', async () => {
+    const town = await makeTown();
+    await town.ok('spawn', 'gone', '--no-start');
+    const heir = (await town.ok('spawn', 'heir', '--no-start', '--json')).json();
+    const t1 = (await town.ok('assign', 'gone', 'assigned work', '--json')).json();
+    await town.ok('kill', 'gone');
+    // Since then the task went to heir; gone's inbox still holds the old assignment.
+    await town.redis.hset(`${town.prefix}task:${t1.id}`, 'assignedTo', heir.id);
+    const toBacklog = (await town.ok('reclaim', '--to-backlog', '--json')).json().messages;
+    expect(toBacklog.map((m: { outcome: string }) => m.outcome)).toEqual(['stale']);
+    expect((await town.ok('task', 'show', t1.id, '--json')).json()).toMatchObject({ state: 'assigned', assignedTo: heir.id });
+  });
+
   it('reclaim --orphan-tasks finds live tasks of missing or stopped agents and requeues, cancels or deletes them', async () => {
     const town = await makeTown();
     await town.ok('spawn', 'a', '--no-start');

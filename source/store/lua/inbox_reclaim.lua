@@ -12,11 +12,15 @@ if to ~= '' then
   local band = PRIORITY_BAND[msg.priority or 'normal'] or 2
   msg.id = nil
   if msg.type == 'task_assign' then
+    -- The task follows its message only while it is still this agent's (or nobody's, pending);
+    -- one since given to another agent stays where it is.
     local key = P .. 'task:' .. msg.taskId
-    local st = redis.call('HGET', key, 'state')
-    if st == 'assigned' or st == 'running' or st == 'pending' then
+    local f = redis.call('HMGET', key, 'state', 'assignedTo')
+    local st, owner = f[1], nz(f[2])
+    if st == 'pending' or ((st == 'assigned' or st == 'running') and owner == from) then
+      if owner then redis.call('SREM', P .. 'running:' .. owner, msg.taskId) end
       redis.call('HSET', key, 'state', 'assigned', 'assignedTo', to, 'updatedAt', NOW)
-      redis.call('HDEL', key, 'startedAt')
+      redis.call('HDEL', key, 'startedAt', 'claimToken')
       move_task_state(msg.taskId, st, 'assigned')
       redis.call('ZREM', P .. 'backlog', msg.taskId)
     end
@@ -26,14 +30,8 @@ if to ~= '' then
   return { 'ok', 'moved' }
 end
 if msg.type == 'task_assign' then
-  local key = P .. 'task:' .. msg.taskId
-  local st = redis.call('HGET', key, 'state')
-  if st == 'assigned' or st == 'running' then
-    redis.call('HSET', key, 'state', 'pending', 'updatedAt', NOW)
-    redis.call('HDEL', key, 'assignedTo', 'startedAt')
-    move_task_state(msg.taskId, st, 'pending')
-    backlog_add(msg.taskId)
-    emit({ type = 'task.requeued', task = msg.taskId, agent = from, state = 'pending', prev = st, text = 'reclaimed to the backlog' })
+  -- Only a task this agent still holds goes back to the backlog (as the reaper does it).
+  if redis.call('HGET', task_key(msg.taskId), 'assignedTo') == from and requeue_task(msg.taskId, 'reclaimed to the backlog') then
     return { 'ok', 'requeued' }
   end
   return { 'ok', 'stale' }
