@@ -7,16 +7,7 @@ export const table = (rows: string[][]): string => {
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
 };
 
-/** "3s", "4m", "2h", "5d": a compact age. */
-export const ago = (ms: number): string => {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m`;
-  if (s < 86400) return `${Math.floor(s / 3600)}h`;
-  return `${Math.floor(s / 86400)}d`;
-};
-
-export const clock = (ts: number): string => new Date(ts).toISOString().slice(11, 19);
+export { ago, hhmmss as clock } from '../model/format.js';
 
 export { AGENT_GLYPH, TASK_GLYPH } from '../model/glyphs.js';
 

@@ -78,7 +78,6 @@ export const TownConfig = z.strictObject({
   console: ConsoleSettings.default({ keys: {}, mono: false }),
 });
 export type TownConfig = z.infer<typeof TownConfig>;
-export type TownConfigInput = z.input<typeof TownConfig>;
 
 export const GlobalConfig = z.strictObject({
   defaultCli: z.string().min(1).optional(),

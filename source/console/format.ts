@@ -5,15 +5,7 @@ export const cell = (s: string, width: number): string => {
   return flat.length > width ? `${flat.slice(0, Math.max(0, width - 1))}~` : flat.padEnd(width);
 };
 
-export const age = (ms: number): string => {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m`;
-  if (s < 86400) return `${Math.floor(s / 3600)}h`;
-  return `${Math.floor(s / 86400)}d`;
-};
-
-export const hhmmss = (ts: number): string => new Date(ts).toISOString().slice(11, 19);
+export { ago as age, hhmmss } from '../model/format.js';
 
 const SPARK = ' .:-=+*#';
 /** A sparkline in ASCII, scaled to its own maximum. */

@@ -1,14 +1,12 @@
 import { z } from 'zod';
 import { num, optStr, strList } from './hash.js';
-import { SUPERVISOR_ID } from './ids.js';
+import { isSupervisorAlias } from './ids.js';
 
 export const AGENT_STATES = ['cold', 'starting', 'idle', 'working', 'paused', 'draining', 'stopped', 'error'] as const;
 export const AgentState = z.enum(AGENT_STATES);
 export type AgentState = z.infer<typeof AgentState>;
 
 export const isTerminalAgent = (s: AgentState): boolean => s === 'stopped' || s === 'error' || s === 'cold';
-export const canAcceptWork = (s: AgentState): boolean => s === 'idle';
-export const isActiveAgent = (s: AgentState): boolean => !isTerminalAgent(s);
 
 /**
  * Legal moves. A stopped, errored or cold agent only comes back through `starting` (restart);
@@ -59,16 +57,11 @@ export const displayName = (a: Pick<Agent, 'nickname' | 'name'>): string => a.ni
 export const displayLabel = (a: Pick<Agent, 'nickname' | 'name' | 'role'>): string =>
   `${displayName(a)} [${a.role && a.role !== 'default' ? a.role : a.name}]`;
 
-export const RESERVED_NAMES = ['supervisor', 'conductor'];
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** Why a name cannot be an agent's name, or undefined when it can. */
 export const agentNameProblem = (name: string): string | undefined => {
-  if (RESERVED_NAMES.includes(name.toLowerCase())) return `"${name}" is reserved for the supervisor mailbox`;
+  if (isSupervisorAlias(name)) return `"${name}" is reserved for the supervisor mailbox`;
   if (!NAME.test(name)) return `agent name "${name}" must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`;
   return undefined;
 };
-
-/** The supervisor mailbox as a pseudo-agent, so references and labels work without a spawned agent. */
-export const SUPERVISOR_LABEL = 'supervisor';
-export const isSupervisor = (id: string): boolean => id === SUPERVISOR_ID;

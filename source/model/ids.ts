@@ -5,7 +5,6 @@ export const SUPERVISOR_ALIASES = ['supervisor', 'conductor'] as const;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const isUuid = (s: string): boolean => UUID.test(s);
-export const shortId = (id: string): string => id.slice(0, 4);
 export const isSupervisorAlias = (s: string): boolean =>
   (SUPERVISOR_ALIASES as readonly string[]).includes(s.toLowerCase());
 

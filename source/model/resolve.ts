@@ -1,6 +1,6 @@
 import { displayLabel, displayName, type Agent } from './agent.js';
 import { UsageError } from './errors.js';
-import { SUPERVISOR_ID, isSupervisorAlias, isUuid } from './ids.js';
+import { SUPERVISOR_ID, isIdPrefix, isSupervisorAlias, isUuid } from './ids.js';
 
 type Candidate = Pick<Agent, 'id' | 'name' | 'nickname' | 'role'>;
 
@@ -41,7 +41,7 @@ export const resolveAgentRef = (ref: string, agents: readonly Candidate[], opts:
 /** Resolves a task id prefix (4+ hex digits) among known ids. */
 export const resolveIdPrefix = (kind: string, ref: string, ids: Iterable<string>): string => {
   const r = ref.trim().toLowerCase();
-  if (!/^[0-9a-f-]{4,36}$/.test(r)) throw new UsageError(`"${ref}" is not a ${kind} id (give 4 or more hex digits)`);
+  if (!isIdPrefix(r)) throw new UsageError(`"${ref}" is not a ${kind} id (give 4 or more hex digits)`);
   const hits: string[] = [];
   for (const id of ids) if (id.toLowerCase().startsWith(r)) hits.push(id);
   if (hits.length === 1) return hits[0]!;

@@ -140,17 +140,6 @@ export const ensureManaged = async (ep: Managed, env: Env, timeoutMs = 10_000): 
   }
 };
 
-export interface ManagedStatus {
-  running: boolean;
-  pid?: number;
-}
-
-export const managedStatus = async (ep: Managed): Promise<ManagedStatus> => {
-  const running = (await pingSocket(ep.socket)) === 'pong';
-  const pid = readPid(ep);
-  return { running, ...(pid ? { pid } : {}) };
-};
-
 /** Waits for a pid to exit. */
 export const waitExit = async (pid: number, timeoutMs: number): Promise<boolean> => {
   const deadline = Date.now() + timeoutMs;

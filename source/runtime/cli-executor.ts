@@ -1,11 +1,8 @@
-import { failureReason, runCli } from './cli-runner.js';
+import { failureReason, lastLine, runCli } from './cli-runner.js';
 import type { Executor } from './executor.js';
 
 /** The last non-empty output line, as a task's result. */
-const resultLine = (tail: string): string => {
-  const lines = tail.split('\n').map((l) => l.trim()).filter(Boolean);
-  return (lines.at(-1) ?? 'exited 0').slice(0, 500);
-};
+const resultLine = (tail: string): string => (lastLine(tail) ?? 'exited 0').slice(0, 500);
 
 /**
  * Runs a coding-agent CLI for a round: the prompt on its stdin, its output in the round's log.

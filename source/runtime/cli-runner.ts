@@ -342,14 +342,15 @@ const duration = (ms: number): string => {
   return s ? `${m}m${s}s` : `${m}m`;
 };
 
-const lastLine = (tail: string): string | undefined => {
-  const line = tail
+/** The last non-empty line of an output tail, trimmed. */
+export const lastLine = (tail: string): string | undefined =>
+  tail
     .split('\n')
     .map((l) => l.trim())
     .filter(Boolean)
     .pop();
-  return line && line.length > 200 ? `${line.slice(0, 197)}...` : line;
-};
+
+const clipped = (line: string | undefined): string | undefined => (line && line.length > 200 ? `${line.slice(0, 197)}...` : line);
 
 /** "not valid UTF-8" from "output is not valid UTF-8". */
 const unreadableWhy = (u: string): string => u.replace(/^output (is )?/, '');
@@ -359,7 +360,7 @@ export const failureReason = (o: CliOutcome, timeoutMs: number): string | undefi
   if (o.spawnError) return `could not start: ${o.spawnError}`;
   if (o.aborted) return 'stopped before it finished (aborted)';
   if (o.timedOut) return `timed out after ${duration(timeoutMs)}`;
-  const line = o.unreadable ? undefined : lastLine(o.tail);
+  const line = o.unreadable ? undefined : clipped(lastLine(o.tail));
   const said = o.unreadable ? ` (printed unreadable output: ${unreadableWhy(o.unreadable)})` : line ? `: ${line}` : '';
   if (o.signal) return `killed by ${o.signal}${said}`;
   if (o.exitCode === null) return 'ended without an exit status';

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Agent } from '../model/agent.js';
 import { TtError } from '../model/errors.js';
+import { hhmmss } from '../model/format.js';
 import { isActionable, summarize, type MessageBody } from '../model/message.js';
 import { resolveAgentRef } from '../model/resolve.js';
 import { getAgent, listAgents, moveAgent } from '../store/agents.js';
@@ -57,8 +58,6 @@ export const skillsOf = (a: Pick<Agent, 'role' | 'caps'>): { skills: string[]; g
   return { skills, generalist: GENERALIST_ROLES.has(role) && a.caps.length === 0 };
 };
 
-const stamp = (now: number) => new Date(now).toISOString().slice(11, 19);
-
 /**
  * Retries a write until Redis takes it (a round's outcome must not be lost to a dropped
  * connection); gives up after about a minute so a worker whose Redis is gone still ends.
@@ -91,7 +90,7 @@ export const runWorker = async (o: WorkerOptions): Promise<WorkerExit> => {
   const first = await getAgent(db, agentId);
   if (!first) return 'gone';
   const name = first.name;
-  const say = (line: string) => log?.(`${stamp(clock.now())} ${name}: ${line}`);
+  const say = (line: string) => log?.(`${hhmmss(clock.now())} ${name}: ${line}`);
 
   const boot = await bootWorker(db, agentId, o.pid ?? process.pid, config.heartbeatTtlMs, config.policy.delaysMs);
   if (boot.status === 'gone') return 'gone';

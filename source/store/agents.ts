@@ -2,7 +2,7 @@ import { Agent, agentStatesInto, type AgentState } from '../model/agent.js';
 import { TransitionError, TtError } from '../model/errors.js';
 import { encodeHash } from '../model/hash.js';
 import { script, type Db } from './db.js';
-import { ACTIVITY_MAX, ACTIVITY_TTL_SECS, STOP_FLAG_TTL_SECS } from './keys.js';
+import { STOP_FLAG_TTL_SECS } from './keys.js';
 import { readHash, readHashes, type Batch } from './records.js';
 
 export const listAgents = async (db: Db): Promise<Batch<Agent>> => {
@@ -55,14 +55,6 @@ export type DeleteResult = { status: 'ok' | 'skip' | 'missing'; state?: string }
 export const deleteAgent = async (db: Db, id: string, onlyStates: AgentState[] | 'any'): Promise<DeleteResult> => {
   const [status, state] = await script(db, 'agent_delete', [id, onlyStates === 'any' ? '' : onlyStates.join(',')]);
   return { status: status as DeleteResult['status'], state };
-};
-
-export const hasStopFlag = async (db: Db, id: string): Promise<boolean> => (await db.redis.exists(db.keys.stop(id))) === 1;
-
-/** Appends a line to an agent's short activity log (newest first, bounded, expiring). */
-export const logActivity = async (db: Db, id: string, line: string): Promise<void> => {
-  const k = db.keys.activity(id);
-  await db.redis.multi().lpush(k, line).ltrim(k, 0, ACTIVITY_MAX - 1).expire(k, ACTIVITY_TTL_SECS).exec();
 };
 
 export const readActivity = (db: Db, id: string, n = 5): Promise<string[]> => db.redis.lrange(db.keys.activity(id), 0, n - 1);

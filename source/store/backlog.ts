@@ -1,5 +1,6 @@
 import { TtError } from '../model/errors.js';
 import { script, type Db } from './db.js';
+import { agentRefusal } from './tasks.js';
 
 /** Backlog task ids in the order they will be claimed: best priority, then oldest. */
 export const backlogIds = (db: Db): Promise<string[]> => db.redis.zrange(db.keys.backlog, '0', '-1');
@@ -11,6 +12,5 @@ export const claimBacklog = async (db: Db, agentId: string, from: string, opts: 
   const [status, ...rest] = await script(db, 'backlog_claim', [agentId, opts.taskId ?? '', opts.max ?? 1, from]);
   if (status === 'ok') return rest;
   if (status === 'not_in_backlog') throw new TtError(`task ${opts.taskId?.slice(0, 8)} is not in the backlog`);
-  if (status === 'missing_agent') throw new TtError(`agent ${agentId} no longer exists`);
-  throw new TtError(`agent ${agentId.slice(0, 8)} is ${rest[0]}; restart it (tt restart) or pick another agent`);
+  return agentRefusal(status, agentId, rest[0]);
 };

@@ -37,13 +37,6 @@ export const recentEvents = async (db: Db, scope: EventScope, count: number): Pr
   return decodeEntries(key, entries.reverse());
 };
 
-/** Events after `afterId` (exclusive), oldest first. */
-export const eventsAfter = async (db: Db, scope: EventScope, afterId: string, count = 1000): Promise<Batch<TownEvent>> => {
-  const key = streamKey(db, scope);
-  const entries = (await db.redis.xrange(key, `(${afterId}`, '+', 'COUNT', count)) as Entry[];
-  return decodeEntries(key, entries);
-};
-
 /**
  * Blocks until events newer than `afterId` arrive (or `blockMs` passes) and returns them. Use a
  * dedicated connection: a blocked connection serves nothing else.

@@ -28,7 +28,8 @@ export const countTasksByState = async (db: Db): Promise<Record<TaskState, numbe
   return Object.fromEntries(TASK_STATES.map((s, i) => [s, Number(replies[i]?.[1] ?? 0)])) as Record<TaskState, number>;
 };
 
-const agentRefusal = (status: string, agent: string | undefined, state: string | undefined): never => {
+/** Throws the error for a script that refused an agent: missing, or in a state that takes no work. */
+export const agentRefusal = (status: string, agent: string | undefined, state: string | undefined): never => {
   if (status === 'missing_agent') throw new TtError(`agent ${agent} no longer exists`);
   throw new TtError(`agent ${agent?.slice(0, 8)} is ${state}; restart it (tt restart) or pick another agent`);
 };

@@ -1,0 +1,13 @@
+/** Time formats shared by the CLI, the console and the worker's log. */
+
+/** "3s", "4m", "2h", "5d": a compact age. */
+export const ago = (ms: number): string => {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86400)}d`;
+};
+
+/** "14:03:27": the UTC time of day of an epoch-ms timestamp. */
+export const hhmmss = (ts: number): string => new Date(ts).toISOString().slice(11, 19);
