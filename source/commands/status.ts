@@ -1,5 +1,5 @@
 import type { TownEvent } from '../model/event.js';
-import { agentLabels, findAgent } from '../services/agents.js';
+import { agentLabels, agents, labelsOf, pickAgent } from '../services/agents.js';
 import { history, prunableCount, townStatus } from '../services/status.js';
 import { str, type Command } from './command.js';
 import { AGENT_GLYPH, ago, clock, oneLine, short, table, TASK_GLYPH } from './format.js';
@@ -93,10 +93,11 @@ export const eventsCmd: Command = {
     withTown(ctx, async (t) => {
       const agent = str(ctx.flags, 'agent');
       const mission = str(ctx.flags, 'mission');
-      const scope: EventScope = agent ? { agent: (await findAgent(t, agent)).id } : mission ? { mission } : 'town';
-      const labels = await agentLabels(t);
+      const all = await agents(t);
+      const scope: EventScope = agent ? { agent: pickAgent(agent, all).id } : mission ? { mission } : 'town';
+      const labels = labelsOf(all);
       const print = (e: TownEvent) => ctx.io.out(ctx.json ? JSON.stringify(e) : eventLine(e, labels));
-      const past = await history(t, { count: ctx.flags.count as number, ...(agent ? { agent } : {}), ...(mission ? { mission } : {}) });
+      const past = await history(t, { count: ctx.flags.count as number, ...(agent ? { agent } : {}), ...(mission ? { mission } : {}) }, all);
       if (!ctx.flags.follow) {
         if (ctx.json) return ctx.printJson({ events: past });
         ctx.io.out(past.length ? past.map((e) => eventLine(e, labels)).join('\n') : 'no events yet');

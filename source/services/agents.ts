@@ -22,15 +22,20 @@ import { report } from './report.js';
 export const agents = async (t: Town): Promise<Agent[]> => report(t, await listAgents(t.db));
 
 /** Display labels by agent id, the supervisor mailbox included. */
-export const agentLabels = async (t: Town): Promise<Map<string, string>> =>
-  new Map([[SUPERVISOR_ID, 'supervisor'], ...(await agents(t)).map((a): [string, string] => [a.id, displayLabel(a)])]);
+export const agentLabels = async (t: Town): Promise<Map<string, string>> => labelsOf(await agents(t));
 
-/** Resolves a reference to an agent record (not the supervisor). */
-export const findAgent = async (t: Town, ref: string): Promise<Agent> => {
-  const all = await agents(t);
+/** Display labels by agent id among agents already read, the supervisor mailbox included. */
+export const labelsOf = (all: readonly Agent[]): Map<string, string> =>
+  new Map([[SUPERVISOR_ID, 'supervisor'], ...all.map((a): [string, string] => [a.id, displayLabel(a)])]);
+
+/** Resolves a reference to an agent record (not the supervisor) among agents already read. */
+export const pickAgent = (ref: string, all: readonly Agent[]): Agent => {
   const id = resolveAgentRef(ref, all, { allowSupervisor: false });
   return all.find((a) => a.id === id)!;
 };
+
+/** Resolves a reference to an agent record (not the supervisor). */
+export const findAgent = async (t: Town, ref: string): Promise<Agent> => pickAgent(ref, await agents(t));
 
 /** Resolves a reference that may also be the supervisor mailbox; returns an id. */
 export const findRecipient = async (t: Town, ref: string): Promise<string> => resolveAgentRef(ref, await agents(t));
@@ -193,8 +198,8 @@ export interface ReclaimRow {
 /** Takes the queued work of stopped agents: to another agent, to the backlog, or just lists it. */
 export const reclaimInboxes = async (t: Town, o: ReclaimOptions): Promise<ReclaimRow[]> => {
   const all = await agents(t);
-  const to = o.to ? (await findAgent(t, o.to)).id : undefined;
-  const sources = o.from ? [await findAgent(t, o.from)] : all.filter((a) => isTerminalAgent(a.state));
+  const to = o.to ? pickAgent(o.to, all).id : undefined;
+  const sources = o.from ? [pickAgent(o.from, all)] : all.filter((a) => isTerminalAgent(a.state));
   const rows: ReclaimRow[] = [];
   for (const a of sources) {
     if (!isTerminalAgent(a.state)) throw new TtError(`agent ${a.name} is ${a.state}; only stopped agents' inboxes are reclaimed`);

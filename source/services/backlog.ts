@@ -4,10 +4,10 @@ import { createTask, deleteTask } from '../store/tasks.js';
 import { readHashes } from '../store/records.js';
 import { Task as TaskSchema } from '../model/task.js';
 import { TtError } from '../model/errors.js';
-import { findAgent } from './agents.js';
+import { agents, pickAgent } from './agents.js';
 import type { Town } from './context.js';
 import { report } from './report.js';
-import { findTask, newTask, senderId, type TaskSpec } from './tasks.js';
+import { findTask, newTask, senderId, senderIdAmong, type TaskSpec } from './tasks.js';
 
 export const addToBacklog = async (t: Town, spec: TaskSpec): Promise<Task> => {
   const task = newTask(t, spec);
@@ -23,16 +23,18 @@ export const backlogTasks = async (t: Town): Promise<Task[]> => {
 };
 
 export const claimFromBacklog = async (t: Town, taskRef: string, agentRef: string): Promise<string> => {
-  const agent = await findAgent(t, agentRef);
+  const all = await agents(t);
+  const agent = pickAgent(agentRef, all);
   const { id } = await findTask(t, taskRef);
-  const [claimed] = await claimBacklog(t.db, agent.id, await senderId(t), { taskId: id });
+  const [claimed] = await claimBacklog(t.db, agent.id, senderIdAmong(t, all), { taskId: id });
   if (!claimed) throw new TtError(`task ${id.slice(0, 8)} is no longer pending`);
   return claimed;
 };
 
 export const assignAllBacklog = async (t: Town, agentRef: string): Promise<string[]> => {
-  const agent = await findAgent(t, agentRef);
-  return claimBacklog(t.db, agent.id, await senderId(t), { max: 1_000_000 });
+  const all = await agents(t);
+  const agent = pickAgent(agentRef, all);
+  return claimBacklog(t.db, agent.id, senderIdAmong(t, all), { max: 1_000_000 });
 };
 
 export const removeFromBacklog = async (t: Town, taskRef: string): Promise<string> => {

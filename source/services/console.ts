@@ -7,7 +7,7 @@ import type { Task, TaskState } from '../model/task.js';
 import { lastEventId, recentEvents, waitForEvents } from '../store/events.js';
 import { listItems, listMissions } from '../store/missions.js';
 import { peekInbox } from '../store/messages.js';
-import { countTasksByState, listTasks } from '../store/tasks.js';
+import { listTasks } from '../store/tasks.js';
 import type { Town } from './context.js';
 import { report } from './report.js';
 import { townStatus, type AgentStatus } from './status.js';
@@ -46,7 +46,8 @@ export const consoleSnapshot = async (t: Town): Promise<ConsoleSnapshot> => {
   const missions = report(t, await listMissions(t.db)).sort((a, b) => b.createdAt - a.createdAt);
   const shown = missions.filter((m) => !isTerminalMission(m.state)).concat(missions.filter((m) => isTerminalMission(m.state)).slice(0, 5));
   const items: Record<string, WorkItem[]> = {};
-  for (const m of shown) items[m.id] = report(t, await listItems(t.db, m.id)).sort((a, b) => a.rank - b.rank);
+  const lists = await Promise.all(shown.map((m) => listItems(t.db, m.id)));
+  shown.forEach((m, i) => (items[m.id] = report(t, lists[i]!).sort((a, b) => a.rank - b.rank)));
   const inbox = report(t, await peekInbox(t.db, SUPERVISOR_ID, 200));
   const help = inbox
     .filter(({ message }) => message.type === 'query')
@@ -58,13 +59,14 @@ export const consoleSnapshot = async (t: Town): Promise<ConsoleSnapshot> => {
       createdAt: message.createdAt,
     }))
     .sort((a, b) => a.createdAt - b.createdAt);
+  const { total: _total, ...taskCounts } = status.tasks;
   return {
     at: t.clock.now(),
     town: status.town,
     endpoint: status.endpoint,
     agents: status.agents,
     tasks,
-    taskCounts: await countTasksByState(t.db),
+    taskCounts,
     backlog: status.backlog,
     missions: shown,
     items,
@@ -103,7 +105,7 @@ export const whyNotAssigned = (snap: ConsoleSnapshot, missionId: string, itemId:
   if (!m || !item) return [{ gate: 'item ready', ok: false, detail: 'no such work item' } as GateCheck];
   const agents = snap.agents
     .filter((a) => !isTerminalAgent(a.state) && a.state !== 'paused' && a.state !== 'draining')
-    .map((a) => ({ id: a.id, name: a.name, ...(a.role ? { role: a.role } : {}), caps: [] as string[], load: a.inbox + (a.currentTask ? 1 : 0), capacity: 1 }))
+    .map((a) => ({ id: a.id, name: a.name, ...(a.role ? { role: a.role } : {}), caps: a.caps ?? [], load: a.inbox + (a.currentTask ? 1 : 0), capacity: 1 }))
     .filter((a) => a.capacity - a.load > 0);
   return explainAssignment({ item, items, mission: m, agents });
 };

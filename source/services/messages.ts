@@ -3,12 +3,14 @@ import { UsageError } from '../model/errors.js';
 import { SUPERVISOR_ID } from '../model/ids.js';
 import { classify, parseAck, summarize, type Message, type MessageBody } from '../model/message.js';
 import type { MessagePriority } from '../model/priority.js';
-import { getTask } from '../store/tasks.js';
+import { Task as TaskSchema } from '../model/task.js';
+import { readHashes } from '../store/records.js';
 import { inboxLengths, peekInbox, sendMessage } from '../store/messages.js';
-import { agents, findRecipient } from './agents.js';
+import { resolveAgentRef } from '../model/resolve.js';
+import { agents } from './agents.js';
 import type { Town } from './context.js';
 import { report } from './report.js';
-import { senderId } from './tasks.js';
+import { senderIdAmong } from './tasks.js';
 
 export type SendKind = 'task' | 'query' | 'info' | 'ack';
 
@@ -36,8 +38,9 @@ export interface SendOptions {
 }
 
 export const send = async (t: Town, toRef: string, text: string, o: SendOptions): Promise<{ id: string; to: string; from: string }> => {
-  const to = await findRecipient(t, toRef);
-  const from = await senderId(t, o.from);
+  const all = await agents(t);
+  const to = resolveAgentRef(toRef, all);
+  const from = senderIdAmong(t, all, o.from);
   const body = messageBody(o.kind, text);
   const priority = o.urgent ? 'urgent' : (o.priority ?? 'normal');
   const id = await sendMessage(t.db, { from, to, body, priority, ...(o.correlationId ? { correlationId: o.correlationId } : {}) }, summarize(body, 100));
@@ -52,24 +55,27 @@ export interface InboxView {
   messages: (Message & { summary: string })[];
 }
 
-const labelOf = (all: Agent[], id: string) => (id === SUPERVISOR_ID ? 'supervisor' : (() => {
+const labelOf = (all: readonly Agent[], id: string) => (id === SUPERVISOR_ID ? 'supervisor' : (() => {
   const a = all.find((x) => x.id === id);
   return a ? displayLabel(a) : id.slice(0, 8);
 })());
 
 /** Peeks (never takes) an inbox; task_assign entries are expanded with their task's description. */
-export const inbox = async (t: Town, ref: string, limit = 100): Promise<InboxView> => {
-  const all = await agents(t);
-  const id = await findRecipient(t, ref);
+export const inbox = async (t: Town, ref: string, limit = 100, known?: readonly Agent[]): Promise<InboxView> => {
+  const all = known ?? (await agents(t));
+  const id = resolveAgentRef(ref, all);
   const items = report(t, await peekInbox(t.db, id, limit));
   const total = (await inboxLengths(t.db, [id])).get(id) ?? 0;
+  const taskIds = [...new Set(items.flatMap(({ message }) => (message.type === 'task_assign' ? [message.taskId] : [])))];
+  // One pipeline for every assigned task; a missing or malformed task keeps its plain summary.
+  const tasks = new Map((await readHashes(t.db, TaskSchema, taskIds.map(t.db.keys.task))).items.map((x) => [x.id, x]));
   const counts = { task: 0, query: 0, informational: 0, confirmation: 0, other: 0 };
   const messages = [];
   for (const { message } of items) {
     counts[classify(message)]++;
     let summary = summarize(message);
     if (message.type === 'task_assign') {
-      const task = await getTask(t.db, message.taskId).catch(() => undefined);
+      const task = tasks.get(message.taskId);
       if (task) summary = `task_assign ${task.id.slice(0, 8)} [${task.priority}]: ${task.description.split('\n', 1)[0]!.slice(0, 70)}`;
     }
     messages.push({ ...message, summary });
@@ -83,6 +89,6 @@ export const allInboxes = async (t: Town, perAgent = 5): Promise<InboxView[]> =>
   const ids = [SUPERVISOR_ID, ...all.map((a) => a.id)];
   const lengths = await inboxLengths(t.db, ids);
   const out: InboxView[] = [];
-  for (const id of ids) if ((lengths.get(id) ?? 0) > 0) out.push(await inbox(t, id === SUPERVISOR_ID ? 'supervisor' : id, perAgent));
+  for (const id of ids) if ((lengths.get(id) ?? 0) > 0) out.push(await inbox(t, id === SUPERVISOR_ID ? 'supervisor' : id, perAgent, all));
   return out;
 };

@@ -7,7 +7,7 @@ import { backlogLength } from '../store/backlog.js';
 import { recentEvents, type EventScope } from '../store/events.js';
 import { inboxLengths } from '../store/messages.js';
 import { countTasksByState, getTask } from '../store/tasks.js';
-import { agents, findAgent } from './agents.js';
+import { agents, pickAgent } from './agents.js';
 import type { Town } from './context.js';
 import { report } from './report.js';
 import { tasksIn } from './tasks.js';
@@ -19,6 +19,8 @@ export interface AgentStatus {
   role?: string;
   cli: string;
   state: Agent['state'];
+  /** The agent's capabilities (what the dispatcher routes on). */
+  caps?: string[];
   inbox: number;
   currentTask?: string;
   heartbeatAgeMs?: number;
@@ -42,8 +44,7 @@ export interface TownStatus {
 /** One snapshot of the town for `tt status` (and its --json shape). */
 export const townStatus = async (t: Town, opts: { deep?: boolean; tasks?: boolean } = {}): Promise<TownStatus> => {
   const all = await agents(t);
-  const lengths = await inboxLengths(t.db, [SUPERVISOR_ID, ...all.map((a) => a.id)]);
-  const counts = await countTasksByState(t.db);
+  const [lengths, counts, backlog] = await Promise.all([inboxLengths(t.db, [SUPERVISOR_ID, ...all.map((a) => a.id)]), countTasksByState(t.db), backlogLength(t.db)]);
   const now = t.clock.now();
   const rows: AgentStatus[] = [];
   for (const a of all) {
@@ -54,6 +55,7 @@ export const townStatus = async (t: Town, opts: { deep?: boolean; tasks?: boolea
       ...(a.role ? { role: a.role } : {}),
       cli: a.cli,
       state: a.state,
+      caps: a.caps,
       inbox: lengths.get(a.id) ?? 0,
       ...(a.currentTask ? { currentTask: a.currentTask } : {}),
       ...(a.lastHeartbeat ? { heartbeatAgeMs: Math.max(0, now - a.lastHeartbeat) } : {}),
@@ -75,7 +77,7 @@ export const townStatus = async (t: Town, opts: { deep?: boolean; tasks?: boolea
     endpoint: t.endpoint.display,
     agents: rows,
     tasks: { ...counts, total: TASK_STATES.reduce((n, s) => n + counts[s], 0) },
-    backlog: await backlogLength(t.db),
+    backlog,
     supervisorInbox: lengths.get(SUPERVISOR_ID) ?? 0,
   };
   if (opts.tasks) {
@@ -94,7 +96,7 @@ export const townStatus = async (t: Town, opts: { deep?: boolean; tasks?: boolea
 export const prunableCount = (s: TownStatus): number => s.agents.filter((a) => isTerminalAgent(a.state) && a.state !== 'cold').length;
 
 /** Events of the town, or of one agent or mission, newest `count`, oldest first. */
-export const history = async (t: Town, opts: { count: number; agent?: string; mission?: string }): Promise<TownEvent[]> => {
-  const scope: EventScope = opts.agent ? { agent: (await findAgent(t, opts.agent)).id } : opts.mission ? { mission: opts.mission } : 'town';
+export const history = async (t: Town, opts: { count: number; agent?: string; mission?: string }, known?: readonly Agent[]): Promise<TownEvent[]> => {
+  const scope: EventScope = opts.agent ? { agent: pickAgent(opts.agent, known ?? (await agents(t))).id } : opts.mission ? { mission: opts.mission } : 'town';
   return report(t, await recentEvents(t.db, scope, opts.count));
 };

@@ -4,11 +4,11 @@ import { TransitionError, TtError, UsageError } from '../model/errors.js';
 import type { TaskPriority } from '../model/priority.js';
 import { resolveAgentRef, resolveIdPrefix } from '../model/resolve.js';
 import { Task, type TaskState } from '../model/task.js';
-import { getAgent } from '../store/agents.js';
 import { createTask, getTask, listTasks, moveTask, taskIds } from '../store/tasks.js';
 import { finishAttempt } from '../store/worker.js';
 import { retryDelaysMs } from '../model/retry.js';
-import { agents, findAgent } from './agents.js';
+import type { Agent } from '../model/agent.js';
+import { agents, findAgent, pickAgent } from './agents.js';
 import type { Town } from './context.js';
 import { report } from './report.js';
 
@@ -53,15 +53,21 @@ export const newTask = (t: Town, spec: TaskSpec): Task => {
 /** Who is acting: --from, else the agent this process runs as (TT_AGENT_ID / TT_AGENT_NAME), else the supervisor. */
 export const senderId = async (t: Town, from?: string): Promise<string> => {
   const ref = from ?? t.env.TT_AGENT_ID ?? t.env.TT_AGENT_NAME;
-  if (!ref) return SUPERVISOR_ID;
-  return resolveAgentRef(ref, await agents(t));
+  return ref ? resolveAgentRef(ref, await agents(t)) : SUPERVISOR_ID;
+};
+
+/** senderId, resolved among agents already read. */
+export const senderIdAmong = (t: Town, all: readonly Agent[], from?: string): string => {
+  const ref = from ?? t.env.TT_AGENT_ID ?? t.env.TT_AGENT_NAME;
+  return ref ? resolveAgentRef(ref, all) : SUPERVISOR_ID;
 };
 
 /** Creates a task assigned to an agent and queues its task_assign message, in one step. */
 export const assignTask = async (t: Town, agentRef: string, spec: TaskSpec & { from?: string }): Promise<Task> => {
-  const agent = await findAgent(t, agentRef);
+  const all = await agents(t);
+  const agent = pickAgent(agentRef, all);
   const task = newTask(t, spec);
-  await createTask(t.db, { task, assignTo: agent.id, from: await senderId(t, spec.from) });
+  await createTask(t.db, { task, assignTo: agent.id, from: senderIdAmong(t, all, spec.from) });
   return { ...task, state: 'assigned', assignedTo: agent.id };
 };
 
@@ -115,9 +121,8 @@ export const currentTask = async (t: Town, agentRef?: string): Promise<{ agent: 
   const ref = agentRef ?? t.env.TT_AGENT_ID ?? t.env.TT_AGENT_NAME;
   if (!ref) throw new UsageError('which agent? give a name, or run inside an agent (TT_AGENT_ID)');
   const agent = await findAgent(t, ref);
-  const fresh = await getAgent(t.db, agent.id);
-  if (fresh?.currentTask) {
-    const task = await getTask(t.db, fresh.currentTask);
+  if (agent.currentTask) {
+    const task = await getTask(t.db, agent.currentTask);
     if (task) return { agent: agent.name, task };
   }
   const live = report(t, await listTasks(t.db, ['assigned', 'running'])).filter((x) => x.assignedTo === agent.id);
@@ -130,7 +135,8 @@ export const tasksIn = async (t: Town, states?: TaskState[]): Promise<Task[]> =>
 /** Gives a live task to another agent (its task_assign message goes with it). */
 export const reassignTask = async (t: Town, ref: string, agentRef: string): Promise<Task> => {
   const task = await findTask(t, ref);
-  const agent = await findAgent(t, agentRef);
-  await moveTask(t.db, task.id, { to: 'assigned', assignTo: agent.id, from: await senderId(t), del: ['startedAt'], event: 'task.assigned', text: `reassigned to ${agent.name}` });
+  const all = await agents(t);
+  const agent = pickAgent(agentRef, all);
+  await moveTask(t.db, task.id, { to: 'assigned', assignTo: agent.id, from: senderIdAmong(t, all), del: ['startedAt'], event: 'task.assigned', text: `reassigned to ${agent.name}` });
   return (await getTask(t.db, task.id)) ?? task;
 };
