@@ -138,6 +138,22 @@ local function take_backlog(agent, token, skills, generalist, scan)
   return nil
 end
 
+-- An agent's held (claimed, unacknowledged) messages go back to its inbox at their priority;
+-- with skip_assign, task_assign messages are dropped (their tasks were requeued instead).
+local function return_held(id, skip_assign)
+  local held = P .. 'held:' .. id
+  for _, m in ipairs(redis.call('HVALS', held)) do
+    local ok, msg = pcall(cjson.decode, m)
+    local band = 2
+    if ok and type(msg) == 'table' then
+      band = PRIORITY_BAND[msg.priority or 'normal'] or 2
+      if skip_assign and msg.type == 'task_assign' then band = nil end
+    end
+    if band then redis.call('ZADD', P .. 'inbox:' .. id, score(band, next_seq()), m) end
+  end
+  redis.call('DEL', held)
+end
+
 -- Put an assigned (never started) task back on the backlog.
 local function requeue_task(id, why)
   local key = task_key(id)

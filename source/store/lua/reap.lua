@@ -11,20 +11,18 @@ for _, id in ipairs(redis.call('SMEMBERS', P .. 'agents')) do
   local akey = P .. 'agent:' .. id
   local state = redis.call('HGET', akey, 'state')
   local alive = redis.call('EXISTS', P .. 'hb:' .. id) == 1
-  if state and TERMINAL_AGENT[state] and not alive then
-    -- A stopped agent whose worker is gone still owning started attempts (killed mid-round on
-    -- another machine, say): those attempts fail over to the retry path.
+  if state and not alive then
+    -- Started attempts fail over to the retry path; for a stopped agent too, whose worker was
+    -- killed mid-round (on another machine, say).
+    local name = redis.call('HGET', akey, 'name') or id
+    local why = TERMINAL_AGENT[state] and ' stopped during this attempt' or ' stopped heartbeating during this attempt'
     for _, tid in ipairs(redis.call('SMEMBERS', P .. 'running:' .. id)) do
-      finish_task(tid, '', 'failed', 'agent ' .. (redis.call('HGET', akey, 'name') or id) .. ' stopped during this attempt', delays)
+      finish_task(tid, '', 'failed', 'agent ' .. name .. why, delays)
       moved = moved + 1
     end
   end
   if state and not TERMINAL_AGENT[state] and not alive then
     local name = redis.call('HGET', akey, 'name') or id
-    for _, tid in ipairs(redis.call('SMEMBERS', P .. 'running:' .. id)) do
-      finish_task(tid, '', 'failed', 'agent ' .. name .. ' stopped heartbeating during this attempt', delays)
-      moved = moved + 1
-    end
     local inbox, held = P .. 'inbox:' .. id, P .. 'held:' .. id
     local members = redis.call('ZRANGE', inbox, 0, -1)
     for _, m in ipairs(redis.call('HVALS', held)) do members[#members + 1] = m end
@@ -37,13 +35,9 @@ for _, id in ipairs(redis.call('SMEMBERS', P .. 'agents')) do
         end
       end
     end
-    for _, m in ipairs(redis.call('HVALS', held)) do
-      local ok, msg = pcall(cjson.decode, m)
-      if not (ok and type(msg) == 'table' and msg.type == 'task_assign') then
-        redis.call('ZADD', inbox, score(2, next_seq()), m)
-      end
-    end
-    redis.call('DEL', held, P .. 'wake:' .. id)
+    -- The other messages it held go back to its inbox at their priority (for whoever reclaims it).
+    return_held(id, true)
+    redis.call('DEL', P .. 'wake:' .. id)
     redis.call('HSET', akey, 'state', 'stopped', 'updatedAt', NOW)
     redis.call('HDEL', akey, 'currentTask')
     emit({ type = 'agent.reaped', agent = id, state = 'stopped', prev = state, text = ARGV[4] })

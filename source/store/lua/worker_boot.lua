@@ -9,15 +9,7 @@ local state = redis.call('HGET', akey, 'state')
 if not state then return { 'gone' } end
 local revive = ARGV[6] == '1' and state == 'stopped' and redis.call('EXISTS', P .. 'stop:' .. id) == 0
 if (TERMINAL_AGENT[state] and not revive) or state == 'draining' then return { 'stop', state } end
-local held = P .. 'held:' .. id
-local entries = redis.call('HVALS', held)
-for _, m in ipairs(entries) do
-  local ok, msg = pcall(cjson.decode, m)
-  local band = 2
-  if ok and type(msg) == 'table' then band = PRIORITY_BAND[msg.priority or 'normal'] or 2 end
-  redis.call('ZADD', P .. 'inbox:' .. id, score(band, next_seq()), m)
-end
-redis.call('DEL', held)
+return_held(id, false)
 for _, tid in ipairs(redis.call('SMEMBERS', P .. 'running:' .. id)) do
   finish_task(tid, '', 'failed', 'the worker restarted during this attempt', split_csv(ARGV[5]))
 end
