@@ -3,13 +3,13 @@ import type { Redis } from 'ioredis';
 import type { GitHubClient } from '../github/client.js';
 import { parseIssueRef } from '../github/rest.js';
 import { isTerminalAgent, type Agent } from '../model/agent.js';
-import { assessHelp, helpMessage, nextHelpState, shouldSendHelp, stallMs } from '../model/help.js';
+import { assessHelp, helpMessage, isStalled, nextHelpState, shouldSendHelp } from '../model/help.js';
 import { SUPERVISOR_ID } from '../model/ids.js';
 import { isTerminalMission, type ControlNote, type Mission, type Watch, type WorkItem } from '../model/mission.js';
 import { NoteError, parseNote, resolveItemRef } from '../model/notes.js';
 import { resolveAgentRef } from '../model/resolve.js';
-import { planAssignments, routeScore, type AvailableAgent } from '../model/routing.js';
-import { canFinalize, onReviewResult, onWorkSubmitted, PR_WATCHES } from '../model/submission.js';
+import { laneOf, planAssignments, routeScore, type AvailableAgent } from '../model/routing.js';
+import { canFinalize, onReviewResult, onWorkSubmitted, PR_WATCHES, requiresReview } from '../model/submission.js';
 import { Task, isTerminalTask } from '../model/task.js';
 import { isDue, watchPlan, type PrState } from '../model/watch.js';
 import { listAgents } from '../store/agents.js';
@@ -41,6 +41,7 @@ import {
 } from '../store/missions.js';
 import { MalformedRecordError, readHash, readHashes } from '../store/records.js';
 import type { Malformed } from '../model/hash.js';
+import { sendMessage } from '../store/messages.js';
 import { moveTask } from '../store/tasks.js';
 import { WorkItem as WorkItemSchema } from '../model/mission.js';
 import type { DispatchConfig } from './config.js';
@@ -107,7 +108,7 @@ export const workAssignments = (plan: { item: string; agent: string }[], items: 
       prefix: 'Mission Work Item',
       extra: 'When done, complete the task with the PR URL (or owner/repo#N) as its result.',
       priority: 'normal',
-      tags: [...new Set([...(item.ownerRole ? [item.ownerRole] : []), ...item.caps])],
+      tags: itemTags(item),
       role: 'work',
       mode: 'ready',
     };
@@ -269,8 +270,7 @@ export const tickMission = async (d: Dispatcher, id: string, pool: Pool = {}): P
           report.progress = true;
           if (step.action.action === 'create_fix_task') await fixTask(d, m, item, pool, `${w.kind} on ${w.target} needs a fix (head ${step.action.headSha.slice(0, 7) || 'unknown'})`, w.id);
           else if (step.action.action === 'advance_pipeline') await updateItem(db, id, token, item.id, { set: { artifacts: JSON.stringify([...new Set([...item.artifacts, w.target])]) }, event: 'mission.item', text: `${w.target} is mergeable and green` });
-          else for (const a of (await everyone(db, pool)).filter((x) => /review|audit/i.test(`${x.role ?? ''} ${x.name}`))) {
-            const { sendMessage } = await import('../store/messages.js');
+          else for (const a of (await everyone(db, pool)).filter((x) => laneOf(x) === 'reviewer')) {
             await sendMessage(db, { from: SUPERVISOR_ID, to: a.id, body: { type: 'informational', summary: `${w.kind} on ${w.target} for "${item.title}"` }, priority: 'normal' }, `notify reviewer: ${w.target}`);
           }
         }
@@ -370,8 +370,7 @@ export const tickMission = async (d: Dispatcher, id: string, pool: Pool = {}): P
       // only looked at when there is ready work.)
       const idleAgents = report.unassignable ? 0 : (pool.available ?? (fresh.readyCount > 0 ? await availableOf(db, pool) : [])).length;
       // The oldest live task matters only to a mission without progress for a while.
-      const sinceProgress = lastProgressAt !== undefined ? now - lastProgressAt : 2 * config.tickMs;
-      const stalled = !(fresh.readyCount > 0 && idleAgents === 0) && sinceProgress >= stallMs(config.tickMs);
+      const stalled = !(fresh.readyCount > 0 && idleAgents === 0) && isStalled(lastProgressAt, now, config.tickMs);
       const reason = assessHelp({
         mission: { id, state: m.state, ...(lastProgressAt !== undefined ? { lastProgressAt } : {}), ...(set.blockedReason ? { blockedReason: String(set.blockedReason) } : m.state === 'blocked' && m.blockedReason ? { blockedReason: m.blockedReason } : {}) },
         readyCount: fresh.readyCount,
@@ -417,8 +416,10 @@ const reviewOut = async (db: Db, item: WorkItem): Promise<boolean> => {
 };
 
 /** A blocked item that needs its reviewer's word. */
-const wantsReview = (item: WorkItem, mission: Mission): boolean =>
-  mission.policy.reviewerRequired && (item.kind === 'implement' || item.kind === 'test') && !item.reviewerApproved && item.artifacts.length > 0;
+const wantsReview = (item: WorkItem, mission: Mission): boolean => requiresReview(item.kind, mission.policy) && !item.reviewerApproved && item.artifacts.length > 0;
+
+/** A mission task's tags: its item's owner role and capabilities (what routing and claims match). */
+const itemTags = (item: Pick<WorkItem, 'ownerRole' | 'caps'>): string[] => [...new Set([...(item.ownerRole ? [item.ownerRole] : []), ...item.caps])];
 
 /** The live task of the mission that changed longest ago, from its live items. */
 const staleTask = async (db: Db, id: string): Promise<{ staleTask?: { id: string; updatedAt: number } }> => {
@@ -593,7 +594,7 @@ const fixTask = async (d: Dispatcher, m: Mission, item: WorkItem, pool: Pool, wh
       prefix: 'Mission Fix',
       extra: `${why}\nComplete with the PR URL (or owner/repo#N) as the result when fixed.`,
       priority: 'high',
-      tags: [...new Set([...(item.ownerRole ? [item.ownerRole] : []), ...item.caps])],
+      tags: itemTags(item),
       role: 'fix',
       ...(watch ? { watch } : {}),
       mode: 'take',
@@ -647,7 +648,7 @@ const applyNote = async (d: Dispatcher, snap: MissionSnapshot, note: ControlNote
           prefix: hasWork ? 'Mission Fix Redirect' : 'Mission Redirect',
           extra: parsed.reason ? `Redirected by ${note.sender}: ${parsed.reason}` : `Redirected by ${note.sender}.`,
           priority: 'high',
-          tags: [...new Set([...(item.ownerRole ? [item.ownerRole] : []), ...item.caps])],
+          tags: itemTags(item),
           role: hasWork ? 'fix' : 'work',
           mode: 'take',
         },

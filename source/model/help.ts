@@ -20,6 +20,10 @@ export interface HelpSnapshot {
 /** How long without progress before a mission counts as stalled: max(6 ticks, 180 s). */
 export const stallMs = (tickMs: number): number => Math.max(6 * tickMs, 180_000);
 
+/** No progress for stallMs (a mission with no progress yet counts as 2 ticks old). */
+export const isStalled = (lastProgressAt: number | undefined, now: number, tickMs: number): boolean =>
+  (lastProgressAt !== undefined ? now - lastProgressAt : 2 * tickMs) >= stallMs(tickMs);
+
 /**
  * Why the mission needs help, or undefined. In order: ready items but no idle agent; stalled
  * (no progress for stallMs; a mission with no progress yet counts as 2 ticks old) with a task
@@ -31,9 +35,8 @@ export const assessHelp = (s: HelpSnapshot): string | undefined => {
   if (s.readyCount > 0 && s.idleAgents === 0) {
     return `Mission ${m.id} has ${s.readyCount} ready work item(s) but no idle agents are available`;
   }
+  if (!isStalled(m.lastProgressAt, s.now, s.tickMs)) return undefined;
   const limit = stallMs(s.tickMs);
-  const sinceProgress = m.lastProgressAt !== undefined ? s.now - m.lastProgressAt : 2 * s.tickMs;
-  if (sinceProgress < limit) return undefined;
   if (s.staleTask && s.now - s.staleTask.updatedAt >= limit) {
     return `Mission ${m.id} appears stuck; task ${s.staleTask.id} has not changed since ${new Date(s.staleTask.updatedAt).toISOString()}`;
   }
