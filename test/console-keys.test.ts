@@ -130,6 +130,10 @@ describe('console keys', () => {
     expect(namedMission(s, ['abcd', 'resume'])).toEqual({ id: 'abcd1234-0000', rest: ['resume'] });
     expect(namedAgent(s, ['bob', 'write', 'docs'])).toEqual({ id: 'bob-0000-4000-8000-000000000000', rest: ['write', 'docs'] });
     expect(namedAgent(s, ['write', 'docs'])).toEqual({ rest: ['write', 'docs'] });
+    // A short word that an id happens to start with is text, not an agent (ids need 4+ digits).
+    const hexIds = { ...s, snapshot: { ...s.snapshot, agents: s.snapshot.agents.map((a, i) => ({ ...a, id: `add0000${i}-0000-4000-8000-000000000000` })) } };
+    expect(namedAgent(hexIds, ['add', 'tests'])).toEqual({ rest: ['add', 'tests'] });
+    expect(namedAgent(hexIds, ['add00001', 'tests'])).toEqual({ id: 'add00001-0000-4000-8000-000000000000', rest: ['tests'] });
   });
 
   it('w explains why a queued task waits, and only for a queued one', async () => {

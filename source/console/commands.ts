@@ -1,4 +1,5 @@
 import { isTerminalMission } from '../model/mission.js';
+import { resolveAgentRef, resolveIdPrefix } from '../model/resolve.js';
 import type { ConsoleActions } from './actions.js';
 import { agentRows, helpRows, missionRows, rowIds, selectedIndex, taskRows } from './rows.js';
 import { PANES, type ConsoleState, type ConsoleStore, type Modal, type PaneId } from './store.js';
@@ -74,15 +75,19 @@ const move = (ctx: CommandContext, delta: number | 'top' | 'bottom') =>
  * On the command line a mission or an agent may be named first (:note 9c1e resume,
  * :assign ada write the docs); without one, the selected row is meant.
  */
-export const namedMission = (s: ConsoleState, args: string[]): { id?: string; rest: string[] } => {
-  const first = args[0]?.toLowerCase();
-  const hit = first && first.length >= 4 ? s.snapshot?.missions.find((m) => m.id.startsWith(first)) : undefined;
-  return hit ? { id: hit.id, rest: args.slice(1) } : { rest: args };
-};
-export const namedAgent = (s: ConsoleState, args: string[]): { id?: string; rest: string[] } => {
-  const first = args[0]?.toLowerCase();
-  const hit = first ? s.snapshot?.agents.find((a) => a.name.toLowerCase() === first || a.id.startsWith(first)) : undefined;
-  return hit ? { id: hit.id, rest: args.slice(1) } : { rest: args };
+export const namedMission = (s: ConsoleState, args: string[]): { id?: string; rest: string[] } =>
+  named(args, (first) => resolveIdPrefix('mission', first, (s.snapshot?.missions ?? []).map((m) => m.id)));
+/** An agent named as the CLI resolves it (name, nickname, label, or 4+ digits of its id). */
+export const namedAgent = (s: ConsoleState, args: string[]): { id?: string; rest: string[] } =>
+  named(args, (first) => resolveAgentRef(first, (s.snapshot?.agents ?? []).map((a) => ({ ...a, nickname: a.nickname ?? '' })), { allowSupervisor: false }));
+/** The first word names something when it resolves to exactly one; else it is part of the text. */
+const named = (args: string[], resolve: (first: string) => string): { id?: string; rest: string[] } => {
+  if (!args[0]) return { rest: args };
+  try {
+    return { id: resolve(args[0]), rest: args.slice(1) };
+  } catch {
+    return { rest: args };
+  }
 };
 
 const missionOf = (s: ConsoleState): string | undefined => {

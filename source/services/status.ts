@@ -15,6 +15,8 @@ import { tasksIn } from './tasks.js';
 export interface AgentStatus {
   id: string;
   name: string;
+  /** The 1920s nickname the label shows. */
+  nickname?: string;
   label: string;
   role?: string;
   cli: string;
@@ -51,6 +53,7 @@ export const townStatus = async (t: Town, opts: { deep?: boolean; tasks?: boolea
     const row: AgentStatus = {
       id: a.id,
       name: a.name,
+      ...(a.nickname ? { nickname: a.nickname } : {}),
       label: displayLabel(a),
       ...(a.role ? { role: a.role } : {}),
       cli: a.cli,
