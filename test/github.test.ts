@@ -12,7 +12,8 @@ import {
   type CiState,
   type IssueRef,
 } from '../source/github/client.js';
-import { extractPrRefs, githubToken, MAX_PAGES, parseIssueRef, RestGitHubClient, type CommandRunner, type RestGitHubOptions } from '../source/github/rest.js';
+import { extractPrRefs } from '../source/model/submission.js';
+import { githubToken, MAX_PAGES, parseIssueRef, RestGitHubClient, type CommandRunner, type RestGitHubOptions } from '../source/github/rest.js';
 import { ManualClock } from '../source/model/clock.js';
 import { TtError, UsageError } from '../source/model/errors.js';
 import { FAKE_EPOCH, startFakeGitHub, type FakeComment, type FakeGitHub, type FakeGitHubState } from './helpers/fake-github.js';
@@ -453,6 +454,7 @@ describe('parseIssueRef', () => {
   );
 });
 
+// The one PR-reference extractor (model/submission.ts), on the texts a GitHub result holds.
 describe('extractPrRefs', () => {
   it.each([
     ['', []],
@@ -472,7 +474,7 @@ describe('extractPrRefs', () => {
     ['inside a path: see github.com/acme/widgets#5', []],
     ['(fixes acme/socket.io#8)', [{ owner: 'acme', repo: 'socket.io', number: 8 }]],
   ] as const)('%j', (text, want) => {
-    expect(extractPrRefs(text)).toEqual(want);
+    expect(extractPrRefs(text)).toEqual(want.map((r) => `${r.owner}/${r.repo}#${r.number}`));
   });
 });
 

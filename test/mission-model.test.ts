@@ -768,6 +768,7 @@ describe('submission', () => {
     ['org-x/repo.js#7.', ['org-x/repo.js#7']],
     ['b/z#1 a/z#2', ['a/z#2', 'b/z#1']],
     ['nothing here #4', []],
+    ['on GitHub Enterprise: https://ghe.corp/o/r/pull/2/files', ['o/r#2']],
   ])('extractPrRefs(%j)', (text, refs) => {
     expect(extractPrRefs(text)).toEqual(refs);
   });
@@ -777,6 +778,7 @@ describe('submission', () => {
     ['https://github.com/o/r/pull/5', { owner: 'o', repo: 'r', number: 5 }],
     ['o/r', undefined],
     ['o/r#0', undefined],
+    ['https://ghe.corp/o/r/pull/5', { owner: 'o', repo: 'r', number: 5 }],
   ])('parsePrRef(%j)', (ref, parsed) => {
     expect(parsePrRef(ref)).toEqual(parsed);
   });

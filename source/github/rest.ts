@@ -355,24 +355,3 @@ export const parseIssueRef = (ref: string, defaultRepo?: { owner: string; repo: 
   return { owner: m[1]!, repo: m[2]!, number };
 };
 
-const PR_URL = new RegExp(`https?://[^/\\s]+/([A-Za-z0-9-]+)/(${NAME})/pulls?/(\\d+)`, 'g');
-const PR_SHORT = new RegExp(`(?<![\\w./#-])([A-Za-z0-9][A-Za-z0-9-]*)/(${NAME})#(\\d+)(?![\\w])`, 'g');
-
-/**
- * Pull request references in free text: `https://<host>/o/r/pull/N` URLs and `o/r#N`, each once
- * (owner and repo compared without case, as GitHub does), sorted by owner, repo, number.
- */
-export const extractPrRefs = (text: string): IssueRef[] => {
-  const found = new Map<string, IssueRef>();
-  for (const re of [PR_URL, PR_SHORT]) {
-    for (const m of text.matchAll(re)) {
-      const number = positive(m[3]!);
-      const repo = m[2]!;
-      if (number === undefined) continue;
-      const key = `${m[1]!.toLowerCase()}/${repo.toLowerCase()}#${number}`;
-      if (!found.has(key)) found.set(key, { owner: m[1]!, repo, number });
-    }
-  }
-  const cmp = (a: string, b: string) => (a.toLowerCase() < b.toLowerCase() ? -1 : a.toLowerCase() > b.toLowerCase() ? 1 : 0);
-  return [...found.values()].sort((a, b) => cmp(a.owner, b.owner) || cmp(a.repo, b.repo) || a.number - b.number);
-};

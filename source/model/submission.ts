@@ -17,29 +17,34 @@ export interface PrRef {
 
 const OWNER = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})';
 const REPO = '[A-Za-z0-9._-]+';
-const PR_URL = new RegExp(`https?://github\\.com/(${OWNER})/(${REPO})/pull/(\\d+)`, 'g');
+// Any host: a GitHub Enterprise link names its pull request the same way.
+const PR_URL = new RegExp(`https?://[^/\\s]+/(${OWNER})/(${REPO})/pulls?/(\\d+)`, 'g');
 const PR_SHORT = new RegExp(`(?<![\\w./-])(${OWNER})/(${REPO})#(\\d+)(?![\\w])`, 'g');
 
 export const formatPrRef = (r: PrRef): string => `${r.owner}/${r.repo}#${r.number}`;
 
-/** `owner/repo#N` or a github.com URL whose last segment is the number. */
+/** `owner/repo#N` or a pull request or issue URL (any host) whose last segment is the number. */
 export const parsePrRef = (target: string): PrRef | undefined => {
   const t = target.trim();
   const short = new RegExp(`^(${OWNER})/(${REPO})#(\\d+)$`).exec(t);
-  const url = /^https?:\/\/github\.com\/([^/\s]+)\/([^/\s]+)\/(?:pull|issues)\/(\d+)\/?$/.exec(t);
+  const url = /^https?:\/\/[^/\s]+\/([^/\s]+)\/([^/\s]+)\/(?:pulls?|issues)\/(\d+)\/?$/.exec(t);
   const m = short ?? url;
   if (!m) return undefined;
   const number = Number(m[3]);
   return number > 0 ? { owner: m[1]!, repo: m[2]!, number } : undefined;
 };
 
-/** Pull-request references in a result text, as `owner/repo#N`, deduplicated and sorted. */
+/**
+ * Pull-request references in a result text (`https://<host>/o/r/pull/N` URLs and `o/r#N`), as
+ * `owner/repo#N`, each once (owner and repo compared without case, the first spelling kept), sorted.
+ */
 export const extractPrRefs = (text: string): string[] => {
   const refs = new Map<string, PrRef>();
   for (const re of [PR_URL, PR_SHORT]) {
     for (const m of text.matchAll(re)) {
       const r = { owner: m[1]!, repo: m[2]!, number: Number(m[3]) };
-      if (r.number > 0) refs.set(formatPrRef(r).toLowerCase(), r);
+      const key = formatPrRef(r).toLowerCase();
+      if (r.number > 0 && !refs.has(key)) refs.set(key, r);
     }
   }
   return [...refs.values()]
