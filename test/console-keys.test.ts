@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../source/console/commands.js';
 import { completions, handleKey, keyName, parseCommandLine } from '../source/console/keys.js';
-import { consoleHarness, K, NOW } from './helpers/console.js';
+import { agent, consoleHarness, K, NOW, snapshot, task } from './helpers/console.js';
 
 const press = async (h: ReturnType<typeof consoleHarness>, ...keys: (string | [string, object])[]) => {
   const ran: (string | undefined)[] = [];
@@ -146,6 +146,21 @@ describe('console keys', () => {
     const { whyOf } = await import('../source/console/detail.js');
     const why = whyOf(h.store.getState());
     expect(why?.kind === 'detail' && why.lines.join('\n')).toMatch(/idle agents\s+bob/);
+  });
+
+  it('w counts an agent as fitting a tagged task by the rule workers claim with (capabilities too)', async () => {
+    const h = consoleHarness({
+      snapshot: snapshot({
+        agents: [agent('ada', { role: 'backend', state: 'working', currentTask: 't1' }), agent('bob', { role: 'tester', caps: ['db'] }), agent('cy', { role: 'backend' })],
+        tasks: [task('t1', { state: 'running', assignedTo: 'ada-0000-4000-8000-000000000000' }), task('t2', { tags: ['db'] })],
+      }),
+    });
+    await press(h, '2', 'j');
+    const { whyOf } = await import('../source/console/detail.js');
+    const why = whyOf(h.store.getState());
+    const text = why?.kind === 'detail' ? why.lines.join('\n') : '';
+    expect(text).toMatch(/ok\s+agents that fit\s+1 agent\(s\)/);
+    expect(text).toMatch(/ok\s+idle agents\s+bob$/m);
   });
 
   it('/ filters the focused pane; esc clears it', async () => {

@@ -1,3 +1,5 @@
+import { isTerminalAgent, mayTake, skillsOf } from '../model/agent.js';
+import { taskBand } from '../model/priority.js';
 import { whyNotAssigned } from '../services/console.js';
 import { selectedAgent, selectedHelp, selectedMissionRow, selectedTask } from './commands.js';
 import { hhmmss } from './format.js';
@@ -51,10 +53,9 @@ const whyTask = (s: ConsoleState): Modal | undefined => {
   const t = selectedTask(s);
   if (!t || !s.snapshot) return undefined;
   const queued = s.snapshot.tasks.filter((x) => x.state === 'pending').sort((a, b) => a.createdAt - b.createdAt);
-  const ahead = queued.filter((x) => (x.priority === t.priority ? x.createdAt < t.createdAt : ['critical', 'high', 'normal', 'low'].indexOf(x.priority) < ['critical', 'high', 'normal', 'low'].indexOf(t.priority))).length;
-  const fits = (a: (typeof s.snapshot.agents)[number]) => t.tags.length === 0 || !a.role || ['worker', 'default'].includes(a.role) || t.tags.includes(a.role);
-  const live = s.snapshot.agents.filter((a) => !['stopped', 'error', 'cold'].includes(a.state));
-  const fitting = live.filter(fits);
+  const ahead = queued.filter((x) => (x.priority === t.priority ? x.createdAt < t.createdAt : taskBand(x.priority) < taskBand(t.priority))).length;
+  const live = s.snapshot.agents.filter((a) => !isTerminalAgent(a.state));
+  const fitting = live.filter((a) => mayTake(skillsOf(a), t.tags));
   const idle = fitting.filter((a) => a.state === 'idle' && a.inbox === 0);
   const retry = t.attempts > 0 && t.lastError;
   const line = (ok: boolean, gate: string, detail: string) => `${ok ? 'ok ' : 'NO '} ${gate.padEnd(18)} ${detail}`;
@@ -65,7 +66,7 @@ const whyTask = (s: ConsoleState): Modal | undefined => {
     lines: [
       line(!retry, 'retry backoff', retry ? `attempt ${t.attempts} failed (${t.lastError}); it waits out its backoff before the backlog` : 'not waiting on a retry'),
       line(true, 'queue position', `${ahead} queued task(s) ahead (priority ${t.priority}, then age)`),
-      line(fitting.length > 0, 'agents that fit', t.tags.length ? `${fitting.length} agent(s) with a role in [${t.tags.join(', ')}] or no role` : `${fitting.length} live agent(s); the task has no tags`),
+      line(fitting.length > 0, 'agents that fit', t.tags.length ? `${fitting.length} agent(s) whose role or capabilities name one of [${t.tags.join(', ')}], or generalists` : `${fitting.length} live agent(s); the task has no tags`),
       line(idle.length > 0, 'idle agents', idle.length ? idle.map((a) => a.name).join(', ') : 'none of them is idle with an empty inbox'),
     ],
   };

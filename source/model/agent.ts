@@ -24,6 +24,28 @@ const NEXT: Record<AgentState, readonly AgentState[]> = {
   error: ['starting'],
 };
 
+const GENERALIST_ROLES = new Set(['', 'worker', 'default', 'generalist']);
+
+/** Which tagged backlog tasks an agent may take: its role and capabilities (what a worker claims with). */
+export const skillsOf = (a: { role?: string; caps?: readonly string[] }): { skills: string[]; generalist: boolean } => {
+  const role = (a.role ?? '').toLowerCase();
+  const caps = a.caps ?? [];
+  const skills = [...new Set([...(role ? [role] : []), ...caps.map((c) => c.toLowerCase())])];
+  return { skills, generalist: GENERALIST_ROLES.has(role) && caps.length === 0 };
+};
+
+/**
+ * Whether an agent with these skills may take a backlog task with these tags: the claim rule,
+ * `may_take` in store/lua/prelude.lua. A generalist takes anything, an untagged task is for
+ * anyone, and a tagged one for agents whose skills name one of its tags exactly. The skills
+ * travel to the script as one comma-separated list, so they are split the same way here.
+ */
+export const mayTake = (s: { skills: readonly string[]; generalist: boolean }, tags: readonly string[]): boolean => {
+  if (s.generalist || tags.length === 0) return true;
+  const set = new Set(s.skills.flatMap((k) => k.split(',')).filter((k) => k !== ''));
+  return tags.some((t) => set.has(t));
+};
+
 export const canMoveAgent = (from: AgentState, to: AgentState): boolean => NEXT[from].includes(to);
 /** The states an agent may be in for a move to `to` to be legal (checked inside the writing script). */
 export const agentStatesInto = (to: AgentState): AgentState[] => AGENT_STATES.filter((s) => NEXT[s].includes(to));

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import type { Agent } from '../model/agent.js';
+import { skillsOf, type Agent } from '../model/agent.js';
 import { TtError } from '../model/errors.js';
 import { hhmmss } from '../model/format.js';
 import { isActionable, summarize, type MessageBody } from '../model/message.js';
@@ -48,15 +48,6 @@ export interface WorkerOptions {
 }
 
 export type WorkerExit = 'stopped' | 'max-rounds' | 'idle-timeout' | 'signal' | 'gone';
-
-const GENERALIST_ROLES = new Set(['', 'worker', 'default', 'generalist']);
-
-/** Which tagged backlog tasks an agent may take: its role and capabilities. */
-export const skillsOf = (a: Pick<Agent, 'role' | 'caps'>): { skills: string[]; generalist: boolean } => {
-  const role = (a.role ?? '').toLowerCase();
-  const skills = [...new Set([...(role ? [role] : []), ...a.caps.map((c) => c.toLowerCase())])];
-  return { skills, generalist: GENERALIST_ROLES.has(role) && a.caps.length === 0 };
-};
 
 /**
  * Retries a write until Redis takes it (a round's outcome must not be lost to a dropped
