@@ -9,6 +9,8 @@ export default defineConfig({
     // Each test starts its own redis-server on a temporary unix socket, so files run in parallel.
     fileParallelism: true,
     // CI asks for a machine-readable report beside the usual output (.ci/run prints its totals).
-    ...(process.env.TT_TEST_REPORT ? { reporters: ['default', 'json'], outputFile: { json: process.env.TT_TEST_REPORT } } : {}),
+    ...(process.env.TT_TEST_REPORT
+      ? { reporters: ['default', 'json'], outputFile: { json: process.env.TT_TEST_REPORT } }
+      : {}),
   },
 });

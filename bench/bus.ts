@@ -14,13 +14,13 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
-import type { Endpoint } from '../dist/config/endpoint.js';
-import type { Agent } from '../dist/model/agent.js';
-import { connect } from '../dist/redis/connect.js';
-import { registerAgent } from '../dist/store/agents.js';
-import { makeDb, type Db } from '../dist/store/db.js';
-import { keysFor } from '../dist/store/keys.js';
-import { ackMessages, receiveMessages, sendMessage } from '../dist/store/messages.js';
+import type { Endpoint } from '../source/config/endpoint.js';
+import type { Agent } from '../source/model/agent.js';
+import { connect } from '../source/redis/connect.js';
+import { registerAgent } from '../source/store/agents.js';
+import { makeDb, type Db } from '../source/store/db.js';
+import { keysFor } from '../source/store/keys.js';
+import { ackMessages, receiveMessages, sendMessage } from '../source/store/messages.js';
 import { redisCpuSeconds, redisToolsMissing, type BenchRedis } from './lib/redis-server.js';
 import { runRedisBenchmark, type Target } from './lib/redis-benchmark.js';
 import { machineFacts } from './lib/machine.js';
@@ -47,8 +47,32 @@ interface Params {
   deadlineMs: number;
 }
 
-const FULL: Params = { repetitions: 3, warmup: true, senders: 8, receivers: 4, messages: 20_000, claimMax: 10, blockMs: 1000, serialMessages: 2_000, rbRequests: 100_000, rbSerialRequests: 5_000, deadlineMs: 30_000 };
-const QUICK: Params = { repetitions: 1, warmup: false, senders: 2, receivers: 2, messages: 400, claimMax: 10, blockMs: 1000, serialMessages: 100, rbRequests: 5_000, rbSerialRequests: 1_000, deadlineMs: 5_000 };
+const FULL: Params = {
+  repetitions: 3,
+  warmup: true,
+  senders: 8,
+  receivers: 4,
+  messages: 20_000,
+  claimMax: 10,
+  blockMs: 1000,
+  serialMessages: 2_000,
+  rbRequests: 100_000,
+  rbSerialRequests: 5_000,
+  deadlineMs: 30_000,
+};
+const QUICK: Params = {
+  repetitions: 1,
+  warmup: false,
+  senders: 2,
+  receivers: 2,
+  messages: 400,
+  claimMax: 10,
+  blockMs: 1000,
+  serialMessages: 100,
+  rbRequests: 5_000,
+  rbSerialRequests: 1_000,
+  deadlineMs: 5_000,
+};
 
 interface Transport {
   name: 'unix' | 'tcp';
@@ -93,7 +117,10 @@ const nowMs = () => performance.timeOrigin + performance.now();
 class Scene {
   private readonly conns: Redis[] = [];
   readonly town: string;
-  constructor(private readonly redis: BenchRedis, private readonly transport: Transport) {
+  constructor(
+    private readonly redis: BenchRedis,
+    private readonly transport: Transport,
+  ) {
     this.town = `bench-${process.pid}-${randomUUID().slice(0, 8)}`;
   }
 
@@ -109,7 +136,18 @@ class Scene {
 
   async register(db: Db, name: string): Promise<string> {
     const t = Date.now();
-    const agent: Agent = { id: randomUUID(), name, nickname: name, cli: 'sim', state: 'idle', caps: [], createdAt: t, updatedAt: t, tasksCompleted: 0, roundsCompleted: 0 };
+    const agent: Agent = {
+      id: randomUUID(),
+      name,
+      nickname: name,
+      cli: 'sim',
+      state: 'idle',
+      caps: [],
+      createdAt: t,
+      updatedAt: t,
+      tasksCompleted: 0,
+      roundsCompleted: 0,
+    };
     const r = await registerAgent(db, agent);
     if (!r.ok) throw new Error(`could not register agent ${name}: taken by ${r.existingId}`);
     return agent.id;
@@ -119,8 +157,12 @@ class Scene {
   async assertDrained(ids: string[]): Promise<void> {
     const k = keysFor(this.town);
     for (const id of ids) {
-      const [inbox, held] = await Promise.all([this.redis.admin.zcard(k.inbox(id)), this.redis.admin.hlen(k.held(id))]);
-      if (inbox || held) throw new Error(`receiver ${id.slice(0, 8)} left ${inbox} queued and ${held} held messages`);
+      const [inbox, held] = await Promise.all([
+        this.redis.admin.zcard(k.inbox(id)),
+        this.redis.admin.hlen(k.held(id)),
+      ]);
+      if (inbox || held)
+        throw new Error(`receiver ${id.slice(0, 8)} left ${inbox} queued and ${held} held messages`);
     }
   }
 
@@ -140,7 +182,12 @@ interface ReceiverSpec {
  * Runs receivers until each got its expected count (or the run is aborted). `onBatch` gets the
  * receipt time and the send timestamps of a batch; message ids are checked for duplicates.
  */
-const runReceivers = (specs: ReceiverSpec[], p: Params, state: RunState, onBatch: (receivedAt: number, sentAt: number[]) => void): Promise<void[]> => {
+const runReceivers = (
+  specs: ReceiverSpec[],
+  p: Params,
+  state: RunState,
+  onBatch: (receivedAt: number, sentAt: number[]) => void,
+): Promise<void[]> => {
   const seen = new Set<string>();
   return Promise.all(
     specs.map(async (r) => {
@@ -159,7 +206,11 @@ const runReceivers = (specs: ReceiverSpec[], p: Params, state: RunState, onBatch
         }
         got += batch.items.length;
         onBatch(receivedAt, sentAt);
-        await ackMessages(r.db, r.id, batch.items.map((e) => e.message.id));
+        await ackMessages(
+          r.db,
+          r.id,
+          batch.items.map((e) => e.message.id),
+        );
       }
     }),
   );
@@ -175,7 +226,14 @@ interface RunState {
   onAbort?: () => void;
 }
 
-const withDeadline = async <T>(ms: number, what: string, blocking: Redis[], state: RunState, body: () => Promise<T>, progress: () => string): Promise<T> => {
+const withDeadline = async <T>(
+  ms: number,
+  what: string,
+  blocking: Redis[],
+  state: RunState,
+  body: () => Promise<T>,
+  progress: () => string,
+): Promise<T> => {
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
@@ -191,7 +249,11 @@ const withDeadline = async <T>(ms: number, what: string, blocking: Redis[], stat
       state.aborted = true;
       state.onAbort?.();
     }
-    if (timedOut) throw new Error(`${what} did not finish within ${ms / 1000} s (${progress()}): ${(e as Error).message}`);
+    if (timedOut)
+      throw new Error(
+        `${what} did not finish within ${ms / 1000} s (${progress()}): ${(e as Error).message}`,
+        { cause: e },
+      );
     throw e;
   } finally {
     clearTimeout(timer);
@@ -200,7 +262,12 @@ const withDeadline = async <T>(ms: number, what: string, blocking: Redis[], stat
   return out;
 };
 
-const concurrentRun = async (redis: BenchRedis, t: Transport, p: Params, messages: number): Promise<ConcurrentRun> => {
+const concurrentRun = async (
+  redis: BenchRedis,
+  t: Transport,
+  p: Params,
+  messages: number,
+): Promise<ConcurrentRun> => {
   await redis.admin.flushall();
   const scene = new Scene(redis, t);
   try {
@@ -212,7 +279,12 @@ const concurrentRun = async (redis: BenchRedis, t: Transport, p: Params, message
     const receivers: ReceiverSpec[] = [];
     for (let i = 0; i < p.receivers; i++) {
       const db = scene.db(await scene.open('dispatcher'));
-      receivers.push({ db, blocking: await scene.open('blocking'), id: await scene.register(db, `receiver-${i}`), expected: 0 });
+      receivers.push({
+        db,
+        blocking: await scene.open('blocking'),
+        id: await scene.register(db, `receiver-${i}`),
+        expected: 0,
+      });
     }
     // Sender i sends its j-th message to receiver (i + j) mod R: every sender reaches every receiver.
     const plans = senders.map((_, i) => {
@@ -248,7 +320,16 @@ const concurrentRun = async (redis: BenchRedis, t: Transport, p: Params, message
             senders.map(async (s, i) => {
               for (const target of plans[i]!) {
                 if (state.aborted) return;
-                await sendMessage(s.db, { from: s.id, to: receivers[target]!.id, body: { type: 'informational', summary: String(nowMs()) }, priority: 'normal' }, 'bench');
+                await sendMessage(
+                  s.db,
+                  {
+                    from: s.id,
+                    to: receivers[target]!.id,
+                    body: { type: 'informational', summary: String(nowMs()) },
+                    priority: 'normal',
+                  },
+                  'bench',
+                );
                 sent++;
               }
             }),
@@ -278,14 +359,24 @@ const concurrentRun = async (redis: BenchRedis, t: Transport, p: Params, message
   }
 };
 
-const serialRun = async (redis: BenchRedis, t: Transport, p: Params, messages: number): Promise<SerialRun> => {
+const serialRun = async (
+  redis: BenchRedis,
+  t: Transport,
+  p: Params,
+  messages: number,
+): Promise<SerialRun> => {
   await redis.admin.flushall();
   const scene = new Scene(redis, t);
   try {
     const sdb = scene.db(await scene.open('dispatcher'));
     const senderId = await scene.register(sdb, 'sender');
     const rdb = scene.db(await scene.open('dispatcher'));
-    const receiver: ReceiverSpec = { db: rdb, blocking: await scene.open('blocking'), id: await scene.register(rdb, 'receiver'), expected: messages };
+    const receiver: ReceiverSpec = {
+      db: rdb,
+      blocking: await scene.open('blocking'),
+      id: await scene.register(rdb, 'receiver'),
+      expected: messages,
+    };
     const latencies = new Float64Array(messages);
     let received = 0;
     let wake: (() => void) | undefined;
@@ -306,7 +397,16 @@ const serialRun = async (redis: BenchRedis, t: Transport, p: Params, messages: n
           (async () => {
             for (let k = 0; k < messages && !state.aborted; k++) {
               const got = new Promise<void>((r) => (wake = r));
-              await sendMessage(sdb, { from: senderId, to: receiver.id, body: { type: 'informational', summary: String(nowMs()) }, priority: 'normal' }, 'bench');
+              await sendMessage(
+                sdb,
+                {
+                  from: senderId,
+                  to: receiver.id,
+                  body: { type: 'informational', summary: String(nowMs()) },
+                  priority: 'normal',
+                },
+                'bench',
+              );
               await got;
             }
             t1 = performance.now();
@@ -323,11 +423,21 @@ const serialRun = async (redis: BenchRedis, t: Transport, p: Params, messages: n
   }
 };
 
-const rbRun = async (t: Transport, clients: number, requests: number, timeoutMs: number): Promise<{ argv: string[]; run: RbRun }> => {
-  const { argv, rows } = await runRedisBenchmark(t.target, ['-t', 'lpush,rpop', '-n', String(requests), '-c', String(clients), '-q'], timeoutMs);
+const rbRun = async (
+  t: Transport,
+  clients: number,
+  requests: number,
+  timeoutMs: number,
+): Promise<{ argv: string[]; run: RbRun }> => {
+  const { argv, rows } = await runRedisBenchmark(
+    t.target,
+    ['-t', 'lpush,rpop', '-n', String(requests), '-c', String(clients), '-q'],
+    timeoutMs,
+  );
   const lpush = rows.get('lpush');
   const rpop = rows.get('rpop');
-  if (!lpush || !rpop) throw new Error(`redis-benchmark did not report LPUSH and RPOP (got ${[...rows.keys()].join(', ')})`);
+  if (!lpush || !rpop)
+    throw new Error(`redis-benchmark did not report LPUSH and RPOP (got ${[...rows.keys()].join(', ')})`);
   return {
     argv,
     run: {
@@ -341,10 +451,10 @@ const rbRun = async (t: Transport, clients: number, requests: number, timeoutMs:
   };
 };
 
-
 export const bus: Benchmark = {
   name: 'bus',
-  summary: "tt's message bus (send, blocking receive, ack), unix socket and TCP, against redis-benchmark LPUSH/RPOP",
+  summary:
+    "tt's message bus (send, blocking receive, ack), unix socket and TCP, against redis-benchmark LPUSH/RPOP",
   async run(opts: BenchOptions): Promise<BenchResult> {
     const p = opts.quick ? QUICK : FULL;
     const missing = redisToolsMissing();
@@ -352,10 +462,31 @@ export const bus: Benchmark = {
     return withBenchSession('bus', opts, async (s) => {
       const { redis } = s;
       const transports: Transport[] = [
-        { name: 'unix', label: 'unix socket', endpoint: { kind: 'managed', socket: redis.socket, dir: redis.dir, display: `unix:${redis.socket}` }, target: { socket: redis.socket } },
-        { name: 'tcp', label: 'tcp 127.0.0.1', endpoint: { kind: 'external', url: `redis://127.0.0.1:${redis.port}`, display: `redis://127.0.0.1:${redis.port}` }, target: { host: '127.0.0.1', port: redis.port } },
+        {
+          name: 'unix',
+          label: 'unix socket',
+          endpoint: {
+            kind: 'managed',
+            socket: redis.socket,
+            dir: redis.dir,
+            display: `unix:${redis.socket}`,
+          },
+          target: { socket: redis.socket },
+        },
+        {
+          name: 'tcp',
+          label: 'tcp 127.0.0.1',
+          endpoint: {
+            kind: 'external',
+            url: `redis://127.0.0.1:${redis.port}`,
+            display: `redis://127.0.0.1:${redis.port}`,
+          },
+          target: { host: '127.0.0.1', port: redis.port },
+        },
       ];
-      opts.progress(`bus: redis-server ${redis.version} pid ${redis.pid} on ${redis.socket} and 127.0.0.1:${redis.port}`);
+      opts.progress(
+        `bus: redis-server ${redis.version} pid ${redis.pid} on ${redis.socket} and 127.0.0.1:${redis.port}`,
+      );
       const rbTimeout = p.deadlineMs;
 
       if (p.warmup) {
@@ -367,7 +498,17 @@ export const bus: Benchmark = {
         }
       }
 
-      const runs = new Map(transports.map((t) => [t.name, { concurrent: [] as ConcurrentRun[], serial: [] as SerialRun[], rb50: [] as RbRun[], rb1: [] as RbRun[] }]));
+      const runs = new Map(
+        transports.map((t) => [
+          t.name,
+          {
+            concurrent: [] as ConcurrentRun[],
+            serial: [] as SerialRun[],
+            rb50: [] as RbRun[],
+            rb1: [] as RbRun[],
+          },
+        ]),
+      );
       const argv: Record<string, string[]> = {};
       for (let rep = 1; rep <= p.repetitions; rep++) {
         for (const t of transports) {
@@ -381,14 +522,26 @@ export const bus: Benchmark = {
           const rb1 = await rbRun(t, 1, p.rbSerialRequests, rbTimeout);
           r.rb1.push(rb1.run);
           argv[`${t.name}_c1`] = rb1.argv;
-          opts.progress(`  tt ${int(r.concurrent.at(-1)!.receivedPerSec)} msg/s, serial p50 ${fixed(r.serial.at(-1)!.p50Ms)} ms; redis-benchmark ${int(rb50.run.opsPerSec)} ops/s, 1-client p50 ${fixed(rb1.run.p50Ms)} ms`);
+          opts.progress(
+            `  tt ${int(r.concurrent.at(-1)!.receivedPerSec)} msg/s, serial p50 ${fixed(r.serial.at(-1)!.p50Ms)} ms; redis-benchmark ${int(rb50.run.opsPerSec)} ops/s, 1-client p50 ${fixed(rb1.run.p50Ms)} ms`,
+          );
         }
       }
 
-      type Medians = { concurrent: Medianed<ConcurrentRun>; serial: Medianed<SerialRun>; rb50: Medianed<RbRun>; rb1: Medianed<RbRun> };
+      type Medians = {
+        concurrent: Medianed<ConcurrentRun>;
+        serial: Medianed<SerialRun>;
+        rb50: Medianed<RbRun>;
+        rb1: Medianed<RbRun>;
+      };
       const medianFor = (name: Transport['name']): Medians => {
         const r = runs.get(name)!;
-        return { concurrent: medianOf(r.concurrent), serial: medianOf(r.serial), rb50: medianOf(r.rb50), rb1: medianOf(r.rb1) };
+        return {
+          concurrent: medianOf(r.concurrent),
+          serial: medianOf(r.serial),
+          rb50: medianOf(r.rb50),
+          rb1: medianOf(r.rb1),
+        };
       };
       const medians: Record<Transport['name'], Medians> = { unix: medianFor('unix'), tcp: medianFor('tcp') };
       const ratios = Object.fromEntries(
@@ -400,7 +553,9 @@ export const bus: Benchmark = {
               /** Headline: our messages received per second over redis-benchmark's ops/s (50 clients, mean of LPUSH and RPOP). */
               throughput: round(ratio(m.concurrent.receivedPerSec.median, m.rb50.opsPerSec.median)),
               /** The same ratio within each repetition (both sides measured back to back): shows the noise. */
-              throughputPerRun: m.concurrent.receivedPerSec.runs.map((x, i) => round(ratio(x, m.rb50.opsPerSec.runs[i]!))),
+              throughputPerRun: m.concurrent.receivedPerSec.runs.map((x, i) =>
+                round(ratio(x, m.rb50.opsPerSec.runs[i]!)),
+              ),
               /** Our messages/s over bare LPUSH+RPOP pairs/s (a message needs at least one push and one pop). */
               throughputVsPairs: round(ratio(m.concurrent.receivedPerSec.median, m.rb50.pairsPerSec.median)),
               /** Serial message latency p50 over redis-benchmark's 1-client p50 (one command round trip): RTTs per message. */
@@ -408,38 +563,68 @@ export const bus: Benchmark = {
             },
           ];
         }),
-      ) as Record<Transport['name'], { throughput: number; throughputPerRun: number[]; throughputVsPairs: number; serialP50VsRoundTrip: number }>;
+      ) as Record<
+        Transport['name'],
+        {
+          throughput: number;
+          throughputPerRun: number[];
+          throughputVsPairs: number;
+          serialP50VsRoundTrip: number;
+        }
+      >;
 
       const setup = {
         ...machineFacts(redis.version),
         ...s.conditions(),
-        processes: 'one Node process hosts every sender and receiver; redis-server and redis-benchmark are separate processes',
+        processes:
+          'one Node process hosts every sender and receiver; redis-server and redis-benchmark are separate processes',
         persistence: 'off (--save "" --appendonly no)',
         repetitions: p.repetitions,
         warmup: p.warmup,
         statistic: 'median of repetitions; latency percentiles are nearest-rank within a run',
-        concurrent: { senders: p.senders, receivers: p.receivers, messages: p.messages, claimMax: p.claimMax, inFlightPerSender: 1 },
+        concurrent: {
+          senders: p.senders,
+          receivers: p.receivers,
+          messages: p.messages,
+          claimMax: p.claimMax,
+          inFlightPerSender: 1,
+        },
         serial: { messages: p.serialMessages, inFlight: 1 },
-        latencyClock: 'performance.timeOrigin + performance.now(), taken before send, read when receiveMessages returns',
+        latencyClock:
+          'performance.timeOrigin + performance.now(), taken before send, read when receiveMessages returns',
       };
       const json = {
         ...s.header(),
         setup,
-        ours: Object.fromEntries(transports.map((t) => [t.name, { concurrent: roundAll(medians[t.name].concurrent), serial: roundAll(medians[t.name].serial) }])),
+        ours: Object.fromEntries(
+          transports.map((t) => [
+            t.name,
+            { concurrent: roundAll(medians[t.name].concurrent), serial: roundAll(medians[t.name].serial) },
+          ]),
+        ),
         peer: {
           name: 'redis-benchmark',
           commands: argv,
-          ...Object.fromEntries(transports.map((t) => [t.name, { c50: roundAll(medians[t.name].rb50), c1: roundAll(medians[t.name].rb1) }])),
+          ...Object.fromEntries(
+            transports.map((t) => [
+              t.name,
+              { c50: roundAll(medians[t.name].rb50), c1: roundAll(medians[t.name].rb1) },
+            ]),
+          ),
         },
         ratios,
         headline: Object.fromEntries(transports.map((t) => [t.name, ratios[t.name].throughput])),
       };
 
-      const col = (f: (m: (typeof medians)['unix'], r: (typeof ratios)['unix']) => string) => transports.map((t) => f(medians[t.name], ratios[t.name]));
-      const lat = (x: Record<'p50Ms' | 'p99Ms' | 'maxMs', Repeated>) => `${fixed(x.p50Ms.median)} / ${fixed(x.p99Ms.median)} / ${fixed(x.maxMs.median, 1)}`;
+      const col = (f: (m: (typeof medians)['unix'], r: (typeof ratios)['unix']) => string) =>
+        transports.map((t) => f(medians[t.name], ratios[t.name]));
+      const lat = (x: Record<'p50Ms' | 'p99Ms' | 'maxMs', Repeated>) =>
+        `${fixed(x.p50Ms.median)} / ${fixed(x.p99Ms.median)} / ${fixed(x.maxMs.median, 1)}`;
       const lines = [
         `bus: tt message bus vs redis-benchmark, redis ${setup.redis}, node ${setup.node}, ${setup.cpus} x ${setup.cpuModel}`,
-        s.placementLine(p.warmup ? `median of ${p.repetitions} runs after a warm-up` : `${p.repetitions} run, no warm-up`),
+        s.placementLine(
+          p.warmup ? `median of ${p.repetitions} runs after a warm-up` : `${p.repetitions} run, no warm-up`,
+        ),
         ...s.busyWarning('low'),
         '',
         ...table(
@@ -449,22 +634,39 @@ export const bus: Benchmark = {
             ['  sent / s', ...col((m) => int(m.concurrent.sentPerSec.median))],
             ['  received / s', ...col((m) => int(m.concurrent.receivedPerSec.median))],
             ['  latency p50 / p99 / max (ms)', ...col((m) => lat(m.concurrent))],
-            ['  cpu: node / redis (% of one cpu)', ...col((m) => `${int(m.concurrent.nodeCpuPct.median)} / ${int(m.concurrent.redisCpuPct.median)}`)],
+            [
+              '  cpu: node / redis (% of one cpu)',
+              ...col(
+                (m) => `${int(m.concurrent.nodeCpuPct.median)} / ${int(m.concurrent.redisCpuPct.median)}`,
+              ),
+            ],
             `tt bus, 1 sender x 1 receiver, serial (one in flight), ${p.serialMessages} messages`,
             ['  messages / s', ...col((m) => int(m.serial.messagesPerSec.median))],
             ['  latency p50 / p99 / max (ms)', ...col((m) => lat(m.serial))],
             `redis-benchmark -t lpush,rpop -c 50 -n ${p.rbRequests}`,
-            ['  LPUSH / RPOP ops/s', ...col((m) => `${int(m.rb50.lpushPerSec.median)} / ${int(m.rb50.rpopPerSec.median)}`)],
+            [
+              '  LPUSH / RPOP ops/s',
+              ...col((m) => `${int(m.rb50.lpushPerSec.median)} / ${int(m.rb50.rpopPerSec.median)}`),
+            ],
             ['  mean ops/s (peer figure)', ...col((m) => int(m.rb50.opsPerSec.median))],
             ['  LPUSH+RPOP pairs/s', ...col((m) => int(m.rb50.pairsPerSec.median))],
             `redis-benchmark -t lpush,rpop -c 1 -n ${p.rbSerialRequests}`,
             ['  mean ops/s', ...col((m) => int(m.rb1.opsPerSec.median))],
-            ['  p50 / p99 (ms)', ...col((m) => `${fixed(m.rb1.p50Ms.median)} / ${fixed(m.rb1.p99Ms.median)}`)],
+            [
+              '  p50 / p99 (ms)',
+              ...col((m) => `${fixed(m.rb1.p50Ms.median)} / ${fixed(m.rb1.p99Ms.median)}`),
+            ],
             'ratios',
             ['  received/s / redis-benchmark ops/s (headline)', ...col((_, r) => times(r.throughput))],
-            ['    same ratio in each repetition', ...col((_, r) => r.throughputPerRun.map((x) => x.toFixed(3)).join(' '))],
+            [
+              '    same ratio in each repetition',
+              ...col((_, r) => r.throughputPerRun.map((x) => x.toFixed(3)).join(' ')),
+            ],
             ['  received/s / LPUSH+RPOP pairs/s', ...col((_, r) => times(r.throughputVsPairs))],
-            ['  serial p50 / 1-client p50 (round trips per message)', ...col((_, r) => fixed(r.serialP50VsRoundTrip, 1))],
+            [
+              '  serial p50 / 1-client p50 (round trips per message)',
+              ...col((_, r) => fixed(r.serialP50VsRoundTrip, 1)),
+            ],
           ],
         ),
         '',

@@ -34,14 +34,14 @@ import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { ConsoleActions } from '../dist/console/actions.js';
-import type { CommandContext } from '../dist/console/commands.js';
-import type { ConsoleState, ConsoleStore } from '../dist/console/store.js';
-import type { TownEvent } from '../dist/model/event.js';
-import type { Mission, WorkItem } from '../dist/model/mission.js';
-import type { Task } from '../dist/model/task.js';
-import type { ConsoleSnapshot, HelpPrompt } from '../dist/services/console.js';
-import type { AgentStatus } from '../dist/services/status.js';
+import type { ConsoleActions } from '../source/console/actions.js';
+import type { CommandContext } from '../source/console/commands.js';
+import type { ConsoleState, ConsoleStore } from '../source/console/store.js';
+import type { TownEvent } from '../source/model/event.js';
+import type { Mission, WorkItem } from '../source/model/mission.js';
+import type { Task } from '../source/model/task.js';
+import type { ConsoleSnapshot, HelpPrompt } from '../source/services/console.js';
+import type { AgentStatus } from '../source/services/status.js';
 import { backgroundBusyPct, machineFacts } from './lib/machine.js';
 import { sleep } from './lib/session.js';
 import { percentile, round } from './lib/stats.js';
@@ -75,7 +75,23 @@ interface Params {
   maxFps: number;
 }
 
-const FULL: Params = { agents: 1000, tasks: 10_000, missions: 20, itemsPerMission: 20, events: 100_000, rate: 1000, flushMs: 80, snapshotMs: 2000, liveSec: 30, warmupSec: 3, keyEveryMs: 400, keyTimeoutMs: 2000, columns: 120, rows: 40, maxFps: 60 };
+const FULL: Params = {
+  agents: 1000,
+  tasks: 10_000,
+  missions: 20,
+  itemsPerMission: 20,
+  events: 100_000,
+  rate: 1000,
+  flushMs: 80,
+  snapshotMs: 2000,
+  liveSec: 30,
+  warmupSec: 3,
+  keyEveryMs: 400,
+  keyTimeoutMs: 2000,
+  columns: 120,
+  rows: 40,
+  maxFps: 60,
+};
 const QUICK: Params = { ...FULL, liveSec: 4, warmupSec: 1, keyEveryMs: 250 };
 
 const TARGET_FRAME_P95_MS = 16;
@@ -89,16 +105,53 @@ const NOW0 = Date.now();
 // Realistic records, shaped like test/helpers/console.ts and what consoleSnapshot returns.
 
 const ROLES = ['backend', 'frontend', 'tester', 'reviewer', 'docs', undefined] as const;
-const NAMES = ['ada', 'bob', 'cy', 'dee', 'eve', 'finn', 'gus', 'hal', 'ivy', 'jo', 'kai', 'lu', 'max', 'ned', 'oz', 'pia'];
+const NAMES = [
+  'ada',
+  'bob',
+  'cy',
+  'dee',
+  'eve',
+  'finn',
+  'gus',
+  'hal',
+  'ivy',
+  'jo',
+  'kai',
+  'lu',
+  'max',
+  'ned',
+  'oz',
+  'pia',
+];
 const VERBS = ['Implement', 'Fix', 'Review', 'Test', 'Refactor', 'Document', 'Benchmark', 'Port'];
-const THINGS = ['the lease renewal', 'retry backoff', 'the events pane filter', 'mission notes', 'agent heartbeats', 'the backlog claim script', 'snapshot reads', 'the help prompt flow', 'dead letters', 'config loading'];
+const THINGS = [
+  'the lease renewal',
+  'retry backoff',
+  'the events pane filter',
+  'mission notes',
+  'agent heartbeats',
+  'the backlog claim script',
+  'snapshot reads',
+  'the help prompt flow',
+  'dead letters',
+  'config loading',
+];
 
-const uuid = (prefix: number, n: number) => `${prefix.toString(16).padStart(8, '0')}-${(n >>> 16).toString(16).padStart(4, '0')}-4${(n & 0xfff).toString(16).padStart(3, '0')}-8000-${n.toString(16).padStart(12, '0')}`;
+const uuid = (prefix: number, n: number) =>
+  `${prefix.toString(16).padStart(8, '0')}-${(n >>> 16).toString(16).padStart(4, '0')}-4${(n & 0xfff).toString(16).padStart(3, '0')}-8000-${n.toString(16).padStart(12, '0')}`;
 
 const makeAgent = (i: number, taskId: string | undefined): AgentStatus => {
   const name = `${NAMES[i % NAMES.length]}-${String(i).padStart(4, '0')}`;
   const role = ROLES[i % ROLES.length];
-  const state: AgentStatus['state'] = taskId ? 'working' : i % 97 === 0 ? 'error' : i % 31 === 0 ? 'paused' : i % 53 === 0 ? 'stopped' : 'idle';
+  const state: AgentStatus['state'] = taskId
+    ? 'working'
+    : i % 97 === 0
+      ? 'error'
+      : i % 31 === 0
+        ? 'paused'
+        : i % 53 === 0
+          ? 'stopped'
+          : 'idle';
   return {
     id: uuid(0xa9e47, i),
     name,
@@ -115,7 +168,13 @@ const makeAgent = (i: number, taskId: string | undefined): AgentStatus => {
 };
 
 const makeTask = (i: number, agentId: string | undefined): Task => {
-  const state: Task['state'] = agentId ? (i % 2 ? 'running' : 'assigned') : i % 50 === 0 ? 'failed' : 'pending';
+  const state: Task['state'] = agentId
+    ? i % 2
+      ? 'running'
+      : 'assigned'
+    : i % 50 === 0
+      ? 'failed'
+      : 'pending';
   return {
     id: uuid(0x7a5c, i),
     description: `${VERBS[i % VERBS.length]} ${THINGS[i % THINGS.length]} (#${i})\nSee the mission notes; keep the change small and add a test for it.`,
@@ -148,7 +207,15 @@ const makeMission = (m: number, items: number): Mission => ({
 });
 
 const makeItem = (mission: Mission, k: number, agentId: string | undefined): WorkItem => {
-  const statuses: WorkItem['status'][] = ['done', 'done', 'assigned', 'running', 'ready', 'pending', 'blocked'];
+  const statuses: WorkItem['status'][] = [
+    'done',
+    'done',
+    'assigned',
+    'running',
+    'ready',
+    'pending',
+    'blocked',
+  ];
   const status = statuses[k % statuses.length]!;
   return {
     id: uuid(0x17e3, Number.parseInt(mission.id.slice(-6), 16) * 1000 + k),
@@ -175,9 +242,22 @@ const makeSnapshot = (p: Params, generation: number, prev?: ConsoleSnapshot): Co
     return {
       ...prev,
       at: Date.now(),
-      agents: prev.agents.map((a, i) => ({ ...a, heartbeatAgeMs: ((i + generation) * 137) % 9000, inbox: (i + generation) % 5, rounds: a.rounds + (i % 3 === 0 ? 1 : 0) })),
-      tasks: prev.tasks.map((t, i) => ({ ...t, tags: [...t.tags], ...(i % 10 === generation % 10 ? { updatedAt: Date.now(), attempts: (t.attempts + 1) % 3 } : {}) })),
-      missions: prev.missions.map((m) => ({ ...m, lastTickAt: Date.now() - 500, lastTick: (m.lastTick ?? 0) + 1 })),
+      agents: prev.agents.map((a, i) => ({
+        ...a,
+        heartbeatAgeMs: ((i + generation) * 137) % 9000,
+        inbox: (i + generation) % 5,
+        rounds: a.rounds + (i % 3 === 0 ? 1 : 0),
+      })),
+      tasks: prev.tasks.map((t, i) => ({
+        ...t,
+        tags: [...t.tags],
+        ...(i % 10 === generation % 10 ? { updatedAt: Date.now(), attempts: (t.attempts + 1) % 3 } : {}),
+      })),
+      missions: prev.missions.map((m) => ({
+        ...m,
+        lastTickAt: Date.now() - 500,
+        lastTick: (m.lastTick ?? 0) + 1,
+      })),
       items: Object.fromEntries(Object.entries(prev.items).map(([k, v]) => [k, v.map((x) => ({ ...x }))])),
       help: prev.help.map((h) => ({ ...h })),
     };
@@ -189,10 +269,23 @@ const makeSnapshot = (p: Params, generation: number, prev?: ConsoleSnapshot): Co
   for (let i = 0; i < working; i++) holder.set(i * Math.floor(p.tasks / working), agents[i]!.id);
   const tasks = Array.from({ length: p.tasks }, (_, i) => makeTask(i, holder.get(i)));
   const missions = Array.from({ length: p.missions }, (_, m) => makeMission(m, p.itemsPerMission));
-  const items = Object.fromEntries(missions.map((m, mi) => [m.id, Array.from({ length: p.itemsPerMission }, (_, k) => makeItem(m, k, agents[(mi * p.itemsPerMission + k) % working]!.id))]));
+  const items = Object.fromEntries(
+    missions.map((m, mi) => [
+      m.id,
+      Array.from({ length: p.itemsPerMission }, (_, k) =>
+        makeItem(m, k, agents[(mi * p.itemsPerMission + k) % working]!.id),
+      ),
+    ]),
+  );
   const help: HelpPrompt[] = missions
     .filter((m) => m.state === 'blocked')
-    .map((m, i) => ({ id: uuid(0x4e1b, i), from: agents[i]!.id, mission: m.id, text: `[Mission Help Needed] Mission ${m.id}\nMission ${m.title} has 3 ready work item(s) but no idle agents are available`, createdAt: NOW0 - 120_000 * (i + 1) }));
+    .map((m, i) => ({
+      id: uuid(0x4e1b, i),
+      from: agents[i]!.id,
+      mission: m.id,
+      text: `[Mission Help Needed] Mission ${m.id}\nMission ${m.title} has 3 ready work item(s) but no idle agents are available`,
+      createdAt: NOW0 - 120_000 * (i + 1),
+    }));
   const count = (st: Task['state']) => tasks.filter((t) => t.state === st).length;
   return {
     at: NOW0,
@@ -200,7 +293,14 @@ const makeSnapshot = (p: Params, generation: number, prev?: ConsoleSnapshot): Co
     endpoint: 'unix:/tmp/bench/.tt/redis.sock',
     agents,
     tasks,
-    taskCounts: { pending: count('pending'), assigned: count('assigned'), running: count('running'), completed: 48_211, failed: count('failed'), cancelled: 12 },
+    taskCounts: {
+      pending: count('pending'),
+      assigned: count('assigned'),
+      running: count('running'),
+      completed: 48_211,
+      failed: count('failed'),
+      cancelled: 12,
+    },
     backlog: count('pending'),
     missions,
     items,
@@ -212,7 +312,18 @@ const makeSnapshot = (p: Params, generation: number, prev?: ConsoleSnapshot): Co
 const eventSource = (snap: ConsoleSnapshot) => {
   let seq = 0;
   const working = snap.agents.filter((a) => a.currentTask);
-  const types = ['task.assigned', 'task.started', 'task.completed', 'agent.state', 'message.sent', 'mission.item', 'backlog.claimed', 'task.completed', 'task.retry', 'agent.state'];
+  const types = [
+    'task.assigned',
+    'task.started',
+    'task.completed',
+    'agent.state',
+    'message.sent',
+    'mission.item',
+    'backlog.claimed',
+    'task.completed',
+    'task.retry',
+    'agent.state',
+  ];
   return (ts: number): TownEvent => {
     const n = seq++;
     const a = working[n % working.length]!;
@@ -222,15 +333,49 @@ const eventSource = (snap: ConsoleSnapshot) => {
       case 'agent.state':
         return { id, type, ts, agent: a.id, prev: 'idle', state: 'working' };
       case 'message.sent':
-        return { id, type, ts, agent: a.id, from: 'supervisor', to: a.id, text: 'review the retry backoff change before merging' };
+        return {
+          id,
+          type,
+          ts,
+          agent: a.id,
+          from: 'supervisor',
+          to: a.id,
+          text: 'review the retry backoff change before merging',
+        };
       case 'mission.item': {
         const m = snap.missions[n % snap.missions.length]!;
-        return { id, type, ts, mission: m.id, state: 'running', prev: 'assigned', text: `item ${n % 20} picked up by ${a.name}` };
+        return {
+          id,
+          type,
+          ts,
+          mission: m.id,
+          state: 'running',
+          prev: 'assigned',
+          text: `item ${n % 20} picked up by ${a.name}`,
+        };
       }
       case 'task.retry':
-        return { id, type, ts, agent: a.id, task: a.currentTask!, state: 'pending', prev: 'running', text: 'attempt 2 of 3 after exit code 1' };
+        return {
+          id,
+          type,
+          ts,
+          agent: a.id,
+          task: a.currentTask!,
+          state: 'pending',
+          prev: 'running',
+          text: 'attempt 2 of 3 after exit code 1',
+        };
       default:
-        return { id, type, ts, agent: a.id, task: a.currentTask!, ...(type === 'task.completed' ? { state: 'completed', prev: 'running', text: 'done in 41 s' } : { state: type === 'task.started' ? 'running' : 'assigned' }) };
+        return {
+          id,
+          type,
+          ts,
+          agent: a.id,
+          task: a.currentTask!,
+          ...(type === 'task.completed'
+            ? { state: 'completed', prev: 'running', text: 'done in 41 s' }
+            : { state: type === 'task.started' ? 'running' : 'assigned' }),
+        };
     }
   };
 };
@@ -240,7 +385,7 @@ const eventSource = (snap: ConsoleSnapshot) => {
 
 const BSU = '\u001b[?2026h';
 const ESU = '\u001b[?2026l';
-// eslint-disable-next-line no-control-regex
+
 const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b[78]/g;
 
 interface Pane {
@@ -262,7 +407,11 @@ const paneOf = (lines: string[], title: string): Pane | undefined => {
     while (k + 1 < lines.length && lines[k + 1]![x0] === '|') k++;
     const titleLine = line.slice(x0 + 1, x1);
     const m = /(\d+) of (\d+)\s*$/.exec(lines[k]!.slice(x0 + 1, x1));
-    return { focused: titleLine.startsWith('>'), title: titleLine.trim(), position: m ? { at: Number(m[1]), of: Number(m[2]) } : undefined };
+    return {
+      focused: titleLine.startsWith('>'),
+      title: titleLine.trim(),
+      position: m ? { at: Number(m[1]), of: Number(m[2]) } : undefined,
+    };
   }
   return undefined;
 };
@@ -274,7 +423,11 @@ interface KeyStep {
   expect(before: string[]): ((after: string[]) => boolean) | undefined;
 }
 
-const focusStep = (digit: string, title: string): KeyStep => ({ key: digit, label: `${digit} (focus ${title})`, expect: () => (f) => paneOf(f, `${digit} ${title}`)?.focused === true });
+const focusStep = (digit: string, title: string): KeyStep => ({
+  key: digit,
+  label: `${digit} (focus ${title})`,
+  expect: () => (f) => paneOf(f, `${digit} ${title}`)?.focused === true,
+});
 const moveStep = (digit: string, title: string): KeyStep => ({
   key: 'j',
   label: `j (move down in ${title})`,
@@ -292,7 +445,13 @@ const jumpStep = (key: 'G' | 'g', digit: string, title: string): KeyStep => ({
     return p !== undefined && p.at === (key === 'G' ? p.of : 1);
   },
 });
-const titleStep = (key: string, label: string, digit: string, title: string, test: (t: string) => boolean): KeyStep => ({ key, label, expect: () => (f) => test(paneOf(f, `${digit} ${title}`)?.title ?? '') });
+const titleStep = (
+  key: string,
+  label: string,
+  digit: string,
+  title: string,
+  test: (t: string) => boolean,
+): KeyStep => ({ key, label, expect: () => (f) => test(paneOf(f, `${digit} ${title}`)?.title ?? '') });
 
 /** The keys, in a cycle: each leaves the console where the next expects it. */
 const STEPS: KeyStep[] = [
@@ -328,7 +487,9 @@ const collectGarbage = (): (() => void) | undefined => {
 const inkVersion = (): string => {
   try {
     const entry = fileURLToPath(import.meta.resolve('ink'));
-    return (JSON.parse(readFileSync(join(dirname(entry), '..', 'package.json'), 'utf8')) as { version: string }).version;
+    return (
+      JSON.parse(readFileSync(join(dirname(entry), '..', 'package.json'), 'utf8')) as { version: string }
+    ).version;
   } catch {
     return '?';
   }
@@ -347,7 +508,14 @@ const dist = (xs: number[]): Dist => {
   const s = Float64Array.from(xs).sort();
   let sum = 0;
   for (const x of s) sum += x;
-  return { p50: round(percentile(s, 50)), p95: round(percentile(s, 95)), p99: round(percentile(s, 99)), max: round(s.length ? s[s.length - 1]! : Number.NaN), mean: round(s.length ? sum / s.length : Number.NaN), count: s.length };
+  return {
+    p50: round(percentile(s, 50)),
+    p95: round(percentile(s, 95)),
+    p99: round(percentile(s, 99)),
+    max: round(s.length ? s[s.length - 1]! : Number.NaN),
+    mean: round(s.length ? sum / s.length : Number.NaN),
+    count: s.length,
+  };
 };
 
 interface KeyResult {
@@ -372,17 +540,22 @@ const runConsoleBench = async (p: Params, opts: BenchOptions) => {
   process.env.NODE_ENV ??= 'production';
   const { render, useInput } = await import('ink');
   const React = await import('react');
-  const { ConsoleView } = await import('../dist/console/view.js');
-  const { appendEvents, ageThroughput, createConsoleStore, initialState, SPARK_BUCKET_MS } = await import('../dist/console/store.js');
-  const { handleKey } = await import('../dist/console/keys.js');
-  const { detailOf, whyOf } = await import('../dist/console/detail.js');
-  const { COLOR } = await import('../dist/console/theme.js');
+  const { ConsoleView } = await import('../source/console/view.js');
+  const { appendEvents, ageThroughput, createConsoleStore, initialState, SPARK_BUCKET_MS } =
+    await import('../source/console/store.js');
+  const { handleKey } = await import('../source/console/keys.js');
+  const { detailOf, whyOf } = await import('../source/console/detail.js');
+  const { COLOR } = await import('../source/console/theme.js');
   const { useStore } = await import('zustand');
 
   // The data.
   let snap = makeSnapshot(p, 0);
   const nextEvent = eventSource(snap);
-  const store: ConsoleStore = createConsoleStore({ ...initialState({ size: { columns: p.columns, rows: p.rows } }), link: 'linked', snapshot: snap });
+  const store: ConsoleStore = createConsoleStore({
+    ...initialState({ size: { columns: p.columns, rows: p.rows } }),
+    link: 'linked',
+    snapshot: snap,
+  });
   const live = p.rate * (p.liveSec + p.warmupSec);
   const preload = Math.max(0, p.events - live);
   {
@@ -419,7 +592,12 @@ const runConsoleBench = async (p: Params, opts: BenchOptions) => {
     onFrame?.(t, chunk);
     return true;
   }) as typeof stdout.write;
-  const stdin = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => stdin, ref: () => stdin, unref: () => stdin });
+  const stdin = Object.assign(new PassThrough(), {
+    isTTY: true,
+    setRawMode: () => stdin,
+    ref: () => stdin,
+    unref: () => stdin,
+  });
   const textOf = (raw: string) => raw.replace(ANSI, '').split('\n');
 
   // Frame accounting. React 19 renders a store update in a microtask after setState; the App
@@ -499,7 +677,9 @@ const runConsoleBench = async (p: Params, opts: BenchOptions) => {
     renderBegins();
     const queue = React.useRef(Promise.resolve());
     useInput((input, key) => {
-      queue.current = queue.current.then(() => handleKey(ctx, input, key).then(() => undefined)).catch((e: unknown) => void problems.push(`key ${JSON.stringify(input)}: ${(e as Error).message}`));
+      queue.current = queue.current
+        .then(() => handleKey(ctx, input, key).then(() => undefined))
+        .catch((e: unknown) => void problems.push(`key ${JSON.stringify(input)}: ${(e as Error).message}`));
     });
     React.useEffect(() => {
       const timer = setInterval(() => {
@@ -519,11 +699,21 @@ const runConsoleBench = async (p: Params, opts: BenchOptions) => {
   };
 
   const m0 = performance.now();
-  const app = render(React.createElement(App), { stdout: stdout as unknown as NodeJS.WriteStream, stdin: stdin as unknown as NodeJS.ReadStream, exitOnCtrlC: false, patchConsole: false, maxFps: p.maxFps, incrementalRendering: false, onRender });
+  const app = render(React.createElement(App), {
+    stdout: stdout as unknown as NodeJS.WriteStream,
+    stdin: stdin as unknown as NodeJS.ReadStream,
+    exitOnCtrlC: false,
+    patchConsole: false,
+    maxFps: p.maxFps,
+    incrementalRendering: false,
+    onRender,
+  });
   const mountMs = performance.now() - m0;
   if (!lastFrame) problems.push('no frame was written on mount');
   const colour = /\u001b\[3\dm/.test(lastFrame);
-  opts.progress(`console: mounted in ${fixed(mountMs, 1)} ms; ${int(p.agents)} agents, ${int(p.tasks)} tasks, ${int(preload)} events before mount; ${p.liveSec + p.warmupSec} s at ${int(p.rate)} events/s`);
+  opts.progress(
+    `console: mounted in ${fixed(mountMs, 1)} ms; ${int(p.agents)} agents, ${int(p.tasks)} tasks, ${int(preload)} events before mount; ${p.liveSec + p.warmupSec} s at ${int(p.rate)} events/s`,
+  );
 
   // The load: events every flushMs, a new snapshot every snapshotMs.
   let sent = preload;
@@ -632,7 +822,11 @@ const runConsoleBench = async (p: Params, opts: BenchOptions) => {
   const byKey: Record<string, Dist & { missed: number }> = {};
   for (const s of STEPS) {
     const mine = keys.filter((k) => k.label === s.label);
-    if (mine.length) byKey[s.label] = { ...dist(mine.flatMap((k) => (k.ms === undefined ? [] : [k.ms]))), missed: mine.filter((k) => k.ms === undefined).length };
+    if (mine.length)
+      byKey[s.label] = {
+        ...dist(mine.flatMap((k) => (k.ms === undefined ? [] : [k.ms]))),
+        missed: mine.filter((k) => k.ms === undefined).length,
+      };
   }
   return {
     problems,
@@ -656,7 +850,10 @@ const runConsoleBench = async (p: Params, opts: BenchOptions) => {
       outputMs: dist(outputMs),
       updates: updateMs.length,
       /** Update time by what caused it: an events batch, a new snapshot, the once-a-second tick, a key. */
-      updateMsBy: Object.fromEntries(Object.entries(updatesBy).map(([k, v]) => [k, dist(v)])) as Record<Cause, Dist>,
+      updateMsBy: Object.fromEntries(Object.entries(updatesBy).map(([k, v]) => [k, dist(v)])) as Record<
+        Cause,
+        Dist
+      >,
     },
     mainThreadBusyPct: round(elu.utilization * 100),
     eventLoopDelayP99Ms: round(elDelay.percentile(99) / 1e6),
@@ -668,20 +865,29 @@ const runConsoleBench = async (p: Params, opts: BenchOptions) => {
       endMB: round(heapEnd.heapUsed / MB),
       /** Heap kept (after GC) per minute of running and per 100,000 events arriving, over the measured part. */
       growthMBPerMin: round((heapEnd.heapUsed - heapWarm.heapUsed) / MB / (wallMs / 60_000)),
-      growthMBPer100kEvents: round(((heapEnd.heapUsed - heapWarm.heapUsed) / MB) * (100_000 / Math.max(1, liveEvents))),
+      growthMBPer100kEvents: round(
+        ((heapEnd.heapUsed - heapWarm.heapUsed) / MB) * (100_000 / Math.max(1, liveEvents)),
+      ),
       peakSampledMB: round(heapPeak / MB),
       rssEndMB: round(heapEnd.rss / MB),
       rssPeakMB: round(rssPeak / MB),
       /** performance.measure entries held by the process (React's development build adds one per component render). */
       measureEntries: performance.getEntriesByType('measure').length,
     },
-    keys: { sent: keys.length, shown: keyMs.length, missed: keys.length - keyMs.length, latencyMs: dist(keyMs), byKey },
+    keys: {
+      sent: keys.length,
+      shown: keyMs.length,
+      missed: keys.length - keyMs.length,
+      latencyMs: dist(keyMs),
+      byKey,
+    },
   };
 };
 
 export const consoleBench: Benchmark = {
   name: 'console',
-  summary: 'the console rendered by Ink into a 120x40 fake TTY: 1,000 agents, 10,000 tasks, 100,000 events at 1,000/s (frame time p50/p95, heap, key-to-screen latency)',
+  summary:
+    'the console rendered by Ink into a 120x40 fake TTY: 1,000 agents, 10,000 tasks, 100,000 events at 1,000/s (frame time p50/p95, heap, key-to-screen latency)',
   async run(opts: BenchOptions): Promise<BenchResult> {
     const p = opts.quick ? QUICK : FULL;
     const started = Date.now();
@@ -689,9 +895,21 @@ export const consoleBench: Benchmark = {
     const r = await runConsoleBench(p, opts);
     const heapMB = r.heap.endMB;
     const targets = {
-      frameP95Ms: { want: `< ${TARGET_FRAME_P95_MS}`, got: r.frames.frameMs.p95, met: r.frames.frameMs.p95 < TARGET_FRAME_P95_MS },
-      heapMB: { want: `< ${TARGET_HEAP_MB} (heap used after GC at the end, everything loaded)`, got: heapMB, met: heapMB < TARGET_HEAP_MB },
-      keyToScreenP95Ms: { want: `< ${TARGET_KEY_P95_MS}`, got: r.keys.latencyMs.p95, met: r.keys.missed === 0 && r.keys.latencyMs.p95 < TARGET_KEY_P95_MS },
+      frameP95Ms: {
+        want: `< ${TARGET_FRAME_P95_MS}`,
+        got: r.frames.frameMs.p95,
+        met: r.frames.frameMs.p95 < TARGET_FRAME_P95_MS,
+      },
+      heapMB: {
+        want: `< ${TARGET_HEAP_MB} (heap used after GC at the end, everything loaded)`,
+        got: heapMB,
+        met: heapMB < TARGET_HEAP_MB,
+      },
+      keyToScreenP95Ms: {
+        want: `< ${TARGET_KEY_P95_MS}`,
+        got: r.keys.latencyMs.p95,
+        met: r.keys.missed === 0 && r.keys.latencyMs.p95 < TARGET_KEY_P95_MS,
+      },
     };
     const reactBuild = process.env.NODE_ENV === 'production' ? 'production' : 'development';
     const setup = {
@@ -700,14 +918,38 @@ export const consoleBench: Benchmark = {
       terminal: `${p.columns}x${p.rows} fake TTY (isTTY true, columns ${p.columns}, rows ${p.rows}); the console draws ${p.rows - 1} rows`,
       ink: inkVersion(),
       reactBuild: `${reactBuild} (NODE_ENV ${process.env.NODE_ENV}; tt's console sets production when unset)`,
-      renderOptions: { maxFps: p.maxFps, incrementalRendering: false, exitOnCtrlC: false, patchConsole: false },
-      colour: r.colour ? `on (${r.forcedColour ? 'FORCE_COLOR=1 set by the benchmark' : `FORCE_COLOR=${process.env.FORCE_COLOR}`}), theme COLOR` : 'off (frames carry no SGR codes)',
-      data: { agents: p.agents, tasks: p.tasks, missions: p.missions, workItems: p.missions * p.itemsPerMission, events: r.eventsTotal, eventsBeforeMount: r.preload, eventsWhileRunning: r.liveEvents, ring: r.ring },
+      renderOptions: {
+        maxFps: p.maxFps,
+        incrementalRendering: false,
+        exitOnCtrlC: false,
+        patchConsole: false,
+      },
+      colour: r.colour
+        ? `on (${r.forcedColour ? 'FORCE_COLOR=1 set by the benchmark' : `FORCE_COLOR=${process.env.FORCE_COLOR}`}), theme COLOR`
+        : 'off (frames carry no SGR codes)',
+      data: {
+        agents: p.agents,
+        tasks: p.tasks,
+        missions: p.missions,
+        workItems: p.missions * p.itemsPerMission,
+        events: r.eventsTotal,
+        eventsBeforeMount: r.preload,
+        eventsWhileRunning: r.liveEvents,
+        ring: r.ring,
+      },
       load: { eventsPerSec: p.rate, flushMs: p.flushMs, snapshotEveryMs: p.snapshotMs, tickEveryMs: 1000 },
-      run: { warmupSec: p.warmupSec, measuredSec: round(r.wallMs / 1000), keyEveryMs: p.keyEveryMs, keyTimeoutMs: p.keyTimeoutMs },
-      frameClock: 'each store update from the start of its React render to the end of its commit (React render + commit + Yoga layout + passive effects), charged to the next frame Ink renders, plus that frame\'s onRender renderTime',
+      run: {
+        warmupSec: p.warmupSec,
+        measuredSec: round(r.wallMs / 1000),
+        keyEveryMs: p.keyEveryMs,
+        keyTimeoutMs: p.keyTimeoutMs,
+      },
+      frameClock:
+        "each store update from the start of its React render to the end of its commit (React render + commit + Yoga layout + passive effects), charged to the next frame Ink renders, plus that frame's onRender renderTime",
       keyClock: 'stdin.write of the key .. the first frame written to stdout whose text shows its effect',
-      heapClock: r.gc ? 'process.memoryUsage() after a forced GC (v8 --expose-gc): before the data, with it, after the warm-up and at the end; peak sampled every 250 ms without GC' : 'sampled every 250 ms (no GC available)',
+      heapClock: r.gc
+        ? 'process.memoryUsage() after a forced GC (v8 --expose-gc): before the data, with it, after the warm-up and at the end; peak sampled every 250 ms without GC'
+        : 'sampled every 250 ms (no GC available)',
     };
     const json = {
       benchmark: 'console',
@@ -728,33 +970,105 @@ export const consoleBench: Benchmark = {
     const f = r.frames;
     const lines = [
       `console: ConsoleView in Ink ${setup.ink} (maxFps ${p.maxFps}, not incremental), React ${reactBuild} build, node ${setup.node}, ${setup.cpus} x ${setup.cpuModel}`,
-      `terminal: ${setup.terminal}; colour ${r.colour ? 'on' : 'off'}` + (opts.quick ? ' (--quick: a smoke check, figures not meaningful)' : ''),
+      `terminal: ${setup.terminal}; colour ${r.colour ? 'on' : 'off'}` +
+        (opts.quick ? ' (--quick: a smoke check, figures not meaningful)' : ''),
       `data: ${int(p.agents)} agents, ${int(p.tasks)} tasks, ${p.missions} missions x ${p.itemsPerMission} items; ${int(r.eventsTotal)} events through appendEvents (${int(r.preload)} before mount, ${int(r.liveEvents)} while running at ${int(p.rate)}/s in ${p.flushMs} ms batches; ring ${int(r.ring)}); a new snapshot every ${p.snapshotMs / 1000} s`,
       `run: ${p.warmupSec} s warm-up, ${fixed(r.wallMs / 1000, 1)} s measured; other work on the CPUs before start ${int(idleBusy)}%`,
-      ...(idleBusy > 25 ? [`warning: ${int(idleBusy)}% of the CPUs were busy with other work before the run: figures are high and noisy`] : []),
-      ...(r.problems.length ? ['', `ERROR: ${r.problems.length} problem(s):`, ...r.problems.slice(0, 10).map((x) => `  ${x}`)] : []),
+      ...(idleBusy > 25
+        ? [
+            `warning: ${int(idleBusy)}% of the CPUs were busy with other work before the run: figures are high and noisy`,
+          ]
+        : []),
+      ...(r.problems.length
+        ? ['', `ERROR: ${r.problems.length} problem(s):`, ...r.problems.slice(0, 10).map((x) => `  ${x}`)]
+        : []),
       '',
       ...table(
         ['', 'p50', 'p95', 'p99', 'max', 'target', ''],
         [
-          ['frame ms (updates + Ink output)', fixed(f.frameMs.p50, 2), fixed(f.frameMs.p95, 2), fixed(f.frameMs.p99, 2), fixed(f.frameMs.max, 2), `p95 < ${TARGET_FRAME_P95_MS}`, met(targets.frameP95Ms)],
-          ['  store update ms (React + layout)', fixed(f.updateMs.p50, 2), fixed(f.updateMs.p95, 2), fixed(f.updateMs.p99, 2), fixed(f.updateMs.max, 2), '', `${int(f.updates)} updates`],
-          ...Object.entries(f.updateMsBy).map(([k, d]) => [`    after ${k === 'key' ? 'a key' : k === 'tick' ? 'the tick' : k === 'snapshot' ? 'a new snapshot' : 'an events batch'}`, fixed(d.p50, 2), fixed(d.p95, 2), fixed(d.p99, 2), fixed(d.max, 2), '', `${int(d.count)} updates`]),
-          ['  Ink output ms (renderTime)', fixed(f.outputMs.p50, 2), fixed(f.outputMs.p95, 2), fixed(f.outputMs.p99, 2), fixed(f.outputMs.max, 2), '', ''],
-          ['key to screen ms', fixed(r.keys.latencyMs.p50, 1), fixed(r.keys.latencyMs.p95, 1), fixed(r.keys.latencyMs.p99, 1), fixed(r.keys.latencyMs.max, 1), `p95 < ${TARGET_KEY_P95_MS}`, `${met(targets.keyToScreenP95Ms)} (${r.keys.shown} of ${r.keys.sent} shown)`],
+          [
+            'frame ms (updates + Ink output)',
+            fixed(f.frameMs.p50, 2),
+            fixed(f.frameMs.p95, 2),
+            fixed(f.frameMs.p99, 2),
+            fixed(f.frameMs.max, 2),
+            `p95 < ${TARGET_FRAME_P95_MS}`,
+            met(targets.frameP95Ms),
+          ],
+          [
+            '  store update ms (React + layout)',
+            fixed(f.updateMs.p50, 2),
+            fixed(f.updateMs.p95, 2),
+            fixed(f.updateMs.p99, 2),
+            fixed(f.updateMs.max, 2),
+            '',
+            `${int(f.updates)} updates`,
+          ],
+          ...Object.entries(f.updateMsBy).map(([k, d]) => [
+            `    after ${k === 'key' ? 'a key' : k === 'tick' ? 'the tick' : k === 'snapshot' ? 'a new snapshot' : 'an events batch'}`,
+            fixed(d.p50, 2),
+            fixed(d.p95, 2),
+            fixed(d.p99, 2),
+            fixed(d.max, 2),
+            '',
+            `${int(d.count)} updates`,
+          ]),
+          [
+            '  Ink output ms (renderTime)',
+            fixed(f.outputMs.p50, 2),
+            fixed(f.outputMs.p95, 2),
+            fixed(f.outputMs.p99, 2),
+            fixed(f.outputMs.max, 2),
+            '',
+            '',
+          ],
+          [
+            'key to screen ms',
+            fixed(r.keys.latencyMs.p50, 1),
+            fixed(r.keys.latencyMs.p95, 1),
+            fixed(r.keys.latencyMs.p99, 1),
+            fixed(r.keys.latencyMs.max, 1),
+            `p95 < ${TARGET_KEY_P95_MS}`,
+            `${met(targets.keyToScreenP95Ms)} (${r.keys.shown} of ${r.keys.sent} shown)`,
+          ],
         ],
       ),
       '',
       ...table(
         ['', 'value', 'target', ''],
         [
-          ['heap MB after GC, end of run', fixed(r.heap.endMB, 1), `< ${TARGET_HEAP_MB}`, met(targets.heapMB)],
+          [
+            'heap MB after GC, end of run',
+            fixed(r.heap.endMB, 1),
+            `< ${TARGET_HEAP_MB}`,
+            met(targets.heapMB),
+          ],
           ['heap MB peak (sampled, no GC)', fixed(r.heap.peakSampledMB, 1), '', ''],
-          ['heap MB before data / with data / running', `${fixed(r.heap.baselineMB, 1)} / ${fixed(r.heap.withDataMB, 1)} / ${fixed(r.heap.startMB, 1)}`, '', ''],
-          ['heap MB kept per minute (per 100k events)', `${fixed(r.heap.growthMBPerMin, 1)} (${fixed(r.heap.growthMBPer100kEvents, 1)})`, '<= 60 per 100k (T8)', ''],
+          [
+            'heap MB before data / with data / running',
+            `${fixed(r.heap.baselineMB, 1)} / ${fixed(r.heap.withDataMB, 1)} / ${fixed(r.heap.startMB, 1)}`,
+            '',
+            '',
+          ],
+          [
+            'heap MB kept per minute (per 100k events)',
+            `${fixed(r.heap.growthMBPerMin, 1)} (${fixed(r.heap.growthMBPer100kEvents, 1)})`,
+            '<= 60 per 100k (T8)',
+            '',
+          ],
           ['RSS MB end / peak', `${fixed(r.heap.rssEndMB, 1)} / ${fixed(r.heap.rssPeakMB, 1)}`, '', ''],
-          ['performance.measure entries held', int(r.heap.measureEntries), '', reactBuild === 'development' ? "React's development build logs every component render" : ''],
-          ['frames drawn per s (rendered)', `${fixed(f.writtenPerSec, 1)} (${fixed(f.renderedPerSec, 1)})`, `<= ${p.maxFps}`, ''],
+          [
+            'performance.measure entries held',
+            int(r.heap.measureEntries),
+            '',
+            reactBuild === 'development' ? "React's development build logs every component render" : '',
+          ],
+          [
+            'frames drawn per s (rendered)',
+            `${fixed(f.writtenPerSec, 1)} (${fixed(f.renderedPerSec, 1)})`,
+            `<= ${p.maxFps}`,
+            '',
+          ],
           ['bytes per frame', int(f.bytesPerFrame), '', ''],
           ['mount ms', fixed(r.mountMs, 1), '', ''],
           ['main thread busy %', fixed(r.mainThreadBusyPct, 1), '', ''],
@@ -765,7 +1079,13 @@ export const consoleBench: Benchmark = {
       'key to screen by key (ms)',
       ...table(
         ['key', 'n', 'p50', 'max', 'missed'],
-        Object.entries(r.keys.byKey).map(([k, d]) => [k, String(d.count), fixed(d.p50, 1), fixed(d.max, 1), String(d.missed)]),
+        Object.entries(r.keys.byKey).map(([k, d]) => [
+          k,
+          String(d.count),
+          fixed(d.p50, 1),
+          fixed(d.max, 1),
+          String(d.missed),
+        ]),
       ),
     ];
     return { json, lines };

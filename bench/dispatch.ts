@@ -25,24 +25,45 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
-import { TownConfig } from '../dist/config/schema.js';
-import type { Endpoint } from '../dist/config/endpoint.js';
-import { DEFAULT_DISPATCH, type DispatchConfig } from '../dist/dispatch/config.js';
-import { newDispatcher, READY_HEAD, releaseLeases, runDispatcher, tick, workAssignments, type Dispatcher, type MissionTickReport } from '../dist/dispatch/dispatcher.js';
-import type { Agent } from '../dist/model/agent.js';
-import { SUPERVISOR_ID } from '../dist/model/ids.js';
-import type { Mission, WorkItem } from '../dist/model/mission.js';
-import { planAssignments } from '../dist/model/routing.js';
-import { Task } from '../dist/model/task.js';
-import { connect } from '../dist/redis/connect.js';
-import { simExecutor, SimSettings } from '../dist/runtime/sim.js';
-import { runWorker, type WorkerConfig, type WorkerExit } from '../dist/runtime/worker.js';
-import { workerConfig } from '../dist/services/workers.js';
-import { registerAgent } from '../dist/store/agents.js';
-import { makeDb, type Db } from '../dist/store/db.js';
-import { addItems, assign, availableAgents, createMission, getMission, leaseAndView, listItems, readView, readyHead, touchedMismatches, updateMission } from '../dist/store/missions.js';
-import { readHashes } from '../dist/store/records.js';
-import { countTasksByState } from '../dist/store/tasks.js';
+import { TownConfig } from '../source/config/schema.js';
+import type { Endpoint } from '../source/config/endpoint.js';
+import { DEFAULT_DISPATCH, type DispatchConfig } from '../source/dispatch/config.js';
+import {
+  newDispatcher,
+  READY_HEAD,
+  releaseLeases,
+  runDispatcher,
+  tick,
+  workAssignments,
+  type Dispatcher,
+  type MissionTickReport,
+} from '../source/dispatch/dispatcher.js';
+import type { Agent } from '../source/model/agent.js';
+import { SUPERVISOR_ID } from '../source/model/ids.js';
+import type { Mission, WorkItem } from '../source/model/mission.js';
+import { planAssignments } from '../source/model/routing.js';
+import { Task } from '../source/model/task.js';
+import { connect } from '../source/redis/connect.js';
+import { simExecutor, SimSettings } from '../source/runtime/sim.js';
+import { runWorker, type WorkerConfig, type WorkerExit } from '../source/runtime/worker.js';
+import { workerConfig } from '../source/services/workers.js';
+import { registerAgent } from '../source/store/agents.js';
+import { makeDb, type Db } from '../source/store/db.js';
+import {
+  addItems,
+  assign,
+  availableAgents,
+  createMission,
+  getMission,
+  leaseAndView,
+  listItems,
+  readView,
+  readyHead,
+  touchedMismatches,
+  updateMission,
+} from '../source/store/missions.js';
+import { readHashes } from '../source/store/records.js';
+import { countTasksByState } from '../source/store/tasks.js';
 import { commandStats, commandStatsDelta, machineFacts, type CommandStat } from './lib/machine.js';
 import { redisCpuSeconds } from './lib/redis-server.js';
 import { sleep, withBenchSession, type BenchCtx } from './lib/session.js';
@@ -83,11 +104,27 @@ interface Params {
 
 const FULL: Params = {
   tick: { items: 10_000, agents: 1_000, ticks: 20, warmup: 2, traced: 5, bodyBytes: 200 },
-  drain: { items: 1_000, agents: 50, chains: 10, chainLength: 10, tickMs: 50, repetitions: 3, deadlineMs: 60_000 },
+  drain: {
+    items: 1_000,
+    agents: 50,
+    chains: 10,
+    chainLength: 10,
+    tickMs: 50,
+    repetitions: 3,
+    deadlineMs: 60_000,
+  },
 };
 const QUICK: Params = {
   tick: { items: 1_000, agents: 100, ticks: 3, warmup: 1, traced: 1, bodyBytes: 200 },
-  drain: { items: 100, agents: 10, chains: 2, chainLength: 5, tickMs: 50, repetitions: 1, deadlineMs: 20_000 },
+  drain: {
+    items: 100,
+    agents: 10,
+    chains: 2,
+    chainLength: 5,
+    tickMs: 50,
+    repetitions: 1,
+    deadlineMs: 20_000,
+  },
 };
 
 /** Targets (reference T5). */
@@ -121,7 +158,18 @@ const clock = { now: () => Date.now() };
 
 const registerAgents = async (db: Db, n: number, hbTtlMs: number): Promise<string[]> => {
   const t = Date.now();
-  const agents: Agent[] = Array.from({ length: n }, (_, i) => ({ id: randomUUID(), name: `bench-${i}`, nickname: `bench-${i}`, cli: 'sim', state: 'idle', caps: [], createdAt: t, updatedAt: t, tasksCompleted: 0, roundsCompleted: 0 }));
+  const agents: Agent[] = Array.from({ length: n }, (_, i) => ({
+    id: randomUUID(),
+    name: `bench-${i}`,
+    nickname: `bench-${i}`,
+    cli: 'sim',
+    state: 'idle',
+    caps: [],
+    createdAt: t,
+    updatedAt: t,
+    tasksCompleted: 0,
+    roundsCompleted: 0,
+  }));
   const results = await Promise.all(agents.map((a) => registerAgent(db, a, hbTtlMs)));
   results.forEach((r, i) => {
     if (!r.ok) throw new Error(`could not register agent ${agents[i]!.name}: taken by ${r.existingId}`);
@@ -129,13 +177,21 @@ const registerAgents = async (db: Db, n: number, hbTtlMs: number): Promise<strin
   return agents.map((a) => a.id);
 };
 
-const BODY_TEXT = 'Implement the change described in the linked issue, with tests, and open a pull request against main. ';
+const BODY_TEXT =
+  'Implement the change described in the linked issue, with tests, and open a pull request against main. ';
 
 /**
  * A mission's items in topological order (rank = index): the first chains x chainLength items
  * form `chains` chains (link k of a chain waits on link k-1), the rest are independent.
  */
-const buildItems = (mission: string, n: number, chains: number, chainLength: number, bodyBytes: number, now: number): (WorkItem & { dependents: string[] })[] => {
+const buildItems = (
+  mission: string,
+  n: number,
+  chains: number,
+  chainLength: number,
+  bodyBytes: number,
+  now: number,
+): (WorkItem & { dependents: string[] })[] => {
   const ids = Array.from({ length: n }, () => randomUUID());
   const chained = Math.min(n, chains * chainLength);
   const body = BODY_TEXT.repeat(Math.ceil(bodyBytes / BODY_TEXT.length)).slice(0, bodyBytes);
@@ -163,7 +219,11 @@ const buildItems = (mission: string, n: number, chains: number, chainLength: num
 };
 
 /** createMission, addItems, then set it running (services/missions.ts startMission's sequence, without its first tick). */
-const planMission = async (db: Db, title: string, items: (n: string) => (WorkItem & { dependents: string[] })[]): Promise<{ id: string; items: number }> => {
+const planMission = async (
+  db: Db,
+  title: string,
+  items: (n: string) => (WorkItem & { dependents: string[] })[],
+): Promise<{ id: string; items: number }> => {
   const id = randomUUID();
   const now = Date.now();
   const mission: Mission = {
@@ -184,7 +244,12 @@ const planMission = async (db: Db, title: string, items: (n: string) => (WorkIte
   return { id, items: list.length };
 };
 
-const startMissionRunning = (db: Db, id: string, n: number) => updateMission(db, id, '', { state: 'running', event: 'mission.state', text: `started with ${n} work item(s)` });
+const startMissionRunning = (db: Db, id: string, n: number) =>
+  updateMission(db, id, '', {
+    state: 'running',
+    event: 'mission.state',
+    text: `started with ${n} work item(s)`,
+  });
 
 // ---------------------------------------------------------------------------------------------
 // Tick
@@ -234,12 +299,20 @@ const runTick = async (d: Dispatcher, mission: string, admin?: Redis): Promise<T
   const wallMs = performance.now() - t0;
   const report = reports.find((r) => r.mission === mission);
   const s: TickSample = { wallMs, assigned: report?.assigned ?? 0, status: report?.status ?? 'no report' };
-  if (admin && before) s.scriptUs = commandStatsDelta(before, await commandStats(admin)).find(([name]) => name === 'evalsha')?.[1].usec ?? 0;
+  if (admin && before)
+    s.scriptUs =
+      commandStatsDelta(before, await commandStats(admin)).find(([name]) => name === 'evalsha')?.[1].usec ??
+      0;
   return s;
 };
 
 /** A tick with every command it sends (and every command its scripts run) logged by SLOWLOG. */
-const loggedTick = async (admin: Redis, d: Dispatcher, mission: string, logLen: number): Promise<TickSample> => {
+const loggedTick = async (
+  admin: Redis,
+  d: Dispatcher,
+  mission: string,
+  logLen: number,
+): Promise<TickSample> => {
   await slowlogStart(admin, logLen);
   const s = await runTick(d, mission);
   return { ...s, log: await slowlogStop(admin, logLen, 'tt-') };
@@ -272,13 +345,16 @@ const calibrate = async (admin: Redis, agents: number, reps: number): Promise<nu
     if (keys.length) await admin.del(...keys);
     const pipe = admin.pipeline();
     for (let i = 0; i < agents; i++) pipe.sadd('calib:idle', `agent-${i}`);
-    for (let i = 0; i < 10_000; i += 1000) pipe.lpush('calib:pending', ...Array.from({ length: 1000 }, (_, k) => `task-${rep}-${i + k}`));
+    for (let i = 0; i < 10_000; i += 1000)
+      pipe.lpush('calib:pending', ...Array.from({ length: 1000 }, (_, k) => `task-${rep}-${i + k}`));
     await pipe.exec();
     const before = await commandStats(admin);
     const n = Number(await admin.eval(PROTOTYPE_ASSIGN_LUA, 0, agents, Date.now()));
     const after = await commandStats(admin);
     if (n !== agents) throw new Error(`calibration assigned ${n} of ${agents}`);
-    out.push((commandStatsDelta(before, after).find(([name]) => name === 'eval')?.[1].usec ?? Number.NaN) / 1000);
+    out.push(
+      (commandStatsDelta(before, after).find(([name]) => name === 'eval')?.[1].usec ?? Number.NaN) / 1000,
+    );
   }
   const keys = await admin.keys('calib:*');
   if (keys.length) await admin.del(...keys);
@@ -304,7 +380,10 @@ type Phase = (typeof PHASES)[number][0];
  * reads the pool alongside the live items' check). It follows the source as of this benchmark;
  * the sum set against a real tick shows if it drifted.
  */
-const tracedTick = async (d: Dispatcher, mission: string): Promise<{ phases: Record<Phase, number>; assigned: number }> => {
+const tracedTick = async (
+  d: Dispatcher,
+  mission: string,
+): Promise<{ phases: Record<Phase, number>; assigned: number }> => {
   const { db, token, config } = d;
   const phases = Object.fromEntries(PHASES.map(([k]) => [k, 0])) as Record<Phase, number>;
   let mark = performance.now();
@@ -314,14 +393,22 @@ const tracedTick = async (d: Dispatcher, mission: string): Promise<{ phases: Rec
     mark = now;
   };
   const opened = await leaseAndView(db, mission, token, config.leaseTtlMs);
-  if (opened.lease.status === 'held') throw new Error(`traced tick: the lease on ${mission} is held by ${opened.lease.holder}`);
+  if (opened.lease.status === 'held')
+    throw new Error(`traced tick: the lease on ${mission} is held by ${opened.lease.holder}`);
   const view = opened.view;
   if (!view) throw new Error(`traced tick: mission ${mission} is gone`);
   lap('leaseView');
   // The dispatcher swept the mission in full on its first tick; since then it checks the touched items.
   if (view.activeCount > 0) await touchedMismatches(db, mission, token);
   lap('reconcile');
-  const available = (await availableAgents(db, 1)).map((a) => ({ id: a.id, name: a.name, ...(a.role ? { role: a.role } : {}), caps: a.caps, load: a.load, capacity: 1 }));
+  const available = (await availableAgents(db, 1)).map((a) => ({
+    id: a.id,
+    name: a.name,
+    ...(a.role ? { role: a.role } : {}),
+    caps: a.caps,
+    load: a.load,
+    capacity: 1,
+  }));
   lap('pool');
   const slots = view.mission.policy.maxParallel - view.activeCount;
   let assigned = 0;
@@ -339,7 +426,10 @@ const tracedTick = async (d: Dispatcher, mission: string): Promise<{ phases: Rec
   }
   mark = performance.now();
   const now = db.clock.now();
-  await updateMission(db, mission, token, { set: { lastTickAt: now, lastTick: d.ticks, lastProgressAt: now }, del: ['blockedReason'] });
+  await updateMission(db, mission, token, {
+    set: { lastTickAt: now, lastTick: d.ticks, lastProgressAt: now },
+    del: ['blockedReason'],
+  });
   lap('missionUpdate');
   return { phases, assigned };
 };
@@ -391,13 +481,21 @@ interface TickResult {
   /** The tick right after a measured one: nothing to assign. */
   idleTick: { medianMs: number; maxMs: number; runs: number[]; redisBusyMsMedian: number; maxLuaMs: number };
   /** The reference prototype's assign (1,000 in one call) on this machine; the reference measured 4.9-5.4 ms. */
-  calibration: { prototypeAssignMs: number; runs: number[]; assignments: number; prototypeUsPerItem: number; ratio: number };
+  calibration: {
+    prototypeAssignMs: number;
+    runs: number[];
+    assignments: number;
+    prototypeUsPerItem: number;
+    ratio: number;
+  };
   traced: Traced;
   tracedIdle: Traced;
 }
 
 const summarizeTraced = (list: Awaited<ReturnType<typeof tracedTick>>[]): Traced => {
-  const phases = Object.fromEntries(PHASES.map(([k]) => [k, round(median(list.map((t) => t.phases[k])))])) as Record<Phase, number>;
+  const phases = Object.fromEntries(
+    PHASES.map(([k]) => [k, round(median(list.map((t) => t.phases[k])))]),
+  ) as Record<Phase, number>;
   return {
     ticks: list.length,
     phases,
@@ -414,8 +512,11 @@ const tickBench = async (ctx: Ctx, p: TickParams): Promise<TickResult> => {
     const db = makeDb(await conns.open('dispatcher'), town, clock);
     ctx.progress(`dispatch tick: registering ${int(p.agents)} agents, queueing ${int(p.items)} items`);
     const agentIds = await registerAgents(db, p.agents, 0);
-    if (agentIds.length !== p.agents) problem(ctx, `tick: registered ${agentIds.length} agents, expected ${p.agents}`);
-    const m = await planMission(db, `bench tick ${int(p.items)} items`, (id) => buildItems(id, p.items, 0, 0, p.bodyBytes, Date.now()));
+    if (agentIds.length !== p.agents)
+      problem(ctx, `tick: registered ${agentIds.length} agents, expected ${p.agents}`);
+    const m = await planMission(db, `bench tick ${int(p.items)} items`, (id) =>
+      buildItems(id, p.items, 0, 0, p.bodyBytes, Date.now()),
+    );
     await startMissionRunning(db, m.id, m.items);
     const d = newDispatcher(db, { ...DEFAULT_DISPATCH });
     const expected = Math.min(p.agents, p.items, READY_HEAD);
@@ -425,14 +526,24 @@ const tickBench = async (ctx: Ctx, p: TickParams): Promise<TickResult> => {
 
     const reset = async (label: string) => {
       const moved = Number(await admin.eval(RESET_LUA, 0, db.keys.prefix, m.id));
-      const [ready, active, assignedTasks] = await Promise.all([admin.zcard(db.keys.missionReady(m.id)), admin.scard(db.keys.missionActive(m.id)), admin.scard(db.keys.tasksIn('assigned'))]);
-      if (ready !== p.items || active !== 0 || assignedTasks !== 0) problem(ctx, `tick: after ${label} the reset left ${ready} ready, ${active} active items, ${assignedTasks} assigned tasks (want ${p.items}, 0, 0)`);
-      if (moved !== expected) problem(ctx, `tick: the reset after ${label} moved back ${moved} items, expected ${expected}`);
+      const [ready, active, assignedTasks] = await Promise.all([
+        admin.zcard(db.keys.missionReady(m.id)),
+        admin.scard(db.keys.missionActive(m.id)),
+        admin.scard(db.keys.tasksIn('assigned')),
+      ]);
+      if (ready !== p.items || active !== 0 || assignedTasks !== 0)
+        problem(
+          ctx,
+          `tick: after ${label} the reset left ${ready} ready, ${active} active items, ${assignedTasks} assigned tasks (want ${p.items}, 0, 0)`,
+        );
+      if (moved !== expected)
+        problem(ctx, `tick: the reset after ${label} moved back ${moved} items, expected ${expected}`);
     };
     const check = (s: TickSample, label: string, want: number) => {
       if (s.status !== 'ticked') problem(ctx, `tick: ${label} did not tick the mission (${s.status})`);
       if (s.assigned !== want) problem(ctx, `tick: ${label} assigned ${s.assigned}, expected ${want}`);
-      if (s.log && !s.log.complete) problem(ctx, `tick: SLOWLOG overflowed during ${label} (${s.log.logged} entries); raise its length`);
+      if (s.log && !s.log.complete)
+        problem(ctx, `tick: SLOWLOG overflowed during ${label} (${s.log.logged} entries); raise its length`);
     };
 
     // Each round: a logged tick and its idle tick, put back; then the same unlogged, put back.
@@ -458,7 +569,9 @@ const tickBench = async (ctx: Ctx, p: TickParams): Promise<TickResult> => {
         logged.push(l);
         loggedIdle.push(li);
         const maxLua = Math.max(0, ...(l.log?.scripts ?? []).map((c) => c.ms));
-        ctx.progress(`  ${label}: tick ${fixed(u.wallMs, 2)} ms (logged ${fixed(l.wallMs, 2)} ms, longest Lua call ${fixed(maxLua, 3)} ms), ${u.assigned} assigned; idle tick ${fixed(ui.wallMs, 2)} ms`);
+        ctx.progress(
+          `  ${label}: tick ${fixed(u.wallMs, 2)} ms (logged ${fixed(l.wallMs, 2)} ms, longest Lua call ${fixed(maxLua, 3)} ms), ${u.assigned} assigned; idle tick ${fixed(ui.wallMs, 2)} ms`,
+        );
       }
     }
 
@@ -467,16 +580,20 @@ const tickBench = async (ctx: Ctx, p: TickParams): Promise<TickResult> => {
     const tracedIdle: Awaited<ReturnType<typeof tracedTick>>[] = [];
     for (let i = 0; i < p.traced; i++) {
       const t = await tracedTick(d, m.id);
-      if (t.assigned !== expected) problem(ctx, `tick: traced tick ${i + 1} assigned ${t.assigned}, expected ${expected}`);
+      if (t.assigned !== expected)
+        problem(ctx, `tick: traced tick ${i + 1} assigned ${t.assigned}, expected ${expected}`);
       const z = await tracedTick(d, m.id);
-      if (z.assigned !== 0) problem(ctx, `tick: traced idle tick ${i + 1} assigned ${z.assigned}, expected 0`);
+      if (z.assigned !== 0)
+        problem(ctx, `tick: traced idle tick ${i + 1} assigned ${z.assigned}, expected 0`);
       traced.push(t);
       tracedIdle.push(z);
       await reset(`traced tick ${i + 1}`);
     }
     await releaseLeases(d, [m.id]);
 
-    ctx.progress(`dispatch tick: calibration, the reference prototype's assign (${int(expected)} in one call)`);
+    ctx.progress(
+      `dispatch tick: calibration, the reference prototype's assign (${int(expected)} in one call)`,
+    );
     const calib = await calibrate(admin, expected, p.ticks >= 10 ? 7 : 3);
 
     const walls = plain.map((s) => s.wallMs);
@@ -487,14 +604,25 @@ const tickBench = async (ctx: Ctx, p: TickParams): Promise<TickResult> => {
     const scripts: Record<string, ScriptFigures> = {};
     for (const name of [...new Set(allCalls.map((c) => c.script))]) {
       const ms = allCalls.filter((c) => c.script === name).map((c) => c.ms);
-      scripts[name] = { callsPerTick: round(ms.length / logs.length), medianMs: round(median(ms)), maxMs: round(Math.max(...ms)), meanMs: round(ms.reduce((a, b) => a + b, 0) / ms.length) };
+      scripts[name] = {
+        callsPerTick: round(ms.length / logs.length),
+        medianMs: round(median(ms)),
+        maxMs: round(Math.max(...ms)),
+        meanMs: round(ms.reduce((a, b) => a + b, 0) / ms.length),
+      };
     }
     const assignMs = allCalls.filter((c) => c.script === 'mission_assign').reduce((a, c) => a + c.ms, 0);
     const assignedLogged = logged.reduce((a, s) => a + s.assigned, 0);
     const cmdNames = [...new Set(logs.flatMap((l) => [...l.byCommand.keys()]))];
     const commands = Object.fromEntries(
       cmdNames
-        .map((n): [string, { calls: number; ms: number }] => [n, { calls: round(median(logs.map((l) => l.byCommand.get(n)?.calls ?? 0))), ms: round(median(logs.map((l) => l.byCommand.get(n)?.ms ?? 0))) }])
+        .map((n): [string, { calls: number; ms: number }] => [
+          n,
+          {
+            calls: round(median(logs.map((l) => l.byCommand.get(n)?.calls ?? 0))),
+            ms: round(median(logs.map((l) => l.byCommand.get(n)?.ms ?? 0))),
+          },
+        ])
         .sort((a, b) => b[1].ms - a[1].ms),
     );
     const idleWalls = plainIdle.map((s) => s.wallMs);
@@ -504,13 +632,24 @@ const tickBench = async (ctx: Ctx, p: TickParams): Promise<TickResult> => {
       ticks: plain.length,
       warmup: p.warmup,
       assignedPerTick: plain.map((s) => s.assigned),
-      wallMs: { median: round(median(walls)), max: round(Math.max(...walls)), min: round(Math.min(...walls)), runs: walls.map(round) },
-      wallMsLogged: { median: round(median(loggedWalls)), max: round(Math.max(...loggedWalls)), runs: loggedWalls.map(round) },
+      wallMs: {
+        median: round(median(walls)),
+        max: round(Math.max(...walls)),
+        min: round(Math.min(...walls)),
+        runs: walls.map(round),
+      },
+      wallMsLogged: {
+        median: round(median(loggedWalls)),
+        max: round(Math.max(...loggedWalls)),
+        runs: loggedWalls.map(round),
+      },
       maxLuaMs: round(longest.ms),
       maxLuaScript: longest.script,
       maxLuaMsPerTick: logs.map((l) => round(Math.max(0, ...l.scripts.map((c) => c.ms)))),
       scripts,
-      assignUsPerItem: round(plain.reduce((a, x) => a + (x.scriptUs ?? 0), 0) / plain.reduce((a, x) => a + x.assigned, 0)),
+      assignUsPerItem: round(
+        plain.reduce((a, x) => a + (x.scriptUs ?? 0), 0) / plain.reduce((a, x) => a + x.assigned, 0),
+      ),
       assignUsPerItemLogged: round((assignMs * 1000) / assignedLogged),
       redisBusyMsMedian: round(median(logs.map((l) => l.totalMs))),
       commandsPerTickMedian: round(median(logs.map((l) => l.commands))),
@@ -524,8 +663,15 @@ const tickBench = async (ctx: Ctx, p: TickParams): Promise<TickResult> => {
       },
       calibration: (() => {
         const us = (median(calib) * 1000) / expected;
-        const ours = plain.reduce((a, x) => a + (x.scriptUs ?? 0), 0) / plain.reduce((a, x) => a + x.assigned, 0);
-        return { prototypeAssignMs: round(median(calib)), runs: calib.map(round), assignments: expected, prototypeUsPerItem: round(us), ratio: round(ours / us) };
+        const ours =
+          plain.reduce((a, x) => a + (x.scriptUs ?? 0), 0) / plain.reduce((a, x) => a + x.assigned, 0);
+        return {
+          prototypeAssignMs: round(median(calib)),
+          runs: calib.map(round),
+          assignments: expected,
+          prototypeUsPerItem: round(us),
+          ratio: round(ours / us),
+        };
       })(),
       traced: summarizeTraced(traced),
       tracedIdle: summarizeTraced(tracedIdle),
@@ -564,13 +710,17 @@ const waitBlocked = async (admin: Redis, cmd: string, count: number, ms: number)
       .split('\n')
       .filter((l) => l.includes(` cmd=${cmd} `)).length;
     if (blocked >= count) return;
-    if (performance.now() > deadline) throw new Error(`only ${blocked} of ${count} clients blocked in ${cmd} after ${ms / 1000} s`);
+    if (performance.now() > deadline)
+      throw new Error(`only ${blocked} of ${count} clients blocked in ${cmd} after ${ms / 1000} s`);
     await sleep(10);
   }
 };
 
 /** The town's default worker settings (heartbeat 3 s, reap every 5 s, block up to 5 s), without limits. */
-const benchWorkerConfig = (): WorkerConfig => ({ ...workerConfig({ config: TownConfig.parse({ name: 'bench' }) }, 0), idleTimeoutMs: 0 });
+const benchWorkerConfig = (): WorkerConfig => ({
+  ...workerConfig({ config: TownConfig.parse({ name: 'bench' }) }, 0),
+  idleTimeoutMs: 0,
+});
 
 const drainRun = async (ctx: Ctx, p: DrainParams, label: string): Promise<DrainRun> => {
   const { admin } = ctx.redis;
@@ -588,7 +738,8 @@ const drainRun = async (ctx: Ctx, p: DrainParams, label: string): Promise<DrainR
     const db = makeDb(await conns.open('dispatcher'), town, clock);
     // The hosted worker loops share one command connection; each has its own blocking one.
     const wdb = makeDb(await conns.open('dispatcher'), town, clock);
-    for (const id of await registerAgents(wdb, p.agents, config.heartbeatTtlMs)) agents.push({ id, blocking: await conns.open('blocking') });
+    for (const id of await registerAgents(wdb, p.agents, config.heartbeatTtlMs))
+      agents.push({ id, blocking: await conns.open('blocking') });
     let completions = 0;
     const onRoundEnd = (results: { outcome: string; text: string }[], outcomes: string[]) =>
       results.forEach((r, i) => {
@@ -602,18 +753,34 @@ const drainRun = async (ctx: Ctx, p: DrainParams, label: string): Promise<DrainR
     exits = agents.map((a) => {
       const abort = new AbortController();
       aborts.push(abort);
-      return runWorker({ db: wdb, blocking: a.blocking, agentId: a.id, executor, config, logsDir: join(ctx.dir, 'logs'), env: {}, signal: abort.signal, log: onLine, onRoundEnd });
+      return runWorker({
+        db: wdb,
+        blocking: a.blocking,
+        agentId: a.id,
+        executor,
+        config,
+        logsDir: join(ctx.dir, 'logs'),
+        env: {},
+        signal: abort.signal,
+        log: onLine,
+        onRoundEnd,
+      });
     });
-    for (const e of exits) void e.catch((err: unknown) => trouble.push(`a worker loop threw: ${(err as Error).message}`));
+    for (const e of exits)
+      void e.catch((err: unknown) => trouble.push(`a worker loop threw: ${(err as Error).message}`));
     await waitBlocked(admin, 'blpop', p.agents, 10_000);
 
-    const m = await planMission(db, `bench drain ${p.items} items`, (id) => buildItems(id, p.items, p.chains, p.chainLength, 200, Date.now()));
+    const m = await planMission(db, `bench drain ${p.items} items`, (id) =>
+      buildItems(id, p.items, p.chains, p.chainLength, 200, Date.now()),
+    );
     const blocking = await conns.open('blocking');
     // Tick wall times: a tick ends where the loop starts its wait (BLPOP on the wake list) and the next begins when that wait returns.
     const tickMs: number[] = [];
     let tickStart = 0;
     const blpop = blocking.blpop.bind(blocking) as (...args: unknown[]) => Promise<unknown>;
-    (blocking as unknown as { blpop: (...args: unknown[]) => Promise<unknown> }).blpop = (...args: unknown[]) => {
+    (blocking as unknown as { blpop: (...args: unknown[]) => Promise<unknown> }).blpop = (
+      ...args: unknown[]
+    ) => {
       tickMs.push(performance.now() - tickStart);
       return blpop(...args).finally(() => {
         tickStart = performance.now();
@@ -638,7 +805,15 @@ const drainRun = async (ctx: Ctx, p: DrainParams, label: string): Promise<DrainR
         finish(performance.now());
       }
     };
-    const timer = setTimeout(() => fail(new Error(`${label}: the mission did not complete within ${p.deadlineMs / 1000} s (${completions} of ${m.items} items completed by workers, ${d.ticks} ticks)`)), p.deadlineMs);
+    const timer = setTimeout(
+      () =>
+        fail(
+          new Error(
+            `${label}: the mission did not complete within ${p.deadlineMs / 1000} s (${completions} of ${m.items} items completed by workers, ${d.ticks} ticks)`,
+          ),
+        ),
+      p.deadlineMs,
+    );
     const cpu0 = process.cpuUsage();
     const redis0 = await redisCpuSeconds(admin);
     const stats0 = await commandStats(admin);
@@ -647,7 +822,9 @@ const drainRun = async (ctx: Ctx, p: DrainParams, label: string): Promise<DrainR
     await startMissionRunning(db, m.id, m.items);
     tickStart = performance.now();
     dispatcherDone = runDispatcher(d, blocking, dispatcherAbort.signal, onTick);
-    void dispatcherDone.catch((e: unknown) => fail(new Error(`${label}: the dispatcher loop threw: ${(e as Error).message}`)));
+    void dispatcherDone.catch((e: unknown) =>
+      fail(new Error(`${label}: the dispatcher loop threw: ${(e as Error).message}`)),
+    );
     let end: number;
     try {
       end = await completed;
@@ -665,7 +842,8 @@ const drainRun = async (ctx: Ctx, p: DrainParams, label: string): Promise<DrainR
     await stopWorkers(aborts, exits, agents, wdb, admin);
     for (const t of trouble) problem(ctx, `${label}: ${t}`);
     await verifyDrain(ctx, label, db, m.id, m.items, completions);
-    if (ticksDone < ticksAtEnd) problem(ctx, `${label}: onTick saw ${ticksDone} ticks, the dispatcher counted ${ticksAtEnd}`);
+    if (ticksDone < ticksAtEnd)
+      problem(ctx, `${label}: onTick saw ${ticksDone} ticks, the dispatcher counted ${ticksAtEnd}`);
 
     const sum = ticks.reduce((a, b) => a + b, 0);
     const s = summarize(ticks);
@@ -681,23 +859,38 @@ const drainRun = async (ctx: Ctx, p: DrainParams, label: string): Promise<DrainR
       redisCpuPct: (((redis1 - redis0) * 1000) / wallMs) * 100,
       commandsPerItem: commandStatsDelta(stats0, stats1)
         .filter(([name]) => name !== 'info')
-        .map(([name, c]): [string, CommandStat] => [name, { calls: c.calls / m.items, usec: c.usec / m.items }]),
+        .map(([name, c]): [string, CommandStat] => [
+          name,
+          { calls: c.calls / m.items, usec: c.usec / m.items },
+        ]),
     };
   } finally {
     dispatcherAbort.abort();
     for (const a of aborts) a.abort();
     conns.close();
-    await Promise.race([Promise.allSettled([...exits, ...(dispatcherDone ? [dispatcherDone] : [])]), sleep(2000)]);
+    await Promise.race([
+      Promise.allSettled([...exits, ...(dispatcherDone ? [dispatcherDone] : [])]),
+      sleep(2000),
+    ]);
   }
 };
 
 /** Stops the worker loops: abort, then wake each one from its blocking wait. */
-const stopWorkers = async (aborts: AbortController[], exits: Promise<WorkerExit>[], agents: { id: string; blocking: Redis }[], db: Db, admin: Redis): Promise<void> => {
+const stopWorkers = async (
+  aborts: AbortController[],
+  exits: Promise<WorkerExit>[],
+  agents: { id: string; blocking: Redis }[],
+  db: Db,
+  admin: Redis,
+): Promise<void> => {
   for (const a of aborts) a.abort();
   const pipe = admin.pipeline();
   for (const a of agents) pipe.lpush(db.keys.wake(a.id), '1');
   await pipe.exec();
-  const stopped = await Promise.race([Promise.allSettled(exits).then(() => true), sleep(5000).then(() => false)]);
+  const stopped = await Promise.race([
+    Promise.allSettled(exits).then(() => true),
+    sleep(5000).then(() => false),
+  ]);
   if (!stopped) {
     for (const a of agents) a.blocking.disconnect();
     await Promise.race([Promise.allSettled(exits), sleep(2000)]);
@@ -705,21 +898,33 @@ const stopWorkers = async (aborts: AbortController[], exits: Promise<WorkerExit>
 };
 
 /** The mission completed with every item done by exactly one task, completed in one attempt. */
-const verifyDrain = async (ctx: Ctx, label: string, db: Db, mission: string, n: number, completions: number): Promise<void> => {
+const verifyDrain = async (
+  ctx: Ctx,
+  label: string,
+  db: Db,
+  mission: string,
+  n: number,
+  completions: number,
+): Promise<void> => {
   const bad: string[] = [];
   const m = await getMission(db, mission);
   if (!m) bad.push('the mission record is gone');
   else {
     if (m.state !== 'completed') bad.push(`mission state ${m.state}, expected completed`);
-    if (m.itemsDone !== n || m.itemsTotal !== n) bad.push(`itemsDone ${m.itemsDone} / itemsTotal ${m.itemsTotal}, expected ${n} / ${n}`);
+    if (m.itemsDone !== n || m.itemsTotal !== n)
+      bad.push(`itemsDone ${m.itemsDone} / itemsTotal ${m.itemsTotal}, expected ${n} / ${n}`);
   }
   const items = await listItems(db, mission);
   if (items.malformed.length) bad.push(`${items.malformed.length} malformed item record(s)`);
   const notDone = items.items.filter((i) => i.status !== 'done');
   if (items.items.length !== n) bad.push(`${items.items.length} item records, expected ${n}`);
-  if (notDone.length) bad.push(`${notDone.length} item(s) not done, e.g. ${notDone[0]!.title}: ${notDone[0]!.status}`);
+  if (notDone.length)
+    bad.push(`${notDone.length} item(s) not done, e.g. ${notDone[0]!.title}: ${notDone[0]!.status}`);
   const oneTask = items.items.filter((i) => i.artifacts.filter((a) => a.startsWith('task:')).length !== 1);
-  if (oneTask.length) bad.push(`${oneTask.length} item(s) not done by exactly one task, e.g. ${oneTask[0]!.title}: ${JSON.stringify(oneTask[0]!.artifacts)}`);
+  if (oneTask.length)
+    bad.push(
+      `${oneTask.length} item(s) not done by exactly one task, e.g. ${oneTask[0]!.title}: ${JSON.stringify(oneTask[0]!.artifacts)}`,
+    );
   if (completions !== n) bad.push(`workers recorded ${completions} completions, expected ${n}`);
   const counts = await countTasksByState(db);
   if (counts.completed !== n) bad.push(`tasks:completed holds ${counts.completed}, expected ${n}`);
@@ -729,7 +934,8 @@ const verifyDrain = async (ctx: Ctx, label: string, db: Db, mission: string, n: 
   const tasks = await readHashes(db, Task, taskIds.map(db.keys.task));
   const retried = tasks.items.filter((t) => t.attempts !== 1 || t.mission !== mission);
   if (tasks.items.length !== n) bad.push(`${tasks.items.length} task records, expected ${n}`);
-  if (retried.length) bad.push(`${retried.length} task(s) not of this mission or not done in exactly one attempt`);
+  if (retried.length)
+    bad.push(`${retried.length} task(s) not of this mission or not done in exactly one attempt`);
   for (const b of bad) problem(ctx, `${label}: ${b}`);
 };
 
@@ -742,7 +948,8 @@ const describeDrain = (p: DrainParams) => {
 
 export const dispatch: Benchmark = {
   name: 'dispatch',
-  summary: 'one dispatcher tick with 10k queued items and 1k idle agents (wall, longest Lua call), and a 1,000-item mission drained by 50 sim agents (items/s)',
+  summary:
+    'one dispatcher tick with 10k queued items and 1k idle agents (wall, longest Lua call), and a 1,000-item mission drained by 50 sim agents (items/s)',
   async run(opts: BenchOptions): Promise<BenchResult> {
     const p = opts.quick ? QUICK : FULL;
     return withBenchSession('dispatch', opts, async (s) => {
@@ -755,7 +962,9 @@ export const dispatch: Benchmark = {
         progress: opts.progress,
       };
       opts.progress(`dispatch: redis-server ${redis.version} pid ${redis.pid} on ${redis.socket}`);
-      opts.progress(`dispatch tick: ${int(p.tick.items)} items, ${int(p.tick.agents)} agents, ${p.tick.warmup} warm-up + ${p.tick.ticks} measured ticks`);
+      opts.progress(
+        `dispatch tick: ${int(p.tick.items)} items, ${int(p.tick.agents)} agents, ${p.tick.warmup} warm-up + ${p.tick.ticks} measured ticks`,
+      );
       const t = await tickBench(ctx, p.tick);
 
       const runs: DrainRun[] = [];
@@ -764,9 +973,14 @@ export const dispatch: Benchmark = {
         opts.progress(`dispatch ${label}: ${describeDrain(p.drain)}`);
         const r = await drainRun(ctx, p.drain, label);
         runs.push(r);
-        opts.progress(`  ${int(r.itemsPerSec)} items/s, ${fixed(r.wallMs / 1000, 2)} s, ${r.ticks} ticks (p50 ${fixed(r.tickP50Ms, 2)} / max ${fixed(r.tickMaxMs, 2)} ms)`);
+        opts.progress(
+          `  ${int(r.itemsPerSec)} items/s, ${fixed(r.wallMs / 1000, 2)} s, ${r.ticks} ticks (p50 ${fixed(r.tickP50Ms, 2)} / max ${fixed(r.tickMaxMs, 2)} ms)`,
+        );
       }
-      const med = (f: (r: DrainRun) => number) => ({ median: round(median(runs.map(f))), runs: runs.map((r) => round(f(r))) });
+      const med = (f: (r: DrainRun) => number) => ({
+        median: round(median(runs.map(f))),
+        runs: runs.map((r) => round(f(r))),
+      });
       const drain = {
         items: p.drain.items,
         agents: p.drain.agents,
@@ -784,27 +998,49 @@ export const dispatch: Benchmark = {
         nodeCpuPct: med((r) => r.nodeCpuPct),
         redisCpuPct: med((r) => r.redisCpuPct),
         /** Redis commands per item in the last run (calls, µs), those inside scripts included, busiest first. */
-        redisCommandsPerItem: Object.fromEntries(runs.at(-1)!.commandsPerItem.slice(0, 12).map(([n, c]) => [n, { calls: round(c.calls), usec: round(c.usec) }])),
+        redisCommandsPerItem: Object.fromEntries(
+          runs
+            .at(-1)!
+            .commandsPerItem.slice(0, 12)
+            .map(([n, c]) => [n, { calls: round(c.calls), usec: round(c.usec) }]),
+        ),
       };
 
       const targets = {
-        tickMedianMs: { want: `< ${TARGET_TICK_MS}`, got: t.wallMs.median, met: t.wallMs.median < TARGET_TICK_MS },
-        tickMaxMs: { want: `< ${TARGET_TICK_MS} (every tick)`, got: t.wallMs.max, met: t.wallMs.max < TARGET_TICK_MS },
+        tickMedianMs: {
+          want: `< ${TARGET_TICK_MS}`,
+          got: t.wallMs.median,
+          met: t.wallMs.median < TARGET_TICK_MS,
+        },
+        tickMaxMs: {
+          want: `< ${TARGET_TICK_MS} (every tick)`,
+          got: t.wallMs.max,
+          met: t.wallMs.max < TARGET_TICK_MS,
+        },
         maxLuaMs: { want: `< ${TARGET_LUA_MS}`, got: t.maxLuaMs, met: t.maxLuaMs < TARGET_LUA_MS },
-        idleTickMs: { want: `<= ${TARGET_IDLE_TICK_MS}`, got: t.idleTick.medianMs, met: t.idleTick.medianMs <= TARGET_IDLE_TICK_MS },
+        idleTickMs: {
+          want: `<= ${TARGET_IDLE_TICK_MS}`,
+          got: t.idleTick.medianMs,
+          met: t.idleTick.medianMs <= TARGET_IDLE_TICK_MS,
+        },
       };
       const setup = {
         ...machineFacts(redis.version),
         transport: 'unix socket (a managed town)',
         ...s.conditions(),
         persistence: 'off (--save "" --appendonly no)',
-        mission: 'kind implement, no caps or owner role, reviewerRequired false, maxParallel 100000; agents bench-N (generalists), capacity 1',
+        mission:
+          'kind implement, no caps or owner role, reviewerRequired false, maxParallel 100000; agents bench-N (generalists), capacity 1',
         tick: 'tick(d, [mission]) of the built dispatcher; state restored between ticks by a Lua script of the benchmark, not measured',
         tickClock: 'performance.now() around tick(); the headline ticks run with SLOWLOG off',
-        idleTick: 'the tick right after a tick, on the same state: nothing to assign because every agent holds a task (T5 idle tick)',
-        luaClock: 'SLOWLOG with slowlog-log-slower-than 0 around a second tick per round: execution time inside Redis per call (Redis 7 also logs the commands inside scripts, about +20% on script time)',
-        calibration: "the reference prototype's assign script (perf-reliability 2.4), one EVAL, INFO commandstats",
-        drainProcesses: 'one Node process hosts the dispatcher loop and every worker loop; redis-server is separate',
+        idleTick:
+          'the tick right after a tick, on the same state: nothing to assign because every agent holds a task (T5 idle tick)',
+        luaClock:
+          'SLOWLOG with slowlog-log-slower-than 0 around a second tick per round: execution time inside Redis per call (Redis 7 also logs the commands inside scripts, about +20% on script time)',
+        calibration:
+          "the reference prototype's assign script (perf-reliability 2.4), one EVAL, INFO commandstats",
+        drainProcesses:
+          'one Node process hosts the dispatcher loop and every worker loop; redis-server is separate',
         drainClock: 'updateMission(running) .. the tick whose report says completed',
         dispatch: { ...DEFAULT_DISPATCH, tickMs: p.drain.tickMs },
       };
@@ -820,23 +1056,70 @@ export const dispatch: Benchmark = {
       const met = (x: { met: boolean }) => (x.met ? 'met' : 'NOT met');
       const scriptRows = Object.entries(t.scripts).sort((a, b) => b[1].maxMs - a[1].maxMs);
       const tickLabel = `${int(t.items)} queued items, ${int(t.agents)} idle agents`;
-      const phaseRows = PHASES.map(([k, what]) => [k, fixed(t.traced.phases[k], 2), fixed(t.tracedIdle.phases[k], 2), what]);
+      const phaseRows = PHASES.map(([k, what]) => [
+        k,
+        fixed(t.traced.phases[k], 2),
+        fixed(t.tracedIdle.phases[k], 2),
+        what,
+      ]);
       const lines = [
         `dispatch: tt's mission dispatcher, redis ${setup.redis} over its unix socket, node ${setup.node}, ${setup.cpus} x ${setup.cpuModel}`,
         s.placementLine(),
         ...s.busyWarning('high'),
-        ...(ctx.problems.length ? ['', `ERROR: ${ctx.problems.length} correctness problem(s):`, ...ctx.problems.map((x) => `  ${x}`)] : []),
+        ...(ctx.problems.length
+          ? [
+              '',
+              `ERROR: ${ctx.problems.length} correctness problem(s):`,
+              ...ctx.problems.map((x) => `  ${x}`),
+            ]
+          : []),
         '',
         `one tick: ${tickLabel}; ${t.ticks} rounds after ${t.warmup} warm-up, each a tick with SLOWLOG off (wall) and one with SLOWLOG at 0 (Lua calls), state put back after each (not measured)`,
         ...table(
           ['', 'median', 'max', 'target', ''],
           [
-            ['tick wall ms', fixed(t.wallMs.median, 2), fixed(t.wallMs.max, 2), `< ${TARGET_TICK_MS}`, met(targets.tickMedianMs)],
-            ['longest Lua call ms', fixed(median(t.maxLuaMsPerTick), 3), fixed(t.maxLuaMs, 3), `< ${TARGET_LUA_MS}`, `${met(targets.maxLuaMs)} (${t.maxLuaScript})`],
-            ['assignments per tick', int(median(t.assignedPerTick)), int(Math.max(...t.assignedPerTick)), '', ''],
-            ['idle tick ms (nothing to assign)', fixed(t.idleTick.medianMs, 2), fixed(t.idleTick.maxMs, 2), `<= ${TARGET_IDLE_TICK_MS}`, met(targets.idleTickMs)],
-            ['tick wall ms, SLOWLOG at 0', fixed(t.wallMsLogged.median, 2), fixed(t.wallMsLogged.max, 2), '', ''],
-            ['Redis busy per tick ms (SLOWLOG)', fixed(t.redisBusyMsMedian, 2), '', '', `${int(t.commandsPerTickMedian)} commands`],
+            [
+              'tick wall ms',
+              fixed(t.wallMs.median, 2),
+              fixed(t.wallMs.max, 2),
+              `< ${TARGET_TICK_MS}`,
+              met(targets.tickMedianMs),
+            ],
+            [
+              'longest Lua call ms',
+              fixed(median(t.maxLuaMsPerTick), 3),
+              fixed(t.maxLuaMs, 3),
+              `< ${TARGET_LUA_MS}`,
+              `${met(targets.maxLuaMs)} (${t.maxLuaScript})`,
+            ],
+            [
+              'assignments per tick',
+              int(median(t.assignedPerTick)),
+              int(Math.max(...t.assignedPerTick)),
+              '',
+              '',
+            ],
+            [
+              'idle tick ms (nothing to assign)',
+              fixed(t.idleTick.medianMs, 2),
+              fixed(t.idleTick.maxMs, 2),
+              `<= ${TARGET_IDLE_TICK_MS}`,
+              met(targets.idleTickMs),
+            ],
+            [
+              'tick wall ms, SLOWLOG at 0',
+              fixed(t.wallMsLogged.median, 2),
+              fixed(t.wallMsLogged.max, 2),
+              '',
+              '',
+            ],
+            [
+              'Redis busy per tick ms (SLOWLOG)',
+              fixed(t.redisBusyMsMedian, 2),
+              '',
+              '',
+              `${int(t.commandsPerTickMedian)} commands`,
+            ],
           ],
         ),
         `the idle tick runs right after a tick: ${int(Math.max(0, t.items - median(t.assignedPerTick)))} ready items, every agent holding one task, so nothing can be assigned.`,
@@ -844,7 +1127,13 @@ export const dispatch: Benchmark = {
         'Lua calls per tick (execution inside Redis, SLOWLOG at 0; Redis 7 then logs the commands inside scripts too, which adds about a fifth: upper bounds)',
         ...table(
           ['script', 'calls/tick', 'median ms', 'mean ms', 'max ms'],
-          scriptRows.map(([name, s]) => [name, fixed(s.callsPerTick, 1), fixed(s.medianMs, 3), fixed(s.meanMs, 3), fixed(s.maxMs, 3)]),
+          scriptRows.map(([name, s]) => [
+            name,
+            fixed(s.callsPerTick, 1),
+            fixed(s.medianMs, 3),
+            fixed(s.meanMs, 3),
+            fixed(s.maxMs, 3),
+          ]),
         ),
         `mission_assign: ${fixed(t.assignUsPerItem, 1)} µs of Redis time per assignment (SLOWLOG off; ${fixed(t.assignUsPerItemLogged, 1)} µs logged). Yardstick on this machine: the reference ` +
           `prototype's assign (5 commands per assignment) does ${int(t.calibration.assignments)} in one call in ${fixed(t.calibration.prototypeAssignMs, 2)} ms ` +
@@ -864,7 +1153,16 @@ export const dispatch: Benchmark = {
         '',
         `drain: ${describeDrain(p.drain)}; ${runs.length === 1 ? '1 run' : `median of ${runs.length} runs`}`,
         ...table(
-          ['', 'items/s', 'wall s', 'ticks', 'items/tick', 'tick p50/max ms', 'dispatcher busy %', 'cpu node/redis %'],
+          [
+            '',
+            'items/s',
+            'wall s',
+            'ticks',
+            'items/tick',
+            'tick p50/max ms',
+            'dispatcher busy %',
+            'cpu node/redis %',
+          ],
           [
             [
               `${int(p.drain.items)} items, ${p.drain.agents} agents`,
@@ -879,7 +1177,9 @@ export const dispatch: Benchmark = {
           ],
         ),
         `items/s per run: ${drain.itemsPerSec.runs.map((x) => int(x)).join(', ')}; every item done by exactly one task, completed in one attempt${ctx.problems.length ? ' (see ERROR above)' : ''}.`,
-        `Redis per item (last run, commands inside scripts included): ${Object.entries(drain.redisCommandsPerItem)
+        `Redis per item (last run, commands inside scripts included): ${Object.entries(
+          drain.redisCommandsPerItem,
+        )
           .slice(0, 6)
           .map(([n, c]) => `${n} ${fixed(c.calls, 1)}`)
           .join(', ')}.`,

@@ -1,5 +1,5 @@
 /**
- * Benchmark runner: `node dist-bench/run.js <name> [--json] [--quick]` (npm run bench -- <name>).
+ * Benchmark runner: `node dist-bench/bench/run.js <name> [--json] [--quick]` (npm run bench -- <name>).
  *
  * Without --json it prints a human report on stdout; with --json stdout carries exactly one JSON
  * object (every figure, the peer's figures and the ratios) and progress goes to stderr.
@@ -46,7 +46,9 @@ const main = async (argv: string[]): Promise<number> => {
   }
   const bench = BENCHMARKS.find((b) => b.name === names[0]);
   if (!bench) {
-    process.stderr.write(`bench: unknown benchmark "${names[0]}"; known: ${BENCHMARKS.map((b) => b.name).join(', ')}\n`);
+    process.stderr.write(
+      `bench: unknown benchmark "${names[0]}"; known: ${BENCHMARKS.map((b) => b.name).join(', ')}\n`,
+    );
     return 2;
   }
   const json = flags.has('--json');
@@ -56,7 +58,7 @@ const main = async (argv: string[]): Promise<number> => {
   return 0;
 };
 
-main(process.argv.slice(2))
+void main(process.argv.slice(2))
   .catch((e: unknown) => {
     if (!interrupted()) process.stderr.write(`bench: ${(e as Error)?.stack ?? String(e)}\n`);
     return 1;

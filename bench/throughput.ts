@@ -23,21 +23,27 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { TownConfig } from '../dist/config/schema.js';
-import type { Agent } from '../dist/model/agent.js';
-import { SUPERVISOR_ID } from '../dist/model/ids.js';
-import type { Task } from '../dist/model/task.js';
-import { connect } from '../dist/redis/connect.js';
-import { cliExecutor } from '../dist/runtime/cli-executor.js';
-import { failureReason, runCli } from '../dist/runtime/cli-runner.js';
-import type { Executor } from '../dist/runtime/executor.js';
-import { simExecutor, SimSettings } from '../dist/runtime/sim.js';
-import { runWorker, type WorkerConfig, type WorkerExit } from '../dist/runtime/worker.js';
-import { workerConfig } from '../dist/services/workers.js';
-import { registerAgent } from '../dist/store/agents.js';
-import { makeDb, type Db } from '../dist/store/db.js';
-import { countTasksByState, createTask } from '../dist/store/tasks.js';
-import { commandsProcessed, commandStats, commandStatsDelta, machineFacts, type CommandStat } from './lib/machine.js';
+import { TownConfig } from '../source/config/schema.js';
+import type { Agent } from '../source/model/agent.js';
+import { SUPERVISOR_ID } from '../source/model/ids.js';
+import type { Task } from '../source/model/task.js';
+import { connect } from '../source/redis/connect.js';
+import { cliExecutor } from '../source/runtime/cli-executor.js';
+import { failureReason, runCli } from '../source/runtime/cli-runner.js';
+import type { Executor } from '../source/runtime/executor.js';
+import { simExecutor, SimSettings } from '../source/runtime/sim.js';
+import { runWorker, type WorkerConfig, type WorkerExit } from '../source/runtime/worker.js';
+import { workerConfig } from '../source/services/workers.js';
+import { registerAgent } from '../source/store/agents.js';
+import { makeDb, type Db } from '../source/store/db.js';
+import { countTasksByState, createTask } from '../source/store/tasks.js';
+import {
+  commandsProcessed,
+  commandStats,
+  commandStatsDelta,
+  machineFacts,
+  type CommandStat,
+} from './lib/machine.js';
 import { redisCpuSeconds } from './lib/redis-server.js';
 import { sleep, withBenchSession, type BenchCtx } from './lib/session.js';
 import { medianOf, ratio, round, roundAll, summarize, type Medianed } from './lib/stats.js';
@@ -179,7 +185,8 @@ class Flow {
   /** Enqueues every task, keeping at most `depth` of them enqueued and not yet claimed. */
   async produce(enqueue: (i: number) => Promise<unknown>): Promise<void> {
     for (let i = 0; i < this.n; i++) {
-      while (this.issued - this.claimed >= this.depth && !this.settled) await new Promise<void>((r) => (this.wake = r));
+      while (this.issued - this.claimed >= this.depth && !this.settled)
+        await new Promise<void>((r) => (this.wake = r));
       if (this.settled) return;
       this.issued++;
       enqueue(i).catch((e: unknown) => this.fail(new Error(`enqueue ${i} failed: ${(e as Error).message}`)));
@@ -192,7 +199,10 @@ class Flow {
 
   /** Waits for the last completion, failing the run after `ms`. */
   async finish(ms: number, what: string): Promise<void> {
-    const timer = setTimeout(() => this.fail(new Error(`${what} did not finish within ${ms / 1000} s (${this.progress()})`)), ms);
+    const timer = setTimeout(
+      () => this.fail(new Error(`${what} did not finish within ${ms / 1000} s (${this.progress()})`)),
+      ms,
+    );
     try {
       await this.done;
     } finally {
@@ -203,20 +213,31 @@ class Flow {
   latency() {
     const lat = new Float64Array(this.n);
     let k = 0;
-    for (let i = 0; i < this.n; i++) if (!Number.isNaN(this.claimAt[i]!)) lat[k++] = this.claimAt[i]! - this.enqueueAt[i]!;
+    for (let i = 0; i < this.n; i++)
+      if (!Number.isNaN(this.claimAt[i]!)) lat[k++] = this.claimAt[i]! - this.enqueueAt[i]!;
     return summarize(lat.subarray(0, k));
   }
 }
 
 /** CPU and Redis counters around a measured window. */
-const snapshot = async (admin: Redis) => ({ cpu: process.cpuUsage(), redisCpu: await redisCpuSeconds(admin), cmds: await commandsProcessed(admin), stats: await commandStats(admin) });
+const snapshot = async (admin: Redis) => ({
+  cpu: process.cpuUsage(),
+  redisCpu: await redisCpuSeconds(admin),
+  cmds: await commandsProcessed(admin),
+  stats: await commandStats(admin),
+});
 type Snapshot = Awaited<ReturnType<typeof snapshot>>;
 
 const SCRIPT_CMDS = ['evalsha', 'eval', 'evalsha_ro', 'eval_ro', 'fcall', 'fcall_ro'];
 /** INFO reads of our own snapshots, left out of the per-task counts. */
 const OWN_CMDS = new Set(['info']);
 
-const sideFigures = (flow: Flow, before: Snapshot, after: Snapshot, wallEnd: number): SideRun & { delta: [string, CommandStat][] } => {
+const sideFigures = (
+  flow: Flow,
+  before: Snapshot,
+  after: Snapshot,
+  wallEnd: number,
+): SideRun & { delta: [string, CommandStat][] } => {
   const wallMs = wallEnd - flow.first;
   const cpu = process.cpuUsage(before.cpu);
   const all = commandStatsDelta(before.stats, after.stats);
@@ -232,7 +253,8 @@ const sideFigures = (flow: Flow, before: Snapshot, after: Snapshot, wallEnd: num
     redisCpuPct: (((after.redisCpu - before.redisCpu) * 1000) / wallMs) * 100,
     redisUsPerTask: ((after.redisCpu - before.redisCpu) * 1e6) / flow.n,
     redisCmdsPerTask: (after.cmds - before.cmds - own) / flow.n,
-    scriptCallsPerTask: delta.filter(([name]) => SCRIPT_CMDS.includes(name)).reduce((s, [, d]) => s + d.calls, 0) / flow.n,
+    scriptCallsPerTask:
+      delta.filter(([name]) => SCRIPT_CMDS.includes(name)).reduce((s, [, d]) => s + d.calls, 0) / flow.n,
     delta,
   };
 };
@@ -246,7 +268,8 @@ const waitBlocked = async (admin: Redis, cmd: string, count: number, ms: number)
       .split('\n')
       .filter((l) => l.includes(` cmd=${cmd} `)).length;
     if (blocked >= count) return;
-    if (performance.now() > deadline) throw new Error(`only ${blocked} of ${count} consumers blocked in ${cmd} after ${ms / 1000} s`);
+    if (performance.now() > deadline)
+      throw new Error(`only ${blocked} of ${count} consumers blocked in ${cmd} after ${ms / 1000} s`);
     await sleep(10);
   }
 };
@@ -254,7 +277,8 @@ const waitBlocked = async (admin: Redis, cmd: string, count: number, ms: number)
 /** Lets the consumers settle into their blocking wait before the clock starts (both sides alike). */
 const SETTLE_MS = 100;
 
-const rowLabel = (r: Row) => `${r.agents} agent${r.agents === 1 ? '' : 's'}, ${r.cli === 'sim' ? 'sim (in process)' : '--cli true (a process per task)'}`;
+const rowLabel = (r: Row) =>
+  `${r.agents} agent${r.agents === 1 ? '' : 's'}, ${r.cli === 'sim' ? 'sim (in process)' : '--cli true (a process per task)'}`;
 /**
  * The producer's bound. About one waiting task per agent keeps every consumer busy (when one
  * finishes, its next task is already queued) while the queue stays short, so enqueue-to-claim
@@ -265,7 +289,10 @@ const rowLabel = (r: Row) => `${r.agents} agent${r.agents === 1 ? '' : 's'}, ${r
 const depthOf = (r: Row, p: Params) => Math.max(2, Math.round(r.agents * p.depthPerAgent));
 
 /** The town's default worker settings (heartbeat 3 s, reap every 5 s, block up to 5 s), run without limits. */
-const benchWorkerConfig = (): WorkerConfig => ({ ...workerConfig({ config: TownConfig.parse({ name: 'bench' }) }, 0), idleTimeoutMs: 0 });
+const benchWorkerConfig = (): WorkerConfig => ({
+  ...workerConfig({ config: TownConfig.parse({ name: 'bench' }) }, 0),
+  idleTimeoutMs: 0,
+});
 
 /** A run's figures, and what Redis executed during it (per task), busiest first. */
 interface Measured {
@@ -273,7 +300,8 @@ interface Measured {
   commands: [string, CommandStat][];
 }
 
-const perTask = (delta: [string, CommandStat][], n: number): [string, CommandStat][] => delta.map(([name, d]) => [name, { calls: d.calls / n, usec: d.usec / n }]);
+const perTask = (delta: [string, CommandStat][], n: number): [string, CommandStat][] =>
+  delta.map(([name, d]) => [name, { calls: d.calls / n, usec: d.usec / n }]);
 
 const ttRun = async (ctx: Ctx, row: Row, p: Params): Promise<Measured> => {
   const { admin } = ctx.redis;
@@ -300,7 +328,18 @@ const ttRun = async (ctx: Ctx, row: Row, p: Params): Promise<Measured> => {
     for (let i = 0; i < row.agents; i++) {
       const t = Date.now();
       const name = `bench-${i}`;
-      const agent: Agent = { id: randomUUID(), name, nickname: name, cli: row.cli, state: 'idle', caps: [], createdAt: t, updatedAt: t, tasksCompleted: 0, roundsCompleted: 0 };
+      const agent: Agent = {
+        id: randomUUID(),
+        name,
+        nickname: name,
+        cli: row.cli,
+        state: 'idle',
+        caps: [],
+        createdAt: t,
+        updatedAt: t,
+        tasksCompleted: 0,
+        roundsCompleted: 0,
+      };
       const r = await registerAgent(db, agent, config.heartbeatTtlMs);
       if (!r.ok) throw new Error(`could not register agent ${name}: taken by ${r.existingId}`);
       agents.push({ db, blocking: await open('blocking'), id: agent.id });
@@ -313,7 +352,8 @@ const ttRun = async (ctx: Ctx, row: Row, p: Params): Promise<Measured> => {
     const executor: Executor = (work) => {
       for (const { task } of work.tasks) {
         const i = index.get(task.id);
-        if (i === undefined) flow.fail(new Error(`${what}: the executor got a task nobody enqueued (${task.id})`));
+        if (i === undefined)
+          flow.fail(new Error(`${what}: the executor got a task nobody enqueued (${task.id})`));
         else flow.claim(i);
       }
       return inner(work);
@@ -331,9 +371,23 @@ const ttRun = async (ctx: Ctx, row: Row, p: Params): Promise<Measured> => {
     exits = agents.map((a) => {
       const abort = new AbortController();
       aborts.push(abort);
-      return runWorker({ db: a.db, blocking: a.blocking, agentId: a.id, executor, config, logsDir: join(ctx.dir, 'logs'), env: {}, signal: abort.signal, log: onLine, onRoundEnd });
+      return runWorker({
+        db: a.db,
+        blocking: a.blocking,
+        agentId: a.id,
+        executor,
+        config,
+        logsDir: join(ctx.dir, 'logs'),
+        env: {},
+        signal: abort.signal,
+        log: onLine,
+        onRoundEnd,
+      });
     });
-    for (const e of exits) void e.catch((err: unknown) => flow.fail(new Error(`${what}: a worker loop threw: ${(err as Error).message}`)));
+    for (const e of exits)
+      void e.catch((err: unknown) =>
+        flow.fail(new Error(`${what}: a worker loop threw: ${(err as Error).message}`)),
+      );
     await waitBlocked(admin, 'blpop', row.agents, 10_000);
     await sleep(SETTLE_MS);
 
@@ -343,7 +397,17 @@ const ttRun = async (ctx: Ctx, row: Row, p: Params): Promise<Measured> => {
       index.set(id, i);
       ids.push(id);
       const t = Date.now();
-      const task: Task = { id, description: `bench task ${i}`, state: 'pending', priority: 'normal', tags: [], createdAt: t, updatedAt: t, attempts: 0, maxAttempts: 3 };
+      const task: Task = {
+        id,
+        description: `bench task ${i}`,
+        state: 'pending',
+        priority: 'normal',
+        tags: [],
+        createdAt: t,
+        updatedAt: t,
+        attempts: 0,
+        maxAttempts: 3,
+      };
       flow.stamp(i);
       return createTask(producer, { task, from: SUPERVISOR_ID, backlog: true });
     });
@@ -365,12 +429,20 @@ const ttRun = async (ctx: Ctx, row: Row, p: Params): Promise<Measured> => {
 };
 
 /** Stops the worker loops: abort, then wake each one from its blocking wait. */
-const stopWorkers = async (aborts: AbortController[], exits: Promise<WorkerExit>[], agents: { db: Db; blocking: Redis; id: string }[], admin: Redis): Promise<void> => {
+const stopWorkers = async (
+  aborts: AbortController[],
+  exits: Promise<WorkerExit>[],
+  agents: { db: Db; blocking: Redis; id: string }[],
+  admin: Redis,
+): Promise<void> => {
   for (const a of aborts) a.abort();
   const pipe = admin.pipeline();
   for (const a of agents) pipe.lpush(a.db.keys.wake(a.id), '1');
   await pipe.exec();
-  const stopped = await Promise.race([Promise.allSettled(exits).then(() => true), sleep(5000).then(() => false)]);
+  const stopped = await Promise.race([
+    Promise.allSettled(exits).then(() => true),
+    sleep(5000).then(() => false),
+  ]);
   if (!stopped) {
     for (const a of agents) a.blocking.disconnect();
     await Promise.race([Promise.allSettled(exits), sleep(2000)]);
@@ -386,8 +458,12 @@ const verifyTt = async (ctx: Ctx, what: string, flow: Flow, db: Db, ids: string[
   const counts = await countTasksByState(db);
   if (counts.completed !== flow.n) bad.push(`tasks:completed holds ${counts.completed}, expected ${flow.n}`);
   const others = Object.entries(counts).filter(([s, c]) => s !== 'completed' && c > 0);
-  if (others.length) bad.push(`tasks left in other states: ${others.map(([s, c]) => `${s} ${c}`).join(', ')}`);
-  const [backlog, delayed] = await Promise.all([db.redis.zcard(db.keys.backlog), db.redis.zcard(db.keys.delayed)]);
+  if (others.length)
+    bad.push(`tasks left in other states: ${others.map(([s, c]) => `${s} ${c}`).join(', ')}`);
+  const [backlog, delayed] = await Promise.all([
+    db.redis.zcard(db.keys.backlog),
+    db.redis.zcard(db.keys.delayed),
+  ]);
   if (backlog || delayed) bad.push(`backlog holds ${backlog}, delayed ${delayed}`);
   const pipe = db.redis.pipeline();
   for (const id of ids) pipe.hmget(db.keys.task(id), 'state', 'attempts');
@@ -422,12 +498,22 @@ const bullRun = async (ctx: Ctx, row: Row, p: Params): Promise<Measured> => {
         }
       : async (job: Job<{ i: number }>) => {
           flow.claim(job.data.i);
-          const o = await runCli({ command: 'true', prompt: '', cwd: ctx.dir, env: {}, logFile: join(ctx.dir, 'logs', `bullmq_${job.id}.log`), timeoutMs: 0 });
+          const o = await runCli({
+            command: 'true',
+            prompt: '',
+            cwd: ctx.dir,
+            env: {},
+            logFile: join(ctx.dir, 'logs', `bullmq_${job.id}.log`),
+            timeoutMs: 0,
+          });
           const why = failureReason(o, 0);
           if (why) throw new Error(why);
         };
   const queue = new Queue<{ i: number }>(name, { connection, defaultJobOptions: { removeOnComplete: true } });
-  const worker = new Worker<{ i: number }>(name, processor, { connection: { ...connection, maxRetriesPerRequest: null }, concurrency: row.agents });
+  const worker = new Worker<{ i: number }>(name, processor, {
+    connection: { ...connection, maxRetriesPerRequest: null },
+    concurrency: row.agents,
+  });
   queue.on('error', (e) => flow.fail(new Error(`${what}: queue error: ${e.message}`)));
   worker.on('error', (e) => flow.fail(new Error(`${what}: worker error: ${e.message}`)));
   worker.on('failed', (job, e) => flow.fail(new Error(`${what}: job ${job?.id} failed: ${e.message}`)));
@@ -450,7 +536,14 @@ const bullRun = async (ctx: Ctx, row: Row, p: Params): Promise<Measured> => {
     const bad: string[] = [];
     if (flow.duplicates) bad.push(`${flow.duplicates} job(s) reached the processor more than once`);
     if (flow.claimed !== flow.n) bad.push(`the processor saw ${flow.claimed} of ${flow.n} jobs`);
-    const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized');
+    const counts = await queue.getJobCounts(
+      'waiting',
+      'active',
+      'delayed',
+      'failed',
+      'completed',
+      'prioritized',
+    );
     const left = Object.entries(counts).filter(([, c]) => c > 0);
     if (left.length) bad.push(`jobs left: ${left.map(([s, c]) => `${s} ${c}`).join(', ')}`);
     for (const b of bad) {
@@ -464,7 +557,6 @@ const bullRun = async (ctx: Ctx, row: Row, p: Params): Promise<Measured> => {
   }
 };
 
-
 const bullmqVersion = async (): Promise<string> => {
   try {
     const { createRequire } = await import('node:module');
@@ -476,20 +568,27 @@ const bullmqVersion = async (): Promise<string> => {
 
 export const throughput: Benchmark = {
   name: 'throughput',
-  summary: 'tasks/s end to end (enqueue, claim, no-op sim, complete) with 1, 10, 100 agents, against BullMQ at concurrency 1, 10, 100',
+  summary:
+    'tasks/s end to end (enqueue, claim, no-op sim, complete) with 1, 10, 100 agents, against BullMQ at concurrency 1, 10, 100',
   async run(opts: BenchOptions): Promise<BenchResult> {
     const p = opts.quick ? QUICK : FULL;
     return withBenchSession('throughput', opts, async (s) => {
       const { redis, dir } = s;
       const ctx: Ctx = {
         redis,
-        endpoint: { kind: 'external', url: `redis://127.0.0.1:${redis.port}`, display: `redis://127.0.0.1:${redis.port}` },
+        endpoint: {
+          kind: 'external',
+          url: `redis://127.0.0.1:${redis.port}`,
+          display: `redis://127.0.0.1:${redis.port}`,
+        },
         dir,
         problems: [],
         progress: opts.progress,
       };
       const bullmq = await bullmqVersion();
-      opts.progress(`throughput: redis-server ${redis.version} pid ${redis.pid} on 127.0.0.1:${redis.port}; BullMQ ${bullmq}`);
+      opts.progress(
+        `throughput: redis-server ${redis.version} pid ${redis.pid} on 127.0.0.1:${redis.port}; BullMQ ${bullmq}`,
+      );
 
       if (p.warmup) {
         opts.progress(`throughput: warm-up (discarded), ${rowLabel(p.warmup)}, ${p.warmup.tasks} tasks`);
@@ -500,10 +599,15 @@ export const throughput: Benchmark = {
 
       const runs = p.rows.map(() => ({ ours: [] as SideRun[], bullmq: [] as SideRun[] }));
       /** What Redis executed per task in the last repetition of each row, for the report. */
-      const commands = p.rows.map(() => ({ ours: [] as [string, CommandStat][], bullmq: [] as [string, CommandStat][] }));
+      const commands = p.rows.map(() => ({
+        ours: [] as [string, CommandStat][],
+        bullmq: [] as [string, CommandStat][],
+      }));
       for (let rep = 1; rep <= p.repetitions; rep++) {
         for (const [k, row] of p.rows.entries()) {
-          opts.progress(`throughput: repetition ${rep}/${p.repetitions}, ${rowLabel(row)}, ${row.tasks} tasks`);
+          opts.progress(
+            `throughput: repetition ${rep}/${p.repetitions}, ${rowLabel(row)}, ${row.tasks} tasks`,
+          );
           // Alternate which side goes first, so neither always runs on a warmer (or more tired) machine.
           const sides = rep % 2 ? (['ours', 'bullmq'] as const) : (['bullmq', 'ours'] as const);
           for (const side of sides) {
@@ -513,7 +617,9 @@ export const throughput: Benchmark = {
           }
           const o = runs[k]!.ours.at(-1)!;
           const b = runs[k]!.bullmq.at(-1)!;
-          opts.progress(`  tt ${int(o.perSec)} tasks/s (claim p50 ${fixed(o.p50Ms)} / p99 ${fixed(o.p99Ms)} ms); BullMQ ${int(b.perSec)} jobs/s (p50 ${fixed(b.p50Ms)} / p99 ${fixed(b.p99Ms)} ms); ratio ${times(ratio(o.perSec, b.perSec))}`);
+          opts.progress(
+            `  tt ${int(o.perSec)} tasks/s (claim p50 ${fixed(o.p50Ms)} / p99 ${fixed(o.p99Ms)} ms); BullMQ ${int(b.perSec)} jobs/s (p50 ${fixed(b.p50Ms)} / p99 ${fixed(b.p99Ms)} ms); ratio ${times(ratio(o.perSec, b.perSec))}`,
+          );
         }
       }
 
@@ -540,8 +646,18 @@ export const throughput: Benchmark = {
           bullmq: roundAll(peer),
           /** Redis commands per task in the last repetition (calls, µs), those inside scripts included, busiest first. */
           redisCommands: {
-            ours: Object.fromEntries(commands[k]!.ours.slice(0, 12).map(([n, d]) => [n, { calls: round(d.calls), usec: round(d.usec) }])),
-            bullmq: Object.fromEntries(commands[k]!.bullmq.slice(0, 12).map(([n, d]) => [n, { calls: round(d.calls), usec: round(d.usec) }])),
+            ours: Object.fromEntries(
+              commands[k]!.ours.slice(0, 12).map(([n, d]) => [
+                n,
+                { calls: round(d.calls), usec: round(d.usec) },
+              ]),
+            ),
+            bullmq: Object.fromEntries(
+              commands[k]!.bullmq.slice(0, 12).map(([n, d]) => [
+                n,
+                { calls: round(d.calls), usec: round(d.usec) },
+              ]),
+            ),
           },
         };
       });
@@ -551,7 +667,11 @@ export const throughput: Benchmark = {
       const targets = {
         ratioAt10: { want: '>= 1.0', got: r10?.ratio ?? null, met: (r10?.ratio ?? 0) >= 1 },
         ratioAt100: { want: '>= 1.0', got: r100?.ratio ?? null, met: (r100?.ratio ?? 0) >= 1 },
-        claimP99At100Ms: { want: '<= 10', got: r100?.claimP99Ms ?? null, met: (r100?.claimP99Ms ?? Infinity) <= 10 },
+        claimP99At100Ms: {
+          want: '<= 10',
+          got: r100?.claimP99Ms ?? null,
+          met: (r100?.claimP99Ms ?? Infinity) <= 10,
+        },
       };
 
       const config = benchWorkerConfig();
@@ -560,20 +680,34 @@ export const throughput: Benchmark = {
         bullmq,
         transport: 'tcp 127.0.0.1 (both sides)',
         ...s.conditions(),
-        processes: 'one Node process hosts the producer and every worker loop (tt) or the Worker (BullMQ); redis-server is separate',
+        processes:
+          'one Node process hosts the producer and every worker loop (tt) or the Worker (BullMQ); redis-server is separate',
         persistence: 'off (--save "" --appendonly no)',
         repetitions: p.repetitions,
         warmup: p.warmup ?? null,
         depthPerAgent: p.depthPerAgent,
         statistic: 'median of repetitions; latency percentiles are nearest-rank within a run',
         ours: {
-          connections: 'the hosted worker loops share one command connection; each has its own blocking connection; the producer has its own',
-          worker: { heartbeatMs: config.heartbeatMs, reapIntervalMs: config.reapIntervalMs, blockMs: config.blockMs, tasksPerRound: config.policy.maxTasks, autoClaim: config.policy.autoClaim },
+          connections:
+            'the hosted worker loops share one command connection; each has its own blocking connection; the producer has its own',
+          worker: {
+            heartbeatMs: config.heartbeatMs,
+            reapIntervalMs: config.reapIntervalMs,
+            blockMs: config.blockMs,
+            tasksPerRound: config.policy.maxTasks,
+            autoClaim: config.policy.autoClaim,
+          },
           enqueue: 'createTask(backlog: true), one task per call',
         },
-        peer: { connections: 'Queue: one; Worker: one command and one blocking connection', enqueue: "Queue.add('noop', {i}, removeOnComplete)", processor: 'async no-op (the --cli true row: runCli true)' },
-        latencyClock: 'performance.now() just before createTask / Queue.add, and when the executor / processor receives the task (same process)',
-        throughputClock: 'tasks / (first enqueue .. last completion: the worker logged the recorded outcome / BullMQ "completed" event)',
+        peer: {
+          connections: 'Queue: one; Worker: one command and one blocking connection',
+          enqueue: "Queue.add('noop', {i}, removeOnComplete)",
+          processor: 'async no-op (the --cli true row: runCli true)',
+        },
+        latencyClock:
+          'performance.now() just before createTask / Queue.add, and when the executor / processor receives the task (same process)',
+        throughputClock:
+          'tasks / (first enqueue .. last completion: the worker logged the recorded outcome / BullMQ "completed" event)',
       };
       const json = {
         ...s.header(),
@@ -586,13 +720,30 @@ export const throughput: Benchmark = {
       const pair = (a: number, b: number, d = 2) => `${fixed(a, d)} / ${fixed(b, d)}`;
       const lines = [
         `throughput: tt vs BullMQ ${bullmq}, redis ${setup.redis} over tcp 127.0.0.1, node ${setup.node}, ${setup.cpus} x ${setup.cpuModel}`,
-        s.placementLine(p.warmup ? `median of ${p.repetitions} runs after a warm-up` : `${p.repetitions} run, no warm-up`),
+        s.placementLine(
+          p.warmup ? `median of ${p.repetitions} runs after a warm-up` : `${p.repetitions} run, no warm-up`,
+        ),
         `producer keeps at most max(2, ${p.depthPerAgent} per agent) tasks enqueued but not yet claimed (adds in flight included); claim = just before the enqueue call to executor/processor start`,
         ...s.busyWarning('low'),
-        ...(ctx.problems.length ? ['', `ERROR: ${ctx.problems.length} correctness problem(s):`, ...ctx.problems.map((x) => `  ${x}`)] : []),
+        ...(ctx.problems.length
+          ? [
+              '',
+              `ERROR: ${ctx.problems.length} correctness problem(s):`,
+              ...ctx.problems.map((x) => `  ${x}`),
+            ]
+          : []),
         '',
         ...table(
-          ['', 'tasks', 'tt tasks/s', 'BullMQ jobs/s', 'ratio', 'per run', 'tt claim p50/p99 ms', 'BullMQ p50/p99 ms'],
+          [
+            '',
+            'tasks',
+            'tt tasks/s',
+            'BullMQ jobs/s',
+            'ratio',
+            'per run',
+            'tt claim p50/p99 ms',
+            'BullMQ p50/p99 ms',
+          ],
           rows.map((r) => [
             rowLabel(r),
             int(r.tasks),
@@ -607,7 +758,15 @@ export const throughput: Benchmark = {
         '',
         'where the time goes (medians; cpu as % of one CPU over the run; Redis commands include those run inside scripts)',
         ...table(
-          ['', 'cpu node tt/BullMQ', 'cpu redis tt/BullMQ', 'redis µs/task', 'redis cmds/task', 'scripts/task', 'claim max ms'],
+          [
+            '',
+            'cpu node tt/BullMQ',
+            'cpu redis tt/BullMQ',
+            'redis µs/task',
+            'redis cmds/task',
+            'scripts/task',
+            'claim max ms',
+          ],
           rows.map((r) => [
             rowLabel(r),
             `${int(r.ours.nodeCpuPct.median)} / ${int(r.bullmq.nodeCpuPct.median)}`,
@@ -627,7 +786,9 @@ export const throughput: Benchmark = {
       ];
       if (ctx.problems.length) {
         for (const l of lines) opts.progress(l);
-        throw new Error(`throughput: ${ctx.problems.length} correctness problem(s), first: ${ctx.problems[0]}`);
+        throw new Error(
+          `throughput: ${ctx.problems.length} correctness problem(s), first: ${ctx.problems[0]}`,
+        );
       }
       return { json, lines };
     });

@@ -4,8 +4,27 @@ import { makeTown } from './helpers/town.js';
 describe('agents', () => {
   it('spawn registers an agent with a nickname, role, cli and caps', async () => {
     const town = await makeTown();
-    const a = (await town.ok('spawn', 'ada', '--no-start', '--role', 'backend', '--cli', 'sim', '--cap', 'ts,Redis', '--json')).json();
-    expect(a).toMatchObject({ name: 'ada', role: 'backend', cli: 'sim', state: 'starting', caps: ['ts', 'redis'] });
+    const a = (
+      await town.ok(
+        'spawn',
+        'ada',
+        '--no-start',
+        '--role',
+        'backend',
+        '--cli',
+        'sim',
+        '--cap',
+        'ts,Redis',
+        '--json',
+      )
+    ).json();
+    expect(a).toMatchObject({
+      name: 'ada',
+      role: 'backend',
+      cli: 'sim',
+      state: 'starting',
+      caps: ['ts', 'redis'],
+    });
     expect(a.nickname).toMatch(/^[A-Z][a-z]+$/);
     const stored = await town.redis.hgetall(`${town.prefix}agent:${a.id}`);
     expect(stored).toMatchObject({ id: a.id, name: 'ada', state: 'starting', cli: 'sim' });
@@ -16,7 +35,16 @@ describe('agents', () => {
 
   it('normalises a preset given as its full command line, and keeps other commands verbatim', async () => {
     const town = await makeTown();
-    const a = (await town.ok('spawn', 'a1', '--no-start', '--cli', 'claude --print --dangerously-skip-permissions', '--json')).json();
+    const a = (
+      await town.ok(
+        'spawn',
+        'a1',
+        '--no-start',
+        '--cli',
+        'claude --print --dangerously-skip-permissions',
+        '--json',
+      )
+    ).json();
     expect(a.cli).toBe('claude');
     const b = (await town.ok('spawn', 'b1', '--no-start', '--cli', './my-agent.sh --fast', '--json')).json();
     expect(b.cli).toBe('./my-agent.sh --fast');
@@ -40,7 +68,9 @@ describe('agents', () => {
 
   it('resolves agents by name, nickname, label and short id, and lists candidates when ambiguous', async () => {
     const town = await makeTown();
-    const a = (await town.ok('spawn', 'backend-1', '--no-start', '--nickname', 'Ada', '--role', 'backend', '--json')).json();
+    const a = (
+      await town.ok('spawn', 'backend-1', '--no-start', '--nickname', 'Ada', '--role', 'backend', '--json')
+    ).json();
     const b = (await town.ok('spawn', 'backend-2', '--no-start', '--nickname', 'Ada', '--json')).json();
     for (const ref of ['backend-1', 'Ada [backend]', a.id.slice(0, 6), a.id]) {
       const r = (await town.ok('interrupt', ref, '--json')).json();
@@ -49,7 +79,9 @@ describe('agents', () => {
     }
     const amb = await town.tt('kill', 'ada');
     expect(amb.code).toBe(2);
-    expect(amb.err).toMatch(/"ada" is ambiguous: it matches Ada \[backend\] \([0-9a-f]{8}\), Ada \[backend-2\]/);
+    expect(amb.err).toMatch(
+      /"ada" is ambiguous: it matches Ada \[backend\] \([0-9a-f]{8}\), Ada \[backend-2\]/,
+    );
     const none = await town.tt('kill', 'nobody');
     expect(none.code).toBe(2);
     expect(none.err).toMatch(/no agent matches "nobody"/);
@@ -69,16 +101,28 @@ describe('agents', () => {
     expect(again.err).toMatch(/agent w is idle, not paused/);
     await town.ok('close', 'w');
     expect(await state()).toBe('draining');
-    expect(await town.redis.exists(`${town.prefix}stop:${(await town.ok('list', '--json')).json().agents[0].id}`)).toBe(1);
+    expect(
+      await town.redis.exists(`${town.prefix}stop:${(await town.ok('list', '--json')).json().agents[0].id}`),
+    ).toBe(1);
     const bad = await town.tt('interrupt', 'w');
     expect(bad.code).toBe(1);
     expect(bad.err).toMatch(/is draining; it cannot become paused/);
     await town.ok('kill', 'w');
     expect(await state()).toBe('stopped');
-    const ttl = await town.redis.ttl(`${town.prefix}stop:${(await town.ok('list', '--json')).json().agents[0].id}`);
+    const ttl = await town.redis.ttl(
+      `${town.prefix}stop:${(await town.ok('list', '--json')).json().agents[0].id}`,
+    );
     expect(ttl).toBeGreaterThan(3500);
-    const types = (await town.ok('history', '--agent', 'w', '--json')).json().events.map((e: { type: string }) => e.type);
-    expect(types).toEqual(['agent.spawned', 'agent.interrupted', 'agent.resumed', 'agent.closing', 'agent.killed']);
+    const types = (await town.ok('history', '--agent', 'w', '--json'))
+      .json()
+      .events.map((e: { type: string }) => e.type);
+    expect(types).toEqual([
+      'agent.spawned',
+      'agent.interrupted',
+      'agent.resumed',
+      'agent.closing',
+      'agent.killed',
+    ]);
   });
 
   it('restart brings a stopped agent back, only from a terminal state', async () => {
@@ -140,16 +184,27 @@ describe('agents', () => {
     const r = (await town.ok('recover', '--json')).json();
     expect(r.recovered.map((a: { name: string }) => a.name)).toEqual(['old']);
     expect(r.moved).toBe(1);
-    const states = Object.fromEntries((await town.ok('list', '--json')).json().agents.map((a: { name: string; state: string }) => [a.name, a.state]));
+    const states = Object.fromEntries(
+      (await town.ok('list', '--json'))
+        .json()
+        .agents.map((a: { name: string; state: string }) => [a.name, a.state]),
+    );
     expect(states).toEqual({ old: 'stopped', paused: 'paused', fresh: 'starting' });
-    expect((await town.ok('history', '--agent', 'old', '--json')).json().events.at(-1).type).toBe('agent.reaped');
-    expect((await town.ok('task', 'show', queued.id, '--json')).json()).toMatchObject({ state: 'pending', attempts: 0 });
-    expect((await town.ok('backlog', 'list', '--json')).json().tasks.map((t: { id: string }) => t.id)).toEqual([queued.id]);
+    expect((await town.ok('history', '--agent', 'old', '--json')).json().events.at(-1).type).toBe(
+      'agent.reaped',
+    );
+    expect((await town.ok('task', 'show', queued.id, '--json')).json()).toMatchObject({
+      state: 'pending',
+      attempts: 0,
+    });
+    expect(
+      (await town.ok('backlog', 'list', '--json')).json().tasks.map((t: { id: string }) => t.id),
+    ).toEqual([queued.id]);
     expect(await town.redis.zcard(`${town.prefix}inbox:${old.id}`)).toBe(0);
     expect((await town.ok('recover')).out).toMatch(/no dead agents, no due retries/);
   });
 
-  it('reclaim lists, then moves a stopped agent\'s queued work to the backlog or to another agent', async () => {
+  it("reclaim lists, then moves a stopped agent's queued work to the backlog or to another agent", async () => {
     const town = await makeTown();
     await town.ok('spawn', 'gone', '--no-start');
     await town.ok('spawn', 'heir', '--no-start');
@@ -163,7 +218,9 @@ describe('agents', () => {
 
     const moved = (await town.ok('reclaim', '--to-backlog', '--json')).json().messages;
     expect(moved.map((m: { outcome: string }) => m.outcome).sort()).toEqual(['created', 'kept', 'requeued']);
-    const backlog = (await town.ok('backlog', 'list', '--json')).json().tasks.map((t: { description: string }) => t.description);
+    const backlog = (await town.ok('backlog', 'list', '--json'))
+      .json()
+      .tasks.map((t: { description: string }) => t.description);
     expect(backlog).toEqual(['assigned work', 'free text work']);
     expect((await town.ok('task', 'show', t1.id, '--json')).json()).toMatchObject({ state: 'pending' });
     expect((await town.ok('task', 'show', t1.id, '--json')).json().assignedTo).toBeUndefined();
@@ -184,7 +241,10 @@ describe('agents', () => {
     await town.redis.hset(`${town.prefix}task:${t1.id}`, 'assignedTo', heir.id);
     const toBacklog = (await town.ok('reclaim', '--to-backlog', '--json')).json().messages;
     expect(toBacklog.map((m: { outcome: string }) => m.outcome)).toEqual(['stale']);
-    expect((await town.ok('task', 'show', t1.id, '--json')).json()).toMatchObject({ state: 'assigned', assignedTo: heir.id });
+    expect((await town.ok('task', 'show', t1.id, '--json')).json()).toMatchObject({
+      state: 'assigned',
+      assignedTo: heir.id,
+    });
   });
 
   it('reclaim --orphan-tasks finds live tasks of missing or stopped agents and requeues, cancels or deletes them', async () => {
@@ -204,7 +264,11 @@ describe('agents', () => {
 
     const list = (await town.ok('reclaim', '--orphan-tasks', '--json')).json().tasks;
     expect(list.map((r: { id: string; reason: string }) => [r.id, r.reason]).sort()).toEqual(
-      [[ta.id, 'agent_missing'], [tb.id, 'agent_missing'], [tc.id, 'agent_terminal']].sort(),
+      [
+        [ta.id, 'agent_missing'],
+        [tb.id, 'agent_missing'],
+        [tc.id, 'agent_terminal'],
+      ].sort(),
     );
     expect(list.every((r: { done: boolean }) => !r.done)).toBe(true);
     const bad = await town.tt('reclaim', '--orphan-tasks', '--cancel', '--delete');

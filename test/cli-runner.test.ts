@@ -2,7 +2,13 @@ import { mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { failureReason, runCli, TAIL_BYTES, type CliOutcome, type CliRun } from '../source/runtime/cli-runner.js';
+import {
+  failureReason,
+  runCli,
+  TAIL_BYTES,
+  type CliOutcome,
+  type CliRun,
+} from '../source/runtime/cli-runner.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tt-cli-runner-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -36,7 +42,13 @@ describe('runCli', () => {
   it('pipes the prompt to stdin and logs the output', async () => {
     const logFile = join(dir, 'logs', 'nested', 'cat.log');
     const o = await run('cat', { prompt: 'hello\nworld\n', logFile });
-    expect(o).toMatchObject({ exitCode: 0, signal: null, timedOut: false, aborted: false, tail: 'hello\nworld' });
+    expect(o).toMatchObject({
+      exitCode: 0,
+      signal: null,
+      timedOut: false,
+      aborted: false,
+      tail: 'hello\nworld',
+    });
     expect(o.unreadable).toBeUndefined();
     expect(o.spawnError).toBeUndefined();
     expect(failureReason(o, 5000)).toBeUndefined();
@@ -53,7 +65,9 @@ describe('runCli', () => {
   it('gives the child exactly the environment it is handed', async () => {
     process.env.TT_RUNNER_LEAK = 'leaked';
     try {
-      const o = await run('echo "$TT_AGENT_NAME ${TT_RUNNER_LEAK-unset}"', { env: { ...env, TT_AGENT_NAME: 'ada' } });
+      const o = await run('echo "$TT_AGENT_NAME ${TT_RUNNER_LEAK-unset}"', {
+        env: { ...env, TT_AGENT_NAME: 'ada' },
+      });
       expect(o.tail).toBe('ada unset');
     } finally {
       delete process.env.TT_RUNNER_LEAK;
@@ -77,7 +91,9 @@ describe('runCli', () => {
     expect(failureReason(silent, 5000)).toBe('exited with code 7 (no output)');
     const missing = await run('no-such-command-tt-xyz');
     expect(missing.exitCode).toBe(127);
-    expect(failureReason(missing, 5000)).toMatch(/^exited with code 127: .*no-such-command-tt-xyz.*not found/);
+    expect(failureReason(missing, 5000)).toMatch(
+      /^exited with code 127: .*no-such-command-tt-xyz.*not found/,
+    );
   });
 
   it('reports a death by signal', async () => {
@@ -101,7 +117,10 @@ describe('runCli', () => {
 
   it('follows a SIGTERM that is ignored with SIGKILL after the grace', async () => {
     const pidFile = join(dir, 'grandchild-kill.pid');
-    const o = await run(`trap '' TERM; sleep 30 & echo $! > ${pidFile}; wait`, { timeoutMs: 200, killGraceMs: 300 });
+    const o = await run(`trap '' TERM; sleep 30 & echo $! > ${pidFile}; wait`, {
+      timeoutMs: 200,
+      killGraceMs: 300,
+    });
     expect(o).toMatchObject({ timedOut: true, signal: 'SIGKILL' });
     expect(o.durationMs).toBeGreaterThanOrEqual(480);
     expect(alive(readPid(pidFile))).toBe(false);
@@ -159,7 +178,9 @@ describe('runCli', () => {
     const o = await run('head -c 2000 /dev/urandom');
     expect(o.exitCode).toBe(0);
     expect(o.unreadable).toMatch(/^output (is not valid UTF-8|contains NUL bytes)$/);
-    expect(failureReason(o, 5000)).toMatch(/^printed unreadable output \((not valid UTF-8|contains NUL bytes)\)$/);
+    expect(failureReason(o, 5000)).toMatch(
+      /^printed unreadable output \((not valid UTF-8|contains NUL bytes)\)$/,
+    );
   });
 
   it('names the kind of unreadable output', async () => {
@@ -172,11 +193,15 @@ describe('runCli', () => {
     const cut = await run("printf 'caf\\303'");
     expect(cut.unreadable).toBe('output is not valid UTF-8');
     const failing = await run("printf '\\377'; exit 2");
-    expect(failureReason(failing, 5000)).toBe('exited with code 2 (printed unreadable output: not valid UTF-8)');
+    expect(failureReason(failing, 5000)).toBe(
+      'exited with code 2 (printed unreadable output: not valid UTF-8)',
+    );
   });
 
   it('accepts multi-byte text split across reads', async () => {
-    const o = await run("printf 'caf\\303'; sleep 0.05; printf '\\251 \\342\\234'; sleep 0.05; printf '\\223\\n'");
+    const o = await run(
+      "printf 'caf\\303'; sleep 0.05; printf '\\251 \\342\\234'; sleep 0.05; printf '\\223\\n'",
+    );
     expect(o.unreadable).toBeUndefined();
     expect(o.tail).toBe('café ✓');
   });
@@ -186,8 +211,13 @@ describe('runCli', () => {
     // Sample buffer memory while the output streams: a runner that kept the output would grow by ~50 MB.
     const before = process.memoryUsage().arrayBuffers;
     let peak = 0;
-    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().arrayBuffers - before)), 2);
-    const o = await run('yes | head -c 50000000', { logFile, timeoutMs: 20_000 }).finally(() => clearInterval(sampler));
+    const sampler = setInterval(
+      () => (peak = Math.max(peak, process.memoryUsage().arrayBuffers - before)),
+      2,
+    );
+    const o = await run('yes | head -c 50000000', { logFile, timeoutMs: 20_000 }).finally(() =>
+      clearInterval(sampler),
+    );
     expect(peak).toBeLessThan(16 * 1024 * 1024);
     expect(o.exitCode).toBe(0);
     expect(o.unreadable).toBeUndefined();
@@ -225,7 +255,14 @@ describe('runCli', () => {
 });
 
 describe('failureReason', () => {
-  const base: CliOutcome = { exitCode: 0, signal: null, timedOut: false, aborted: false, durationMs: 1, tail: '' };
+  const base: CliOutcome = {
+    exitCode: 0,
+    signal: null,
+    timedOut: false,
+    aborted: false,
+    durationMs: 1,
+    tail: '',
+  };
   it.each([
     [{}, 30_000, undefined],
     [{ timedOut: true, signal: 'SIGTERM', exitCode: null }, 30_000, 'timed out after 30s'],

@@ -5,7 +5,8 @@ import { agent, consoleHarness, K, NOW, snapshot, task } from './helpers/console
 
 const press = async (h: ReturnType<typeof consoleHarness>, ...keys: (string | [string, object])[]) => {
   const ran: (string | undefined)[] = [];
-  for (const k of keys) ran.push(await (typeof k === 'string' ? handleKey(h.ctx, k, {}) : handleKey(h.ctx, k[0], k[1])));
+  for (const k of keys)
+    ran.push(await (typeof k === 'string' ? handleKey(h.ctx, k, {}) : handleKey(h.ctx, k[0], k[1])));
   return ran;
 };
 
@@ -21,11 +22,12 @@ describe('console keys', () => {
     const ids = COMMANDS.map((c) => c.id);
     expect(new Set(ids).size).toBe(ids.length);
     const seen = new Map<string, string>();
-    for (const c of COMMANDS) for (const k of c.keys) {
-      const key = `${c.scope} ${k}`;
-      expect(seen.get(key), `${key}: ${c.id} and ${seen.get(key)}`).toBeUndefined();
-      seen.set(key, c.id);
-    }
+    for (const c of COMMANDS)
+      for (const k of c.keys) {
+        const key = `${c.scope} ${k}`;
+        expect(seen.get(key), `${key}: ${c.id} and ${seen.get(key)}`).toBeUndefined();
+        seen.set(key, c.id);
+      }
   });
 
   it('focus moves with tab, shift+tab and 1-5; j/k move the selection by id', async () => {
@@ -105,7 +107,10 @@ describe('console keys', () => {
 
   it('the command line completes, keeps history, and runs any command by name', async () => {
     const h = consoleHarness();
-    expect(parseCommandLine(':note m1 hello there')).toEqual({ name: 'note', args: ['m1', 'hello', 'there'] });
+    expect(parseCommandLine(':note m1 hello there')).toEqual({
+      name: 'note',
+      args: ['m1', 'hello', 'there'],
+    });
     expect(completions('pa')).toEqual(['page-down', 'page-up', 'pause']);
     await press(h, ':', 'p', 'a', 'u', ['', K.tab]);
     expect(h.store.getState().ui.modal).toMatchObject({ kind: 'command', value: 'pause ' });
@@ -126,14 +131,32 @@ describe('console keys', () => {
     await press(h, ['', K.enter]);
     expect(h.calls.at(-1)).toEqual(['noteMission', 'm1', 'm1xx']);
     const { namedAgent, namedMission } = await import('../source/console/commands.js');
-    const s = { ...h.store.getState(), snapshot: { ...h.store.getState().snapshot!, missions: [{ ...h.store.getState().snapshot!.missions[0]!, id: 'abcd1234-0000' }] } };
+    const s = {
+      ...h.store.getState(),
+      snapshot: {
+        ...h.store.getState().snapshot!,
+        missions: [{ ...h.store.getState().snapshot!.missions[0]!, id: 'abcd1234-0000' }],
+      },
+    };
     expect(namedMission(s, ['abcd', 'resume'])).toEqual({ id: 'abcd1234-0000', rest: ['resume'] });
-    expect(namedAgent(s, ['bob', 'write', 'docs'])).toEqual({ id: 'bob-0000-4000-8000-000000000000', rest: ['write', 'docs'] });
+    expect(namedAgent(s, ['bob', 'write', 'docs'])).toEqual({
+      id: 'bob-0000-4000-8000-000000000000',
+      rest: ['write', 'docs'],
+    });
     expect(namedAgent(s, ['write', 'docs'])).toEqual({ rest: ['write', 'docs'] });
     // A short word that an id happens to start with is text, not an agent (ids need 4+ digits).
-    const hexIds = { ...s, snapshot: { ...s.snapshot, agents: s.snapshot.agents.map((a, i) => ({ ...a, id: `add0000${i}-0000-4000-8000-000000000000` })) } };
+    const hexIds = {
+      ...s,
+      snapshot: {
+        ...s.snapshot,
+        agents: s.snapshot.agents.map((a, i) => ({ ...a, id: `add0000${i}-0000-4000-8000-000000000000` })),
+      },
+    };
     expect(namedAgent(hexIds, ['add', 'tests'])).toEqual({ rest: ['add', 'tests'] });
-    expect(namedAgent(hexIds, ['add00001', 'tests'])).toEqual({ id: 'add00001-0000-4000-8000-000000000000', rest: ['tests'] });
+    expect(namedAgent(hexIds, ['add00001', 'tests'])).toEqual({
+      id: 'add00001-0000-4000-8000-000000000000',
+      rest: ['tests'],
+    });
   });
 
   it('w explains why a queued task waits, and only for a queued one', async () => {
@@ -151,8 +174,15 @@ describe('console keys', () => {
   it('w counts an agent as fitting a tagged task by the rule workers claim with (capabilities too)', async () => {
     const h = consoleHarness({
       snapshot: snapshot({
-        agents: [agent('ada', { role: 'backend', state: 'working', currentTask: 't1' }), agent('bob', { role: 'tester', caps: ['db'] }), agent('cy', { role: 'backend' })],
-        tasks: [task('t1', { state: 'running', assignedTo: 'ada-0000-4000-8000-000000000000' }), task('t2', { tags: ['db'] })],
+        agents: [
+          agent('ada', { role: 'backend', state: 'working', currentTask: 't1' }),
+          agent('bob', { role: 'tester', caps: ['db'] }),
+          agent('cy', { role: 'backend' }),
+        ],
+        tasks: [
+          task('t1', { state: 'running', assignedTo: 'ada-0000-4000-8000-000000000000' }),
+          task('t2', { tags: ['db'] }),
+        ],
       }),
     });
     await press(h, '2', 'j');
@@ -191,7 +221,12 @@ describe('console keys', () => {
     const { appendEvents } = await import('../source/console/store.js');
     const { eventRows } = await import('../source/console/rows.js');
     // Ids that do not contain the names, as real agent ids (UUIDs) do not.
-    h.store.setState((s) => ({ snapshot: { ...s.snapshot!, agents: s.snapshot!.agents.map((a, i) => ({ ...a, id: `0000000${i}-0000-4000-8000-000000000000` })) } }));
+    h.store.setState((s) => ({
+      snapshot: {
+        ...s.snapshot!,
+        agents: s.snapshot!.agents.map((a, i) => ({ ...a, id: `0000000${i}-0000-4000-8000-000000000000` })),
+      },
+    }));
     const [ada, bob] = h.store.getState().snapshot!.agents;
     const ev = (n: number, agent: string) => ({ id: `${n}-0`, type: 'task.created', ts: NOW, agent });
     h.store.setState((s) => appendEvents(s, [ev(1, ada!.id), ev(2, bob!.id), ev(3, ada!.id)], NOW));
@@ -199,7 +234,7 @@ describe('console keys', () => {
     expect(eventRows(h.store.getState()).map((e) => e.id)).toEqual(['2-0']);
   });
 
-  it('quit asks while missions run under this console\'s dispatcher; ctrl+c is the same command', async () => {
+  it("quit asks while missions run under this console's dispatcher; ctrl+c is the same command", async () => {
     const h = consoleHarness();
     await press(h, ['c', K.ctrlC]);
     expect(h.store.getState().ui.modal).toMatchObject({ kind: 'confirm', command: 'quit!' });
@@ -232,8 +267,12 @@ describe('console keys', () => {
       const h = consoleHarness();
       await press(h, '3', 'P');
       expect(h.calls).toEqual([['pauseMission', 'm1']]);
-      expect(applyKeyBindings({ frobnicate: ['x'] })).toBe('console.keys: no console command "frobnicate" (the ids are listed by ? in the console)');
-      expect(applyKeyBindings({ pause: ['z'], resume: ['z'] })).toMatch(/"z" is bound to both (pause and resume|resume and pause)/);
+      expect(applyKeyBindings({ frobnicate: ['x'] })).toBe(
+        'console.keys: no console command "frobnicate" (the ids are listed by ? in the console)',
+      );
+      expect(applyKeyBindings({ pause: ['z'], resume: ['z'] })).toMatch(
+        /"z" is bound to both (pause and resume|resume and pause)/,
+      );
       // Taking a key another command had in the same scope moves it.
       expect(applyKeyBindings({ note: ['p'] })).toBeUndefined();
     } finally {

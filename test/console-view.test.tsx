@@ -2,21 +2,53 @@ import { EventEmitter } from 'node:events';
 import { render as inkRender } from 'ink';
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
-import { appendEvents, createConsoleStore, initialState, type ConsoleState } from '../source/console/store.js';
+import {
+  appendEvents,
+  createConsoleStore,
+  initialState,
+  type ConsoleState,
+} from '../source/console/store.js';
 import { MONO } from '../source/console/theme.js';
 import { ConsoleView, footerHints } from '../source/console/view.js';
 import { agent, item, NOW, snapshot, task } from './helpers/console.js';
 
 const view = (state: Partial<ConsoleState>, size: { columns: number; rows: number }) => {
-  const store = createConsoleStore({ ...initialState({ size }), link: 'linked', snapshot: snapshot(), ...state, size });
+  const store = createConsoleStore({
+    ...initialState({ size }),
+    link: 'linked',
+    snapshot: snapshot(),
+    ...state,
+    size,
+  });
   return { store, tree: <ConsoleView store={store} theme={MONO} now={() => NOW} /> };
 };
 
 /** ink-testing-library's stdout is 100 columns wide; wider layouts render into one of our own size. */
 const renderWide = (tree: React.ReactElement, columns: number) => {
-  const stdout = Object.assign(new EventEmitter(), { columns, frames: [] as string[], write(f: string) { this.frames.push(f); } });
-  const stdin = Object.assign(new EventEmitter(), { isTTY: true, setEncoding() {}, setRawMode() {}, resume() {}, pause() {}, ref() {}, unref() {}, read: () => null });
-  const instance = inkRender(tree, { stdout: stdout as never, stdin: stdin as never, debug: true, exitOnCtrlC: false, patchConsole: false });
+  const stdout = Object.assign(new EventEmitter(), {
+    columns,
+    frames: [] as string[],
+    write(f: string) {
+      this.frames.push(f);
+    },
+  });
+  const stdin = Object.assign(new EventEmitter(), {
+    isTTY: true,
+    setEncoding() {},
+    setRawMode() {},
+    resume() {},
+    pause() {},
+    ref() {},
+    unref() {},
+    read: () => null,
+  });
+  const instance = inkRender(tree, {
+    stdout: stdout as never,
+    stdin: stdin as never,
+    debug: true,
+    exitOnCtrlC: false,
+    patchConsole: false,
+  });
   return { lastFrame: () => stdout.frames.at(-1) ?? '', unmount: () => instance.unmount() };
 };
 
@@ -39,9 +71,10 @@ describe('console view', () => {
     const { tree } = view({}, { columns: 100, rows: 30 });
     const r = render(tree);
     const f = r.lastFrame()!;
-    expect(f).toMatch(/tt  town demo  redis unix:\/tmp\/demo\/\.tt\/redis\.sock \(linked\)/);
+    expect(f).toMatch(/tt {2}town demo {2}redis unix:\/tmp\/demo\/\.tt\/redis\.sock \(linked\)/);
     expect(f).toMatch(/agents 2: 1 working 1 idle 0 paused/);
-    for (const title of ['1 Agents', '2 Task queue', '3 Missions', '4 Events', '5 Help prompts']) expect(f).toContain(title);
+    for (const title of ['1 Agents', '2 Task queue', '3 Missions', '4 Events', '5 Help prompts'])
+      expect(f).toContain(title);
     expect(f).toMatch(/\* working\s+Ada \[backend\]/);
     expect(f).toMatch(/! dead\s+task t3/);
     expect(f).toMatch(/> m1 running\s+mission m1\s+0\/2 done/);
@@ -61,11 +94,18 @@ describe('console view', () => {
   });
 
   it('says what it is waiting for while loading, and what to do when empty', () => {
-    const loading = render(view({ snapshot: undefined, link: 'connecting' }, { columns: 100, rows: 30 }).tree);
+    const loading = render(
+      view({ snapshot: undefined, link: 'connecting' }, { columns: 100, rows: 30 }).tree,
+    );
     expect(loading.lastFrame()).toMatch(/connecting\.\.\./);
     expect(loading.lastFrame()).toMatch(/loading/);
     loading.unmount();
-    const empty = render(view({ snapshot: snapshot({ agents: [], tasks: [], missions: [], items: {}, help: [] }) }, { columns: 100, rows: 30 }).tree);
+    const empty = render(
+      view(
+        { snapshot: snapshot({ agents: [], tasks: [], missions: [], items: {}, help: [] }) },
+        { columns: 100, rows: 30 },
+      ).tree,
+    );
     expect(empty.lastFrame()).toMatch(/no agents: :spawn <name> --cli sim/);
     expect(empty.lastFrame()).toMatch(/no missions: tt mission start/);
     expect(empty.lastFrame()).toMatch(/no help prompts/);
@@ -86,7 +126,12 @@ describe('console view', () => {
     const tasks = Array.from({ length: 10_000 }, (_, i) => task(`task${i}`));
     const { tree, store } = view({ snapshot: snapshot({ agents: many, tasks }) }, { columns: 100, rows: 30 });
     store.setState((s) => ({ ui: { ...s.ui, selected: { agents: many[500]!.id } } }));
-    const events = Array.from({ length: 20_000 }, (_, i) => ({ id: `${i}-0`, type: 'task.created', ts: NOW, text: `event ${i}` }));
+    const events = Array.from({ length: 20_000 }, (_, i) => ({
+      id: `${i}-0`,
+      type: 'task.created',
+      ts: NOW,
+      text: `event ${i}`,
+    }));
     store.setState((s) => appendEvents(s, events, NOW));
     const r = render(tree);
     const frame = lines(r.lastFrame());
@@ -129,7 +174,18 @@ describe('console view', () => {
     expect(r.lastFrame()).toMatch(/Keys \(j\/k scroll/);
     expect(r.lastFrame()).toMatch(/q ctrl\+c +quit/);
     r.unmount();
-    store.setState((s) => ({ ui: { ...s.ui, modal: { kind: 'confirm', title: 'stop the agent now?', detail: 'Bob [tester]', command: 'kill', args: [] } } }));
+    store.setState((s) => ({
+      ui: {
+        ...s.ui,
+        modal: {
+          kind: 'confirm',
+          title: 'stop the agent now?',
+          detail: 'Bob [tester]',
+          command: 'kill',
+          args: [],
+        },
+      },
+    }));
     const c = render(tree);
     expect(c.lastFrame()).toMatch(/stop the agent now\?/);
     expect(c.lastFrame()).toMatch(/Bob \[tester\]/);
@@ -137,7 +193,10 @@ describe('console view', () => {
   });
 
   it('status never by colour alone: states carry a glyph and a word', () => {
-    const { tree } = view({ snapshot: snapshot({ items: { m1: [item('i1', 'm1', { status: 'blocked' })] } }) }, { columns: 100, rows: 30 });
+    const { tree } = view(
+      { snapshot: snapshot({ items: { m1: [item('i1', 'm1', { status: 'blocked' })] } }) },
+      { columns: 100, rows: 30 },
+    );
     const r = render(tree);
     expect(r.lastFrame()).toMatch(/= item i1\s+blocked/);
     expect(r.lastFrame()).toMatch(/o idle\s+Bob/);

@@ -23,8 +23,10 @@ const until = async (what: string, ok: () => boolean | Promise<boolean>, timeout
   }
 };
 
-const clients = async (town: TestTown): Promise<string[]> => String(await town.redis.client('LIST')).split('\n');
-const blockedWorkers = async (town: TestTown) => (await clients(town)).filter((l) => l.includes('name=tt-blocking') && l.includes('cmd=blpop')).length;
+const clients = async (town: TestTown): Promise<string[]> =>
+  String(await town.redis.client('LIST')).split('\n');
+const blockedWorkers = async (town: TestTown) =>
+  (await clients(town)).filter((l) => l.includes('name=tt-blocking') && l.includes('cmd=blpop')).length;
 
 describe('faults: no task is lost', () => {
   it('a worker SIGKILLed before it claims: its queued task completes once, on a live worker', async () => {
@@ -41,7 +43,9 @@ describe('faults: no task is lost', () => {
     const t = tally(await allEvents(town), task.id);
     expect(t.started).toBe(1);
     expect(t.completed).toHaveLength(1);
-    expect((await town.ok('list', '--json')).json().agents.find((x: { id: string }) => x.id === a.id).state).toBe('stopped');
+    expect(
+      (await town.ok('list', '--json')).json().agents.find((x: { id: string }) => x.id === a.id).state,
+    ).toBe('stopped');
   });
 
   it('a worker SIGKILLed while its CLI runs: the attempt is counted, retried, and completes once elsewhere', async () => {
@@ -57,7 +61,10 @@ describe('faults: no task is lost', () => {
     const t = tally(await allEvents(town), task.id);
     expect(t.started).toBe(2); // one duplicate execution, explained by the attempt count
     expect(t.completed).toHaveLength(1);
-    expect((await town.ok('task', 'show', task.id, '--json')).json()).toMatchObject({ state: 'completed', attempts: 2 });
+    expect((await town.ok('task', 'show', task.id, '--json')).json()).toMatchObject({
+      state: 'completed',
+      attempts: 2,
+    });
   });
 
   it('a worker SIGKILLed after its CLI finished but before recording it: completes once', async () => {
@@ -67,7 +74,12 @@ describe('faults: no task is lost', () => {
     const log = join(town.dir, '.tt', 'logs', 'a-failpoint.log');
     const { openSync, closeSync } = await import('node:fs');
     const fd = openSync(log, 'a');
-    const child = spawn(process.execPath, [ttEntry(), 'agent-loop', a.id, '--failpoint', 'before-finish'], { cwd: town.dir, env: town.env as NodeJS.ProcessEnv, stdio: ['ignore', fd, fd], detached: true });
+    const child = spawn(process.execPath, [ttEntry(), 'agent-loop', a.id, '--failpoint', 'before-finish'], {
+      cwd: town.dir,
+      env: town.env as NodeJS.ProcessEnv,
+      stdio: ['ignore', fd, fd],
+      detached: true,
+    });
     closeSync(fd);
     onCleanup(() => killPid(child.pid));
     const task = (await town.ok('assign', 'a', 'done but not recorded', '--json')).json();
@@ -84,7 +96,9 @@ describe('faults: no task is lost', () => {
   it('Redis SIGKILLed mid-run (AOF on) and restarted: every acknowledged task completes; workers reconnect within 2 s', async () => {
     const town = await makeTown();
     town.configure({ ...FAST, agent: { ...FAST.agent, heartbeatTtlSecs: 5 } });
-    const workers = await Promise.all(['w1', 'w2', 'w3'].map((n) => spawnWorker(town, n, '--cli', 'sim', '--sim-duration', '20')));
+    const workers = await Promise.all(
+      ['w1', 'w2', 'w3'].map((n) => spawnWorker(town, n, '--cli', 'sim', '--sim-duration', '20')),
+    );
     const ids: string[] = [];
     for (let i = 0; i < 60; i++) ids.push((await town.ok('backlog', 'add', `job ${i}`, '--json')).json().id);
     await waitForEvents(town, (e) => e.type === 'task.completed', 10);
@@ -95,14 +109,29 @@ describe('faults: no task is lost', () => {
     await town.ok('up');
     const back = Date.now();
     await town.redis.connect();
-    await until('three workers reconnected', async () => (await clients(town)).filter((l) => l.includes('name=tt-blocking')).length >= 3, 2000);
+    await until(
+      'three workers reconnected',
+      async () => (await clients(town)).filter((l) => l.includes('name=tt-blocking')).length >= 3,
+      2000,
+    );
     const reconnectMs = Date.now() - back;
     expect(reconnectMs).toBeLessThan(2000);
-    await until('all 60 tasks completed', async () => (await town.redis.scard(`${town.prefix}tasks:completed`)) === 60, 20_000);
+    await until(
+      'all 60 tasks completed',
+      async () => (await town.redis.scard(`${town.prefix}tasks:completed`)) === 60,
+      20_000,
+    );
     const events = await allEvents(town);
     for (const id of ids) expect(tally(events, id).completed.length, id).toBe(1);
-    await until('all three workers blocking on their inboxes again', async () => (await blockedWorkers(town)) === 3, 5000);
-    for (const w of workers) expect(readFileSync(join(town.dir, '.tt', 'logs', `${['w1', 'w2', 'w3'][workers.indexOf(w)]}.log`), 'utf8')).toMatch(/worker up/);
+    await until(
+      'all three workers blocking on their inboxes again',
+      async () => (await blockedWorkers(town)) === 3,
+      5000,
+    );
+    for (const w of workers)
+      expect(
+        readFileSync(join(town.dir, '.tt', 'logs', `${['w1', 'w2', 'w3'][workers.indexOf(w)]}.log`), 'utf8'),
+      ).toMatch(/worker up/);
   });
 
   it('a worker whose connections are cut (CLIENT KILL) resumes and finishes its task', async () => {
@@ -112,11 +141,15 @@ describe('faults: no task is lost', () => {
     const t1 = (await town.ok('assign', 'a', 'in flight during the cut', '--json')).json();
     await waitForEvent(town, (e) => e.type === 'task.started' && e.task === t1.id);
     const list = await clients(town);
-    const mine = list.filter((l) => /name=tt-(blocking|dispatcher)/.test(l)).map((l) => /id=(\d+)/.exec(l)![1]!);
+    const mine = list
+      .filter((l) => /name=tt-(blocking|dispatcher)/.test(l))
+      .map((l) => /id=(\d+)/.exec(l)![1]!);
     expect(mine.length).toBeGreaterThanOrEqual(2);
     for (const id of mine) await town.redis.client('KILL', 'ID', id);
     await waitForEvent(town, (e) => e.type === 'task.completed' && e.task === t1.id).catch((e) => {
-      throw new Error(`${e.message}\nworker log:\n${readFileSync(join(town.dir, '.tt', 'logs', 'a.log'), 'utf8')}`);
+      throw new Error(
+        `${e.message}\nworker log:\n${readFileSync(join(town.dir, '.tt', 'logs', 'a.log'), 'utf8')}`,
+      );
     });
     const t2 = (await town.ok('assign', 'a', 'after the cut', '--json')).json();
     const done = await waitForEvent(town, (e) => e.type === 'task.completed' && e.task === t2.id);

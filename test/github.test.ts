@@ -13,10 +13,23 @@ import {
   type IssueRef,
 } from '../source/github/client.js';
 import { extractPrRefs } from '../source/model/submission.js';
-import { githubToken, MAX_PAGES, parseIssueRef, RestGitHubClient, type CommandRunner, type RestGitHubOptions } from '../source/github/rest.js';
+import {
+  githubToken,
+  MAX_PAGES,
+  parseIssueRef,
+  RestGitHubClient,
+  type CommandRunner,
+  type RestGitHubOptions,
+} from '../source/github/rest.js';
 import { ManualClock } from '../source/model/clock.js';
 import { TtError, UsageError } from '../source/model/errors.js';
-import { FAKE_EPOCH, startFakeGitHub, type FakeComment, type FakeGitHub, type FakeGitHubState } from './helpers/fake-github.js';
+import {
+  FAKE_EPOCH,
+  startFakeGitHub,
+  type FakeComment,
+  type FakeGitHub,
+  type FakeGitHubState,
+} from './helpers/fake-github.js';
 
 const SHA = 'a1b2c3d4'.repeat(5);
 const OLD_SHA = '0f0f0f0f'.repeat(5);
@@ -116,18 +129,34 @@ describe('mergeable, review and bugbot rules', () => {
     expect(isMergeable(state, flag, ms)).toBe(want);
   });
 
-  const r = (login: string, state: string, minute: number) => ({ login, state, submittedAt: `2026-01-01T00:${String(minute).padStart(2, '0')}:00Z` });
+  const r = (login: string, state: string, minute: number) => ({
+    login,
+    state,
+    submittedAt: `2026-01-01T00:${String(minute).padStart(2, '0')}:00Z`,
+  });
   it.each([
     ['no reviews', [], false],
     ['one change request', [r('ann', 'CHANGES_REQUESTED', 1)], true],
-    ['then approved by the same reviewer', [r('ann', 'CHANGES_REQUESTED', 1), r('ann', 'APPROVED', 2)], false],
+    [
+      'then approved by the same reviewer',
+      [r('ann', 'CHANGES_REQUESTED', 1), r('ann', 'APPROVED', 2)],
+      false,
+    ],
     ['approved, then changes requested', [r('ann', 'APPROVED', 1), r('ann', 'CHANGES_REQUESTED', 2)], true],
     ['approved by someone else', [r('ann', 'CHANGES_REQUESTED', 1), r('bob', 'APPROVED', 2)], true],
     ['a later comment does not lift it', [r('ann', 'CHANGES_REQUESTED', 1), r('ann', 'COMMENTED', 2)], true],
     ['dismissed', [r('ann', 'CHANGES_REQUESTED', 1), r('ann', 'DISMISSED', 2)], false],
     ['order by time, not by position', [r('ann', 'APPROVED', 5), r('ann', 'CHANGES_REQUESTED', 1)], false],
-    ['reviewer logins compare without case', [r('Ann', 'CHANGES_REQUESTED', 1), r('ann', 'APPROVED', 2)], false],
-    ['unsubmitted drafts do not count', [{ login: 'ann', state: 'CHANGES_REQUESTED', submittedAt: null }], false],
+    [
+      'reviewer logins compare without case',
+      [r('Ann', 'CHANGES_REQUESTED', 1), r('ann', 'APPROVED', 2)],
+      false,
+    ],
+    [
+      'unsubmitted drafts do not count',
+      [{ login: 'ann', state: 'CHANGES_REQUESTED', submittedAt: null }],
+      false,
+    ],
   ] as const)('%s', (_name, reviews, want) => {
     expect(changesRequested(reviews)).toBe(want);
   });
@@ -147,8 +176,22 @@ describe('mergeable, review and bugbot rules', () => {
 describe('RestGitHubClient: issues', () => {
   it('fetches an issue with its labels, sending GitHub headers and no auth without a token', async () => {
     const gh = await startFakeGitHub();
-    gh.state.addIssue({ owner: 'acme', repo: 'widgets', number: 23, title: 'Add backend API', body: 'Depends on #22', labels: ['backend', 'p1'] });
-    gh.state.addIssue({ owner: 'acme', repo: 'widgets', number: 24, title: 'Closed one', body: null, state: 'closed' });
+    gh.state.addIssue({
+      owner: 'acme',
+      repo: 'widgets',
+      number: 23,
+      title: 'Add backend API',
+      body: 'Depends on #22',
+      labels: ['backend', 'p1'],
+    });
+    gh.state.addIssue({
+      owner: 'acme',
+      repo: 'widgets',
+      number: 24,
+      title: 'Closed one',
+      body: null,
+      state: 'closed',
+    });
     const c = clientFor(gh);
     expect(await c.issue({ owner: 'acme', repo: 'widgets', number: 23 })).toEqual({
       ref: { owner: 'acme', repo: 'widgets', number: 23 },
@@ -157,10 +200,18 @@ describe('RestGitHubClient: issues', () => {
       state: 'open',
       labels: ['backend', 'p1'],
     });
-    expect(await c.issue({ owner: 'acme', repo: 'widgets', number: 24 })).toMatchObject({ state: 'closed', body: '', labels: [] });
+    expect(await c.issue({ owner: 'acme', repo: 'widgets', number: 24 })).toMatchObject({
+      state: 'closed',
+      body: '',
+      labels: [],
+    });
     const [req] = gh.state.requests;
     expect(req).toMatchObject({ method: 'GET', path: '/repos/acme/widgets/issues/23' });
-    expect(req!.headers).toMatchObject({ accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28', 'user-agent': 'tt-test/1.0' });
+    expect(req!.headers).toMatchObject({
+      accept: 'application/vnd.github+json',
+      'x-github-api-version': '2022-11-28',
+      'user-agent': 'tt-test/1.0',
+    });
     expect(req!.headers.authorization).toBeUndefined();
   });
 
@@ -209,16 +260,60 @@ describe('RestGitHubClient: pull request state', () => {
   });
 
   it.each([
-    ['green', [{ status: 'completed', conclusion: 'success' }, { status: 'completed', conclusion: 'skipped' }], [{ state: 'success' }], 'success'],
-    ['red check run', [{ status: 'completed', conclusion: 'success' }, { status: 'completed', conclusion: 'failure' }], [{ state: 'success' }], 'failure'],
-    ['running check run', [{ status: 'in_progress' }, { status: 'completed', conclusion: 'success' }], [], 'pending'],
+    [
+      'green',
+      [
+        { status: 'completed', conclusion: 'success' },
+        { status: 'completed', conclusion: 'skipped' },
+      ],
+      [{ state: 'success' }],
+      'success',
+    ],
+    [
+      'red check run',
+      [
+        { status: 'completed', conclusion: 'success' },
+        { status: 'completed', conclusion: 'failure' },
+      ],
+      [{ state: 'success' }],
+      'failure',
+    ],
+    [
+      'running check run',
+      [{ status: 'in_progress' }, { status: 'completed', conclusion: 'success' }],
+      [],
+      'pending',
+    ],
     ['queued check run', [{ status: 'queued' }], [], 'pending'],
-    ['green checks, pending status', [{ status: 'completed', conclusion: 'success' }], [{ state: 'pending' }], 'pending'],
-    ['green checks, failed status', [{ status: 'completed', conclusion: 'success' }], [{ state: 'success' }, { state: 'failure' }], 'failure'],
-    ['green checks, errored status', [{ status: 'completed', conclusion: 'neutral' }], [{ state: 'error' }], 'failure'],
+    [
+      'green checks, pending status',
+      [{ status: 'completed', conclusion: 'success' }],
+      [{ state: 'pending' }],
+      'pending',
+    ],
+    [
+      'green checks, failed status',
+      [{ status: 'completed', conclusion: 'success' }],
+      [{ state: 'success' }, { state: 'failure' }],
+      'failure',
+    ],
+    [
+      'green checks, errored status',
+      [{ status: 'completed', conclusion: 'neutral' }],
+      [{ state: 'error' }],
+      'failure',
+    ],
     ['statuses only, green', [], [{ state: 'success' }], 'success'],
     ['pending check, failed status', [{ status: 'queued' }], [{ state: 'failure' }], 'failure'],
-    ['odd conclusion', [{ status: 'completed', conclusion: 'success' }, { status: 'completed', conclusion: 'mystery' }], [], 'unknown'],
+    [
+      'odd conclusion',
+      [
+        { status: 'completed', conclusion: 'success' },
+        { status: 'completed', conclusion: 'mystery' },
+      ],
+      [],
+      'unknown',
+    ],
     ['no checks and no statuses', [], [], 'unknown'],
   ] as const)('CI %s -> %s', async (_name, runs, statuses, want) => {
     const gh = await withPull((s) => {
@@ -230,7 +325,10 @@ describe('RestGitHubClient: pull request state', () => {
 
   it('follows pages of check runs', async () => {
     const gh = await withPull((s) => {
-      s.checkRuns[SHA] = Array.from({ length: 150 }, (_, k) => ({ status: 'completed', conclusion: k === 140 ? 'failure' : 'success' }));
+      s.checkRuns[SHA] = Array.from({ length: 150 }, (_, k) => ({
+        status: 'completed',
+        conclusion: k === 140 ? 'failure' : 'success',
+      }));
     });
     expect((await clientFor(gh).pull(PR)).ci).toBe('failure');
     expect(gh.state.requestsTo('/check-runs')).toHaveLength(2);
@@ -252,11 +350,46 @@ describe('RestGitHubClient: pull request state', () => {
   });
 
   it.each([
-    ['changes requested, then approved by the same reviewer', [['ann', 'CHANGES_REQUESTED'], ['ann', 'APPROVED']], false],
-    ['changes requested, approved by another', [['ann', 'CHANGES_REQUESTED'], ['bob', 'APPROVED']], true],
-    ['approved, then changes requested', [['ann', 'APPROVED'], ['ann', 'CHANGES_REQUESTED']], true],
-    ['changes requested, then a comment', [['ann', 'CHANGES_REQUESTED'], ['ann', 'COMMENTED']], true],
-    ['only comments and a draft', [['ann', 'COMMENTED'], ['bob', 'PENDING']], false],
+    [
+      'changes requested, then approved by the same reviewer',
+      [
+        ['ann', 'CHANGES_REQUESTED'],
+        ['ann', 'APPROVED'],
+      ],
+      false,
+    ],
+    [
+      'changes requested, approved by another',
+      [
+        ['ann', 'CHANGES_REQUESTED'],
+        ['bob', 'APPROVED'],
+      ],
+      true,
+    ],
+    [
+      'approved, then changes requested',
+      [
+        ['ann', 'APPROVED'],
+        ['ann', 'CHANGES_REQUESTED'],
+      ],
+      true,
+    ],
+    [
+      'changes requested, then a comment',
+      [
+        ['ann', 'CHANGES_REQUESTED'],
+        ['ann', 'COMMENTED'],
+      ],
+      true,
+    ],
+    [
+      'only comments and a draft',
+      [
+        ['ann', 'COMMENTED'],
+        ['bob', 'PENDING'],
+      ],
+      false,
+    ],
   ] as const)('%s -> changesRequested %s', async (_name, reviews, want) => {
     const gh = await withPull((s) => {
       s.reviews['acme/widgets#7'] = reviews.map(([login, state]) => ({ login, state }));
@@ -267,15 +400,30 @@ describe('RestGitHubClient: pull request state', () => {
   it('counts bugbot comments across pages, and only bots on the current head', async () => {
     const gh = await withPull((s) => {
       s.commitDates[SHA] = '2026-01-02T00:00:00Z';
-      const after = (min: number) => new Date(Date.parse('2026-01-02T00:00:00Z') + min * 60_000).toISOString();
-      const comments: FakeComment[] = Array.from({ length: 250 }, (_, k) => ({ login: `dev${k % 3}`, body: `comment ${k}`, createdAt: after(k) }));
+      const after = (min: number) =>
+        new Date(Date.parse('2026-01-02T00:00:00Z') + min * 60_000).toISOString();
+      const comments: FakeComment[] = Array.from({ length: 250 }, (_, k) => ({
+        login: `dev${k % 3}`,
+        body: `comment ${k}`,
+        createdAt: after(k),
+      }));
       comments[5] = { login: 'ann', body: 'bugbot run', createdAt: after(5) }; // a person asking: not a finding
       comments[120] = { login: 'cursor[bot]', body: 'Bugbot found 1 potential issue', createdAt: after(120) };
       comments[240] = { login: 'github-actions[bot]', body: 'Deploy preview ready', createdAt: after(240) };
-      comments[245] = { login: 'review-robot', userType: 'Bot', body: 'Bugbot: possible race', createdAt: after(245) };
+      comments[245] = {
+        login: 'review-robot',
+        userType: 'Bot',
+        body: 'Bugbot: possible race',
+        createdAt: after(245),
+      };
       s.comments['acme/widgets#7'] = [
         { login: 'cursor[bot]', body: 'Bugbot found 3 issues', createdAt: '2026-01-01T12:00:00Z' }, // on an older head
-        { login: 'cursor[bot]', body: 'Bugbot reviewed the new head', createdAt: '2026-01-01T12:00:00Z', updatedAt: after(1) }, // edited since
+        {
+          login: 'cursor[bot]',
+          body: 'Bugbot reviewed the new head',
+          createdAt: '2026-01-01T12:00:00Z',
+          updatedAt: after(1),
+        }, // edited since
         ...comments,
       ];
       s.reviews['acme/widgets#7'] = [
@@ -287,14 +435,21 @@ describe('RestGitHubClient: pull request state', () => {
     const pull = await clientFor(gh).pull(PR);
     // edited summary + page-2 comment + page-3 bot comment + the review on the head
     expect(pull.bugbotComments).toBe(4);
-    const pages = gh.state.requestsTo('/issues/7/comments').map((r) => new URL(r.path, 'http://x').searchParams);
+    const pages = gh.state
+      .requestsTo('/issues/7/comments')
+      .map((r) => new URL(r.path, 'http://x').searchParams);
     expect(pages.map((q) => q.get('page') ?? '1')).toEqual(['1', '2', '3']);
-    expect(pages.every((q) => q.get('per_page') === '100' && q.get('since') === '2026-01-02T00:00:00Z')).toBe(true);
+    expect(pages.every((q) => q.get('per_page') === '100' && q.get('since') === '2026-01-02T00:00:00Z')).toBe(
+      true,
+    );
   });
 
   it(`follows at most ${MAX_PAGES} pages of comments`, async () => {
     const gh = await withPull((s) => {
-      s.comments['acme/widgets#7'] = Array.from({ length: 100 * (MAX_PAGES + 3) }, (_, k) => ({ login: 'dev', body: `c${k}` }));
+      s.comments['acme/widgets#7'] = Array.from({ length: 100 * (MAX_PAGES + 3) }, (_, k) => ({
+        login: 'dev',
+        body: `c${k}`,
+      }));
     });
     await clientFor(gh).pull(PR);
     expect(gh.state.requestsTo('/issues/7/comments')).toHaveLength(MAX_PAGES);
@@ -302,7 +457,14 @@ describe('RestGitHubClient: pull request state', () => {
 
   it('refuses a next-page link to another host (the token would go with it)', async () => {
     const gh = await withPull((s) => {
-      s.faults.push({ path: '/issues/7/comments', status: 200, body: [], headers: { link: '<https://evil.example.com/repos/acme/widgets/issues/7/comments?page=2>; rel="next"' } });
+      s.faults.push({
+        path: '/issues/7/comments',
+        status: 200,
+        body: [],
+        headers: {
+          link: '<https://evil.example.com/repos/acme/widgets/issues/7/comments?page=2>; rel="next"',
+        },
+      });
     });
     const e = await failure(clientFor(gh, { token: 'ghp_secret' }).pull(PR));
     expect(e.message).toMatch(/next-page link outside 127\.0\.0\.1/);
@@ -333,7 +495,9 @@ describe('RestGitHubClient: errors', () => {
     const c = clientFor(gh, { token: 'ghp_x' });
     expect((await failure(c.pull(PR))).message).toMatch(/^GitHub rejected the token \(403/);
     const e = await failure(c.pull(PR));
-    expect(e.message).toBe('GitHub refused access to acme/widgets#7 (403: Resource not accessible by personal access token)');
+    expect(e.message).toBe(
+      'GitHub refused access to acme/widgets#7 (403: Resource not accessible by personal access token)',
+    );
     expect(e.retryAfterMs).toBeUndefined();
   });
 
@@ -342,7 +506,9 @@ describe('RestGitHubClient: errors', () => {
     const e = await failure(clientFor(gh).pull({ owner: 'acme', repo: 'widgets', number: 99 }));
     expect(e.status).toBe(404);
     expect(e.message).toBe('acme/widgets#99 not found (or the token cannot see it)');
-    expect((await failure(clientFor(gh).issue({ owner: 'nobody', repo: 'nothing', number: 1 }))).message).toBe('nobody/nothing#1 not found (or the token cannot see it)');
+    expect(
+      (await failure(clientFor(gh).issue({ owner: 'nobody', repo: 'nothing', number: 1 }))).message,
+    ).toBe('nobody/nothing#1 not found (or the token cannot see it)');
   });
 
   it('403 with x-ratelimit-remaining 0: rate limit, retry at the reset time', async () => {
@@ -373,7 +539,9 @@ describe('RestGitHubClient: errors', () => {
     });
     const e = await failure(clientFor(gh).pull(PR));
     expect(e.status).toBe(500);
-    expect(e.message).toBe(`GitHub failed with 500 (Server Error) on GET /repos/acme/widgets/commits/${SHA}/status; try again later`);
+    expect(e.message).toBe(
+      `GitHub failed with 500 (Server Error) on GET /repos/acme/widgets/commits/${SHA}/status; try again later`,
+    );
   });
 
   it('a request that gets no answer times out', async () => {
@@ -382,7 +550,9 @@ describe('RestGitHubClient: errors', () => {
     });
     const e = await failure(clientFor(gh, { timeoutMs: 150 }).pull(PR));
     expect(e.status).toBe(0);
-    expect(e.message).toBe(`GitHub (${new URL(gh.url).host}) did not answer GET /repos/acme/widgets/pulls/7 within 150ms`);
+    expect(e.message).toBe(
+      `GitHub (${new URL(gh.url).host}) did not answer GET /repos/acme/widgets/pulls/7 within 150ms`,
+    );
   });
 
   it('a refused connection says GitHub cannot be reached', async () => {
@@ -390,7 +560,12 @@ describe('RestGitHubClient: errors', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
     const port = (server.address() as AddressInfo).port;
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    const c = new RestGitHubClient({ baseUrl: `http://127.0.0.1:${port}`, userAgent: 't', timeoutMs: 5000, token: 'ghp_secret' });
+    const c = new RestGitHubClient({
+      baseUrl: `http://127.0.0.1:${port}`,
+      userAgent: 't',
+      timeoutMs: 5000,
+      token: 'ghp_secret',
+    });
     const e = await failure(c.issue(PR));
     expect(e.status).toBe(0);
     expect(e.message).toBe(`cannot reach GitHub at 127.0.0.1:${port}: ECONNREFUSED`);
@@ -400,9 +575,16 @@ describe('RestGitHubClient: errors', () => {
     const seen: string[] = [];
     const fetchStub = (async (url: Parameters<typeof fetch>[0]) => {
       seen.push(String(url));
-      throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ENOTFOUND', message: 'getaddrinfo ENOTFOUND ghe.invalid' } });
+      throw Object.assign(new TypeError('fetch failed'), {
+        cause: { code: 'ENOTFOUND', message: 'getaddrinfo ENOTFOUND ghe.invalid' },
+      });
     }) as typeof fetch;
-    const c = new RestGitHubClient({ baseUrl: 'https://ghe.invalid/api/v3/', userAgent: 't', timeoutMs: 1000, fetch: fetchStub });
+    const c = new RestGitHubClient({
+      baseUrl: 'https://ghe.invalid/api/v3/',
+      userAgent: 't',
+      timeoutMs: 1000,
+      fetch: fetchStub,
+    });
     const e = await failure(c.issue({ owner: 'a', repo: 'b', number: 1 }));
     expect(seen).toEqual(['https://ghe.invalid/api/v3/repos/a/b/issues/1']);
     expect(e.message).toBe('cannot reach GitHub at ghe.invalid/api/v3: ENOTFOUND');
@@ -412,7 +594,9 @@ describe('RestGitHubClient: errors', () => {
     const make = (o: Partial<RestGitHubOptions>) => () => new RestGitHubClient({ userAgent: 't', ...o });
     expect(make({ token: 'ghp_abc\ndef' })).toThrow(UsageError);
     expect(make({ token: 'ghp_abc\ndef' })).not.toThrow(/ghp_abc/);
-    expect(make({ baseUrl: 'https://me:secret@ghe.example.com/api/v3' })).toThrow(/must not carry credentials/);
+    expect(make({ baseUrl: 'https://me:secret@ghe.example.com/api/v3' })).toThrow(
+      /must not carry credentials/,
+    );
     expect(make({ baseUrl: 'not a url' })).toThrow(/is not a URL/);
   });
 });
@@ -428,30 +612,46 @@ describe('parseIssueRef', () => {
     ['https://github.com/octo/repo/issues/23', undefined, { owner: 'octo', repo: 'repo', number: 23 }],
     ['https://github.com/octo/repo/pull/42', undefined, { owner: 'octo', repo: 'repo', number: 42 }],
     ['https://github.com/octo/repo/pull/42/files', undefined, { owner: 'octo', repo: 'repo', number: 42 }],
-    ['https://github.com/octo/repo/issues/23#issuecomment-1', undefined, { owner: 'octo', repo: 'repo', number: 23 }],
+    [
+      'https://github.com/octo/repo/issues/23#issuecomment-1',
+      undefined,
+      { owner: 'octo', repo: 'repo', number: 23 },
+    ],
     ['https://ghe.corp.example/team/svc/issues/9', undefined, { owner: 'team', repo: 'svc', number: 9 }],
   ] as const)('%j -> %j', (input, repo, want) => {
     expect(parseIssueRef(input, repo)).toEqual(want);
   });
 
   it('a bare number needs a default repository', () => {
-    expect(() => parseIssueRef('23')).toThrow('"23" names no repository: write owner/repo#23 or a GitHub URL');
+    expect(() => parseIssueRef('23')).toThrow(
+      '"23" names no repository: write owner/repo#23 or a GitHub URL',
+    );
   });
 
-  it.each(['', 'abc', '0', 'octo/repo', 'octo/repo#', 'octo/repo#0', 'octo#3', 'a/b/c#3', 'https://github.com/octo/repo', 'https://github.com/octo/repo/tree/23', 'ftp://github.com/o/r/issues/2', '../x#1'])(
-    'refuses %j with a one-line message naming it',
-    (input) => {
-      let msg = '';
-      try {
-        parseIssueRef(input, input === '0' ? here : undefined);
-      } catch (e) {
-        expect(e).toBeInstanceOf(UsageError);
-        msg = (e as Error).message;
-      }
-      expect(msg).toContain(`"${input}"`);
-      expect(msg).not.toContain('\n');
-    },
-  );
+  it.each([
+    '',
+    'abc',
+    '0',
+    'octo/repo',
+    'octo/repo#',
+    'octo/repo#0',
+    'octo#3',
+    'a/b/c#3',
+    'https://github.com/octo/repo',
+    'https://github.com/octo/repo/tree/23',
+    'ftp://github.com/o/r/issues/2',
+    '../x#1',
+  ])('refuses %j with a one-line message naming it', (input) => {
+    let msg = '';
+    try {
+      parseIssueRef(input, input === '0' ? here : undefined);
+    } catch (e) {
+      expect(e).toBeInstanceOf(UsageError);
+      msg = (e as Error).message;
+    }
+    expect(msg).toContain(`"${input}"`);
+    expect(msg).not.toContain('\n');
+  });
 });
 
 // The one PR-reference extractor (model/submission.ts), on the texts a GitHub result holds.
@@ -468,7 +668,13 @@ describe('extractPrRefs', () => {
         { owner: 'zeta', repo: 'app', number: 3 },
       ],
     ],
-    ['sorted by number, not text: acme/w#10 acme/w#9', [{ owner: 'acme', repo: 'w', number: 9 }, { owner: 'acme', repo: 'w', number: 10 }]],
+    [
+      'sorted by number, not text: acme/w#10 acme/w#9',
+      [
+        { owner: 'acme', repo: 'w', number: 9 },
+        { owner: 'acme', repo: 'w', number: 10 },
+      ],
+    ],
     ['case-blind duplicates: Acme/W#1 acme/w#1', [{ owner: 'Acme', repo: 'W', number: 1 }]],
     ['not PR URLs: https://github.com/acme/widgets/issues/4 https://github.com/acme/widgets#5', []],
     ['inside a path: see github.com/acme/widgets#5', []],
@@ -532,7 +738,10 @@ describe('fake GitHub', () => {
     expect(body.map((c) => c.body)).toEqual(['c2', 'c3']);
     expect(body[0]!.created_at > FAKE_EPOCH).toBe(true);
     expect(res.headers.get('link')).toMatch(/page=3>; rel="next".*page=3>; rel="last".*page=1>; rel="first"/);
-    const status = (await (await fetch(`${gh.url}/repos/acme/widgets/commits/${SHA}/status`)).json()) as { state: string; total_count: number };
+    const status = (await (await fetch(`${gh.url}/repos/acme/widgets/commits/${SHA}/status`)).json()) as {
+      state: string;
+      total_count: number;
+    };
     expect(status).toMatchObject({ state: 'pending', total_count: 0 }); // as on GitHub: no statuses reads "pending"
   });
 });

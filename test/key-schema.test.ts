@@ -17,7 +17,14 @@ const documented = (): { pattern: string; re: RegExp; type: string }[] => {
   });
 };
 
-const REDIS_TYPE: Record<string, string> = { hash: 'hash', string: 'string', set: 'set', 'sorted set': 'zset', list: 'list', stream: 'stream' };
+const REDIS_TYPE: Record<string, string> = {
+  hash: 'hash',
+  string: 'string',
+  set: 'set',
+  'sorted set': 'zset',
+  list: 'list',
+  stream: 'stream',
+};
 
 describe('key schema', () => {
   it('every key a busy scenario creates is documented in docs/REDIS.md, with its type', async () => {
@@ -32,15 +39,32 @@ describe('key schema', () => {
     await town.ok('close', 'bob');
     const { claimMessages } = await import('../source/store/messages.js');
     const { makeDb } = await import('../source/store/db.js');
-    const bob = (await town.ok('list', '--json')).json().agents.find((a: { name: string }) => a.name === 'bob');
+    const bob = (await town.ok('list', '--json'))
+      .json()
+      .agents.find((a: { name: string }) => a.name === 'bob');
     await claimMessages(makeDb(town.redis, town.name, { now: () => Date.now() }), bob.id, 10);
-    await town.redis.multi().lpush(`${town.prefix}activity:${bob.id}`, 'x').expire(`${town.prefix}activity:${bob.id}`, 3600).exec();
+    await town.redis
+      .multi()
+      .lpush(`${town.prefix}activity:${bob.id}`, 'x')
+      .expire(`${town.prefix}activity:${bob.id}`, 3600)
+      .exec();
     // A mission with a chain, a finished item, a note and a leased tick.
     const { writeFileSync } = await import('node:fs');
-    writeFileSync(`${town.dir}/m.json`, JSON.stringify({ items: [{ key: 'a', title: 'first' }, { key: 'b', title: 'second', dependsOn: ['a'] }, { key: 'c', title: 'third', dependsOn: ['b'] }] }));
+    writeFileSync(
+      `${town.dir}/m.json`,
+      JSON.stringify({
+        items: [
+          { key: 'a', title: 'first' },
+          { key: 'b', title: 'second', dependsOn: ['a'] },
+          { key: 'c', title: 'third', dependsOn: ['b'] },
+        ],
+      }),
+    );
     await town.ok('spawn', 'cy', '--no-start');
     const m = (await town.ok('mission', 'start', '--manifest', 'm.json', '--no-reviewer', '--json')).json();
-    const first = (await town.ok('mission', 'status', m.mission.id, '--json')).json().items.find((i: { title: string }) => i.title === 'first');
+    const first = (await town.ok('mission', 'status', m.mission.id, '--json'))
+      .json()
+      .items.find((i: { title: string }) => i.title === 'first');
     await town.ok('task', 'complete', first.task, '--result', 'https://github.com/o/r/pull/7');
     await town.ok('mission', 'note', m.mission.id, 'hello');
     const { testDispatcher } = await import('./helpers/missions.js');
@@ -70,7 +94,8 @@ describe('key schema', () => {
     const a = (await town.ok('spawn', 'ada', '--no-start', '--json')).json();
     await town.ok('kill', 'ada');
     expect(await town.redis.ttl(`${town.prefix}stop:${a.id}`)).toBeGreaterThan(3500);
-    for (let i = 0; i < 1200; i++) await town.redis.xadd(`${town.prefix}events:agent:${a.id}`, '*', 'type', 'x', 'data', '{}');
+    for (let i = 0; i < 1200; i++)
+      await town.redis.xadd(`${town.prefix}events:agent:${a.id}`, '*', 'type', 'x', 'data', '{}');
     await town.ok('resume', 'ada').catch(() => undefined);
     await town.ok('restart', 'ada');
     const len = await town.redis.xlen(`${town.prefix}events:agent:${a.id}`);

@@ -8,9 +8,25 @@ describe('malformed records in Redis', () => {
     const t = (await town.ok('assign', 'ada', 'real work', '--json')).json();
     // A record another tool (or a bug) wrote badly.
     await town.redis.sadd(`${town.prefix}agents`, 'bad-agent');
-    await town.redis.hset(`${town.prefix}agent:bad-agent`, 'id', 'bad-agent', 'name', 'zed', 'state', 'dancing');
+    await town.redis.hset(
+      `${town.prefix}agent:bad-agent`,
+      'id',
+      'bad-agent',
+      'name',
+      'zed',
+      'state',
+      'dancing',
+    );
     await town.redis.zadd(`${town.prefix}tasks`, 1, 'bad-task');
-    await town.redis.hset(`${town.prefix}task:bad-task`, 'id', 'bad-task', 'state', 'pending', 'createdAt', 'yesterday');
+    await town.redis.hset(
+      `${town.prefix}task:bad-task`,
+      'id',
+      'bad-task',
+      'state',
+      'pending',
+      'createdAt',
+      'yesterday',
+    );
     await town.redis.sadd(`${town.prefix}tasks:pending`, 'bad-task');
     await town.redis.zadd(`${town.prefix}inbox:${a.id}`, 0, '{not json');
     await town.redis.xadd(`${town.prefix}events`, '*', 'type', 'agent.spawned', 'data', '{broken');

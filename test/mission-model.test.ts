@@ -1,11 +1,44 @@
 import { describe, expect, it } from 'vitest';
-import { compileMission, CycleError, inferKind, inferOwnerRole, Manifest, ManifestError, parseDependencies, type IssueInput } from '../source/model/compiler.js';
+import {
+  compileMission,
+  CycleError,
+  inferKind,
+  inferOwnerRole,
+  Manifest,
+  ManifestError,
+  parseDependencies,
+  type IssueInput,
+} from '../source/model/compiler.js';
 import { assessHelp, nextHelpState, shouldSendHelp, type HelpSnapshot } from '../source/model/help.js';
 import type { Watch, WorkItem, WorkKind } from '../source/model/mission.js';
 import { NoteError, parseNote, resolveItemRef } from '../source/model/notes.js';
-import { explainAssignment, laneOf, planAssignments, routeScore, type AvailableAgent, type ExplainInput, type PlanInput, type ReadyItem } from '../source/model/routing.js';
-import { canFinalize, extractPrRefs, onReviewResult, onWorkSubmitted, parsePrRef, requiresReview } from '../source/model/submission.js';
-import { afterCheck, afterFailure, evaluate, isDue, snooze, watchPlan, type PrState } from '../source/model/watch.js';
+import {
+  explainAssignment,
+  laneOf,
+  planAssignments,
+  routeScore,
+  type AvailableAgent,
+  type ExplainInput,
+  type PlanInput,
+  type ReadyItem,
+} from '../source/model/routing.js';
+import {
+  canFinalize,
+  extractPrRefs,
+  onReviewResult,
+  onWorkSubmitted,
+  parsePrRef,
+  requiresReview,
+} from '../source/model/submission.js';
+import {
+  afterCheck,
+  afterFailure,
+  evaluate,
+  isDue,
+  snooze,
+  watchPlan,
+  type PrState,
+} from '../source/model/watch.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const SEC = 1000;
@@ -83,12 +116,30 @@ describe('inferOwnerRole (whole words)', () => {
 
 describe('Manifest schema', () => {
   it.each([
-    ['titles only', { items: [{ key: 'a', title: 'A' }, { title: 'B', dependsOn: ['a', 3] }] }, true],
+    [
+      'titles only',
+      {
+        items: [
+          { key: 'a', title: 'A' },
+          { title: 'B', dependsOn: ['a', 3] },
+        ],
+      },
+      true,
+    ],
     ['issue only', { items: [{ issue: 4, skip: true }] }, true],
     ['neither issue nor title', { items: [{ key: 'a' }] }, false],
     ['unknown field', { items: [{ title: 'A', extra: 1 }] }, false],
     ['unknown top-level field', { items: [], name: 'x' }, false],
-    ['duplicate keys', { items: [{ key: 'a', title: 'A' }, { key: 'a', title: 'B' }] }, false],
+    [
+      'duplicate keys',
+      {
+        items: [
+          { key: 'a', title: 'A' },
+          { key: 'a', title: 'B' },
+        ],
+      },
+      false,
+    ],
     ['bad kind', { items: [{ title: 'A', kind: 'build' }] }, false],
     ['bad dependency', { items: [{ title: 'A', dependsOn: [true] }] }, false],
     ['issue zero', { items: [{ issue: 0 }] }, false],
@@ -97,19 +148,35 @@ describe('Manifest schema', () => {
   });
 });
 
-const issue = (number: number, title: string, body = '', owner = 'o', repo = 'r'): IssueInput => ({ ref: { owner, repo, number }, title, body });
+const issue = (number: number, title: string, body = '', owner = 'o', repo = 'r'): IssueInput => ({
+  ref: { owner, repo, number },
+  title,
+  body,
+});
 const ids = () => {
   let n = 0;
   return () => `id-${++n}`;
 };
 const compile = (issues: IssueInput[], docs: string[] = [], manifest?: Manifest) =>
   compileMission({ missionId: 'm1', issues, docs, ...(manifest ? { manifest } : {}), now: T0, newId: ids() });
-const summary = (items: WorkItem[]) => items.map((i) => ({ ref: i.sourceRef ?? i.title, kind: i.kind, owner: i.ownerRole, deps: i.deps, status: i.status, rank: i.rank }));
+const summary = (items: WorkItem[]) =>
+  items.map((i) => ({
+    ref: i.sourceRef ?? i.title,
+    kind: i.kind,
+    owner: i.ownerRole,
+    deps: i.deps,
+    status: i.status,
+    rank: i.rank,
+  }));
 
 describe('compileMission', () => {
   it('compiles issues and docs into items with deps, status and a topological rank', () => {
     const items = compile(
-      [issue(1, 'Design the queue'), issue(2, 'Implement queue API', 'Depends on #1'), issue(3, 'Add tests', 'blocked by #2 and #1 and #99')],
+      [
+        issue(1, 'Design the queue'),
+        issue(2, 'Implement queue API', 'Depends on #1'),
+        issue(3, 'Add tests', 'blocked by #2 and #1 and #99'),
+      ],
       ['docs/plan.md'],
     );
     expect(summary(items)).toEqual([
@@ -118,7 +185,16 @@ describe('compileMission', () => {
       { ref: 'o/r#3', kind: 'test', owner: 'tester', deps: ['id-1', 'id-2'], status: 'pending', rank: 2 },
       { ref: 'docs/plan.md', kind: 'design', owner: undefined, deps: [], status: 'ready', rank: 3 },
     ]);
-    expect(items[0]).toMatchObject({ id: 'id-1', mission: 'm1', title: 'Design the queue', caps: [], artifacts: [], reviewerApproved: false, createdAt: T0, updatedAt: T0 });
+    expect(items[0]).toMatchObject({
+      id: 'id-1',
+      mission: 'm1',
+      title: 'Design the queue',
+      caps: [],
+      artifacts: [],
+      reviewerApproved: false,
+      createdAt: T0,
+      updatedAt: T0,
+    });
     expect(items[3]!.title).toBe('docs/plan.md');
   });
 
@@ -132,8 +208,18 @@ describe('compileMission', () => {
   });
 
   it.each([
-    ['two items', [issue(1, 'One'), issue(2, 'Two', 'depends on #5'), issue(5, 'Five', 'blocked by #2')], 'dependency cycle: #2 -> #5 -> #2', ['#2', '#5', '#2']],
-    ['three items', [issue(1, 'One', 'depends on #3'), issue(2, 'Two', 'after #1'), issue(3, 'Three', 'requires #2')], 'dependency cycle: #1 -> #3 -> #2 -> #1', ['#1', '#3', '#2', '#1']],
+    [
+      'two items',
+      [issue(1, 'One'), issue(2, 'Two', 'depends on #5'), issue(5, 'Five', 'blocked by #2')],
+      'dependency cycle: #2 -> #5 -> #2',
+      ['#2', '#5', '#2'],
+    ],
+    [
+      'three items',
+      [issue(1, 'One', 'depends on #3'), issue(2, 'Two', 'after #1'), issue(3, 'Three', 'requires #2')],
+      'dependency cycle: #1 -> #3 -> #2 -> #1',
+      ['#1', '#3', '#2', '#1'],
+    ],
     [
       'none: #1 means the issue itself, not o/s#1',
       [issue(1, 'One', 'depends on #1', 'o', 'r'), issue(1, 'Other', '', 'o', 's')],
@@ -159,8 +245,15 @@ describe('compileMission', () => {
   it('names cross-repository cycles by full ref, and reads #N in the issue own repository', () => {
     const ok = compile([issue(1, 'One', 'depends on #2', 'o', 'r'), issue(2, 'Two', '', 'o', 's')]);
     expect(ok[0]!.deps).toEqual([]);
-    const manifest: Manifest = { items: [{ key: 'x', title: 'X', dependsOn: ['y'] }, { key: 'y', title: 'Y', dependsOn: ['x'] }] };
-    expect(() => compile([issue(1, 'A', '', 'o', 'r'), issue(2, 'B', '', 'o', 's')], [], manifest)).toThrow('dependency cycle: x -> y -> x');
+    const manifest: Manifest = {
+      items: [
+        { key: 'x', title: 'X', dependsOn: ['y'] },
+        { key: 'y', title: 'Y', dependsOn: ['x'] },
+      ],
+    };
+    expect(() => compile([issue(1, 'A', '', 'o', 'r'), issue(2, 'B', '', 'o', 's')], [], manifest)).toThrow(
+      'dependency cycle: x -> y -> x',
+    );
   });
 
   it('formats sourceRef as owner/repo#N', () => {
@@ -177,27 +270,54 @@ describe('compileMission', () => {
     });
     expect(summary(items)).toEqual([
       { ref: 'Design the store', kind: 'design', owner: undefined, deps: [], status: 'ready', rank: 0 },
-      { ref: 'Implement the store', kind: 'implement', owner: undefined, deps: ['id-1'], status: 'pending', rank: 1 },
-      { ref: 'Check it', kind: 'implement', owner: 'tester', deps: ['id-1', 'id-2'], status: 'pending', rank: 2 },
+      {
+        ref: 'Implement the store',
+        kind: 'implement',
+        owner: undefined,
+        deps: ['id-1'],
+        status: 'pending',
+        rank: 1,
+      },
+      {
+        ref: 'Check it',
+        kind: 'implement',
+        owner: 'tester',
+        deps: ['id-1', 'id-2'],
+        status: 'pending',
+        rank: 2,
+      },
     ]);
     expect(items[1]!.caps).toEqual(['rust']);
     expect(items.every((i) => i.sourceRef === undefined)).toBe(true);
   });
 
   it('lets the manifest override inference and add dependencies (union with issue text)', () => {
-    const items = compile([issue(1, 'Add UI tests'), issue(2, 'Two'), issue(3, 'Three', 'after #2')], ['docs/d.md'], {
-      items: [
-        { issue: 1, kind: 'implement', ownerRole: 'devops', caps: ['gpu'], title: 'Renamed' },
-        { issue: 3, dependsOn: [1, 'docs/d.md'] },
-      ],
+    const items = compile(
+      [issue(1, 'Add UI tests'), issue(2, 'Two'), issue(3, 'Three', 'after #2')],
+      ['docs/d.md'],
+      {
+        items: [
+          { issue: 1, kind: 'implement', ownerRole: 'devops', caps: ['gpu'], title: 'Renamed' },
+          { issue: 3, dependsOn: [1, 'docs/d.md'] },
+        ],
+      },
+    );
+    expect(items[0]).toMatchObject({
+      title: 'Renamed',
+      kind: 'implement',
+      ownerRole: 'devops',
+      caps: ['gpu'],
+      sourceRef: 'o/r#1',
     });
-    expect(items[0]).toMatchObject({ title: 'Renamed', kind: 'implement', ownerRole: 'devops', caps: ['gpu'], sourceRef: 'o/r#1' });
     expect(items[2]!.deps).toEqual(['id-1', 'id-2', 'id-4']);
   });
 
   it('skips items and drops dependencies on them', () => {
     const items = compile([issue(1, 'One'), issue(2, 'Two'), issue(3, 'Three', 'depends on #2')], [], {
-      items: [{ issue: 2, key: 'two', skip: true }, { title: 'Extra', dependsOn: ['two', 2] }],
+      items: [
+        { issue: 2, key: 'two', skip: true },
+        { title: 'Extra', dependsOn: ['two', 2] },
+      ],
     });
     expect(items.map((i) => i.sourceRef ?? i.title)).toEqual(['o/r#1', 'o/r#3', 'Extra']);
     expect(items.map((i) => i.status)).toEqual(['ready', 'ready', 'ready']);
@@ -205,10 +325,27 @@ describe('compileMission', () => {
 
   it.each([
     ['an unknown key', { items: [{ title: 'A', dependsOn: ['zzz'] }] }, /unknown key "zzz"/],
-    ['an issue outside the mission', { items: [{ issue: 9, kind: 'test' as WorkKind }] }, /#9, which is not an issue of this mission/],
-    ['a dependency outside the mission', { items: [{ title: 'A', dependsOn: [9] }] }, /#9, which is not an issue of this mission/],
+    [
+      'an issue outside the mission',
+      { items: [{ issue: 9, kind: 'test' as WorkKind }] },
+      /#9, which is not an issue of this mission/,
+    ],
+    [
+      'a dependency outside the mission',
+      { items: [{ title: 'A', dependsOn: [9] }] },
+      /#9, which is not an issue of this mission/,
+    ],
     ['two entries for one issue', { items: [{ issue: 1 }, { issue: 1, skip: true }] }, /more than one entry/],
-    ['duplicate keys', { items: [{ key: 'a', title: 'A' }, { key: 'a', title: 'B' }] }, /duplicate key "a"/],
+    [
+      'duplicate keys',
+      {
+        items: [
+          { key: 'a', title: 'A' },
+          { key: 'a', title: 'B' },
+        ],
+      },
+      /duplicate key "a"/,
+    ],
   ])('rejects a manifest with %s', (_name, manifest, message) => {
     expect(() => compile([issue(1, 'One')], [], manifest as Manifest)).toThrow(ManifestError);
     expect(() => compile([issue(1, 'One')], [], manifest as Manifest)).toThrow(message);
@@ -307,40 +444,131 @@ describe('routeScore', () => {
   });
 });
 
-const ready = (id: string, over: Partial<ReadyItem> = {}): ReadyItem => ({ id, kind: 'implement', caps: [], rank: 0, createdAt: T0, ...over });
-const avail = (id: string, over: Partial<AvailableAgent> = {}): AvailableAgent => ({ id, name: id, caps: [], load: 0, capacity: 1, ...over });
+const ready = (id: string, over: Partial<ReadyItem> = {}): ReadyItem => ({
+  id,
+  kind: 'implement',
+  caps: [],
+  rank: 0,
+  createdAt: T0,
+  ...over,
+});
+const avail = (id: string, over: Partial<AvailableAgent> = {}): AvailableAgent => ({
+  id,
+  name: id,
+  caps: [],
+  load: 0,
+  capacity: 1,
+  ...over,
+});
 const pairs = (input: PlanInput) => planAssignments(input).map((a) => `${a.item}>${a.agent}`);
 
 describe('planAssignments', () => {
   it.each([
     [
       'serves items by rank, then age, then id; agents by name',
-      { ready: [ready('c', { rank: 0, createdAt: 5 }), ready('a', { rank: 1 }), ready('b', { rank: 0, createdAt: 1 }), ready('d', { rank: 0, createdAt: 5 })], agents: [avail('g3'), avail('g1'), avail('g2'), avail('g4')], slots: 4 },
+      {
+        ready: [
+          ready('c', { rank: 0, createdAt: 5 }),
+          ready('a', { rank: 1 }),
+          ready('b', { rank: 0, createdAt: 1 }),
+          ready('d', { rank: 0, createdAt: 5 }),
+        ],
+        agents: [avail('g3'), avail('g1'), avail('g2'), avail('g4')],
+        slots: 4,
+      },
       ['b>g1', 'c>g2', 'd>g3', 'a>g4'],
     ],
-    ['an idle agent takes one item per tick', { ready: [ready('a'), ready('b'), ready('c')], agents: [avail('x')], slots: 3 }, ['a>x']],
-    ['spare capacity takes more', { ready: [ready('a'), ready('b'), ready('c')], agents: [avail('x', { load: 1, capacity: 3 })], slots: 3 }, ['a>x', 'b>x']],
-    ['no room, no work', { ready: [ready('a')], agents: [avail('x', { load: 2, capacity: 2 })], slots: 3 }, []],
-    ['slots limit', { ready: [ready('a'), ready('b'), ready('c')], agents: [avail('x'), avail('y'), avail('z')], slots: 2 }, ['a>x', 'b>y']],
+    [
+      'an idle agent takes one item per tick',
+      { ready: [ready('a'), ready('b'), ready('c')], agents: [avail('x')], slots: 3 },
+      ['a>x'],
+    ],
+    [
+      'spare capacity takes more',
+      {
+        ready: [ready('a'), ready('b'), ready('c')],
+        agents: [avail('x', { load: 1, capacity: 3 })],
+        slots: 3,
+      },
+      ['a>x', 'b>x'],
+    ],
+    [
+      'no room, no work',
+      { ready: [ready('a')], agents: [avail('x', { load: 2, capacity: 2 })], slots: 3 },
+      [],
+    ],
+    [
+      'slots limit',
+      { ready: [ready('a'), ready('b'), ready('c')], agents: [avail('x'), avail('y'), avail('z')], slots: 2 },
+      ['a>x', 'b>y'],
+    ],
     ['no slots', { ready: [ready('a')], agents: [avail('x')], slots: 0 }, []],
-    ['lower load wins a tie', { ready: [ready('a'), ready('b')], agents: [avail('a1', { load: 1, capacity: 3 }), avail('b1')], slots: 2 }, ['a>b1', 'b>a1']],
-    ['load grows within a tick', { ready: [ready('1'), ready('2'), ready('3'), ready('4')], agents: [avail('y', { capacity: 2 }), avail('x', { capacity: 2 })], slots: 4 }, ['1>x', '2>y', '3>x', '4>y']],
-    ['same name: lower id', { ready: [ready('a')], agents: [avail('id2', { name: 'same' }), avail('id1', { name: 'same' })], slots: 1 }, ['a>id1']],
-    ['best score beats name', { ready: [ready('t', { kind: 'test' })], agents: [avail('a', { role: 'worker' }), avail('z', { role: 'tester' })], slots: 1 }, ['t>z']],
+    [
+      'lower load wins a tie',
+      {
+        ready: [ready('a'), ready('b')],
+        agents: [avail('a1', { load: 1, capacity: 3 }), avail('b1')],
+        slots: 2,
+      },
+      ['a>b1', 'b>a1'],
+    ],
+    [
+      'load grows within a tick',
+      {
+        ready: [ready('1'), ready('2'), ready('3'), ready('4')],
+        agents: [avail('y', { capacity: 2 }), avail('x', { capacity: 2 })],
+        slots: 4,
+      },
+      ['1>x', '2>y', '3>x', '4>y'],
+    ],
+    [
+      'same name: lower id',
+      {
+        ready: [ready('a')],
+        agents: [avail('id2', { name: 'same' }), avail('id1', { name: 'same' })],
+        slots: 1,
+      },
+      ['a>id1'],
+    ],
+    [
+      'best score beats name',
+      {
+        ready: [ready('t', { kind: 'test' })],
+        agents: [avail('a', { role: 'worker' }), avail('z', { role: 'tester' })],
+        slots: 1,
+      },
+      ['t>z'],
+    ],
     [
       'a zero-score item stays ready and uses no slot',
-      { ready: [ready('r', { kind: 'review', ownerRole: 'reviewer' }), ready('i', { rank: 1 })], agents: [avail('b', { role: 'backend' })], slots: 1 },
+      {
+        ready: [ready('r', { kind: 'review', ownerRole: 'reviewer' }), ready('i', { rank: 1 })],
+        agents: [avail('b', { role: 'backend' })],
+        slots: 1,
+      },
       ['i>b'],
     ],
     [
       'capabilities filter agents',
-      { ready: [ready('gpu', { caps: ['gpu'] }), ready('plain', { rank: 1 })], agents: [avail('a'), avail('b', { role: 'backend', caps: ['gpu'] })], slots: 2 },
+      {
+        ready: [ready('gpu', { caps: ['gpu'] }), ready('plain', { rank: 1 })],
+        agents: [avail('a'), avail('b', { role: 'backend', caps: ['gpu'] })],
+        slots: 2,
+      },
       ['gpu>b', 'plain>a'],
     ],
-    ['no capable agent: stays ready', { ready: [ready('gpu', { caps: ['gpu'] })], agents: [avail('a'), avail('b')], slots: 2 }, []],
+    [
+      'no capable agent: stays ready',
+      { ready: [ready('gpu', { caps: ['gpu'] })], agents: [avail('a'), avail('b')], slots: 2 },
+      [],
+    ],
     [
       'a busy best agent yields to the next best',
-      { ready: [ready('t1', { kind: 'test' }), ready('t2', { kind: 'test', rank: 1 })], agents: [avail('q', { role: 'tester' }), avail('g', { role: 'worker' })], slots: 2 },
+      {
+        ready: [ready('t1', { kind: 'test' }), ready('t2', { kind: 'test', rank: 1 })],
+        agents: [avail('q', { role: 'tester' }), avail('g', { role: 'worker' })],
+        slots: 2,
+      },
       ['t1>q', 't2>g'],
     ],
   ])('%s', (_name, input, expected) => {
@@ -348,7 +576,13 @@ describe('planAssignments', () => {
   });
 
   it('reports the score', () => {
-    expect(planAssignments({ ready: [ready('r', { kind: 'review' })], agents: [avail('v', { role: 'reviewer' })], slots: 1 })).toEqual([{ item: 'r', agent: 'v', score: 120 }]);
+    expect(
+      planAssignments({
+        ready: [ready('r', { kind: 'review' })],
+        agents: [avail('v', { role: 'reviewer' })],
+        slots: 1,
+      }),
+    ).toEqual([{ item: 'r', agent: 'v', score: 120 }]);
   });
 
   it('matches a brute-force planner on random inputs', () => {
@@ -358,11 +592,23 @@ describe('planAssignments', () => {
       const agents = Array.from({ length: 1 + Math.floor(rnd() * 12) }, (_, i) => {
         const load = Math.floor(rnd() * 3);
         const role = pick([undefined, 'backend', 'tester', 'review', 'worker', 'dba', 'runner']);
-        return avail(`a${i}`, { name: pick(['qa-1', 'ui-2', 'builder', 'same', 'reviewer', 'ci']), load, capacity: load + Math.floor(rnd() * 3), caps: CAPSETS[Math.floor(rnd() * CAPSETS.length)]!, ...(role ? { role } : {}) });
+        return avail(`a${i}`, {
+          name: pick(['qa-1', 'ui-2', 'builder', 'same', 'reviewer', 'ci']),
+          load,
+          capacity: load + Math.floor(rnd() * 3),
+          caps: CAPSETS[Math.floor(rnd() * CAPSETS.length)]!,
+          ...(role ? { role } : {}),
+        });
       });
       const items = Array.from({ length: Math.floor(rnd() * 25) }, (_, i) => {
         const ownerRole = pick([undefined, 'backend', 'tester', 'reviewer', 'dba', 'review']);
-        return ready(`i${i}`, { kind: pick(KINDS), rank: Math.floor(rnd() * 4), createdAt: Math.floor(rnd() * 3), caps: pick([[], [], ['gpu'], ['rust', 'db']]), ...(ownerRole ? { ownerRole } : {}) });
+        return ready(`i${i}`, {
+          kind: pick(KINDS),
+          rank: Math.floor(rnd() * 4),
+          createdAt: Math.floor(rnd() * 3),
+          caps: pick([[], [], ['gpu'], ['rust', 'db']]),
+          ...(ownerRole ? { ownerRole } : {}),
+        });
       });
       const input = { ready: items, agents, slots: Math.floor(rnd() * 10) };
       expect(planAssignments(input)).toEqual(bruteForce(input));
@@ -371,9 +617,20 @@ describe('planAssignments', () => {
 
   it('plans 10,000 items over 1,000 agents fast, with the same result as brute force', () => {
     const roles = ['backend', 'frontend', 'devops', 'worker', 'tester', 'reviewer', 'runner', 'researcher'];
-    const agents = Array.from({ length: 1000 }, (_, i) => avail(`agent-${String(i).padStart(4, '0')}`, { role: roles[i % roles.length]!, caps: i % 10 === 0 ? ['gpu'] : [] }));
+    const agents = Array.from({ length: 1000 }, (_, i) =>
+      avail(`agent-${String(i).padStart(4, '0')}`, {
+        role: roles[i % roles.length]!,
+        caps: i % 10 === 0 ? ['gpu'] : [],
+      }),
+    );
     const items = Array.from({ length: 10_000 }, (_, i) =>
-      ready(`item-${String(i).padStart(5, '0')}`, { kind: KINDS[i % KINDS.length]!, rank: (i * 7919) % 10_000, createdAt: T0 + (i % 13), caps: i % 10 === 3 ? ['gpu'] : [], ...(i % 5 === 0 ? { ownerRole: roles[i % 7]! } : {}) }),
+      ready(`item-${String(i).padStart(5, '0')}`, {
+        kind: KINDS[i % KINDS.length]!,
+        rank: (i * 7919) % 10_000,
+        createdAt: T0 + (i % 13),
+        caps: i % 10 === 3 ? ['gpu'] : [],
+        ...(i % 5 === 0 ? { ownerRole: roles[i % 7]! } : {}),
+      }),
     );
     const input = { ready: items, agents, slots: 1000 };
     let best = Infinity;
@@ -405,7 +662,9 @@ function mulberry32(seed: number): () => number {
 
 /** The rule as written: every item in order scores every agent with room. */
 function bruteForce(input: PlanInput) {
-  const items = [...input.ready].sort((a, b) => a.rank - b.rank || a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const items = [...input.ready].sort(
+    (a, b) => a.rank - b.rank || a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  );
   const seats = input.agents.map((a) => ({ a, load: a.load, left: a.capacity - a.load }));
   const memo = new Map<string, number>();
   const score = (it: ReadyItem, i: number) => {
@@ -423,7 +682,13 @@ function bruteForce(input: PlanInput) {
       if (s.left <= 0) return;
       const sc = score(it, i);
       if (sc <= 0) return;
-      const better = !best || sc > bs || (sc === bs && (s.load < best.load || (s.load === best.load && (s.a.name < best.a.name || (s.a.name === best.a.name && s.a.id < best.a.id)))));
+      const better =
+        !best ||
+        sc > bs ||
+        (sc === bs &&
+          (s.load < best.load ||
+            (s.load === best.load &&
+              (s.a.name < best.a.name || (s.a.name === best.a.name && s.a.id < best.a.id)))));
       if (better) {
         best = s;
         bs = sc;
@@ -440,43 +705,128 @@ function bruteForce(input: PlanInput) {
 
 describe('explainAssignment', () => {
   const base = (): ExplainInput => {
-    const dep = { id: 'dep00001', title: 'Design', status: 'done' as const, kind: 'design' as const, caps: [], rank: 0, createdAt: T0 };
-    const item = { id: 'item0001', title: 'Build', status: 'ready' as const, deps: ['dep00001'], kind: 'implement' as const, caps: [], rank: 1, createdAt: T0 };
-    return { item, items: [dep, item], mission: { state: 'running', policy: { maxParallel: 2 } }, agents: [avail('ada', { role: 'backend' })] };
+    const dep = {
+      id: 'dep00001',
+      title: 'Design',
+      status: 'done' as const,
+      kind: 'design' as const,
+      caps: [],
+      rank: 0,
+      createdAt: T0,
+    };
+    const item = {
+      id: 'item0001',
+      title: 'Build',
+      status: 'ready' as const,
+      deps: ['dep00001'],
+      kind: 'implement' as const,
+      caps: [],
+      rank: 1,
+      createdAt: T0,
+    };
+    return {
+      item,
+      items: [dep, item],
+      mission: { state: 'running', policy: { maxParallel: 2 } },
+      agents: [avail('ada', { role: 'backend' })],
+    };
   };
-  const gates = (input: ExplainInput) => Object.fromEntries(explainAssignment(input).map((g) => [g.gate, [g.ok, g.detail]]));
+  const gates = (input: ExplainInput) =>
+    Object.fromEntries(explainAssignment(input).map((g) => [g.gate, [g.ok, g.detail]]));
 
   it('passes every gate when the next tick would assign it', () => {
     const r = explainAssignment(base());
-    expect(r.map((g) => g.gate)).toEqual(['mission running', 'item ready', 'dependencies met', 'slots free', 'idle agents', 'capabilities', 'best score', 'queue']);
+    expect(r.map((g) => g.gate)).toEqual([
+      'mission running',
+      'item ready',
+      'dependencies met',
+      'slots free',
+      'idle agents',
+      'capabilities',
+      'best score',
+      'queue',
+    ]);
     expect(r.every((g) => g.ok)).toBe(true);
     expect(r.at(-1)!.detail).toBe('next tick assigns it to ada (score 60)');
     expect(gates(base())['best score']).toEqual([true, 'ada scores 60']);
   });
 
   it.each([
-    ['paused mission', (i: ExplainInput) => ({ ...i, mission: { ...i.mission, state: 'blocked' as const, blockedReason: 'Paused by ann: hold' } }), 'mission running', 'mission is blocked: Paused by ann: hold', ['mission running', 'queue']],
+    [
+      'paused mission',
+      (i: ExplainInput) => ({
+        ...i,
+        mission: { ...i.mission, state: 'blocked' as const, blockedReason: 'Paused by ann: hold' },
+      }),
+      'mission running',
+      'mission is blocked: Paused by ann: hold',
+      ['mission running', 'queue'],
+    ],
     [
       'unmet dependency',
-      (i: ExplainInput) => ({ ...i, item: { ...i.item, status: 'pending' as const }, items: [{ ...i.items[0]!, status: 'running' as const }, { ...i.items[1]!, status: 'pending' as const }] }),
+      (i: ExplainInput) => ({
+        ...i,
+        item: { ...i.item, status: 'pending' as const },
+        items: [
+          { ...i.items[0]!, status: 'running' as const },
+          { ...i.items[1]!, status: 'pending' as const },
+        ],
+      }),
       'dependencies met',
-      'waiting on dep00001 "Design" (running)', ['item ready', 'dependencies met', 'queue'],
+      'waiting on dep00001 "Design" (running)',
+      ['item ready', 'dependencies met', 'queue'],
     ],
-    ['missing dependency', (i: ExplainInput) => ({ ...i, items: [i.items[1]!] }), 'dependencies met', 'waiting on dep00001 (missing: it never completes)', ['dependencies met', 'queue']],
+    [
+      'missing dependency',
+      (i: ExplainInput) => ({ ...i, items: [i.items[1]!] }),
+      'dependencies met',
+      'waiting on dep00001 (missing: it never completes)',
+      ['dependencies met', 'queue'],
+    ],
     [
       'no free slot',
-      (i: ExplainInput) => ({ ...i, items: [...i.items, { ...i.items[0]!, id: 'x', status: 'running' as const }, { ...i.items[0]!, id: 'y', status: 'assigned' as const }] }),
+      (i: ExplainInput) => ({
+        ...i,
+        items: [
+          ...i.items,
+          { ...i.items[0]!, id: 'x', status: 'running' as const },
+          { ...i.items[0]!, id: 'y', status: 'assigned' as const },
+        ],
+      }),
       'slots free',
-      '0 of 2 free (2 assigned or running)', ['slots free', 'queue'],
+      '0 of 2 free (2 assigned or running)',
+      ['slots free', 'queue'],
     ],
-    ['no idle agents', (i: ExplainInput) => ({ ...i, agents: [] }), 'idle agents', 'no agent is idle or has spare capacity', ['idle agents', 'best score', 'queue']],
-    ['missing capabilities', (i: ExplainInput) => ({ ...i, item: { ...i.item, caps: ['gpu'] } }), 'capabilities', 'needs gpu; agents that have them: 0 of 1 available', ['capabilities', 'best score', 'queue']],
-    ['score 0', (i: ExplainInput) => ({ ...i, item: { ...i.item, kind: 'review' as const, ownerRole: 'reviewer' } }), 'best score', 'no available agent scores above 0', ['best score', 'queue']],
+    [
+      'no idle agents',
+      (i: ExplainInput) => ({ ...i, agents: [] }),
+      'idle agents',
+      'no agent is idle or has spare capacity',
+      ['idle agents', 'best score', 'queue'],
+    ],
+    [
+      'missing capabilities',
+      (i: ExplainInput) => ({ ...i, item: { ...i.item, caps: ['gpu'] } }),
+      'capabilities',
+      'needs gpu; agents that have them: 0 of 1 available',
+      ['capabilities', 'best score', 'queue'],
+    ],
+    [
+      'score 0',
+      (i: ExplainInput) => ({ ...i, item: { ...i.item, kind: 'review' as const, ownerRole: 'reviewer' } }),
+      'best score',
+      'no available agent scores above 0',
+      ['best score', 'queue'],
+    ],
     [
       'items ahead take the slot',
-      (i: ExplainInput) => ({ ...i, items: [...i.items, { ...i.items[1]!, id: 'early', rank: 0, deps: [] }] }),
+      (i: ExplainInput) => ({
+        ...i,
+        items: [...i.items, { ...i.items[1]!, id: 'early', rank: 0, deps: [] }],
+      }),
       'queue',
-      '1 ready item ahead of it take the free slots or the agents that fit it', ['queue'],
+      '1 ready item ahead of it take the free slots or the agents that fit it',
+      ['queue'],
     ],
   ])('%s', (_name, change, gate, detail, failed) => {
     const r = explainAssignment(change(base()));
@@ -496,7 +846,10 @@ describe('parseNote', () => {
     ['Hold on, checking', { kind: 'pause' }],
     ['redirect abcd to bob', { kind: 'redirect', item: 'abcd', agent: 'bob' }],
     ['reassign to bob because api', { kind: 'redirect', agent: 'bob', reason: 'because api' }],
-    ['reroute ABCD1234 TO Ada needs   frontend', { kind: 'redirect', item: 'ABCD1234', agent: 'Ada', reason: 'needs frontend' }],
+    [
+      'reroute ABCD1234 TO Ada needs   frontend',
+      { kind: 'redirect', item: 'ABCD1234', agent: 'Ada', reason: 'needs frontend' },
+    ],
     ['Rebind: to ada', { kind: 'redirect', agent: 'ada' }],
     ['looks good', { kind: 'note' }],
     ['resumed fine', { kind: 'note' }],
@@ -559,23 +912,69 @@ describe('resolveItemRef', () => {
 // ---- help ----------------------------------------------------------------------------------
 
 describe('assessHelp', () => {
-  const snap = (over: Partial<HelpSnapshot> & { m?: Partial<HelpSnapshot['mission']> } = {}): HelpSnapshot => {
+  const snap = (
+    over: Partial<HelpSnapshot> & { m?: Partial<HelpSnapshot['mission']> } = {},
+  ): HelpSnapshot => {
     const { m, ...rest } = over;
-    return { mission: { id: 'm1', state: 'running', lastProgressAt: T0, ...m }, readyCount: 0, idleAgents: 1, watchesActive: 0, now: T0, tickMs: 30 * SEC, ...rest };
+    return {
+      mission: { id: 'm1', state: 'running', lastProgressAt: T0, ...m },
+      readyCount: 0,
+      idleAgents: 1,
+      watchesActive: 0,
+      now: T0,
+      tickMs: 30 * SEC,
+      ...rest,
+    };
   };
   const stale = { id: 't1', updatedAt: T0 };
   it.each([
-    ['ready, no idle agent', snap({ readyCount: 2, idleAgents: 0 }), 'Mission m1 has 2 ready work item(s) but no idle agents are available'],
+    [
+      'ready, no idle agent',
+      snap({ readyCount: 2, idleAgents: 0 }),
+      'Mission m1 has 2 ready work item(s) but no idle agents are available',
+    ],
     ['ready with an idle agent', snap({ readyCount: 2, idleAgents: 1 }), undefined],
     ['terminal mission', snap({ readyCount: 2, idleAgents: 0, m: { state: 'completed' } }), undefined],
     ['stale task just before 180 s', snap({ staleTask: stale, now: T0 + 180 * SEC - 1 }), undefined],
-    ['stale task at 180 s', snap({ staleTask: stale, now: T0 + 180 * SEC }), 'Mission m1 appears stuck; task t1 has not changed since 2026-01-01T00:00:00.000Z'],
-    ['6 ticks when longer: before', snap({ staleTask: stale, tickMs: 60 * SEC, now: T0 + 6 * MIN - 1 }), undefined],
-    ['6 ticks when longer: at', snap({ staleTask: stale, tickMs: 60 * SEC, now: T0 + 6 * MIN }), expect.stringContaining('appears stuck')],
-    ['fresh task, blocked, no watch', snap({ staleTask: { id: 't1', updatedAt: T0 + 5 * MIN }, now: T0 + 6 * MIN, m: { blockedReason: 'Waiting on dependency' } }), 'Mission m1 is still blocked: Waiting on dependency'],
-    ['blocked, but a watch is active', snap({ watchesActive: 1, now: T0 + HOUR, m: { blockedReason: 'Waiting on dependency' } }), undefined],
-    ['blocked, not stalled', snap({ now: T0 + MIN, m: { blockedReason: 'Waiting on dependency' } }), undefined],
-    ['no progress yet counts as 2 ticks', snap({ staleTask: stale, now: T0 + 10 * HOUR, m: { lastProgressAt: undefined, blockedReason: 'x' } }), undefined],
+    [
+      'stale task at 180 s',
+      snap({ staleTask: stale, now: T0 + 180 * SEC }),
+      'Mission m1 appears stuck; task t1 has not changed since 2026-01-01T00:00:00.000Z',
+    ],
+    [
+      '6 ticks when longer: before',
+      snap({ staleTask: stale, tickMs: 60 * SEC, now: T0 + 6 * MIN - 1 }),
+      undefined,
+    ],
+    [
+      '6 ticks when longer: at',
+      snap({ staleTask: stale, tickMs: 60 * SEC, now: T0 + 6 * MIN }),
+      expect.stringContaining('appears stuck'),
+    ],
+    [
+      'fresh task, blocked, no watch',
+      snap({
+        staleTask: { id: 't1', updatedAt: T0 + 5 * MIN },
+        now: T0 + 6 * MIN,
+        m: { blockedReason: 'Waiting on dependency' },
+      }),
+      'Mission m1 is still blocked: Waiting on dependency',
+    ],
+    [
+      'blocked, but a watch is active',
+      snap({ watchesActive: 1, now: T0 + HOUR, m: { blockedReason: 'Waiting on dependency' } }),
+      undefined,
+    ],
+    [
+      'blocked, not stalled',
+      snap({ now: T0 + MIN, m: { blockedReason: 'Waiting on dependency' } }),
+      undefined,
+    ],
+    [
+      'no progress yet counts as 2 ticks',
+      snap({ staleTask: stale, now: T0 + 10 * HOUR, m: { lastProgressAt: undefined, blockedReason: 'x' } }),
+      undefined,
+    ],
   ])('%s', (_name, s, reason) => {
     expect(assessHelp(s)).toEqual(reason);
   });
@@ -617,7 +1016,11 @@ describe('help send rule', () => {
     ['repeat', { helpAt: T0, helpReason: 'r', helpAttempts: 2 }, 'r', 3],
     ['changed', { helpAt: T0, helpReason: 'r', helpAttempts: 2 }, 's', 1],
   ])('nextHelpState: %s', (_name, m, reason, attempts) => {
-    expect(nextHelpState(m, reason, T0 + 5)).toEqual({ helpAt: T0 + 5, helpReason: reason, helpAttempts: attempts });
+    expect(nextHelpState(m, reason, T0 + 5)).toEqual({
+      helpAt: T0 + 5,
+      helpReason: reason,
+      helpAttempts: attempts,
+    });
   });
 });
 
@@ -636,7 +1039,14 @@ const watch = (over: Partial<Watch> = {}): Watch => ({
   failures: 0,
   ...over,
 });
-const pr = (over: Partial<PrState> = {}): PrState => ({ ci: 'pending', mergeable: false, changesRequested: false, bugbotComments: 0, headSha: 'sha1', ...over });
+const pr = (over: Partial<PrState> = {}): PrState => ({
+  ci: 'pending',
+  mergeable: false,
+  changesRequested: false,
+  bugbotComments: 0,
+  headSha: 'sha1',
+  ...over,
+});
 
 describe('watch scheduling', () => {
   it.each([
@@ -650,7 +1060,9 @@ describe('watch scheduling', () => {
 
   it('afterCheck: active, due after the interval, failures cleared', () => {
     const w = afterCheck(watch({ status: 'snoozed', failures: 3, lastError: 'x' }), T0 + 10);
-    expect(w).toEqual(watch({ status: 'active', failures: 0, lastCheckAt: T0 + 10, nextDueAt: T0 + 10 + 180 * SEC }));
+    expect(w).toEqual(
+      watch({ status: 'active', failures: 0, lastCheckAt: T0 + 10, nextDueAt: T0 + 10 + 180 * SEC }),
+    );
   });
 
   it('afterFailure backs off 60 s, 120 s, then 300 s', () => {
@@ -691,7 +1103,10 @@ describe('evaluate', () => {
 
 describe('watchPlan', () => {
   it('completes a green pr_checks watch', () => {
-    expect(watchPlan(watch(), pr({ ci: 'success' }), T0)).toEqual({ watch: watch({ status: 'done', lastCheckAt: T0, nextDueAt: T0 + 180 * SEC }), action: { type: 'none' } });
+    expect(watchPlan(watch(), pr({ ci: 'success' }), T0)).toEqual({
+      watch: watch({ status: 'done', lastCheckAt: T0, nextDueAt: T0 + 180 * SEC }),
+      action: { type: 'none' },
+    });
   });
 
   it('creates one fix task per head commit, snoozing in between', () => {
@@ -713,15 +1128,26 @@ describe('watchPlan', () => {
 
   it('does not dedupe other trigger actions', () => {
     const w = watch({ kind: 'review_comments', onTrigger: 'notify_reviewer', lastFixSha: 'sha1' });
-    expect(watchPlan(w, pr({ changesRequested: true, headSha: 'sha1' }), T0).action).toEqual({ type: 'trigger', action: 'notify_reviewer', headSha: 'sha1' });
+    expect(watchPlan(w, pr({ changesRequested: true, headSha: 'sha1' }), T0).action).toEqual({
+      type: 'trigger',
+      action: 'notify_reviewer',
+      headSha: 'sha1',
+    });
   });
 
   it('keeps checking a pending watch at its interval', () => {
-    expect(watchPlan(watch({ failures: 2 }), pr(), T0)).toEqual({ watch: watch({ lastCheckAt: T0, nextDueAt: T0 + 180 * SEC }), action: { type: 'none' } });
+    expect(watchPlan(watch({ failures: 2 }), pr(), T0)).toEqual({
+      watch: watch({ lastCheckAt: T0, nextDueAt: T0 + 180 * SEC }),
+      action: { type: 'none' },
+    });
   });
 
   it('completes a mergeable watch without running advance_pipeline', () => {
-    const r = watchPlan(watch({ kind: 'mergeability', onTrigger: 'advance_pipeline' }), pr({ mergeable: true, ci: 'success' }), T0);
+    const r = watchPlan(
+      watch({ kind: 'mergeability', onTrigger: 'advance_pipeline' }),
+      pr({ mergeable: true, ci: 'success' }),
+      T0,
+    );
     expect(r.watch.status).toBe('done');
     expect(r.action).toEqual({ type: 'none' });
   });
@@ -735,9 +1161,14 @@ describe('watchPlan', () => {
       w = r.watch;
     }
     expect(actions).toEqual(['none', 'none', 'none', 'none', 'blockItem', 'blockItem']);
-    expect(watchPlan(watch({ failures: 4 }), { error: 'gh: 502' }, T0).action).toEqual({ type: 'blockItem', reason: 'watch pr_checks on o/r#5 failed 5 times in a row: gh: 502' });
+    expect(watchPlan(watch({ failures: 4 }), { error: 'gh: 502' }, T0).action).toEqual({
+      type: 'blockItem',
+      reason: 'watch pr_checks on o/r#5 failed 5 times in a row: gh: 502',
+    });
     expect(watchPlan(w, pr(), T0).watch.failures).toBe(0);
-    expect(watchPlan(watch({ failures: 1 }), { error: 'x' }, T0, { snoozeSecs: 180, maxFailures: 2 }).action.type).toBe('blockItem');
+    expect(
+      watchPlan(watch({ failures: 1 }), { error: 'x' }, T0, { snoozeSecs: 180, maxFailures: 2 }).action.type,
+    ).toBe('blockItem');
   });
 
   it('leaves a done watch alone', () => {
@@ -786,17 +1217,48 @@ describe('submission', () => {
   const gated = { reviewerRequired: true };
   const open = { reviewerRequired: false };
   it.each([
-    ['gated, with a PR', 'implement', gated, 'done: https://github.com/o/r/pull/9', { status: 'blocked', watchesFor: ['o/r#9'], needsReview: true, done: false }],
-    ['not gated, with a PR', 'implement', open, 'o/r#9', { status: 'blocked', watchesFor: ['o/r#9'], needsReview: false, done: false }],
-    ['gated, no PR', 'test', gated, 'all green', { status: 'blocked', watchesFor: [], needsReview: true, done: false }],
-    ['not gated, no PR', 'design', gated, 'wrote docs/x.md', { status: 'done', watchesFor: [], needsReview: false, done: true }],
+    [
+      'gated, with a PR',
+      'implement',
+      gated,
+      'done: https://github.com/o/r/pull/9',
+      { status: 'blocked', watchesFor: ['o/r#9'], needsReview: true, done: false },
+    ],
+    [
+      'not gated, with a PR',
+      'implement',
+      open,
+      'o/r#9',
+      { status: 'blocked', watchesFor: ['o/r#9'], needsReview: false, done: false },
+    ],
+    [
+      'gated, no PR',
+      'test',
+      gated,
+      'all green',
+      { status: 'blocked', watchesFor: [], needsReview: true, done: false },
+    ],
+    [
+      'not gated, no PR',
+      'design',
+      gated,
+      'wrote docs/x.md',
+      { status: 'done', watchesFor: [], needsReview: false, done: true },
+    ],
   ] as const)('onWorkSubmitted: %s', (_name, kind, policy, result, outcome) => {
-    expect(onWorkSubmitted({ kind, artifacts: [] }, policy, result)).toMatchObject({ ...outcome, reviewerApproved: false });
+    expect(onWorkSubmitted({ kind, artifacts: [] }, policy, result)).toMatchObject({
+      ...outcome,
+      reviewerApproved: false,
+    });
   });
 
   it('appends artifacts without duplicates', () => {
-    expect(onWorkSubmitted({ kind: 'implement', artifacts: ['task:1', 'o/r#9'] }, gated, ' o/r#9 ').artifacts).toEqual(['task:1', 'o/r#9']);
-    expect(onWorkSubmitted({ kind: 'implement', artifacts: ['task:1'] }, gated, 'see o/r#9').artifacts).toEqual(['task:1', 'o/r#9', 'see o/r#9']);
+    expect(
+      onWorkSubmitted({ kind: 'implement', artifacts: ['task:1', 'o/r#9'] }, gated, ' o/r#9 ').artifacts,
+    ).toEqual(['task:1', 'o/r#9']);
+    expect(
+      onWorkSubmitted({ kind: 'implement', artifacts: ['task:1'] }, gated, 'see o/r#9').artifacts,
+    ).toEqual(['task:1', 'o/r#9', 'see o/r#9']);
   });
 
   it.each([
@@ -812,7 +1274,14 @@ describe('submission', () => {
     expect(onReviewResult(result)).toBe(verdict);
   });
 
-  const item = (over: Partial<WorkItem> = {}) => ({ id: 'i1', kind: 'implement' as WorkKind, status: 'blocked' as WorkItem['status'], artifacts: ['o/r#9'], reviewerApproved: true, ...over });
+  const item = (over: Partial<WorkItem> = {}) => ({
+    id: 'i1',
+    kind: 'implement' as WorkKind,
+    status: 'blocked' as WorkItem['status'],
+    artifacts: ['o/r#9'],
+    reviewerApproved: true,
+    ...over,
+  });
   const doneW = { item: 'i1', status: 'done' as const };
   it.each([
     ['approved, watches done', item(), [doneW], gated, true],

@@ -22,16 +22,55 @@ const PR = 'o/r#7';
 const PR_URL = 'https://github.com/o/r/pull/7';
 const INTERVAL = 180_000; // the default watch interval and snooze
 
-type Item = { id: string; title: string; status: string; rank: number; deps: string[]; assignedTo?: string; task?: string; reviewTask?: string; artifacts: string[]; reviewerApproved: boolean; kind: string; sourceRef?: string };
-type WatchView = { id: string; kind: string; target: string; status: string; onTrigger: string; nextDueAt: number; failures: number; lastError?: string; lastFixSha?: string; item: string };
+type Item = {
+  id: string;
+  title: string;
+  status: string;
+  rank: number;
+  deps: string[];
+  assignedTo?: string;
+  task?: string;
+  reviewTask?: string;
+  artifacts: string[];
+  reviewerApproved: boolean;
+  kind: string;
+  sourceRef?: string;
+};
+type WatchView = {
+  id: string;
+  kind: string;
+  target: string;
+  status: string;
+  onTrigger: string;
+  nextDueAt: number;
+  failures: number;
+  lastError?: string;
+  lastFixSha?: string;
+  item: string;
+};
 
-const spawn = async (town: TestTown, name: string, ...flags: string[]) => (await town.ok('spawn', name, '--no-start', ...flags, '--json')).json() as { id: string };
+const spawn = async (town: TestTown, name: string, ...flags: string[]) =>
+  (await town.ok('spawn', name, '--no-start', ...flags, '--json')).json() as { id: string };
 
 const start = async (town: TestTown, items: object[], ...flags: string[]) =>
-  (await town.ok('mission', 'start', '--manifest', manifest(town, items, `m${Math.random().toString(36).slice(2)}.json`), ...flags, '--json')).json() as { mission: { id: string } };
+  (
+    await town.ok(
+      'mission',
+      'start',
+      '--manifest',
+      manifest(town, items, `m${Math.random().toString(36).slice(2)}.json`),
+      ...flags,
+      '--json',
+    )
+  ).json() as { mission: { id: string } };
 
 const status = async (town: TestTown, id: string) =>
-  (await town.ok('mission', 'status', id, '--json')).json() as { mission: Record<string, any>; items: Item[]; watches: WatchView[]; notes: { effect?: string }[] };
+  (await town.ok('mission', 'status', id, '--json')).json() as {
+    mission: Record<string, any>;
+    items: Item[];
+    watches: WatchView[];
+    notes: { effect?: string }[];
+  };
 
 const onlyItem = async (town: TestTown, id: string): Promise<Item> => {
   const { items } = await status(town, id);
@@ -39,13 +78,17 @@ const onlyItem = async (town: TestTown, id: string): Promise<Item> => {
   return items[0]!;
 };
 
-const watchesByKind = async (town: TestTown, id: string): Promise<Record<string, WatchView>> => Object.fromEntries((await status(town, id)).watches.map((w) => [w.kind, w]));
+const watchesByKind = async (town: TestTown, id: string): Promise<Record<string, WatchView>> =>
+  Object.fromEntries((await status(town, id)).watches.map((w) => [w.kind, w]));
 
 const tasksOf = async (town: TestTown, mission: string, role: 'work' | 'review' | 'fix'): Promise<Task[]> =>
-  ((await town.ok('task', 'list', '--json')).json().tasks as Task[]).filter((t) => t.mission === mission && t.missionRole === role).sort((a, b) => a.createdAt - b.createdAt);
+  ((await town.ok('task', 'list', '--json')).json().tasks as Task[])
+    .filter((t) => t.mission === mission && t.missionRole === role)
+    .sort((a, b) => a.createdAt - b.createdAt);
 
 /** Completes a task as the agent holding it would. */
-const finishAs = (town: TestTown, taskId: string, result: string) => town.ok('task', 'complete', taskId, '--result', result);
+const finishAs = (town: TestTown, taskId: string, result: string) =>
+  town.ok('task', 'complete', taskId, '--result', result);
 
 /** A town, a fake GitHub with pull request o/r#7 (head SHA1, CI as given), and a dispatcher on a manual clock. */
 const world = async (ci: 'success' | 'failure' | 'pending' = 'pending') => {
@@ -60,21 +103,54 @@ const world = async (ci: 'success' | 'failure' | 'pending' = 'pending') => {
 };
 
 const setCi = (fake: FakeGitHub, sha: string, ci: 'success' | 'failure' | 'pending') => {
-  fake.state.checkRuns[sha] = [ci === 'pending' ? { name: 'build', status: 'in_progress' } : { name: 'build', status: 'completed', conclusion: ci }];
+  fake.state.checkRuns[sha] = [
+    ci === 'pending'
+      ? { name: 'build', status: 'in_progress' }
+      : { name: 'build', status: 'completed', conclusion: ci },
+  ];
 };
 
-const pullRequests = (fake: FakeGitHub) => fake.state.requests.filter((r) => /\/repos\/o\/r\/pulls\/7$/.test(r.path.split('?')[0]!)).length;
+const pullRequests = (fake: FakeGitHub) =>
+  fake.state.requests.filter((r) => /\/repos\/o\/r\/pulls\/7$/.test(r.path.split('?')[0]!)).length;
 
 describe('mission watches', () => {
   it('mission start --issue fetches the issues, parses "depends on", builds the graph; a bare number uses github.repo; a 404 stores nothing', async () => {
     const town = await makeTown();
     const fake = await startFakeGitHub();
     fake.state
-      .addIssue({ owner: 'o', repo: 'r', number: 1, title: 'Design the storage layer', body: 'We need a plan first.' })
-      .addIssue({ owner: 'o', repo: 'r', number: 2, title: 'Build the storage layer', body: 'Depends on #1.' })
-      .addIssue({ owner: 'o', repo: 'r', number: 3, title: 'Wire the command line', body: 'This depends on #1 and #2; see also #40.' });
+      .addIssue({
+        owner: 'o',
+        repo: 'r',
+        number: 1,
+        title: 'Design the storage layer',
+        body: 'We need a plan first.',
+      })
+      .addIssue({
+        owner: 'o',
+        repo: 'r',
+        number: 2,
+        title: 'Build the storage layer',
+        body: 'Depends on #1.',
+      })
+      .addIssue({
+        owner: 'o',
+        repo: 'r',
+        number: 3,
+        title: 'Wire the command line',
+        body: 'This depends on #1 and #2; see also #40.',
+      });
     town.configure({ github: { apiUrl: fake.url, repo: 'o/r' } });
-    const started = await town.ok('mission', 'start', '--issue', '3', '--issue', 'o/r#2', '--issue', 'https://github.com/o/r/issues/1', '--json');
+    const started = await town.ok(
+      'mission',
+      'start',
+      '--issue',
+      '3',
+      '--issue',
+      'o/r#2',
+      '--issue',
+      'https://github.com/o/r/issues/1',
+      '--json',
+    );
     const id = started.json().mission.id as string;
     // Every issue was fetched from the configured server, the bare number from github.repo.
     for (const n of [1, 2, 3]) expect(fake.state.requestsTo(`/repos/o/r/issues/${n}`)).toHaveLength(1);
@@ -87,7 +163,11 @@ describe('mission watches', () => {
     const by = Object.fromEntries(s.items.map((i) => [i.sourceRef, i]));
     expect(Object.keys(by).sort()).toEqual(['o/r#1', 'o/r#2', 'o/r#3']);
     const [one, two, three] = [by['o/r#1']!, by['o/r#2']!, by['o/r#3']!];
-    expect([one.title, two.title, three.title]).toEqual(['Design the storage layer', 'Build the storage layer', 'Wire the command line']);
+    expect([one.title, two.title, three.title]).toEqual([
+      'Design the storage layer',
+      'Build the storage layer',
+      'Wire the command line',
+    ]);
     expect([one.kind, two.kind, three.kind]).toEqual(['design', 'implement', 'implement']);
     // No agents: the one item without dependencies is ready and waits; the others are pending.
     expect([one.status, two.status, three.status]).toEqual(['ready', 'pending', 'pending']);
@@ -101,10 +181,14 @@ describe('mission watches', () => {
     const before = await town.redis.dbsize();
     const missing = await town.tt('mission', 'start', '--issue', '1', '--issue', 'o/r#99');
     expect(missing.code).toBe(1);
-    expect(missing.err.trim()).toBe('tt mission start: cannot fetch o/r#99: o/r#99 not found (or the token cannot see it)');
+    expect(missing.err.trim()).toBe(
+      'tt mission start: cannot fetch o/r#99: o/r#99 not found (or the token cannot see it)',
+    );
     expect(fake.state.requestsTo('/repos/o/r/issues/99')).toHaveLength(1);
     expect(await town.redis.dbsize()).toBe(before);
-    expect((await town.ok('mission', 'list', '--all', '--json')).json().missions.map((m: { id: string }) => m.id)).toEqual([id]);
+    expect(
+      (await town.ok('mission', 'list', '--all', '--json')).json().missions.map((m: { id: string }) => m.id),
+    ).toEqual([id]);
   });
 
   it('a work result with a PR URL blocks the item, creates 4 watches and a review task; approval plus done watches finalize it', async () => {
@@ -141,7 +225,9 @@ describe('mission watches', () => {
     expect(reviews[0]!.description).toContain(PR);
     expect(item.reviewTask).toBe(reviews[0]!.id);
     const inbox = (await town.ok('inbox', 'rita', '--json')).json();
-    expect(inbox.messages.map((x: { type: string; taskId: string }) => [x.type, x.taskId])).toEqual([['task_assign', reviews[0]!.id]]);
+    expect(inbox.messages.map((x: { type: string; taskId: string }) => [x.type, x.taskId])).toEqual([
+      ['task_assign', reviews[0]!.id],
+    ]);
 
     // Approved while the watches still wait: approved, not yet done.
     await finishAs(town, reviews[0]!.id, 'approved: looks right');
@@ -175,21 +261,38 @@ describe('mission watches', () => {
     let fixes = await tasksOf(town, id, 'fix');
     expect(fixes).toHaveLength(1);
     let w = await watchesByKind(town, id);
-    expect(fixes[0]).toMatchObject({ state: 'assigned', assignedTo: worker.id, workItem: item.id, watch: w.pr_checks!.id });
+    expect(fixes[0]).toMatchObject({
+      state: 'assigned',
+      assignedTo: worker.id,
+      workItem: item.id,
+      watch: w.pr_checks!.id,
+    });
     expect(fixes[0]!.description).toMatch(/^\[Mission Fix\] speed up the parser/);
     expect(fixes[0]!.description).toContain(`pr_checks on ${PR} needs a fix (head ${SHA1.slice(0, 7)})`);
     item = await onlyItem(town, id);
     expect(item).toMatchObject({ status: 'assigned', assignedTo: worker.id, task: fixes[0]!.id });
-    expect(w.pr_checks).toMatchObject({ status: 'snoozed', lastFixSha: SHA1, nextDueAt: clock.now() + INTERVAL });
+    expect(w.pr_checks).toMatchObject({
+      status: 'snoozed',
+      lastFixSha: SHA1,
+      nextDueAt: clock.now() + INTERVAL,
+    });
     // The other watches saw nothing to act on.
-    expect([w.bugbot_comments!.status, w.review_comments!.status, w.mergeability!.status]).toEqual(['active', 'active', 'active']);
+    expect([w.bugbot_comments!.status, w.review_comments!.status, w.mergeability!.status]).toEqual([
+      'active',
+      'active',
+      'active',
+    ]);
 
     // Due again, still failing on the same commit: checked, snoozed again, no second fix task.
     clock.advance(INTERVAL + 1000);
     r = await tick(id);
     expect(r.watchesChecked).toBe(4);
     w = await watchesByKind(town, id);
-    expect(w.pr_checks).toMatchObject({ status: 'snoozed', lastFixSha: SHA1, nextDueAt: clock.now() + INTERVAL });
+    expect(w.pr_checks).toMatchObject({
+      status: 'snoozed',
+      lastFixSha: SHA1,
+      nextDueAt: clock.now() + INTERVAL,
+    });
     expect(await tasksOf(town, id, 'fix')).toHaveLength(1);
 
     // A new head commit that fails too: one more fix task, for that commit.
@@ -214,7 +317,11 @@ describe('mission watches', () => {
     await tick(id);
     let s = await status(town, id);
     expect(s.items[0]!.status).toBe('blocked');
-    expect(s.mission).toMatchObject({ state: 'running', blockedReason: 'Waiting on 4 active watch(es)', nextWakeAt: clock.now() + INTERVAL });
+    expect(s.mission).toMatchObject({
+      state: 'running',
+      blockedReason: 'Waiting on 4 active watch(es)',
+      nextWakeAt: clock.now() + INTERVAL,
+    });
 
     setCi(fake, SHA1, 'success');
     clock.advance(INTERVAL);
@@ -228,14 +335,18 @@ describe('mission watches', () => {
     expect(s.mission.blockedReason).toBeUndefined();
     expect(await tasksOf(town, id, 'fix')).toHaveLength(0);
     expect(await tasksOf(town, id, 'review')).toHaveLength(0);
-    const states = (await allEvents(town)).filter((e) => e.type === 'mission.state' && e.mission === id).map((e) => e.state);
+    const states = (await allEvents(town))
+      .filter((e) => e.type === 'mission.state' && e.mission === id)
+      .map((e) => e.state);
     expect(states.at(-1)).toBe('completed');
   });
 
   it('triggered bugbot and review-comment watches snooze, are rechecked only when due, and resolve once the PR is clean and green', async () => {
     const { town, fake, clock, tick } = await world('success');
     await spawn(town, 'ada');
-    fake.state.comments['o/r#7'] = [{ login: 'cursor[bot]', userType: 'Bot', body: 'Bugbot found 1 potential bug' }];
+    fake.state.comments['o/r#7'] = [
+      { login: 'cursor[bot]', userType: 'Bot', body: 'Bugbot found 1 potential bug' },
+    ];
     fake.state.reviews['o/r#7'] = [{ login: 'alice', state: 'CHANGES_REQUESTED', body: 'please rename' }];
     const m = await start(town, [{ title: 'tidy the module' }], '--no-reviewer');
     const id = m.mission.id;
@@ -325,7 +436,10 @@ describe('mission watches', () => {
     expect(fixes[0]!.description).toContain('review asked for changes: rejected: the second page is missing');
     // The item waits on its fix (the live fix task holds it, as the reference's reconcile does).
     expect(item).toMatchObject({ status: 'assigned', assignedTo: worker.id, task: fixes[0]!.id });
-    const changes = (await allEvents(town)).filter((e) => e.type === 'mission.item' && e.mission === id && e.text === 'implement paging: changes requested');
+    const changes = (await allEvents(town)).filter(
+      (e) =>
+        e.type === 'mission.item' && e.mission === id && e.text === 'implement paging: changes requested',
+    );
     expect(changes).toHaveLength(1);
     expect(changes[0]!.state).toBe('blocked');
 
@@ -376,7 +490,9 @@ describe('mission watches', () => {
       clock.advance(1);
     }
     expect(backoff).toEqual([60, 120, 300, 300, 300]);
-    const blocked = (await allEvents(town)).filter((e) => e.type === 'mission.item' && e.mission === id && /failed 5 times in a row/.test(e.text ?? ''));
+    const blocked = (await allEvents(town)).filter(
+      (e) => e.type === 'mission.item' && e.mission === id && /failed 5 times in a row/.test(e.text ?? ''),
+    );
     expect(blocked.length).toBeGreaterThanOrEqual(1);
     expect(blocked[0]!.state).toBe('blocked');
   });
@@ -389,7 +505,11 @@ describe('mission watches', () => {
       const id = m.mission.id;
       const item = await onlyItem(town, id);
       // The agent's worker starts the task.
-      await moveTask(makeDb(town.redis, town.name, clock), item.task!, { to: 'running', set: { startedAt: clock.now() }, event: 'task.started' });
+      await moveTask(makeDb(town.redis, town.name, clock), item.task!, {
+        to: 'running',
+        set: { startedAt: clock.now() },
+        event: 'task.started',
+      });
       await tick(id);
       expect((await onlyItem(town, id)).status).toBe('running');
       await town.ok('task', 'cancel', item.task!);
@@ -401,7 +521,12 @@ describe('mission watches', () => {
       expect(after.status).toBe('ready');
       expect(after.assignedTo).toBeUndefined();
       expect(after.task).toBeUndefined();
-      const released = (await allEvents(town)).filter((e) => e.type === 'mission.item' && e.mission === id && e.text === 'write the docs: released (its task is gone)');
+      const released = (await allEvents(town)).filter(
+        (e) =>
+          e.type === 'mission.item' &&
+          e.mission === id &&
+          e.text === 'write the docs: released (its task is gone)',
+      );
       expect(released.map((e) => [e.prev, e.state])).toEqual([['running', 'ready']]);
     });
 
@@ -411,7 +536,13 @@ describe('mission watches', () => {
       const id = (await start(town, [{ title: 'write the docs' }], '--no-reviewer')).mission.id;
       const db = makeDb(town.redis, town.name, clock);
       const touched = () => town.redis.smembers(db.keys.missionTouched(id));
-      const released = async () => (await allEvents(town)).filter((e) => e.type === 'mission.item' && e.mission === id && e.text === 'write the docs: released (its task is gone)').length;
+      const released = async () =>
+        (await allEvents(town)).filter(
+          (e) =>
+            e.type === 'mission.item' &&
+            e.mission === id &&
+            e.text === 'write the docs: released (its task is gone)',
+        ).length;
       const first = await onlyItem(town, id);
       expect(first.status).toBe('assigned');
       // The first tick (the lease is kept from here on) sweeps every live item and drops the touched set.
@@ -462,7 +593,14 @@ describe('mission watches', () => {
       await tick(id);
       const after = await onlyItem(town, id);
       expect(after).toMatchObject({ status: 'assigned', assignedTo: to.id, task: item.task });
-      expect((await allEvents(town)).some((e) => e.type === 'mission.item' && e.mission === id && e.text === `migrate the schema: rebound to ${to.id.slice(0, 8)}`)).toBe(true);
+      expect(
+        (await allEvents(town)).some(
+          (e) =>
+            e.type === 'mission.item' &&
+            e.mission === id &&
+            e.text === `migrate the schema: rebound to ${to.id.slice(0, 8)}`,
+        ),
+      ).toBe(true);
     });
 
     it('a running item with artifacts is not finalized while its task is live', async () => {
@@ -474,7 +612,11 @@ describe('mission watches', () => {
       await tick(id);
       const fix = (await onlyItem(town, id)).task!;
       expect((await tasksOf(town, id, 'fix')).map((t) => t.id)).toEqual([fix]);
-      await moveTask(makeDb(town.redis, town.name, clock), fix, { to: 'running', set: { startedAt: clock.now() }, event: 'task.started' });
+      await moveTask(makeDb(town.redis, town.name, clock), fix, {
+        to: 'running',
+        set: { startedAt: clock.now() },
+        event: 'task.started',
+      });
       // GitHub goes green and mergeable: every watch finishes, but the fix is still being worked.
       setCi(fake, SHA1, 'success');
       clock.advance(INTERVAL);
@@ -521,11 +663,14 @@ describe('mission watches', () => {
     expect(s.items[0]!.status).toBe('done');
     expect(s.mission.state).toBe('completed');
     expect(s.mission.blockedReason).toBeUndefined();
-    const forced = (await allEvents(town)).filter((e) => e.type === 'mission.watch' && e.mission === id && /done \(resumed by operator\)/.test(e.text ?? ''));
+    const forced = (await allEvents(town)).filter(
+      (e) =>
+        e.type === 'mission.watch' && e.mission === id && /done \(resumed by operator\)/.test(e.text ?? ''),
+    );
     expect(forced).toHaveLength(4);
   });
 
-  it('ready work with no idle agent asks for help once; a note retires only that mission\'s help query', async () => {
+  it("ready work with no idle agent asks for help once; a note retires only that mission's help query", async () => {
     const { town, clock, tick } = await world();
     // No agents at all.
     const a = (await start(town, [{ title: 'first mission work' }], '--no-reviewer')).mission.id;
@@ -533,16 +678,31 @@ describe('mission watches', () => {
     for (const id of [a, b]) {
       const s = await status(town, id);
       expect(s.mission.helpAttempts).toBe(1);
-      expect(s.mission.helpReason).toBe(`Mission ${id} has 1 ready work item(s) but no idle agents are available`);
+      expect(s.mission.helpReason).toBe(
+        `Mission ${id} has 1 ready work item(s) but no idle agents are available`,
+      );
     }
     clock.advance(60_000);
     const r = await tick(a);
     expect(r.help).toBeUndefined();
     expect((await status(town, a)).mission.helpAttempts).toBe(1);
-    const questions = async () => ((await town.ok('inbox', 'supervisor', '--json')).json().messages as { type: string; question: string }[]).map((x) => x.question.split('\n')[0]);
-    expect((await questions()).sort()).toEqual([`[Mission Help Needed] Mission ${a}`, `[Mission Help Needed] Mission ${b}`].sort());
-    const box = (await town.ok('inbox', 'supervisor', '--json')).json().messages as { type: string; question: string }[];
-    expect(box.find((x) => x.question.includes(a))!.question).toContain('has 1 ready work item(s) but no idle agents are available');
+    const questions = async () =>
+      (
+        (await town.ok('inbox', 'supervisor', '--json')).json().messages as {
+          type: string;
+          question: string;
+        }[]
+      ).map((x) => x.question.split('\n')[0]);
+    expect((await questions()).sort()).toEqual(
+      [`[Mission Help Needed] Mission ${a}`, `[Mission Help Needed] Mission ${b}`].sort(),
+    );
+    const box = (await town.ok('inbox', 'supervisor', '--json')).json().messages as {
+      type: string;
+      question: string;
+    }[];
+    expect(box.find((x) => x.question.includes(a))!.question).toContain(
+      'has 1 ready work item(s) but no idle agents are available',
+    );
     expect(box.every((x) => x.type === 'query')).toBe(true);
 
     await town.ok('mission', 'note', a, 'looking for more agents');

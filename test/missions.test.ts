@@ -5,21 +5,32 @@ import { manifest, testDispatcher, tickOnce } from './helpers/missions.js';
 import { makeTown, type TestTown } from './helpers/town.js';
 import { runInProcess } from './helpers/worker.js';
 
-const spawn = async (town: TestTown, name: string, ...flags: string[]) => (await town.ok('spawn', name, '--no-start', ...flags, '--json')).json() as { id: string };
+const spawn = async (town: TestTown, name: string, ...flags: string[]) =>
+  (await town.ok('spawn', name, '--no-start', ...flags, '--json')).json() as { id: string };
 
 const start = async (town: TestTown, items: object[], ...flags: string[]) =>
-  (await town.ok('mission', 'start', '--manifest', manifest(town, items), ...flags, '--json')).json() as { mission: { id: string }; items: { id: string; title: string; status: string; rank: number }[] };
+  (await town.ok('mission', 'start', '--manifest', manifest(town, items), ...flags, '--json')).json() as {
+    mission: { id: string };
+    items: { id: string; title: string; status: string; rank: number }[];
+  };
 
-const status = async (town: TestTown, id: string) => (await town.ok('mission', 'status', id, '--json')).json();
-const itemsByTitle = async (town: TestTown, id: string) => Object.fromEntries((await status(town, id)).items.map((i: { title: string }) => [i.title, i]));
+const status = async (town: TestTown, id: string) =>
+  (await town.ok('mission', 'status', id, '--json')).json();
+const itemsByTitle = async (town: TestTown, id: string) =>
+  Object.fromEntries((await status(town, id)).items.map((i: { title: string }) => [i.title, i]));
 
 /** Completes the task an agent holds with this result, as the agent would. */
-const finishAs = async (town: TestTown, taskId: string, result: string) => town.ok('task', 'complete', taskId, '--result', result);
+const finishAs = async (town: TestTown, taskId: string, result: string) =>
+  town.ok('task', 'complete', taskId, '--result', result);
 
 describe('missions', () => {
   it('a three-level dependency graph is completed end to end by three sim agents', async () => {
     const town = await makeTown();
-    const agents = [await spawn(town, 'ada', '--role', 'backend'), await spawn(town, 'bob', '--role', 'tester'), await spawn(town, 'cy', '--role', 'reviewer')];
+    const agents = [
+      await spawn(town, 'ada', '--role', 'backend'),
+      await spawn(town, 'bob', '--role', 'tester'),
+      await spawn(town, 'cy', '--role', 'reviewer'),
+    ];
     for (const a of agents) await runInProcess(town, a.id);
     const m = await start(town, [
       { key: 'a', title: 'design the API', kind: 'design' },
@@ -33,7 +44,11 @@ describe('missions', () => {
     const { Redis } = await import('ioredis');
     const blocking = new Redis({ path: `${town.dir}/.tt/redis.sock`, maxRetriesPerRequest: null });
     const running = runDispatcher(d, blocking, abort.signal);
-    await waitForEvent(town, (e) => e.type === 'mission.state' && e.mission === m.mission.id && e.state === 'completed', 20_000);
+    await waitForEvent(
+      town,
+      (e) => e.type === 'mission.state' && e.mission === m.mission.id && e.state === 'completed',
+      20_000,
+    );
     abort.abort();
     await running;
     const items = await itemsByTitle(town, m.mission.id);
@@ -41,10 +56,14 @@ describe('missions', () => {
     expect(items['write the tests'].assignedTo).toBe(agents[1]!.id);
     expect(items['implement the handler'].assignedTo).toBe(agents[0]!.id);
     const events = await allEvents(town);
-    const reviews = events.filter((e) => e.type === 'task.created' && e.mission === m.mission.id && /^review:/.test(e.text ?? ''));
+    const reviews = events.filter(
+      (e) => e.type === 'task.created' && e.mission === m.mission.id && /^review:/.test(e.text ?? ''),
+    );
     expect(reviews.map((e) => e.agent)).toEqual([agents[2]!.id, agents[2]!.id, agents[2]!.id]);
     // Items were started in dependency order.
-    const started = events.filter((e) => e.type === 'task.created' && /^work:/.test(e.text ?? '')).map((e) => e.text);
+    const started = events
+      .filter((e) => e.type === 'task.created' && /^work:/.test(e.text ?? ''))
+      .map((e) => e.text);
     expect(started[0]).toBe('work: design the API');
     expect(started.at(-1)).toBe('work: write the tests');
   });
@@ -54,18 +73,31 @@ describe('missions', () => {
     const tester = await spawn(town, 'tess', '--role', 'tester');
     const backend = await spawn(town, 'backend-worker');
     const reviewer = await spawn(town, 'rev', '--role', 'reviewer');
-    const m = await start(town, [
-      { key: 'i', title: 'implement it', kind: 'implement', ownerRole: 'backend' },
-      { key: 'r', title: 'look it over', kind: 'review', ownerRole: 'backend' },
-    ], '--max-parallel', '5');
+    const m = await start(
+      town,
+      [
+        { key: 'i', title: 'implement it', kind: 'implement', ownerRole: 'backend' },
+        { key: 'r', title: 'look it over', kind: 'review', ownerRole: 'backend' },
+      ],
+      '--max-parallel',
+      '5',
+    );
     const items = await itemsByTitle(town, m.mission.id);
     expect(items['implement it'].assignedTo).toBe(backend.id);
     expect(items['look it over'].assignedTo).toBe(reviewer.id);
     const task = (await town.ok('task', 'show', items['implement it'].task, '--json')).json();
-    expect(task).toMatchObject({ state: 'assigned', assignedTo: backend.id, mission: m.mission.id, workItem: items['implement it'].id, missionRole: 'work' });
+    expect(task).toMatchObject({
+      state: 'assigned',
+      assignedTo: backend.id,
+      mission: m.mission.id,
+      workItem: items['implement it'].id,
+      missionRole: 'work',
+    });
     expect(task.description).toMatch(/^\[Mission Work Item\] implement it/);
     const inbox = (await town.ok('inbox', 'backend-worker', '--json')).json();
-    expect(inbox.messages.map((x: { type: string; taskId: string }) => [x.type, x.taskId])).toEqual([['task_assign', task.id]]);
+    expect(inbox.messages.map((x: { type: string; taskId: string }) => [x.type, x.taskId])).toEqual([
+      ['task_assign', task.id],
+    ]);
     expect(tester.id).toBeTruthy();
   });
 
@@ -73,12 +105,18 @@ describe('missions', () => {
     const town = await makeTown();
     await spawn(town, 'w1');
     await spawn(town, 'w2');
-    const m = await start(town, [
-      { key: 'x', title: 'third', dependsOn: ['y'] },
-      { key: 'y', title: 'second', dependsOn: ['z'] },
-      { key: 'z', title: 'first' },
-      { key: 'q', title: 'independent' },
-    ], '--max-parallel', '5', '--no-reviewer');
+    const m = await start(
+      town,
+      [
+        { key: 'x', title: 'third', dependsOn: ['y'] },
+        { key: 'y', title: 'second', dependsOn: ['z'] },
+        { key: 'z', title: 'first' },
+        { key: 'q', title: 'independent' },
+      ],
+      '--max-parallel',
+      '5',
+      '--no-reviewer',
+    );
     let items = await itemsByTitle(town, m.mission.id);
     expect(items.first.status).toBe('assigned');
     expect(items.independent.status).toBe('assigned');
@@ -99,7 +137,16 @@ describe('missions', () => {
     const town = await makeTown();
     await spawn(town, 'w1');
     await spawn(town, 'w2');
-    const m = await start(town, [{ key: 'a', title: 'alpha' }, { key: 'b', title: 'beta' }], '--max-parallel', '5', '--no-reviewer');
+    const m = await start(
+      town,
+      [
+        { key: 'a', title: 'alpha' },
+        { key: 'b', title: 'beta' },
+      ],
+      '--max-parallel',
+      '5',
+      '--no-reviewer',
+    );
     let items = await itemsByTitle(town, m.mission.id);
     await finishAs(town, items.alpha.task, 'done');
     await finishAs(town, items.beta.task, 'done');
@@ -118,7 +165,17 @@ describe('missions', () => {
 
   it('a malformed ready item is reported and skipped; the rest of the ready work is assigned', async () => {
     const town = await makeTown();
-    const m = await start(town, [{ key: 'a', title: 'alpha' }, { key: 'b', title: 'beta' }, { key: 'c', title: 'gamma' }], '--max-parallel', '5', '--no-reviewer');
+    const m = await start(
+      town,
+      [
+        { key: 'a', title: 'alpha' },
+        { key: 'b', title: 'beta' },
+        { key: 'c', title: 'gamma' },
+      ],
+      '--max-parallel',
+      '5',
+      '--no-reviewer',
+    );
     let items = await itemsByTitle(town, m.mission.id);
     expect(items.alpha.status).toBe('ready');
     await town.redis.hset(`${town.prefix}mission:${m.mission.id}:item:${items.alpha.id}`, 'kind', 'juggling');
@@ -181,7 +238,9 @@ describe('missions', () => {
     expect(replacement.description).toMatch(/because it knows the code/);
     // A second tick creates nothing more.
     await tickOnce(d, m.mission.id);
-    const created = (await allEvents(town)).filter((e) => e.type === 'task.created' && e.mission === m.mission.id);
+    const created = (await allEvents(town)).filter(
+      (e) => e.type === 'task.created' && e.mission === m.mission.id,
+    );
     expect(created).toHaveLength(2);
   });
 
@@ -256,7 +315,19 @@ describe('missions', () => {
     const ref = await town.tt('mission', 'start', '--issue', 'not-a-ref!');
     expect(ref.code).toBe(2);
     expect(ref.err).toMatch(/--issue not-a-ref!/);
-    const cyc = await town.tt('mission', 'start', '--manifest', manifest(town, [{ key: 'a', title: 'a', dependsOn: ['b'] }, { key: 'b', title: 'b', dependsOn: ['a'] }], 'cyc.json'));
+    const cyc = await town.tt(
+      'mission',
+      'start',
+      '--manifest',
+      manifest(
+        town,
+        [
+          { key: 'a', title: 'a', dependsOn: ['b'] },
+          { key: 'b', title: 'b', dependsOn: ['a'] },
+        ],
+        'cyc.json',
+      ),
+    );
     expect(cyc.code).toBe(2);
     expect(cyc.err).toMatch(/dependency cycle: .*a.* -> .*b.* -> .*a/);
     const missing = await town.tt('mission', 'start', '--doc', 'nope.md');

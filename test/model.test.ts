@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { AGENT_STATES, agentNameProblem, canMoveAgent, displayLabel, isTerminalAgent } from '../source/model/agent.js';
+import {
+  AGENT_STATES,
+  agentNameProblem,
+  canMoveAgent,
+  displayLabel,
+  isTerminalAgent,
+} from '../source/model/agent.js';
 import { decodeHash, encodeHash } from '../source/model/hash.js';
 import { SUPERVISOR_ID } from '../source/model/ids.js';
 import { classify, parseAck, summarize, type MessageBody } from '../source/model/message.js';
@@ -64,16 +70,40 @@ describe('task state machine', () => {
 
 describe('hash records', () => {
   it('round-trips a task through hash fields', () => {
-    const task: Task = { id: 'a', description: 'multi\nline', state: 'pending', priority: 'high', tags: ['x', 'y'], createdAt: 1, updatedAt: 2, attempts: 0, maxAttempts: 3 };
+    const task: Task = {
+      id: 'a',
+      description: 'multi\nline',
+      state: 'pending',
+      priority: 'high',
+      tags: ['x', 'y'],
+      createdAt: 1,
+      updatedAt: 2,
+      attempts: 0,
+      maxAttempts: 3,
+    };
     const r = decodeHash(Task, 'k', encodeHash(task));
     expect(r).toEqual({ ok: true, value: task });
   });
 
   it('reports what is wrong with a malformed record', () => {
-    const r = decodeHash(Agent, 'tt:{x}:agent:1', { id: '1', name: 'a', nickname: 'A', cli: 'c', state: 'dancing', createdAt: '1', updatedAt: '1' });
+    const r = decodeHash(Agent, 'tt:{x}:agent:1', {
+      id: '1',
+      name: 'a',
+      nickname: 'A',
+      cli: 'c',
+      state: 'dancing',
+      createdAt: '1',
+      updatedAt: '1',
+    });
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.malformed.problem).toMatch(/^state: /);
-    const bad = decodeHash(Task, 'k', { id: '1', description: 'd', state: 'pending', createdAt: 'soon', updatedAt: '1' });
+    const bad = decodeHash(Task, 'k', {
+      id: '1',
+      description: 'd',
+      state: 'pending',
+      createdAt: 'soon',
+      updatedAt: '1',
+    });
     expect(bad.ok).toBe(false);
   });
 });
@@ -135,13 +165,18 @@ describe('agent references', () => {
 
   it('lists the candidates when ambiguous', () => {
     expect(() => resolveAgentRef('aaa', agents)).toThrow(/no agent matches/);
-    expect(() => resolveAgentRef('aaaa', [...agents, { ...agents[0]!, id: 'aaaa9999-0000-4000-8000-000000000009', name: 'other', nickname: 'Zed' }])).toThrow(
-      /ambiguous: it matches Ada \[backend\] \(aaaa1111\), Zed \[backend\]/,
-    );
+    expect(() =>
+      resolveAgentRef('aaaa', [
+        ...agents,
+        { ...agents[0]!, id: 'aaaa9999-0000-4000-8000-000000000009', name: 'other', nickname: 'Zed' },
+      ]),
+    ).toThrow(/ambiguous: it matches Ada \[backend\] \(aaaa1111\), Zed \[backend\]/);
   });
 
   it('refuses the supervisor where an agent is needed', () => {
-    expect(() => resolveAgentRef('supervisor', agents, { allowSupervisor: false })).toThrow(/supervisor mailbox/);
+    expect(() => resolveAgentRef('supervisor', agents, { allowSupervisor: false })).toThrow(
+      /supervisor mailbox/,
+    );
   });
 
   it('resolves id prefixes and rejects non-ids', () => {

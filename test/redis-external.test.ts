@@ -9,7 +9,16 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFi
 import { join } from 'node:path';
 import { Redis, type RedisOptions } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { baseEnv, freePort, killPid, onCleanup, runTt, startRedis, tempDir, type Result } from './helpers/town.js';
+import {
+  baseEnv,
+  freePort,
+  killPid,
+  onCleanup,
+  runTt,
+  startRedis,
+  tempDir,
+  type Result,
+} from './helpers/town.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -37,7 +46,8 @@ interface ExtTown {
 const externalTown = (redis: Record<string, unknown>, env: Env = {}, home?: string): ExtTown => {
   const dir = tempDir('tt-ext-');
   const name = `ext${process.pid}-${++seq}`;
-  const setRedis = (r: Record<string, unknown>) => writeFileSync(join(dir, 'tt.config.json'), JSON.stringify({ name, redis: r }, null, 2));
+  const setRedis = (r: Record<string, unknown>) =>
+    writeFileSync(join(dir, 'tt.config.json'), JSON.stringify({ name, redis: r }, null, 2));
   setRedis(redis);
   const e = { ...baseEnv(home ?? join(dir, 'home')), ...env };
   // Should a bug make tt start a managed server here after all, it must not outlive the test.
@@ -47,7 +57,13 @@ const externalTown = (redis: Record<string, unknown>, env: Env = {}, home?: stri
 
 /** A raw client for assertions, disconnected after the test. */
 const rawClient = async (opts: RedisOptions): Promise<Redis> => {
-  const r = new Redis({ host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, ...opts });
+  const r = new Redis({
+    host: '127.0.0.1',
+    lazyConnect: true,
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+    ...opts,
+  });
   r.on('error', () => {});
   onCleanup(() => r.disconnect());
   await r.connect();
@@ -57,7 +73,10 @@ const rawClient = async (opts: RedisOptions): Promise<Redis> => {
 /** A redis-server on a free port that requires this password. */
 const passwordRedis = async (password: string) => {
   const port = await freePort();
-  const child = await startRedis(['--port', String(port), '--bind', '127.0.0.1', '--requirepass', password], { port, password });
+  const child = await startRedis(['--port', String(port), '--bind', '127.0.0.1', '--requirepass', password], {
+    port,
+    password,
+  });
   return { port, pid: child.pid! };
 };
 
@@ -171,10 +190,16 @@ describe('an external Redis with a password', () => {
     // A password only in the environment, and a URL only in the environment.
     const envPw = secret('envpw');
     const envUrlPw = secret('envurl');
-    const other = externalTown({}, { TT_REDIS_PASSWORD: envPw, REDIS_URL: `rediss://bob:${envUrlPw}@cache.example:6380` });
+    const other = externalTown(
+      {},
+      { TT_REDIS_PASSWORD: envPw, REDIS_URL: `rediss://bob:${envUrlPw}@cache.example:6380` },
+    );
     const config2 = await other.tt('config');
     expect(config2.code, config2.err).toBe(0);
-    expect(config2.json().config.redis).toMatchObject({ url: 'rediss://bob:****@cache.example:6380', password: '****' });
+    expect(config2.json().config.redis).toMatchObject({
+      url: 'rediss://bob:****@cache.example:6380',
+      password: '****',
+    });
 
     const printed = all(config, config2);
     for (const s of [urlPw, filePw, envPw, envUrlPw]) expect(printed).not.toContain(s);
@@ -278,7 +303,10 @@ describe('authentication failed versus cannot connect', () => {
   it('no server on the port exits 1 with one line saying cannot connect', async () => {
     const pw = secret('pw');
     const dead = await freePort();
-    const town = externalTown({ url: `redis://:${pw}@127.0.0.1:${dead}`, password: pw }, { TT_REDIS_PASSWORD: pw });
+    const town = externalTown(
+      { url: `redis://:${pw}@127.0.0.1:${dead}`, password: pw },
+      { TT_REDIS_PASSWORD: pw },
+    );
     for (const verb of ['init', 'status']) {
       const r = await town.tt(verb);
       expect(r.code, `${verb}: ${r.err}`).toBe(1);
@@ -354,7 +382,10 @@ describe('ACL users', () => {
     const pw = secret('alice');
     const port = await aclRedis(pw);
     const stale = secret('stale');
-    const envWins = externalTown({ url: `redis://alice:${stale}@127.0.0.1:${port}` }, { TT_REDIS_PASSWORD: pw });
+    const envWins = externalTown(
+      { url: `redis://alice:${stale}@127.0.0.1:${port}` },
+      { TT_REDIS_PASSWORD: pw },
+    );
     expect((await envWins.tt('status')).code).toBe(0);
     const urlWins = externalTown({ url: `redis://alice:${pw}@127.0.0.1:${port}`, password: stale });
     expect((await urlWins.tt('status')).code).toBe(0);
@@ -364,7 +395,10 @@ describe('ACL users', () => {
     const pw = secret('alice');
     const port = await aclRedis(pw);
     const wrong = secret('wrong');
-    for (const url of [`redis://alice:${wrong}@127.0.0.1:${port}`, `redis://mallory:${pw}@127.0.0.1:${port}`]) {
+    for (const url of [
+      `redis://alice:${wrong}@127.0.0.1:${port}`,
+      `redis://mallory:${pw}@127.0.0.1:${port}`,
+    ]) {
       const town = externalTown({ url });
       const r = await town.tt('status');
       expect(r.code, url).toBe(1);
@@ -399,15 +433,59 @@ describe('TLS', () => {
   const makeCerts = (dir: string) => {
     mkdirSync(dir, { recursive: true });
     const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-    openssl(dir, ['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=tt test CA']);
+    openssl(dir, [
+      'req',
+      '-x509',
+      ...ec,
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=tt test CA',
+    ]);
     writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1\n');
     writeFileSync(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
     for (const who of ['server', 'client']) {
-      openssl(dir, ['req', ...ec, '-keyout', `${who}.key`, '-out', `${who}.csr`, '-subj', `/CN=${who === 'server' ? '127.0.0.1' : 'tt-client'}`]);
-      openssl(dir, ['x509', '-req', '-in', `${who}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${who}.crt`, '-days', '1', '-extfile', `${who}.ext`]);
+      openssl(dir, [
+        'req',
+        ...ec,
+        '-keyout',
+        `${who}.key`,
+        '-out',
+        `${who}.csr`,
+        '-subj',
+        `/CN=${who === 'server' ? '127.0.0.1' : 'tt-client'}`,
+      ]);
+      openssl(dir, [
+        'x509',
+        '-req',
+        '-in',
+        `${who}.csr`,
+        '-CA',
+        'ca.crt',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-out',
+        `${who}.crt`,
+        '-days',
+        '1',
+        '-extfile',
+        `${who}.ext`,
+      ]);
     }
     const p = (f: string) => join(dir, f);
-    return { dir, ca: p('ca.crt'), serverCert: p('server.crt'), serverKey: p('server.key'), clientCert: p('client.crt'), clientKey: p('client.key') };
+    return {
+      dir,
+      ca: p('ca.crt'),
+      serverCert: p('server.crt'),
+      serverKey: p('server.key'),
+      clientCert: p('client.crt'),
+      clientKey: p('client.key'),
+    };
   };
   type Certs = ReturnType<typeof makeCerts>;
 
@@ -417,20 +495,47 @@ describe('TLS', () => {
     const child = spawn(
       'redis-server',
       [
-        '--save', '', '--appendonly', 'no', '--bind', '127.0.0.1', '--port', '0', '--tls-port', String(port),
-        '--tls-cert-file', certs.serverCert, '--tls-key-file', certs.serverKey, '--tls-ca-cert-file', certs.ca,
-        '--tls-auth-clients', opts.authClients ? 'yes' : 'no',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--bind',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--tls-port',
+        String(port),
+        '--tls-cert-file',
+        certs.serverCert,
+        '--tls-key-file',
+        certs.serverKey,
+        '--tls-ca-cert-file',
+        certs.ca,
+        '--tls-auth-clients',
+        opts.authClients ? 'yes' : 'no',
       ],
       { stdio: 'ignore' },
     );
     onCleanup(() => killPid(child.pid));
     let exited: number | null | undefined;
     child.on('exit', (code) => (exited = code));
-    const tls = { ca: readFileSync(certs.ca), ...(opts.authClients ? { cert: readFileSync(certs.clientCert), key: readFileSync(certs.clientKey) } : {}) };
+    const tls = {
+      ca: readFileSync(certs.ca),
+      ...(opts.authClients
+        ? { cert: readFileSync(certs.clientCert), key: readFileSync(certs.clientKey) }
+        : {}),
+    };
     const deadline = Date.now() + 10_000;
     for (;;) {
       if (exited !== undefined) throw new Error(`TLS redis-server exited with ${exited}`);
-      const probe = new Redis({ host: '127.0.0.1', port, tls, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+      const probe = new Redis({
+        host: '127.0.0.1',
+        port,
+        tls,
+        lazyConnect: true,
+        retryStrategy: () => null,
+        maxRetriesPerRequest: 0,
+      });
       probe.on('error', () => {});
       try {
         await probe.connect();
@@ -486,7 +591,10 @@ describe('TLS', () => {
   it('a server that requires client certificates accepts redis.tls.cert and key, and refuses without them', async () => {
     const certs = makeCerts(tempDir('tt-certs-'));
     const { port } = await tlsRedis(certs, { authClients: true });
-    const town = externalTown({ url: `rediss://127.0.0.1:${port}`, tls: { ca: certs.ca, cert: certs.clientCert, key: certs.clientKey } });
+    const town = externalTown({
+      url: `rediss://127.0.0.1:${port}`,
+      tls: { ca: certs.ca, cert: certs.clientCert, key: certs.clientKey },
+    });
     const ok = await town.tt('status', '--json');
     expect(ok.code, ok.err).toBe(0);
 

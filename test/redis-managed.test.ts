@@ -65,7 +65,9 @@ describe('managed redis', () => {
     // The socket file and pidfile are left behind by the SIGKILL.
     expect(existsSync(join(town.dir, '.tt', 'redis.sock'))).toBe(true);
     const list = await town.ok('backlog', 'list', '--json');
-    expect(list.json().tasks.map((t: { description: string }) => t.description)).toEqual(['survive the crash']);
+    expect(list.json().tasks.map((t: { description: string }) => t.description)).toEqual([
+      'survive the crash',
+    ]);
     expect(town.pid()).not.toBe(pid);
   });
 

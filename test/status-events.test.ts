@@ -21,11 +21,18 @@ describe('status', () => {
       backlog: 1,
       supervisorInbox: 1,
     });
-    expect(s.agents.map((x: { name: string; state: string; inbox: number }) => [x.name, x.state, x.inbox])).toEqual([
+    expect(
+      s.agents.map((x: { name: string; state: string; inbox: number }) => [x.name, x.state, x.inbox]),
+    ).toEqual([
       ['ada', 'starting', 2],
       ['bob', 'paused', 0],
     ]);
-    expect(s.agents[0]).toMatchObject({ id: a.id, label: `${a.nickname} [backend]`, rounds: 0, tasksCompleted: 1 });
+    expect(s.agents[0]).toMatchObject({
+      id: a.id,
+      label: `${a.nickname} [backend]`,
+      rounds: 0,
+      tasksCompleted: 1,
+    });
   });
 
   it('--deep adds heartbeat age, current task, attempts and activity; --tasks groups tasks by agent', async () => {
@@ -33,7 +40,13 @@ describe('status', () => {
     const a = (await town.ok('spawn', 'ada', '--no-start', '--json')).json();
     const t = (await town.ok('assign', 'ada', 'work', '--json')).json();
     await town.ok('backlog', 'add', 'loose');
-    await town.redis.hset(`${town.prefix}agent:${a.id}`, 'currentTask', t.id, 'lastHeartbeat', String(Date.now() - 3000));
+    await town.redis.hset(
+      `${town.prefix}agent:${a.id}`,
+      'currentTask',
+      t.id,
+      'lastHeartbeat',
+      String(Date.now() - 3000),
+    );
     await town.redis.hset(`${town.prefix}task:${t.id}`, 'attempts', '2');
     await town.redis.lpush(`${town.prefix}activity:${a.id}`, 'Round 1: completed');
     const deep = (await town.ok('status', '--deep', '--json')).json().agents[0];
@@ -72,7 +85,8 @@ describe('events', () => {
     const { run } = await import('../source/commands/run.js');
     const lines: string[] = [];
     const waiters: [RegExp, () => void][] = [];
-    const seenLine = (re: RegExp) => new Promise<void>((r) => (lines.some((l) => re.test(l)) ? r() : waiters.push([re, r])));
+    const seenLine = (re: RegExp) =>
+      new Promise<void>((r) => (lines.some((l) => re.test(l)) ? r() : waiters.push([re, r])));
     const following = run(['events', '--follow', '--count', '1'], {
       out: (s) => {
         lines.push(s);

@@ -28,35 +28,52 @@ describe('worker processes', () => {
   it('runs a shell-command CLI with the prompt on stdin; the CLI reports through the tt on its PATH', async () => {
     const town = await makeTown();
     town.configure(FAST);
-    const script = 'grep -q "tt task complete $TT_TASK_ID" && tt task complete "$TT_TASK_ID" --result "reported by the CLI as $TT_AGENT_NAME"';
+    const script =
+      'grep -q "tt task complete $TT_TASK_ID" && tt task complete "$TT_TASK_ID" --result "reported by the CLI as $TT_AGENT_NAME"';
     const { id } = await spawnWorker(town, 'sh1', '--cli', script);
     const task = (await town.ok('assign', 'sh1', 'use the shell', '--json')).json();
     await waitForEvent(town, (e) => e.type === 'task.completed' && e.task === task.id);
     // The round ends (and its log is flushed) after the CLI exits.
-    await waitForEvent(town, (e) => e.type === 'agent.state' && e.agent === id && e.prev === 'working' && e.state === 'idle');
+    await waitForEvent(
+      town,
+      (e) => e.type === 'agent.state' && e.agent === id && e.prev === 'working' && e.state === 'idle',
+    );
     const shown = (await town.ok('task', 'show', task.id, '--json')).json();
     expect(shown).toMatchObject({ state: 'completed', result: 'reported by the CLI as sh1', attempts: 1 });
-    const completions = (await allEvents(town)).filter((e) => e.type === 'task.completed' && e.task === task.id);
+    const completions = (await allEvents(town)).filter(
+      (e) => e.type === 'task.completed' && e.task === task.id,
+    );
     expect(completions).toHaveLength(1);
     const round = readFileSync(join(town.dir, '.tt', 'logs', 'sh1_round_1.log'), 'utf8');
     expect(round).toMatch(/completed task/);
   });
 
   it.each([
-    ['exits non-zero', 'echo "compile error in main.rs" >&2; exit 3', /exited with code 3: compile error in main\.rs/],
+    [
+      'exits non-zero',
+      'echo "compile error in main.rs" >&2; exit 3',
+      /exited with code 3: compile error in main\.rs/,
+    ],
     ['hangs past the task timeout', 'sleep 30', /timed out after 1(\.0)?s/],
     ['prints garbage', 'head -c 4000 /dev/urandom', /unreadable output/],
-  ])('a CLI that %s fails the attempt with a clear reason, is retried, and the worker survives', async (_label, cli, reason) => {
-    const town = await makeTown();
-    town.configure({ ...FAST, agent: { ...FAST.agent, taskTimeoutSecs: 1 }, tasks: { ...FAST.tasks, maxAttempts: 2 } });
-    const { id, pid } = await spawnWorker(town, 'bad', '--cli', cli);
-    const task = (await town.ok('assign', 'bad', 'doomed', '--json')).json();
-    const retry = await waitForEvent(town, (e) => e.type === 'task.retry' && e.task === task.id);
-    expect(retry.text).toMatch(reason);
-    const dead = await waitForEvent(town, (e) => e.type === 'task.dead' && e.task === task.id);
-    expect(dead.text).toMatch(reason);
-    expect(isAlive(pid)).toBe(true);
-    const a = (await town.ok('list', '--json')).json().agents.find((x: { id: string }) => x.id === id);
-    expect(['idle', 'working']).toContain(a.state);
-  });
+  ])(
+    'a CLI that %s fails the attempt with a clear reason, is retried, and the worker survives',
+    async (_label, cli, reason) => {
+      const town = await makeTown();
+      town.configure({
+        ...FAST,
+        agent: { ...FAST.agent, taskTimeoutSecs: 1 },
+        tasks: { ...FAST.tasks, maxAttempts: 2 },
+      });
+      const { id, pid } = await spawnWorker(town, 'bad', '--cli', cli);
+      const task = (await town.ok('assign', 'bad', 'doomed', '--json')).json();
+      const retry = await waitForEvent(town, (e) => e.type === 'task.retry' && e.task === task.id);
+      expect(retry.text).toMatch(reason);
+      const dead = await waitForEvent(town, (e) => e.type === 'task.dead' && e.task === task.id);
+      expect(dead.text).toMatch(reason);
+      expect(isAlive(pid)).toBe(true);
+      const a = (await town.ok('list', '--json')).json().agents.find((x: { id: string }) => x.id === id);
+      expect(['idle', 'working']).toContain(a.state);
+    },
+  );
 });

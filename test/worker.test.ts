@@ -4,7 +4,10 @@ import { makeTown } from './helpers/town.js';
 import { runInProcess, testWorkerConfig } from './helpers/worker.js';
 
 const spawn = async (town: Awaited<ReturnType<typeof makeTown>>, name: string, ...flags: string[]) =>
-  (await town.ok('spawn', name, '--cli', 'sim', '--no-start', ...flags, '--json')).json() as { id: string; name: string };
+  (await town.ok('spawn', name, '--cli', 'sim', '--no-start', ...flags, '--json')).json() as {
+    id: string;
+    name: string;
+  };
 
 describe('worker loop (sim agent, in-process)', () => {
   it('takes an assigned task, completes it once, and goes back to idle', async () => {
@@ -14,7 +17,10 @@ describe('worker loop (sim agent, in-process)', () => {
     const task = (await town.ok('assign', 'ada', 'write the parser', '--json')).json();
     const done = await waitForEvent(town, (e) => e.type === 'task.completed' && e.task === task.id);
     expect(done.agent).toBe(a.id);
-    await waitForEvent(town, (e) => e.type === 'agent.state' && e.agent === a.id && e.state === 'idle' && e.prev === 'working');
+    await waitForEvent(
+      town,
+      (e) => e.type === 'agent.state' && e.agent === a.id && e.state === 'idle' && e.prev === 'working',
+    );
     const shown = (await town.ok('task', 'show', task.id, '--json')).json();
     expect(shown).toMatchObject({ state: 'completed', attempts: 1, result: 'sim: done "write the parser"' });
     expect(shown.claimToken).toBeUndefined();
@@ -32,11 +38,15 @@ describe('worker loop (sim agent, in-process)', () => {
     const normal = (await town.ok('backlog', 'add', 'normal chore', '--json')).json();
     const crit = (await town.ok('backlog', 'add', 'critical fix', '--priority', 'critical', '--json')).json();
     const backend = (await town.ok('backlog', 'add', 'backend only', '--tags', 'backend', '--json')).json();
-    const tests = (await town.ok('backlog', 'add', 'flaky test', '--tags', 'tester', '--priority', 'low', '--json')).json();
+    const tests = (
+      await town.ok('backlog', 'add', 'flaky test', '--tags', 'tester', '--priority', 'low', '--json')
+    ).json();
     await runInProcess(town, tester.id);
     const done = await waitForEvents(town, (e) => e.type === 'task.completed', 3);
     expect(done.map((e) => e.task)).toEqual([crit.id, normal.id, tests.id]);
-    expect((await town.ok('backlog', 'list', '--json')).json().tasks.map((t: { id: string }) => t.id)).toEqual([backend.id]);
+    expect(
+      (await town.ok('backlog', 'list', '--json')).json().tasks.map((t: { id: string }) => t.id),
+    ).toEqual([backend.id]);
     const generalist = await spawn(town, 'gen');
     await runInProcess(town, generalist.id);
     await waitForEvent(town, (e) => e.type === 'task.completed' && e.task === backend.id);
@@ -51,7 +61,11 @@ describe('worker loop (sim agent, in-process)', () => {
     expect(retry.text).toMatch(/attempt 1 of 3 failed: sim: simulated failure on attempt 1; retry in 0s/);
     await waitForEvent(town, (e) => e.type === 'task.completed' && e.task === task.id);
     const shown = (await town.ok('task', 'show', task.id, '--json')).json();
-    expect(shown).toMatchObject({ state: 'completed', attempts: 2, lastError: 'sim: simulated failure on attempt 1' });
+    expect(shown).toMatchObject({
+      state: 'completed',
+      attempts: 2,
+      lastError: 'sim: simulated failure on attempt 1',
+    });
   });
 
   it('dead-letters a task whose every attempt fails', async () => {
@@ -61,7 +75,9 @@ describe('worker loop (sim agent, in-process)', () => {
     const task = (await town.ok('backlog', 'add', 'doomed', '--json')).json();
     const dead = await waitForEvent(town, (e) => e.type === 'task.dead' && e.task === task.id);
     expect(dead.text).toMatch(/dead letter after 3 attempts/);
-    expect((await town.ok('task', 'list', '--dead', '--json')).json().tasks.map((t: { id: string }) => t.id)).toEqual([task.id]);
+    expect(
+      (await town.ok('task', 'list', '--dead', '--json')).json().tasks.map((t: { id: string }) => t.id),
+    ).toEqual([task.id]);
     const events = (await allEvents(town)).filter((e) => e.task === task.id).map((e) => e.type);
     expect(events.filter((t) => t === 'task.started')).toHaveLength(3);
     expect(events.filter((t) => t === 'task.retry')).toHaveLength(2);
@@ -103,9 +119,15 @@ describe('worker loop (sim agent, in-process)', () => {
     const idle = await spawn(town, 'i');
     const w4 = await runInProcess(town, idle.id, { config: testWorkerConfig({ idleTimeoutMs: 300 }) });
     expect(await w4.done).toBe('idle-timeout');
-    const states = (await allEvents(town)).filter((e) => e.agent === idle.id && e.type === 'agent.state').map((e) => e.state);
+    const states = (await allEvents(town))
+      .filter((e) => e.agent === idle.id && e.type === 'agent.state')
+      .map((e) => e.state);
     expect(states.slice(-2)).toEqual(['draining', 'stopped']);
-    const list = Object.fromEntries((await town.ok('list', '--json')).json().agents.map((x: { name: string; state: string }) => [x.name, x.state]));
+    const list = Object.fromEntries(
+      (await town.ok('list', '--json'))
+        .json()
+        .agents.map((x: { name: string; state: string }) => [x.name, x.state]),
+    );
     expect(list).toEqual({ k: 'stopped', c: 'stopped', r: 'stopped', i: 'stopped' });
   });
 

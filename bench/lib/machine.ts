@@ -9,7 +9,10 @@ import type { Redis } from 'ioredis';
 
 const cpuTimes = () =>
   cpus().reduce(
-    (a, c) => ({ busy: a.busy + c.times.user + c.times.nice + c.times.sys + c.times.irq, total: a.total + c.times.user + c.times.nice + c.times.sys + c.times.irq + c.times.idle }),
+    (a, c) => ({
+      busy: a.busy + c.times.user + c.times.nice + c.times.sys + c.times.irq,
+      total: a.total + c.times.user + c.times.nice + c.times.sys + c.times.irq + c.times.idle,
+    }),
     { busy: 0, total: 0 },
   );
 
@@ -39,12 +42,16 @@ export interface CommandStat {
 export const commandStats = async (admin: Redis): Promise<Map<string, CommandStat>> => {
   const info = await admin.info('commandstats');
   const out = new Map<string, CommandStat>();
-  for (const m of info.matchAll(/^cmdstat_(\S+?):calls=(\d+),usec=(\d+)/gm)) out.set(m[1]!, { calls: Number(m[2]), usec: Number(m[3]) });
+  for (const m of info.matchAll(/^cmdstat_(\S+?):calls=(\d+),usec=(\d+)/gm))
+    out.set(m[1]!, { calls: Number(m[2]), usec: Number(m[3]) });
   return out;
 };
 
 /** What ran between two commandstats snapshots, busiest first. */
-export const commandStatsDelta = (before: Map<string, CommandStat>, after: Map<string, CommandStat>): [string, CommandStat][] =>
+export const commandStatsDelta = (
+  before: Map<string, CommandStat>,
+  after: Map<string, CommandStat>,
+): [string, CommandStat][] =>
   [...after]
     .map(([name, a]): [string, CommandStat] => {
       const b = before.get(name) ?? { calls: 0, usec: 0 };
@@ -54,10 +61,16 @@ export const commandStatsDelta = (before: Map<string, CommandStat>, after: Map<s
     .sort((x, y) => y[1].usec - x[1].usec);
 
 /** Commands Redis executed so far, those run inside scripts included (INFO stats). */
-export const commandsProcessed = async (admin: Redis): Promise<number> => Number(/^total_commands_processed:(\d+)/m.exec(await admin.info('stats'))?.[1] ?? Number.NaN);
+export const commandsProcessed = async (admin: Redis): Promise<number> =>
+  Number(/^total_commands_processed:(\d+)/m.exec(await admin.info('stats'))?.[1] ?? Number.NaN);
 
 /** The machine a run measured: Node, CPU count and model (and the Redis version when given). */
 export const machineFacts = (redisVersion?: string) => {
   const cpu = cpus();
-  return { ...(redisVersion ? { redis: redisVersion } : {}), node: process.version, cpus: cpu.length, cpuModel: cpu[0]?.model.trim() ?? '?' };
+  return {
+    ...(redisVersion ? { redis: redisVersion } : {}),
+    node: process.version,
+    cpus: cpu.length,
+    cpuModel: cpu[0]?.model.trim() ?? '?',
+  };
 };

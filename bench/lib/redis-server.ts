@@ -43,7 +43,9 @@ const logTail = (file: string): string => {
 };
 
 const exited = (child: ChildProcess): Promise<void> =>
-  child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', () => r()));
+  child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve()
+    : new Promise((r) => child.once('exit', () => r()));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -51,7 +53,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const redisToolsMissing = (): string | undefined => {
   for (const bin of ['redis-server', 'redis-benchmark']) {
     const r = spawnSync(bin, ['--version'], { encoding: 'utf8' });
-    if (r.error || r.status !== 0) return `${bin} not found on PATH (apt-get install redis-server redis-tools)`;
+    if (r.error || r.status !== 0)
+      return `${bin} not found on PATH (apt-get install redis-server redis-tools)`;
   }
   return undefined;
 };
@@ -63,7 +66,26 @@ const startOnce = async (): Promise<BenchRedis> => {
   const port = await freePort();
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--unixsocket', socket, '--unixsocketperm', '700', '--save', '', '--appendonly', 'no', '--dir', dir, '--logfile', log, '--daemonize', 'no'],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--unixsocket',
+      socket,
+      '--unixsocketperm',
+      '700',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      '--logfile',
+      log,
+      '--daemonize',
+      'no',
+    ],
     { stdio: 'ignore' },
   );
   let admin: Redis | undefined;
@@ -82,8 +104,14 @@ const startOnce = async (): Promise<BenchRedis> => {
     if (!child.pid) throw new Error('redis-server did not start');
     const deadline = Date.now() + 10_000;
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`redis-server exited (${child.exitCode}): ${logTail(log)}`);
-      const probe = new Redis({ path: socket, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+      if (child.exitCode !== null)
+        throw new Error(`redis-server exited (${child.exitCode}): ${logTail(log)}`);
+      const probe = new Redis({
+        path: socket,
+        lazyConnect: true,
+        retryStrategy: () => null,
+        maxRetriesPerRequest: 0,
+      });
       probe.on('error', () => {});
       try {
         await probe.connect();
@@ -93,11 +121,18 @@ const startOnce = async (): Promise<BenchRedis> => {
       } catch {
         probe.disconnect();
       }
-      if (Date.now() > deadline) throw new Error(`redis-server did not answer on ${socket} within 10 s: ${logTail(log)}`);
+      if (Date.now() > deadline)
+        throw new Error(`redis-server did not answer on ${socket} within 10 s: ${logTail(log)}`);
       await sleep(25);
     }
     // The TCP listener comes up with the socket; check it anyway so a port race shows here.
-    const tcp = new Redis({ host: '127.0.0.1', port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    const tcp = new Redis({
+      host: '127.0.0.1',
+      port,
+      lazyConnect: true,
+      retryStrategy: () => null,
+      maxRetriesPerRequest: 0,
+    });
     tcp.on('error', () => {});
     try {
       await tcp.connect();

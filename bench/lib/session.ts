@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Endpoint } from '../../dist/config/endpoint.js';
+import type { Endpoint } from '../../source/config/endpoint.js';
 import { onCleanup } from './cleanup.js';
 import { backgroundBusyPct, cpusAllowed } from './machine.js';
 import { startBenchRedis, type BenchRedis } from './redis-server.js';
@@ -56,7 +56,11 @@ export interface BenchSession {
 }
 
 /** Runs `body` inside a session for benchmark `name`; redis is stopped and the dir removed after it, however it ends. */
-export const withBenchSession = async <T>(name: string, opts: BenchOptions, body: (s: BenchSession) => Promise<T>): Promise<T> => {
+export const withBenchSession = async <T>(
+  name: string,
+  opts: BenchOptions,
+  body: (s: BenchSession) => Promise<T>,
+): Promise<T> => {
   const started = Date.now();
   const loadBefore = round(loadavg()[0]!);
   const idleBusy = await backgroundBusyPct(opts.quick ? 200 : 1000);
@@ -71,7 +75,12 @@ export const withBenchSession = async <T>(name: string, opts: BenchOptions, body
     dir,
     redis,
     elapsedSec,
-    header: () => ({ benchmark: name, quick: opts.quick, startedAt: new Date(started).toISOString(), durationSec: elapsedSec() }),
+    header: () => ({
+      benchmark: name,
+      quick: opts.quick,
+      startedAt: new Date(started).toISOString(),
+      durationSec: elapsedSec(),
+    }),
     conditions: () => ({
       placement: 'unpinned',
       backgroundCpuPct: round(idleBusy),
@@ -87,7 +96,11 @@ export const withBenchSession = async <T>(name: string, opts: BenchOptions, body
       );
     },
     busyWarning: (figures) =>
-      idleBusy > 25 ? [`warning: ${int(idleBusy)}% of the CPUs were busy with other work before the run (load average ${loadBefore}): figures are ${figures} and noisy`] : [],
+      idleBusy > 25
+        ? [
+            `warning: ${int(idleBusy)}% of the CPUs were busy with other work before the run (load average ${loadBefore}): figures are ${figures} and noisy`,
+          ]
+        : [],
   };
   try {
     return await body(session);

@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
-import { withPrelude } from '../../dist/store/scripts.js';
+import { withPrelude } from '../../source/store/scripts.js';
 
 export interface ScriptCall {
   /** The tt script's name (mission_assign, lease, ...), or the SHA / "eval" when unknown. */
@@ -42,7 +42,7 @@ let names: Map<string, string> | undefined;
 /** SHA1 of each built tt script (prelude included, as the store registers it) to its name. */
 export const scriptNamesBySha = (): Map<string, string> => {
   if (names) return names;
-  const dir = new URL('../../dist/store/lua/', import.meta.url);
+  const dir = new URL('../../source/store/lua/', import.meta.url);
   const prelude = readFileSync(new URL('prelude.lua', dir), 'utf8');
   names = new Map();
   for (const file of readdirSync(dir)) {
@@ -66,7 +66,11 @@ export const slowlogStart = async (admin: Redis, maxLen: number): Promise<void> 
  * benchmark's own admin commands are left out. Commands run inside a script are not logged:
  * a script's entry is its whole execution.
  */
-export const slowlogStop = async (admin: Redis, maxLen: number, clientPrefix: string): Promise<SlowlogWindow> => {
+export const slowlogStop = async (
+  admin: Redis,
+  maxLen: number,
+  clientPrefix: string,
+): Promise<SlowlogWindow> => {
   await admin.config('SET', 'slowlog-log-slower-than', '-1');
   const raw = (await admin.slowlog('GET', maxLen)) as unknown[][];
   await admin.config('SET', 'slowlog-log-slower-than', '10000');
@@ -88,7 +92,9 @@ export const slowlogStop = async (admin: Redis, maxLen: number, clientPrefix: st
     c.ms += ms;
     byCommand.set(cmd, c);
     if (!SCRIPT_CMDS.has(cmd)) continue;
-    const script = cmd.startsWith('evalsha') ? (byShaName.get(argv[1] ?? '') ?? (argv[1] ?? '?').slice(0, 12)) : cmd;
+    const script = cmd.startsWith('evalsha')
+      ? (byShaName.get(argv[1] ?? '') ?? (argv[1] ?? '?').slice(0, 12))
+      : cmd;
     scripts.push({ script, ms, argc: argv.length });
   }
   return { scripts, logged: raw.length, complete: raw.length < maxLen, commands, totalMs, byCommand };

@@ -28,7 +28,13 @@ export const summarize = (samples: Float64Array | number[]): LatencySummary => {
   const s = Float64Array.from(samples).sort();
   let sum = 0;
   for (const x of s) sum += x;
-  return { count: s.length, p50: percentile(s, 50), p99: percentile(s, 99), max: s.length ? s[s.length - 1]! : Number.NaN, mean: s.length ? sum / s.length : Number.NaN };
+  return {
+    count: s.length,
+    p50: percentile(s, 50),
+    p99: percentile(s, 99),
+    max: s.length ? s[s.length - 1]! : Number.NaN,
+    mean: s.length ? sum / s.length : Number.NaN,
+  };
 };
 
 /** A figure measured once per repetition, with its median. */
@@ -43,7 +49,8 @@ export const repeated = (runs: number[]): Repeated => ({ median: median(runs), r
 export const medianOf = <T extends object>(records: T[]): { [K in keyof T]: Repeated } => {
   const out = {} as { [K in keyof T]: Repeated };
   if (records.length === 0) return out;
-  for (const k of Object.keys(records[0]!) as (keyof T)[]) out[k] = repeated(records.map((r) => Number(r[k])));
+  for (const k of Object.keys(records[0]!) as (keyof T)[])
+    out[k] = repeated(records.map((r) => Number(r[k])));
   return out;
 };
 
@@ -63,6 +70,7 @@ export type Medianed<T> = { [K in keyof T]: Repeated };
 export type Rounded<T> = { [K in keyof T]: { median: number; runs: number[] } };
 export const roundAll = <T extends Record<string, Repeated>>(r: T): Rounded<T> => {
   const out = {} as Rounded<T>;
-  for (const k of Object.keys(r) as (keyof T)[]) out[k] = { median: round(r[k]!.median), runs: r[k]!.runs.map(round) };
+  for (const k of Object.keys(r) as (keyof T)[])
+    out[k] = { median: round(r[k]!.median), runs: r[k]!.runs.map(round) };
   return out;
 };

@@ -1,6 +1,12 @@
 import type { TaskPriority } from '../model/priority.js';
 import { parseTags } from '../model/task.js';
-import { addToBacklog, assignAllBacklog, backlogTasks, claimFromBacklog, removeFromBacklog } from '../services/backlog.js';
+import {
+  addToBacklog,
+  assignAllBacklog,
+  backlogTasks,
+  claimFromBacklog,
+  removeFromBacklog,
+} from '../services/backlog.js';
 import { str, type Command } from './command.js';
 import { ago, oneLine, short, table } from './format.js';
 import { priorityFlag, tagsFlag } from './tasks.js';
@@ -15,7 +21,11 @@ export const backlogAdd: Command = {
   minArgs: 1,
   run: (ctx) =>
     withTown(ctx, async (t) => {
-      const task = await addToBacklog(t, { description: ctx.args.join(' '), priority: ctx.flags.priority as TaskPriority, tags: parseTags(str(ctx.flags, 'tags')) });
+      const task = await addToBacklog(t, {
+        description: ctx.args.join(' '),
+        priority: ctx.flags.priority as TaskPriority,
+        tags: parseTags(str(ctx.flags, 'tags')),
+      });
       if (ctx.json) return ctx.printJson(task);
       ctx.io.out(`added task ${task.id} to the backlog`);
     }),
@@ -32,7 +42,18 @@ export const backlogList: Command = {
       if (ctx.json) return ctx.printJson({ tasks });
       if (!tasks.length) return void ctx.io.out('the backlog is empty');
       const now = t.clock.now();
-      ctx.io.out(table([['ID', 'PRI', 'AGE', 'TAGS', 'TASK'], ...tasks.map((x) => [short(x.id), x.priority, ago(now - x.createdAt), x.tags.join(',') || '-', oneLine(x.description, 60)])]));
+      ctx.io.out(
+        table([
+          ['ID', 'PRI', 'AGE', 'TAGS', 'TASK'],
+          ...tasks.map((x) => [
+            short(x.id),
+            x.priority,
+            ago(now - x.createdAt),
+            x.tags.join(',') || '-',
+            oneLine(x.description, 60),
+          ]),
+        ]),
+      );
     }),
 };
 

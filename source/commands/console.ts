@@ -4,10 +4,18 @@ import type { Command, Ctx } from './command.js';
 import { eventsCmd } from './status.js';
 
 export const consoleFlags = {
-  dispatch: { type: 'boolean' as const, default: true, description: 'run the mission dispatcher in this console (--no-dispatch: watch only)' },
+  dispatch: {
+    type: 'boolean' as const,
+    default: true,
+    description: 'run the mission dispatcher in this console (--no-dispatch: watch only)',
+  },
   readOnly: { type: 'boolean' as const, description: 'no command that changes the town' },
   mono: { type: 'boolean' as const, description: 'no colours (also when NO_COLOR is set)' },
-  plain: { type: 'boolean' as const, description: 'a line-oriented event stream instead of the full screen (the default when stdout is not a terminal)' },
+  plain: {
+    type: 'boolean' as const,
+    description:
+      'a line-oriented event stream instead of the full screen (the default when stdout is not a terminal)',
+  },
 };
 
 /** Opens the full-screen console, or the plain event stream when there is no terminal. */
@@ -30,7 +38,13 @@ export const openConsole = async (ctx: Ctx, town?: string): Promise<number> => {
     // performance.measure entry for every component render, and the heap grows without end.
     process.env.NODE_ENV ??= 'production';
     const { runConsole } = await import('../console/run.js');
-    await runConsole(t, { dispatch: ctx.flags.dispatch !== false, readOnly: Boolean(ctx.flags.readOnly), mono: Boolean(ctx.flags.mono) || t.config.console.mono, stdout: term.stdout, stdin: term.stdin });
+    await runConsole(t, {
+      dispatch: ctx.flags.dispatch !== false,
+      readOnly: Boolean(ctx.flags.readOnly),
+      mono: Boolean(ctx.flags.mono) || t.config.console.mono,
+      stdout: term.stdout,
+      stdin: term.stdin,
+    });
     return 0;
   } finally {
     await t.close();

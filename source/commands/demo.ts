@@ -8,7 +8,8 @@ import { status } from './status.js';
 export const demo: Command = {
   name: 'demo',
   summary: 'start a throwaway demo town with simulated agents and some work',
-  description: 'Creates (or starts afresh) a town in $TMPDIR/tt-demo-<uid> with three sim agents, queued work and\nan offline mission, then opens the console on it (or prints its status without a terminal).',
+  description:
+    'Creates (or starts afresh) a town in $TMPDIR/tt-demo-<uid> with three sim agents, queued work and\nan offline mission, then opens the console on it (or prints its status without a terminal).',
   flags: {
     dir: { type: 'string', description: 'where to put the demo town', value: 'dir' },
     keep: { type: 'boolean', description: 'leave the demo town running when the console closes' },
@@ -28,10 +29,13 @@ export const demo: Command = {
     if (term?.stdout.isTTY && term.stdin.isTTY && !ctx.flags.plain) {
       const code = await openConsole(ctx, t.root);
       // A throwaway town should not outlive its console: its agents and Redis stop with it.
-      if (ctx.flags.keep) ctx.io.out(`the demo town keeps running in ${t.root}; stop it with: tt down -t ${t.root}`);
+      if (ctx.flags.keep)
+        ctx.io.out(`the demo town keeps running in ${t.root}; stop it with: tt down -t ${t.root}`);
       else {
         const down = await downTown({ ...ctx.where, town: t.root });
-        ctx.io.out(`demo town stopped (${down.workers} agents and its Redis); tt demo starts it afresh, tt demo --keep leaves it running`);
+        ctx.io.out(
+          `demo town stopped (${down.workers} agents and its Redis); tt demo starts it afresh, tt demo --keep leaves it running`,
+        );
       }
       return code;
     }

@@ -1,10 +1,16 @@
-
 /** Aligns rows into columns (two spaces apart); the last column is left ragged. */
 export const table = (rows: string[][]): string => {
   if (rows.length === 0) return '';
   const widths: number[] = [];
   for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 };
 
 export { ago, hhmmss as clock } from '../model/format.js';

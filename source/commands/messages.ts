@@ -23,9 +23,15 @@ export const sendCmd: Command = {
       const kinds = (['query', 'info', 'ack'] as const).filter((k) => ctx.flags[k]);
       if (kinds.length > 1) throw new UsageError('choose at most one of --query, --info, --ack');
       const kind: SendKind = kinds[0] ?? 'task';
-      const r = await send(t, ctx.args[0]!, ctx.args.slice(1).join(' '), { kind, urgent: Boolean(ctx.flags.urgent), ...(str(ctx.flags, 'from') ? { from: str(ctx.flags, 'from')! } : {}) });
+      const r = await send(t, ctx.args[0]!, ctx.args.slice(1).join(' '), {
+        kind,
+        urgent: Boolean(ctx.flags.urgent),
+        ...(str(ctx.flags, 'from') ? { from: str(ctx.flags, 'from')! } : {}),
+      });
       if (ctx.json) return ctx.printJson(r);
-      ctx.io.out(`sent ${kind}${ctx.flags.urgent ? ' (urgent)' : ''} ${r.id} to ${r.to === SUPERVISOR_ID ? 'supervisor' : ctx.args[0]}`);
+      ctx.io.out(
+        `sent ${kind}${ctx.flags.urgent ? ' (urgent)' : ''} ${r.id} to ${r.to === SUPERVISOR_ID ? 'supervisor' : ctx.args[0]}`,
+      );
     }),
 };
 
@@ -33,14 +39,20 @@ const render = (v: InboxView): string => {
   const c = v.counts;
   const head = `${v.agent}: ${v.total} message(s)  [T]${c.task} [Q]${c.query} [I]${c.informational} [C]${c.confirmation}${c.other ? ` [O]${c.other}` : ''}`;
   const more = v.total > v.messages.length ? [`  ... and ${v.total - v.messages.length} more`] : [];
-  return [head, ...v.messages.map((m) => `  ${m.priority === 'urgent' ? '!' : ' '} ${m.id.padEnd(6)} ${m.summary}`), ...more].join('\n');
+  return [
+    head,
+    ...v.messages.map((m) => `  ${m.priority === 'urgent' ? '!' : ' '} ${m.id.padEnd(6)} ${m.summary}`),
+    ...more,
+  ].join('\n');
 };
 
 export const inboxCmd: Command = {
   name: 'inbox',
   summary: "peek at an agent's inbox without taking anything",
   args: '[agent]',
-  flags: { all: { type: 'boolean', shortFlag: 'a', description: 'every non-empty inbox, the supervisor included' } },
+  flags: {
+    all: { type: 'boolean', shortFlag: 'a', description: 'every non-empty inbox, the supervisor included' },
+  },
   json: true,
   maxArgs: 1,
   run: (ctx) =>

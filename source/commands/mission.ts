@@ -1,29 +1,54 @@
 import { ITEM_GLYPH, MISSION_GLYPH } from '../model/glyphs.js';
 import { objectiveLabel, type Mission } from '../model/mission.js';
-import { dispatch, missionStatus, missionsList, noteMission, resumeMission, startMission, stopMission } from '../services/missions.js';
+import {
+  dispatch,
+  missionStatus,
+  missionsList,
+  noteMission,
+  resumeMission,
+  startMission,
+  stopMission,
+} from '../services/missions.js';
 import { agentLabels } from '../services/agents.js';
 import { str, type Command } from './command.js';
 import { ago, clock, oneLine, short, table } from './format.js';
 import { eventLine } from './status.js';
 import { withTown } from './with-town.js';
 
-
 const summaryLine = (m: Mission, now: number): string =>
   `${MISSION_GLYPH[m.state]} ${short(m.id)} ${m.state.padEnd(9)} ${oneLine(m.title, 40).padEnd(40)} ${m.itemsDone}/${m.itemsTotal} done  ${ago(now - m.createdAt)}${m.blockedReason ? `  ${oneLine(m.blockedReason, 50)}` : ''}`;
 
 /** A repeatable flag's values. */
-const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : []).filter(Boolean);
+const list = (v: unknown): string[] =>
+  (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : []).filter(Boolean);
 
 export const missionStart: Command = {
   name: 'mission start',
   summary: 'start a mission from GitHub issues, docs and/or a manifest',
-  description: 'Issue refs: 23 (the repository of github.repo or the git origin), owner/repo#23, or an issue URL.\nA manifest (JSON) sets kinds, dependencies, roles and skips per issue, and may define work items\nwith no issue at all, so a mission runs fully offline.',
+  description:
+    'Issue refs: 23 (the repository of github.repo or the git origin), owner/repo#23, or an issue URL.\nA manifest (JSON) sets kinds, dependencies, roles and skips per issue, and may define work items\nwith no issue at all, so a mission runs fully offline.',
   flags: {
-    issue: { type: 'string', shortFlag: 'i', isMultiple: true, description: 'an issue to work on (repeat)', value: 'ref' },
-    doc: { type: 'string', shortFlag: 'd', isMultiple: true, description: 'a document to design from (repeat)', value: 'path' },
+    issue: {
+      type: 'string',
+      shortFlag: 'i',
+      isMultiple: true,
+      description: 'an issue to work on (repeat)',
+      value: 'ref',
+    },
+    doc: {
+      type: 'string',
+      shortFlag: 'd',
+      isMultiple: true,
+      description: 'a document to design from (repeat)',
+      value: 'path',
+    },
     manifest: { type: 'string', shortFlag: 'm', description: 'a mission manifest (JSON)', value: 'file' },
     maxParallel: { type: 'number', description: 'work items in flight at once (default 2)', value: 'n' },
-    reviewer: { type: 'boolean', default: true, description: 'implement and test items need a review (--no-reviewer: they do not)' },
+    reviewer: {
+      type: 'boolean',
+      default: true,
+      description: 'implement and test items need a review (--no-reviewer: they do not)',
+    },
     title: { type: 'string', description: 'what to call it', value: 'text' },
   },
   json: true,
@@ -39,8 +64,21 @@ export const missionStart: Command = {
         ...(str(ctx.flags, 'title') ? { title: str(ctx.flags, 'title')! } : {}),
       });
       if (ctx.json) return ctx.printJson({ mission: r.mission, items: r.items, tick: r.tick });
-      ctx.io.out(`started mission ${r.mission.id} "${r.mission.title}" with ${r.items.length} work item(s); ${r.tick[0]?.assigned ?? 0} assigned`);
-      ctx.io.out(table(r.items.sort((a, b) => a.rank - b.rank).map((i) => [short(i.id), i.kind, i.deps.length ? `after ${i.deps.map(short).join(',')}` : 'ready', oneLine(i.title, 60)])));
+      ctx.io.out(
+        `started mission ${r.mission.id} "${r.mission.title}" with ${r.items.length} work item(s); ${r.tick[0]?.assigned ?? 0} assigned`,
+      );
+      ctx.io.out(
+        table(
+          r.items
+            .sort((a, b) => a.rank - b.rank)
+            .map((i) => [
+              short(i.id),
+              i.kind,
+              i.deps.length ? `after ${i.deps.map(short).join(',')}` : 'ready',
+              oneLine(i.title, 60),
+            ]),
+        ),
+      );
       ctx.io.out('keep a dispatcher running (tt mission dispatch, or the console) to drive it');
     }),
 };
@@ -56,7 +94,13 @@ export const missionList: Command = {
       const ms = await missionsList(t, Boolean(ctx.flags.all));
       if (ctx.json) return ctx.printJson({ missions: ms });
       const now = t.clock.now();
-      ctx.io.out(ms.length ? ms.map((m) => summaryLine(m, now)).join('\n') : ctx.flags.all ? 'no missions' : 'no active missions (tt mission list --all shows finished ones)');
+      ctx.io.out(
+        ms.length
+          ? ms.map((m) => summaryLine(m, now)).join('\n')
+          : ctx.flags.all
+            ? 'no missions'
+            : 'no active missions (tt mission list --all shows finished ones)',
+      );
     }),
 };
 
@@ -77,21 +121,55 @@ export const missionStatusCmd: Command = {
       const out = ctx.io.out;
       out(`mission ${m.id}  ${m.state}  "${m.title}"`);
       out(`objectives: ${m.objectives.map(objectiveLabel).join(', ')}`);
-      out(`policy: max ${m.policy.maxParallel} in flight, reviewer ${m.policy.reviewerRequired ? 'required' : 'not required'}; ${m.itemsDone}/${m.itemsTotal} done`);
+      out(
+        `policy: max ${m.policy.maxParallel} in flight, reviewer ${m.policy.reviewerRequired ? 'required' : 'not required'}; ${m.itemsDone}/${m.itemsTotal} done`,
+      );
       if (m.blockedReason) out(`waiting: ${m.blockedReason}`);
       const d = v.dispatcher;
-      out(`dispatcher: ${d.lastTickAt ? `last tick ${d.lastTick ?? '?'} ${ago(now - d.lastTickAt)} ago` : 'no tick yet'}${d.leaseHolder ? `; lease held (${Math.round((d.leaseTtlMs ?? 0) / 1000)}s left)` : '; no lease held'}${m.nextWakeAt ? `; next wake in ${ago(m.nextWakeAt - now)}` : ''}`);
-      if (m.helpAt) out(`last help request ${ago(now - m.helpAt)} ago (x${m.helpAttempts}): ${oneLine(m.helpReason ?? '', 80)}`);
+      out(
+        `dispatcher: ${d.lastTickAt ? `last tick ${d.lastTick ?? '?'} ${ago(now - d.lastTickAt)} ago` : 'no tick yet'}${d.leaseHolder ? `; lease held (${Math.round((d.leaseTtlMs ?? 0) / 1000)}s left)` : '; no lease held'}${m.nextWakeAt ? `; next wake in ${ago(m.nextWakeAt - now)}` : ''}`,
+      );
+      if (m.helpAt)
+        out(
+          `last help request ${ago(now - m.helpAt)} ago (x${m.helpAttempts}): ${oneLine(m.helpReason ?? '', 80)}`,
+        );
       out('');
-      out(table([['', 'ITEM', 'KIND', 'STATUS', 'AGENT', 'TITLE'], ...v.items.map((i) => [ITEM_GLYPH[i.status], short(i.id), i.kind, i.status, i.assignedTo ? (labels.get(i.assignedTo) ?? short(i.assignedTo)) : '-', oneLine(i.title, 50)])]));
+      out(
+        table([
+          ['', 'ITEM', 'KIND', 'STATUS', 'AGENT', 'TITLE'],
+          ...v.items.map((i) => [
+            ITEM_GLYPH[i.status],
+            short(i.id),
+            i.kind,
+            i.status,
+            i.assignedTo ? (labels.get(i.assignedTo) ?? short(i.assignedTo)) : '-',
+            oneLine(i.title, 50),
+          ]),
+        ]),
+      );
       if (v.watches.length) {
         out('');
-        out(table(v.watches.map((w) => [w.status, w.kind, w.target, w.status === 'done' ? '-' : `due ${w.nextDueAt <= now ? 'now' : `in ${ago(w.nextDueAt - now)}`}`, w.failures ? `${w.failures} failure(s)` : ''])));
+        out(
+          table(
+            v.watches.map((w) => [
+              w.status,
+              w.kind,
+              w.target,
+              w.status === 'done'
+                ? '-'
+                : `due ${w.nextDueAt <= now ? 'now' : `in ${ago(w.nextDueAt - now)}`}`,
+              w.failures ? `${w.failures} failure(s)` : '',
+            ]),
+          ),
+        );
       }
       const pending = v.notes.filter((n) => n.processedAt === undefined);
       if (v.notes.length) {
         out('');
-        for (const n of v.notes.slice(-5)) out(`note ${clock(n.createdAt)} ${n.sender}: "${oneLine(n.body, 50)}"  ${n.processedAt ? `applied at tick ${n.tick}: ${n.effect}` : 'queued'}`);
+        for (const n of v.notes.slice(-5))
+          out(
+            `note ${clock(n.createdAt)} ${n.sender}: "${oneLine(n.body, 50)}"  ${n.processedAt ? `applied at tick ${n.tick}: ${n.effect}` : 'queued'}`,
+          );
         if (pending.length) out(`${pending.length} note(s) waiting for the dispatcher`);
       }
       if (v.events.length) {
@@ -103,7 +181,8 @@ export const missionStatusCmd: Command = {
 
 export const missionNote: Command = {
   name: 'mission note',
-  summary: 'send the dispatcher a control note: resume | pause | redirect [<item>] to <agent> [why] | any text',
+  summary:
+    'send the dispatcher a control note: resume | pause | redirect [<item>] to <agent> [why] | any text',
   args: '<mission> <note...>',
   flags: { from: { type: 'string', description: 'who says it', default: 'operator', value: 'name' } },
   json: true,
@@ -112,7 +191,9 @@ export const missionNote: Command = {
     withTown(ctx, async (t) => {
       const note = await noteMission(t, ctx.args[0]!, ctx.args.slice(1).join(' '), str(ctx.flags, 'from')!);
       if (ctx.json) return ctx.printJson(note);
-      ctx.io.out(`queued note ${short(note.id)} for mission ${short(note.mission)}; the dispatcher applies it on its next tick`);
+      ctx.io.out(
+        `queued note ${short(note.id)} for mission ${short(note.mission)}; the dispatcher applies it on its next tick`,
+      );
     }),
 };
 
@@ -164,13 +245,34 @@ export const missionDispatch: Command = {
         ...(ctx.io.signal ? { signal: ctx.io.signal } : {}),
         log: (l) => ctx.io.out(`${clock(t.clock.now())} ${l}`),
         onTick: (rs) => {
-          for (const r of rs) if (r.progress || r.status !== 'ticked') ctx.io.out(`${clock(t.clock.now())} ${short(r.mission)} ${r.status}${r.state ? ` ${r.state}` : ''}: ${r.assigned} assigned, ${r.completions} finished task(s), ${r.notes.length} note(s)${r.help ? `, help: ${r.help}` : ''}`);
+          for (const r of rs)
+            if (r.progress || r.status !== 'ticked')
+              ctx.io.out(
+                `${clock(t.clock.now())} ${short(r.mission)} ${r.status}${r.state ? ` ${r.state}` : ''}: ${r.assigned} assigned, ${r.completions} finished task(s), ${r.notes.length} note(s)${r.help ? `, help: ${r.help}` : ''}`,
+              );
         },
       });
       if (!ctx.flags.once) return;
       if (ctx.json) return ctx.printJson({ reports });
-      ctx.io.out(reports.length ? reports.map((r) => `${short(r.mission)} ${r.status}${r.state ? ` ${r.state}` : ''}: ${r.assigned} assigned, ${r.completions} finished task(s), ${r.notes.length} note(s)${r.help ? `; asked for help: ${r.help}` : ''}`).join('\n') : 'no active missions');
+      ctx.io.out(
+        reports.length
+          ? reports
+              .map(
+                (r) =>
+                  `${short(r.mission)} ${r.status}${r.state ? ` ${r.state}` : ''}: ${r.assigned} assigned, ${r.completions} finished task(s), ${r.notes.length} note(s)${r.help ? `; asked for help: ${r.help}` : ''}`,
+              )
+              .join('\n')
+          : 'no active missions',
+      );
     }),
 };
 
-export const missionCommands = [missionStart, missionList, missionStatusCmd, missionNote, missionResume, missionStop, missionDispatch];
+export const missionCommands = [
+  missionStart,
+  missionList,
+  missionStatusCmd,
+  missionNote,
+  missionResume,
+  missionStop,
+  missionDispatch,
+];

@@ -10,4 +10,14 @@ import { taskCommands } from './tasks.js';
 import { townCommands } from './town.js';
 
 /** Every verb, in the order `tt --help` lists them. */
-export const COMMANDS: Command[] = [consoleCmd, ...townCommands, demo, ...agentCommands, ...taskCommands, ...backlogCommands, ...messageCommands, ...missionCommands, ...statusCommands];
+export const COMMANDS: Command[] = [
+  consoleCmd,
+  ...townCommands,
+  demo,
+  ...agentCommands,
+  ...taskCommands,
+  ...backlogCommands,
+  ...messageCommands,
+  ...missionCommands,
+  ...statusCommands,
+];

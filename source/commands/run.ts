@@ -6,7 +6,12 @@ import type { Command, Ctx, FlagSpec, Flags, Io } from './command.js';
 import { COMMANDS } from './registry.js';
 
 const GLOBAL_FLAGS: Record<string, FlagSpec> = {
-  town: { type: 'string', shortFlag: 't', description: 'the town directory (default: the nearest one upwards)', value: 'dir' },
+  town: {
+    type: 'string',
+    shortFlag: 't',
+    description: 'the town directory (default: the nearest one upwards)',
+    value: 'dir',
+  },
   verbose: { type: 'boolean', shortFlag: 'v', description: 'show stack traces on errors' },
   help: { type: 'boolean', shortFlag: 'h', description: 'show this help' },
 };
@@ -18,7 +23,11 @@ const flagLine = (name: string, f: FlagSpec): [string, string] => {
   return [`${f.shortFlag ? `-${f.shortFlag}, ` : '    '}--${name}${value}`, f.description + dflt];
 };
 
-const flagsOf = (c: Command): Record<string, FlagSpec> => ({ ...(c.flags ?? {}), ...(c.json ? { json: JSON_FLAG } : {}), ...GLOBAL_FLAGS });
+const flagsOf = (c: Command): Record<string, FlagSpec> => ({
+  ...(c.flags ?? {}),
+  ...(c.json ? { json: JSON_FLAG } : {}),
+  ...GLOBAL_FLAGS,
+});
 
 export const commandHelp = (c: Command): string => {
   const lines = [`Usage: tt ${c.name}${c.args ? ` ${c.args}` : ''}`, '', c.summary];
@@ -50,7 +59,12 @@ const leadingGlobals = (argv: string[]): { globals: string[]; rest: string[] } =
   let i = 0;
   while (i < argv.length) {
     const a = argv[i]!;
-    const width = a === '-t' || a === '--town' ? 2 : a.startsWith('--town=') || a === '-v' || a === '--verbose' || a === '--json' ? 1 : 0;
+    const width =
+      a === '-t' || a === '--town'
+        ? 2
+        : a.startsWith('--town=') || a === '-v' || a === '--verbose' || a === '--json'
+          ? 1
+          : 0;
     if (width === 0) break;
     globals.push(...argv.slice(i, i + width));
     i += width;
@@ -74,14 +88,23 @@ const findCommand = (argv: string[]): { command?: Command; rest: string[]; group
 const groupHelp = (group: string): string => {
   const subs = COMMANDS.filter((c) => c.name.startsWith(`${group} `));
   const w = Math.max(...subs.map((c) => c.name.length));
-  return [`Usage: tt ${group} <subcommand>`, '', 'Subcommands:', ...subs.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`)].join('\n');
+  return [
+    `Usage: tt ${group} <subcommand>`,
+    '',
+    'Subcommands:',
+    ...subs.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`),
+  ].join('\n');
 };
 
 const toMeowFlags = (specs: Record<string, FlagSpec>) =>
   Object.fromEntries(
     Object.entries(specs).map(([n, f]) => [
       n,
-      { type: f.type, ...(f.shortFlag ? { shortFlag: f.shortFlag } : {}), ...(f.isMultiple ? { isMultiple: true } : {}) },
+      {
+        type: f.type,
+        ...(f.shortFlag ? { shortFlag: f.shortFlag } : {}),
+        ...(f.isMultiple ? { isMultiple: true } : {}),
+      },
     ]),
   );
 
@@ -92,10 +115,17 @@ const checkFlags = (c: Command, specs: Record<string, FlagSpec>, flags: Flags): 
   for (const [name, value] of Object.entries(flags)) {
     const spec = specs[name];
     if (!spec) return `unknown option --${kebab(name)} (see tt ${c.name} --help)`;
-    if (spec.type === 'number' && value !== undefined && (typeof value !== 'number' || !Number.isFinite(value))) return `--${kebab(name)} needs a number`;
+    if (
+      spec.type === 'number' &&
+      value !== undefined &&
+      (typeof value !== 'number' || !Number.isFinite(value))
+    )
+      return `--${kebab(name)} needs a number`;
     if (spec.type === 'string' && value === '' && !spec.isMultiple) return `--${kebab(name)} needs a value`;
-    if (spec.type === 'string' && typeof value !== 'string' && !spec.isMultiple && value !== undefined) return `--${kebab(name)} needs a value`;
-    if (spec.choices && typeof value === 'string' && !spec.choices.includes(value)) return `--${kebab(name)} must be one of ${spec.choices.join(', ')}`;
+    if (spec.type === 'string' && typeof value !== 'string' && !spec.isMultiple && value !== undefined)
+      return `--${kebab(name)} needs a value`;
+    if (spec.choices && typeof value === 'string' && !spec.choices.includes(value))
+      return `--${kebab(name)} must be one of ${spec.choices.join(', ')}`;
   }
   return undefined;
 };
@@ -139,7 +169,8 @@ export const run = async (argv: string[], io: Io): Promise<number> => {
   // meow renames the process to the bare bin name; ps should show the verb and its arguments.
   if (io.setTitle) process.title = ['tt', ...argv].join(' ');
   const flags = cli.flags as Flags;
-  for (const [n, f] of Object.entries(specs)) if (flags[n] === undefined && f.default !== undefined) flags[n] = f.default;
+  for (const [n, f] of Object.entries(specs))
+    if (flags[n] === undefined && f.default !== undefined) flags[n] = f.default;
   if (flags.help) {
     io.out(commandHelp(command));
     return 0;
@@ -166,7 +197,12 @@ export const run = async (argv: string[], io: Io): Promise<number> => {
     flags,
     io,
     json,
-    where: { cwd: io.cwd, env: io.env, ...(typeof flags.town === 'string' ? { town: flags.town } : {}), warn: (l) => warnings.push(l) },
+    where: {
+      cwd: io.cwd,
+      env: io.env,
+      ...(typeof flags.town === 'string' ? { town: flags.town } : {}),
+      warn: (l) => warnings.push(l),
+    },
     printJson: (v) => {
       io.out(JSON.stringify(v, null, 2));
     },

@@ -11,7 +11,10 @@ export const status: Command = {
   name: 'status',
   summary: 'the town at a glance: agents, inboxes, tasks',
   flags: {
-    deep: { type: 'boolean', description: 'per agent: heartbeat age, current task, rounds, attempts, recent activity' },
+    deep: {
+      type: 'boolean',
+      description: 'per agent: heartbeat age, current task, rounds, attempts, recent activity',
+    },
     tasks: { type: 'boolean', description: 'tasks grouped by agent' },
   },
   json: true,
@@ -24,7 +27,9 @@ export const status: Command = {
       out(`town ${s.town}  ${s.root}`);
       out(`redis ${s.endpoint}`);
       const tc = s.tasks;
-      out(`tasks ${tc.total}: ${tc.pending} pending, ${tc.assigned + tc.running} in flight, ${tc.completed} completed, ${tc.failed} failed, ${tc.cancelled} cancelled; backlog ${s.backlog}`);
+      out(
+        `tasks ${tc.total}: ${tc.pending} pending, ${tc.assigned + tc.running} in flight, ${tc.completed} completed, ${tc.failed} failed, ${tc.cancelled} cancelled; backlog ${s.backlog}`,
+      );
       if (s.supervisorInbox) out(`supervisor inbox: ${s.supervisorInbox} message(s) (tt inbox supervisor)`);
       out('');
       if (!s.agents.length) out('no agents: tt spawn <name> makes one');
@@ -38,25 +43,44 @@ export const status: Command = {
               a.label,
               String(a.inbox),
               short(a.currentTask),
-              ...(ctx.flags.deep ? [a.heartbeatAgeMs !== undefined ? ago(a.heartbeatAgeMs) : '-', String(a.rounds), a.attempts !== undefined ? String(a.attempts) : '-'] : []),
+              ...(ctx.flags.deep
+                ? [
+                    a.heartbeatAgeMs !== undefined ? ago(a.heartbeatAgeMs) : '-',
+                    String(a.rounds),
+                    a.attempts !== undefined ? String(a.attempts) : '-',
+                  ]
+                : []),
             ]),
           ]),
         );
-        if (ctx.flags.deep) for (const a of s.agents) if (a.activity?.length) out(`\n${a.label}:\n${a.activity.map((l) => `  ${l}`).join('\n')}`);
+        if (ctx.flags.deep)
+          for (const a of s.agents)
+            if (a.activity?.length) out(`\n${a.label}:\n${a.activity.map((l) => `  ${l}`).join('\n')}`);
       }
       const prunable = prunableCount(s);
       if (prunable) out(`\n${prunable} stopped agent(s) can be removed with tt prune`);
       for (const g of s.groups ?? []) {
         out(`\n${g.agent} (${g.tasks.length})`);
-        for (const x of g.tasks.slice(0, 10)) out(`  ${TASK_GLYPH[x.state]} ${short(x.id)} ${x.state.padEnd(9)} ${x.priority.padEnd(8)} ${oneLine(x.description, 60)}`);
+        for (const x of g.tasks.slice(0, 10))
+          out(
+            `  ${TASK_GLYPH[x.state]} ${short(x.id)} ${x.state.padEnd(9)} ${x.priority.padEnd(8)} ${oneLine(x.description, 60)}`,
+          );
         if (g.tasks.length > 10) out(`  ... and ${g.tasks.length - 10} more`);
       }
     }),
 };
 
 export const eventLine = (e: TownEvent, labels: Map<string, string>): string => {
-  const who = e.agent ? (labels.get(e.agent) ?? short(e.agent)) : e.from ? (labels.get(e.from) ?? short(e.from)) : 'system';
-  const bits = [e.task ? `task ${short(e.task)}` : '', e.state ? (e.prev ? `${e.prev} -> ${e.state}` : e.state) : '', e.text ? oneLine(e.text, 80) : ''].filter(Boolean);
+  const who = e.agent
+    ? (labels.get(e.agent) ?? short(e.agent))
+    : e.from
+      ? (labels.get(e.from) ?? short(e.from))
+      : 'system';
+  const bits = [
+    e.task ? `task ${short(e.task)}` : '',
+    e.state ? (e.prev ? `${e.prev} -> ${e.state}` : e.state) : '',
+    e.text ? oneLine(e.text, 80) : '',
+  ].filter(Boolean);
   return `${clock(e.ts)} ${e.type.padEnd(17)} ${who.padEnd(18)} ${bits.join('  ')}`.trimEnd();
 };
 
@@ -71,7 +95,10 @@ export const historyCmd: Command = {
   maxArgs: 0,
   run: (ctx) =>
     withTown(ctx, async (t) => {
-      const events = await history(t, { count: ctx.flags.limit as number, ...(str(ctx.flags, 'agent') ? { agent: str(ctx.flags, 'agent')! } : {}) });
+      const events = await history(t, {
+        count: ctx.flags.limit as number,
+        ...(str(ctx.flags, 'agent') ? { agent: str(ctx.flags, 'agent')! } : {}),
+      });
       if (ctx.json) return ctx.printJson({ events });
       const labels = await agentLabels(t);
       ctx.io.out(events.length ? events.map((e) => eventLine(e, labels)).join('\n') : 'no events yet');
@@ -82,7 +109,13 @@ export const eventsCmd: Command = {
   name: 'events',
   summary: 'print events; --follow keeps printing them as they happen',
   flags: {
-    count: { type: 'number', shortFlag: 'c', description: 'how many past events to print first', default: 20, value: 'n' },
+    count: {
+      type: 'number',
+      shortFlag: 'c',
+      description: 'how many past events to print first',
+      default: 20,
+      value: 'n',
+    },
     agent: { type: 'string', description: 'only this agent', value: 'agent' },
     mission: { type: 'string', description: 'only this mission', value: 'id' },
     follow: { type: 'boolean', shortFlag: 'f', description: 'keep printing new events' },
@@ -97,7 +130,11 @@ export const eventsCmd: Command = {
       const scope: EventScope = agent ? { agent: pickAgent(agent, all).id } : mission ? { mission } : 'town';
       const labels = labelsOf(all);
       const print = (e: TownEvent) => ctx.io.out(ctx.json ? JSON.stringify(e) : eventLine(e, labels));
-      const past = await history(t, { count: ctx.flags.count as number, ...(agent ? { agent } : {}), ...(mission ? { mission } : {}) }, all);
+      const past = await history(
+        t,
+        { count: ctx.flags.count as number, ...(agent ? { agent } : {}), ...(mission ? { mission } : {}) },
+        all,
+      );
       if (!ctx.flags.follow) {
         if (ctx.json) return ctx.printJson({ events: past });
         ctx.io.out(past.length ? past.map((e) => eventLine(e, labels)).join('\n') : 'no events yet');

@@ -2,19 +2,38 @@ import { UsageError } from '../model/errors.js';
 import { TASK_PRIORITIES, type TaskPriority } from '../model/priority.js';
 import { parseTags, TASK_STATES, type Task, type TaskState } from '../model/task.js';
 import { agentLabels } from '../services/agents.js';
-import { assignTask, cancelTask, completeTask, currentTask, failTask, findTask, retryTask, tasksIn } from '../services/tasks.js';
+import {
+  assignTask,
+  cancelTask,
+  completeTask,
+  currentTask,
+  failTask,
+  findTask,
+  retryTask,
+  tasksIn,
+} from '../services/tasks.js';
 import { str, type Command, type FlagSpec } from './command.js';
 import { ago, oneLine, short, table, TASK_GLYPH } from './format.js';
 import { withTown } from './with-town.js';
 
-export const priorityFlag: FlagSpec = { type: 'string', shortFlag: 'p', choices: TASK_PRIORITIES, default: 'normal', description: 'critical, high, normal or low' };
+export const priorityFlag: FlagSpec = {
+  type: 'string',
+  shortFlag: 'p',
+  choices: TASK_PRIORITIES,
+  default: 'normal',
+  description: 'critical, high, normal or low',
+};
 export const tagsFlag: FlagSpec = { type: 'string', description: 'tags, comma separated', value: 'a,b' };
 
 export const assign: Command = {
   name: 'assign',
   summary: 'create a task and assign it to an agent',
   args: '<agent> <task...>',
-  flags: { priority: priorityFlag, tags: tagsFlag, from: { type: 'string', description: 'sender (default: this agent, else supervisor)', value: 'agent' } },
+  flags: {
+    priority: priorityFlag,
+    tags: tagsFlag,
+    from: { type: 'string', description: 'sender (default: this agent, else supervisor)', value: 'agent' },
+  },
   json: true,
   minArgs: 2,
   run: (ctx) =>
@@ -69,7 +88,15 @@ export const taskComplete: Command = {
   name: 'task complete',
   summary: 'mark a task completed (repeating it changes nothing)',
   args: '<task>',
-  flags: { result: { type: 'string', shortFlag: 'r', description: 'what was done: a PR URL, a summary', default: 'Completed', value: 'text' } },
+  flags: {
+    result: {
+      type: 'string',
+      shortFlag: 'r',
+      description: 'what was done: a PR URL, a summary',
+      default: 'Completed',
+      value: 'text',
+    },
+  },
   json: true,
   minArgs: 1,
   maxArgs: 1,
@@ -122,7 +149,9 @@ export const taskCancel: Command = {
   name: 'task cancel',
   summary: 'cancel a task that has not finished',
   args: '<task>',
-  flags: { reason: { type: 'string', description: 'why', default: 'cancelled by the operator', value: 'text' } },
+  flags: {
+    reason: { type: 'string', description: 'why', default: 'cancelled by the operator', value: 'text' },
+  },
   json: true,
   minArgs: 1,
   maxArgs: 1,
@@ -136,7 +165,7 @@ export const taskCancel: Command = {
 
 export const taskCurrent: Command = {
   name: 'task current',
-  summary: "show the task an agent is working on (default: this agent)",
+  summary: 'show the task an agent is working on (default: this agent)',
   args: '[agent]',
   json: true,
   maxArgs: 1,
@@ -144,7 +173,11 @@ export const taskCurrent: Command = {
     withTown(ctx, async (t) => {
       const r = await currentTask(t, ctx.args[0]);
       if (ctx.json) return ctx.printJson({ agent: r.agent, task: r.task ?? null });
-      ctx.io.out(r.task ? `${r.task.id}  ${r.task.state}  ${oneLine(r.task.description, 70)}` : `${r.agent} has no current task`);
+      ctx.io.out(
+        r.task
+          ? `${r.task.id}  ${r.task.state}  ${oneLine(r.task.description, 70)}`
+          : `${r.agent} has no current task`,
+      );
     }),
 };
 
@@ -167,10 +200,27 @@ export const taskList: Command = {
       ctx.io.out(
         table([
           ['', 'ID', 'STATE', 'PRI', 'AGENT', 'TRY', 'TASK'],
-          ...tasks.map((x) => [TASK_GLYPH[x.state], short(x.id), x.state, x.priority, x.assignedTo ? (labels.get(x.assignedTo) ?? short(x.assignedTo)) : '-', `${x.attempts}/${x.maxAttempts}`, oneLine(x.description, 50)]),
+          ...tasks.map((x) => [
+            TASK_GLYPH[x.state],
+            short(x.id),
+            x.state,
+            x.priority,
+            x.assignedTo ? (labels.get(x.assignedTo) ?? short(x.assignedTo)) : '-',
+            `${x.attempts}/${x.maxAttempts}`,
+            oneLine(x.description, 50),
+          ]),
         ]),
       );
     }),
 };
 
-export const taskCommands = [assign, taskComplete, taskFail, taskRetry, taskCancel, taskShow, taskCurrent, taskList];
+export const taskCommands = [
+  assign,
+  taskComplete,
+  taskFail,
+  taskRetry,
+  taskCancel,
+  taskShow,
+  taskCurrent,
+  taskList,
+];

@@ -6,7 +6,8 @@ import { table } from './format.js';
 export const init: Command = {
   name: 'init',
   summary: 'make this directory a town: tt.config.json, .tt/, and its Redis',
-  description: 'The name defaults to <repo>-<branch> inside a git work tree, else the directory name.\nRunning it again in a town starts its Redis and changes nothing else.',
+  description:
+    'The name defaults to <repo>-<branch> inside a git work tree, else the directory name.\nRunning it again in a town starts its Redis and changes nothing else.',
   flags: {
     name: { type: 'string', shortFlag: 'n', description: 'the town name', value: 'name' },
     cli: { type: 'string', description: 'default CLI for agents (a preset or a command)', value: 'cli' },
@@ -14,7 +15,10 @@ export const init: Command = {
   json: true,
   maxArgs: 0,
   async run(ctx) {
-    const r = await initTown(ctx.where, { ...(str(ctx.flags, 'name') ? { name: str(ctx.flags, 'name')! } : {}), ...(str(ctx.flags, 'cli') ? { cli: str(ctx.flags, 'cli')! } : {}) });
+    const r = await initTown(ctx.where, {
+      ...(str(ctx.flags, 'name') ? { name: str(ctx.flags, 'name')! } : {}),
+      ...(str(ctx.flags, 'cli') ? { cli: str(ctx.flags, 'cli')! } : {}),
+    });
     if (ctx.json) return ctx.printJson(r);
     ctx.io.out(`${r.created ? 'created' : 'opened'} town ${r.name} in ${r.root}`);
     ctx.io.out(`redis ${r.endpoint}${r.redisStarted ? ' (started)' : ' (running)'}`);
@@ -29,7 +33,9 @@ export const up: Command = {
   async run(ctx) {
     const r = await upTown(ctx.where);
     if (ctx.json) return ctx.printJson(r);
-    ctx.io.out(`town ${r.name}: redis ${r.endpoint}${r.managed ? ` (managed${r.pid ? `, pid ${r.pid}` : ''})` : ' (external)'}${r.version ? `, version ${r.version}` : ''}`);
+    ctx.io.out(
+      `town ${r.name}: redis ${r.endpoint}${r.managed ? ` (managed${r.pid ? `, pid ${r.pid}` : ''})` : ' (external)'}${r.version ? `, version ${r.version}` : ''}`,
+    );
   },
 };
 
@@ -68,7 +74,15 @@ export const towns: Command = {
     if (ctx.json) return ctx.printJson({ towns: rows });
     if (rows.length === 0) return void ctx.io.out('no towns yet: run tt init in a project directory');
     const word = (r: (typeof rows)[number]) =>
-      r.health === 'ok' ? `[OK] ${r.agents} agents (${r.active} active)` : r.health === 'offline' ? `[OFFLINE]${r.problem ? ` ${r.problem}` : ''}` : r.health === 'missing' ? '(path not found)' : r.health === 'no-config' ? '(no config)' : `(bad config: ${r.problem})`;
+      r.health === 'ok'
+        ? `[OK] ${r.agents} agents (${r.active} active)`
+        : r.health === 'offline'
+          ? `[OFFLINE]${r.problem ? ` ${r.problem}` : ''}`
+          : r.health === 'missing'
+            ? '(path not found)'
+            : r.health === 'no-config'
+              ? '(no config)'
+              : `(bad config: ${r.problem})`;
     ctx.io.out(table(rows.map((r) => [r.name, r.path, word(r)])));
   },
 };
@@ -78,16 +92,26 @@ export const reset: Command = {
   summary: "delete the town's data in Redis (asks for --force)",
   flags: {
     force: { type: 'boolean', description: 'really delete' },
-    agentsOnly: { type: 'boolean', description: 'delete only agents, their inboxes and logs; keep tasks and the backlog' },
+    agentsOnly: {
+      type: 'boolean',
+      description: 'delete only agents, their inboxes and logs; keep tasks and the backlog',
+    },
   },
   json: true,
   maxArgs: 0,
   async run(ctx) {
-    const r = await resetTownData(ctx.where, { force: Boolean(ctx.flags.force), agentsOnly: Boolean(ctx.flags.agentsOnly) });
+    const r = await resetTownData(ctx.where, {
+      force: Boolean(ctx.flags.force),
+      agentsOnly: Boolean(ctx.flags.agentsOnly),
+    });
     if (ctx.json) return ctx.printJson(r);
-    const kinds = Object.entries(r.byKind).map(([k, n]) => `${k} ${n}`).join(', ');
+    const kinds = Object.entries(r.byKind)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ');
     if (!r.done) {
-      ctx.io.out(`would delete ${r.keys} keys${kinds ? ` (${kinds})` : ''}${ctx.flags.agentsOnly ? ', agents only' : ''}; run again with --force`);
+      ctx.io.out(
+        `would delete ${r.keys} keys${kinds ? ` (${kinds})` : ''}${ctx.flags.agentsOnly ? ', agents only' : ''}; run again with --force`,
+      );
       return;
     }
     ctx.io.out(`deleted ${r.keys} keys`);

@@ -46,7 +46,8 @@ const maskUserinfo = (url: string): string => url.replace(/\/\/[^]*@/, '//****@'
  * to parse, or parses with the password in its path (redis://alice:1234/x@host). An "@" after the
  * authority gives that away.
  */
-const misplacedUserinfo = (u: URL): boolean => u.protocol !== 'unix:' && `${u.pathname}${u.search}${u.hash}`.includes('@');
+const misplacedUserinfo = (u: URL): boolean =>
+  u.protocol !== 'unix:' && `${u.pathname}${u.search}${u.hash}`.includes('@');
 
 /** Masks the password of a Redis URL: redis://user:****@host. */
 export const redactUrl = (url: string): string => {
@@ -74,7 +75,12 @@ const checkUrl = (url: string, source: string): void => {
   if (misplacedUserinfo(u)) throw new UsageError(`${source}: the URL has an "@" after its host (${hint})`);
 };
 
-export const resolveEndpoint = (config: TownConfig, root: string, env: Record<string, string | undefined>, host: HostFacts): Endpoint => {
+export const resolveEndpoint = (
+  config: TownConfig,
+  root: string,
+  env: Record<string, string | undefined>,
+  host: HostFacts,
+): Endpoint => {
   const url = env.REDIS_URL || config.redis.url;
   if (url) checkUrl(url, env.REDIS_URL ? 'REDIS_URL' : `${CONFIG_FILE}: redis.url`);
   if (!url) {
@@ -97,5 +103,11 @@ export const resolveEndpoint = (config: TownConfig, root: string, env: Record<st
         ...(config.redis.tls.key ? { key: resolve(root, config.redis.tls.key) } : {}),
       }
     : undefined;
-  return { kind: 'external', url, ...(password ? { password } : {}), ...(tls ? { tls } : {}), display: redactUrl(url) };
+  return {
+    kind: 'external',
+    url,
+    ...(password ? { password } : {}),
+    ...(tls ? { tls } : {}),
+    display: redactUrl(url),
+  };
 };

@@ -44,7 +44,8 @@ export const parseWith = <S extends z.ZodType>(schema: S, value: unknown, label:
   return r.data;
 };
 
-export const loadTownConfig = (root: string): TownConfig => parseWith(TownConfig, readJson(join(root, CONFIG_FILE), CONFIG_FILE), CONFIG_FILE);
+export const loadTownConfig = (root: string): TownConfig =>
+  parseWith(TownConfig, readJson(join(root, CONFIG_FILE), CONFIG_FILE), CONFIG_FILE);
 
 export const loadGlobalConfig = (env: Env): GlobalConfig => {
   const path = join(ttHome(env), 'config.json');
@@ -75,11 +76,15 @@ export const registerTown = (env: Env, name: string, path: string): void => {
 };
 
 /** CLI presets in force: built-ins, then global, then the town's own. */
-export const effectivePresets = (town: TownConfig | undefined, global: GlobalConfig): Record<string, string> => ({
+export const effectivePresets = (
+  town: TownConfig | undefined,
+  global: GlobalConfig,
+): Record<string, string> => ({
   ...CLI_PRESETS,
   ...global.clis,
   ...(town?.clis ?? {}),
 });
 
 /** The CLI new agents get when spawn names none: the town's, then the global default, then claude. */
-export const defaultCli = (town: TownConfig | undefined, global: GlobalConfig): string => town?.defaultCli ?? global.defaultCli ?? 'claude';
+export const defaultCli = (town: TownConfig | undefined, global: GlobalConfig): string =>
+  town?.defaultCli ?? global.defaultCli ?? 'claude';

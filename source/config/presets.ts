@@ -2,7 +2,8 @@
 export const CLI_PRESETS: Record<string, string> = {
   claude: 'claude --print --dangerously-skip-permissions',
   codex: 'codex exec --dangerously-bypass-approvals-and-sandbox',
-  'codex-mini': 'codex exec --dangerously-bypass-approvals-and-sandbox -m gpt-5.4-mini -c model_reasoning_effort="medium"',
+  'codex-mini':
+    'codex exec --dangerously-bypass-approvals-and-sandbox -m gpt-5.4-mini -c model_reasoning_effort="medium"',
   aider: 'aider --yes --no-auto-commits --message-file /dev/stdin',
   gemini: 'gemini',
   copilot: 'gh copilot',

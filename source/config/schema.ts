@@ -23,7 +23,10 @@ export const TlsConfig = z.strictObject({
 export const RedisConfig = z.strictObject({
   url: redisUrl.optional().describe('an external Redis; tt never starts or stops it. REDIS_URL overrides.'),
   password: z.string().optional().describe('password for an external Redis; TT_REDIS_PASSWORD overrides'),
-  socket: z.string().default('.tt/redis.sock').describe('managed Redis: unix socket path, relative to the town'),
+  socket: z
+    .string()
+    .default('.tt/redis.sock')
+    .describe('managed Redis: unix socket path, relative to the town'),
   tls: TlsConfig.optional(),
 });
 
@@ -33,11 +36,21 @@ export const AgentConfig = z.strictObject({
   idleTimeoutSecs: secs(300).describe('a worker with nothing to do for this long drains and stops; 0 never'),
   maxRounds: z.number().int().min(0).default(10).describe('rounds a worker runs before it stops; 0 no limit'),
   heartbeatSecs: period(3).describe('how often a live worker refreshes its heartbeat'),
-  heartbeatTtlSecs: period(10).describe('an agent whose heartbeat is older than this is dead: its work is taken back'),
+  heartbeatTtlSecs: period(10).describe(
+    'an agent whose heartbeat is older than this is dead: its work is taken back',
+  ),
   reapIntervalSecs: period(5).describe('how often the town looks for dead agents and due retries'),
   taskTimeoutSecs: z.number().min(0).default(0).describe('kill a CLI round after this long; 0 never'),
-  tasksPerRound: z.number().int().min(1).default(1).describe('task assignments a worker takes into one round'),
-  autoClaim: z.boolean().default(true).describe('an idle worker takes backlog tasks that fit its role and capabilities'),
+  tasksPerRound: z
+    .number()
+    .int()
+    .min(1)
+    .default(1)
+    .describe('task assignments a worker takes into one round'),
+  autoClaim: z
+    .boolean()
+    .default(true)
+    .describe('an idle worker takes backlog tasks that fit its role and capabilities'),
 });
 
 export const TaskConfig = z.strictObject({
@@ -48,28 +61,54 @@ export const TaskConfig = z.strictObject({
 
 export const DispatchSettings = z.strictObject({
   tickSecs: z.number().min(0.05).default(30).describe('how often the dispatcher ticks when nothing wakes it'),
-  leaseTtlSecs: z.number().min(0.1).default(90).describe('a dispatcher silent this long loses its missions to another'),
-  helpRepeatSecs: z.number().min(0).default(1800).describe('base interval before the same help request is sent again'),
+  leaseTtlSecs: z
+    .number()
+    .min(0.1)
+    .default(90)
+    .describe('a dispatcher silent this long loses its missions to another'),
+  helpRepeatSecs: z
+    .number()
+    .min(0)
+    .default(1800)
+    .describe('base interval before the same help request is sent again'),
   helpBackoffCap: z.number().int().min(1).default(8),
   watchSnoozeSecs: z.number().min(0).default(180),
   watchMaxFailures: z.number().int().min(1).default(5),
 });
 
 export const GitHubSettings = z.strictObject({
-  apiUrl: z.string().url().optional().describe('GitHub API address; https://host/api/v3 for GitHub Enterprise'),
-  repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'must be owner/repo').optional().describe('the repository bare issue numbers belong to (default: the git origin)'),
+  apiUrl: z
+    .string()
+    .url()
+    .optional()
+    .describe('GitHub API address; https://host/api/v3 for GitHub Enterprise'),
+  repo: z
+    .string()
+    .regex(/^[\w.-]+\/[\w.-]+$/, 'must be owner/repo')
+    .optional()
+    .describe('the repository bare issue numbers belong to (default: the git origin)'),
 });
 
 export const ConsoleSettings = z.strictObject({
-  keys: z.record(z.string(), z.array(z.string().min(1)).min(1)).default({}).describe('key bindings: console command id -> keys, e.g. { "pause": ["P"] }'),
+  keys: z
+    .record(z.string(), z.array(z.string().min(1)).min(1))
+    .default({})
+    .describe('key bindings: console command id -> keys, e.g. { "pause": ["P"] }'),
   mono: z.boolean().default(false).describe('no colours'),
 });
 
 export const TownConfig = z.strictObject({
   $schema: z.string().optional(),
   name: z.string().regex(TOWN_NAME, 'must be 1-64 letters, digits, ".", "_" or "-"'),
-  defaultCli: z.string().min(1).optional().describe('CLI for new agents; falls back to the global default, then claude'),
-  clis: z.record(z.string(), z.string().min(1)).default({}).describe('CLI presets of this town: name -> command line'),
+  defaultCli: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('CLI for new agents; falls back to the global default, then claude'),
+  clis: z
+    .record(z.string(), z.string().min(1))
+    .default({})
+    .describe('CLI presets of this town: name -> command line'),
   redis: RedisConfig.default({ socket: '.tt/redis.sock' }),
   agent: AgentConfig.default(AgentConfig.parse({})),
   tasks: TaskConfig.default(TaskConfig.parse({})),

@@ -37,14 +37,20 @@ export interface ConsoleCommand {
   run(ctx: CommandContext, args: string[]): void | Promise<void>;
 }
 
-const set = (ctx: CommandContext, f: (s: ConsoleState) => Partial<ConsoleState>) => ctx.store.setState(f(ctx.store.getState()));
-const ui = (ctx: CommandContext, f: (u: ConsoleState['ui']) => Partial<ConsoleState['ui']>) => set(ctx, (s) => ({ ui: { ...s.ui, ...f(s.ui) } }));
-export const say = (ctx: Pick<CommandContext, 'store' | 'now'>, text: string, kind: 'info' | 'error' = 'info') =>
-  ctx.store.setState((s) => ({ ui: { ...s.ui, footer: { text, kind, at: ctx.now() } } }));
+const set = (ctx: CommandContext, f: (s: ConsoleState) => Partial<ConsoleState>) =>
+  ctx.store.setState(f(ctx.store.getState()));
+const ui = (ctx: CommandContext, f: (u: ConsoleState['ui']) => Partial<ConsoleState['ui']>) =>
+  set(ctx, (s) => ({ ui: { ...s.ui, ...f(s.ui) } }));
+export const say = (
+  ctx: Pick<CommandContext, 'store' | 'now'>,
+  text: string,
+  kind: 'info' | 'error' = 'info',
+) => ctx.store.setState((s) => ({ ui: { ...s.ui, footer: { text, kind, at: ctx.now() } } }));
 const open = (ctx: CommandContext, modal: Modal) => ui(ctx, () => ({ modal }));
 
 /** The selected row of a pane: the rows are indexed once, not searched per row. */
-const selectedRow = <R,>(s: ConsoleState, pane: PaneId, rows: R[]): R | undefined => rows[selectedIndex(s, pane, rowIds(s, pane))];
+const selectedRow = <R>(s: ConsoleState, pane: PaneId, rows: R[]): R | undefined =>
+  rows[selectedIndex(s, pane, rowIds(s, pane))];
 export const selectedAgent = (s: ConsoleState) => selectedRow(s, 'agents', agentRows(s));
 export const selectedTask = (s: ConsoleState) => selectedRow(s, 'tasks', taskRows(s));
 export const selectedMissionRow = (s: ConsoleState) => selectedRow(s, 'missions', missionRows(s));
@@ -66,9 +72,24 @@ const move = (ctx: CommandContext, delta: number | 'top' | 'bottom') =>
     if (ids.length === 0) return {};
     const at = selectedIndex(s, pane, ids);
     const page = Math.max(1, Math.floor(s.size.rows / 3));
-    const to = delta === 'top' ? 0 : delta === 'bottom' ? ids.length - 1 : Math.max(0, Math.min(ids.length - 1, at + (Math.abs(delta) === 99 ? Math.sign(delta) * page : delta)));
+    const to =
+      delta === 'top'
+        ? 0
+        : delta === 'bottom'
+          ? ids.length - 1
+          : Math.max(
+              0,
+              Math.min(ids.length - 1, at + (Math.abs(delta) === 99 ? Math.sign(delta) * page : delta)),
+            );
     const follow = pane === 'events' ? to === ids.length - 1 && delta !== 'top' : s.ui.follow;
-    return { ui: { ...s.ui, selected: { ...s.ui.selected, [pane]: ids[to] }, follow, ...(pane === 'events' && follow ? { unseen: 0 } : {}) } };
+    return {
+      ui: {
+        ...s.ui,
+        selected: { ...s.ui.selected, [pane]: ids[to] },
+        follow,
+        ...(pane === 'events' && follow ? { unseen: 0 } : {}),
+      },
+    };
   });
 
 /**
@@ -76,10 +97,22 @@ const move = (ctx: CommandContext, delta: number | 'top' | 'bottom') =>
  * :assign ada write the docs); without one, the selected row is meant.
  */
 export const namedMission = (s: ConsoleState, args: string[]): { id?: string; rest: string[] } =>
-  named(args, (first) => resolveIdPrefix('mission', first, (s.snapshot?.missions ?? []).map((m) => m.id)));
+  named(args, (first) =>
+    resolveIdPrefix(
+      'mission',
+      first,
+      (s.snapshot?.missions ?? []).map((m) => m.id),
+    ),
+  );
 /** An agent named as the CLI resolves it (name, nickname, label, or 4+ digits of its id). */
 export const namedAgent = (s: ConsoleState, args: string[]): { id?: string; rest: string[] } =>
-  named(args, (first) => resolveAgentRef(first, (s.snapshot?.agents ?? []).map((a) => ({ ...a, nickname: a.nickname ?? '' })), { allowSupervisor: false }));
+  named(args, (first) =>
+    resolveAgentRef(
+      first,
+      (s.snapshot?.agents ?? []).map((a) => ({ ...a, nickname: a.nickname ?? '' })),
+      { allowSupervisor: false },
+    ),
+  );
 /** The first word names something when it resolves to exactly one; else it is part of the text. */
 const named = (args: string[], resolve: (first: string) => string): { id?: string; rest: string[] } => {
   if (!args[0]) return { rest: args };
@@ -103,24 +136,132 @@ const needTask = (s: ConsoleState) => (selectedTask(s) ? undefined : 'select a t
 
 export const COMMANDS: ConsoleCommand[] = [
   // Global
-  { id: 'quit', title: 'quit (asks when the dispatcher has work in flight)', keys: ['q', 'ctrl+c'], scope: 'global', hint: 'quit', run: (ctx) => quitCommand(ctx) },
-  { id: 'help', title: 'show every key', keys: ['?'], scope: 'global', hint: 'help', run: (ctx) => open(ctx, { kind: 'help', scroll: 0 }) },
-  { id: 'command', title: 'command line', keys: [':'], scope: 'global', hint: 'command', run: (ctx) => open(ctx, { kind: 'command', value: '', historyIndex: -1 }) },
-  { id: 'filter', title: 'filter the focused pane (!text excludes)', keys: ['/'], scope: 'global', hint: 'filter', run: (ctx) => ui(ctx, (u) => ({ filtering: u.pane })) },
-  { id: 'next-pane', title: 'next pane', keys: ['tab'], scope: 'global', hint: 'pane', run: (ctx) => ui(ctx, (u) => ({ pane: PANES[(PANES.indexOf(u.pane) + 1) % PANES.length]! })) },
-  { id: 'prev-pane', title: 'previous pane', keys: ['shift+tab'], scope: 'global', run: (ctx) => ui(ctx, (u) => ({ pane: PANES[(PANES.indexOf(u.pane) + PANES.length - 1) % PANES.length]! })) },
-  ...PANES.map((p, i): ConsoleCommand => ({ id: `focus-${p}`, title: `focus the ${p} pane`, keys: [String(i + 1)], scope: 'global', run: (ctx) => ui(ctx, () => ({ pane: p })) })),
-  { id: 'down', title: 'move down', keys: ['j', 'down'], scope: 'global', hint: 'move', run: (ctx) => move(ctx, 1) },
+  {
+    id: 'quit',
+    title: 'quit (asks when the dispatcher has work in flight)',
+    keys: ['q', 'ctrl+c'],
+    scope: 'global',
+    hint: 'quit',
+    run: (ctx) => quitCommand(ctx),
+  },
+  {
+    id: 'help',
+    title: 'show every key',
+    keys: ['?'],
+    scope: 'global',
+    hint: 'help',
+    run: (ctx) => open(ctx, { kind: 'help', scroll: 0 }),
+  },
+  {
+    id: 'command',
+    title: 'command line',
+    keys: [':'],
+    scope: 'global',
+    hint: 'command',
+    run: (ctx) => open(ctx, { kind: 'command', value: '', historyIndex: -1 }),
+  },
+  {
+    id: 'filter',
+    title: 'filter the focused pane (!text excludes)',
+    keys: ['/'],
+    scope: 'global',
+    hint: 'filter',
+    run: (ctx) => ui(ctx, (u) => ({ filtering: u.pane })),
+  },
+  {
+    id: 'next-pane',
+    title: 'next pane',
+    keys: ['tab'],
+    scope: 'global',
+    hint: 'pane',
+    run: (ctx) => ui(ctx, (u) => ({ pane: PANES[(PANES.indexOf(u.pane) + 1) % PANES.length]! })),
+  },
+  {
+    id: 'prev-pane',
+    title: 'previous pane',
+    keys: ['shift+tab'],
+    scope: 'global',
+    run: (ctx) =>
+      ui(ctx, (u) => ({ pane: PANES[(PANES.indexOf(u.pane) + PANES.length - 1) % PANES.length]! })),
+  },
+  ...PANES.map((p, i): ConsoleCommand => ({
+    id: `focus-${p}`,
+    title: `focus the ${p} pane`,
+    keys: [String(i + 1)],
+    scope: 'global',
+    run: (ctx) => ui(ctx, () => ({ pane: p })),
+  })),
+  {
+    id: 'down',
+    title: 'move down',
+    keys: ['j', 'down'],
+    scope: 'global',
+    hint: 'move',
+    run: (ctx) => move(ctx, 1),
+  },
   { id: 'up', title: 'move up', keys: ['k', 'up'], scope: 'global', run: (ctx) => move(ctx, -1) },
-  { id: 'page-down', title: 'page down', keys: ['pagedown', 'ctrl+d'], scope: 'global', run: (ctx) => move(ctx, 99) },
-  { id: 'page-up', title: 'page up', keys: ['pageup', 'ctrl+u'], scope: 'global', run: (ctx) => move(ctx, -99) },
+  {
+    id: 'page-down',
+    title: 'page down',
+    keys: ['pagedown', 'ctrl+d'],
+    scope: 'global',
+    run: (ctx) => move(ctx, 99),
+  },
+  {
+    id: 'page-up',
+    title: 'page up',
+    keys: ['pageup', 'ctrl+u'],
+    scope: 'global',
+    run: (ctx) => move(ctx, -99),
+  },
   { id: 'top', title: 'first row', keys: ['g', 'home'], scope: 'global', run: (ctx) => move(ctx, 'top') },
-  { id: 'bottom', title: 'last row (in events: follow again)', keys: ['G', 'end'], scope: 'global', run: (ctx) => move(ctx, 'bottom') },
-  { id: 'open', title: 'open the selected row', keys: ['enter'], scope: 'global', hint: 'open', run: (ctx) => ctx.detail() },
+  {
+    id: 'bottom',
+    title: 'last row (in events: follow again)',
+    keys: ['G', 'end'],
+    scope: 'global',
+    run: (ctx) => move(ctx, 'bottom'),
+  },
+  {
+    id: 'open',
+    title: 'open the selected row',
+    keys: ['enter'],
+    scope: 'global',
+    hint: 'open',
+    run: (ctx) => ctx.detail(),
+  },
 
   // Missions (also from a help prompt that names one)
-  { id: 'resume', title: 'resume the mission (:resume [<mission>])', keys: ['r'], scope: 'missions', mutates: true, hint: 'resume', disabled: needMission, run: (ctx, args) => act(ctx, () => ctx.actions.resumeMission(namedMission(ctx.store.getState(), args).id ?? missionOf(ctx.store.getState())!)) },
-  { id: 'pause', title: 'pause the mission (:pause [<mission>])', keys: ['p'], scope: 'missions', mutates: true, hint: 'pause', disabled: needMission, run: (ctx, args) => act(ctx, () => ctx.actions.pauseMission(namedMission(ctx.store.getState(), args).id ?? missionOf(ctx.store.getState())!)) },
+  {
+    id: 'resume',
+    title: 'resume the mission (:resume [<mission>])',
+    keys: ['r'],
+    scope: 'missions',
+    mutates: true,
+    hint: 'resume',
+    disabled: needMission,
+    run: (ctx, args) =>
+      act(ctx, () =>
+        ctx.actions.resumeMission(
+          namedMission(ctx.store.getState(), args).id ?? missionOf(ctx.store.getState())!,
+        ),
+      ),
+  },
+  {
+    id: 'pause',
+    title: 'pause the mission (:pause [<mission>])',
+    keys: ['p'],
+    scope: 'missions',
+    mutates: true,
+    hint: 'pause',
+    disabled: needMission,
+    run: (ctx, args) =>
+      act(ctx, () =>
+        ctx.actions.pauseMission(
+          namedMission(ctx.store.getState(), args).id ?? missionOf(ctx.store.getState())!,
+        ),
+      ),
+  },
   {
     id: 'note',
     title: 'send the mission a control note (:note [<mission>] <text>)',
@@ -131,8 +272,17 @@ export const COMMANDS: ConsoleCommand[] = [
     disabled: needMission,
     run: (ctx, args) => {
       const named = namedMission(ctx.store.getState(), args);
-      if (!named.rest.length) return open(ctx, { kind: 'input', title: 'note (resume | pause | redirect [<item>] to <agent> | text)', value: '', command: 'note', args: named.id ? [named.id] : [] });
-      return act(ctx, () => ctx.actions.noteMission(named.id ?? missionOf(ctx.store.getState())!, named.rest.join(' ')));
+      if (!named.rest.length)
+        return open(ctx, {
+          kind: 'input',
+          title: 'note (resume | pause | redirect [<item>] to <agent> | text)',
+          value: '',
+          command: 'note',
+          args: named.id ? [named.id] : [],
+        });
+      return act(ctx, () =>
+        ctx.actions.noteMission(named.id ?? missionOf(ctx.store.getState())!, named.rest.join(' ')),
+      );
     },
   },
   {
@@ -146,8 +296,15 @@ export const COMMANDS: ConsoleCommand[] = [
     run: (ctx, args) => {
       const row = selectedMissionRow(ctx.store.getState());
       if (row?.kind !== 'item') return;
-      if (args.length) return act(ctx, () => ctx.actions.redirectItem(row.mission.id, row.item.id, args.join(' ')));
-      open(ctx, { kind: 'input', title: `redirect "${row.item.title}" to agent`, value: '', command: 'redirect', args: [] });
+      if (args.length)
+        return act(ctx, () => ctx.actions.redirectItem(row.mission.id, row.item.id, args.join(' ')));
+      open(ctx, {
+        kind: 'input',
+        title: `redirect "${row.item.title}" to agent`,
+        value: '',
+        command: 'redirect',
+        args: [],
+      });
     },
   },
   {
@@ -157,11 +314,32 @@ export const COMMANDS: ConsoleCommand[] = [
     scope: 'missions',
     mutates: true,
     dangerous: true,
-    disabled: (s) => needMission(s) ?? (isTerminalMission(s.snapshot?.missions.find((m) => m.id === missionOf(s))?.state ?? 'running') ? 'the mission has ended' : undefined),
+    disabled: (s) =>
+      needMission(s) ??
+      (isTerminalMission(s.snapshot?.missions.find((m) => m.id === missionOf(s))?.state ?? 'running')
+        ? 'the mission has ended'
+        : undefined),
     run: (ctx) => act(ctx, () => ctx.actions.stopMission(missionOf(ctx.store.getState())!, false)),
   },
-  { id: 'why', title: 'why is this work item not assigned?', keys: ['w'], scope: 'missions', hint: 'why', disabled: (s) => (selectedMissionRow(s)?.kind === 'item' ? undefined : 'select a work item first'), run: (ctx) => ctx.why() },
-  { id: 'task-why', title: 'why is this task not assigned?', keys: ['w'], scope: 'tasks', hint: 'why', disabled: (s) => (selectedTask(s)?.state === 'pending' ? undefined : 'only a queued task waits for an agent'), run: (ctx) => ctx.why() },
+  {
+    id: 'why',
+    title: 'why is this work item not assigned?',
+    keys: ['w'],
+    scope: 'missions',
+    hint: 'why',
+    disabled: (s) => (selectedMissionRow(s)?.kind === 'item' ? undefined : 'select a work item first'),
+    run: (ctx) => ctx.why(),
+  },
+  {
+    id: 'task-why',
+    title: 'why is this task not assigned?',
+    keys: ['w'],
+    scope: 'tasks',
+    hint: 'why',
+    disabled: (s) =>
+      selectedTask(s)?.state === 'pending' ? undefined : 'only a queued task waits for an agent',
+    run: (ctx) => ctx.why(),
+  },
 
   // Help prompts
   {
@@ -176,16 +354,65 @@ export const COMMANDS: ConsoleCommand[] = [
       const h = selectedHelp(ctx.store.getState());
       if (!h) return;
       if (args.length) return act(ctx, () => ctx.actions.answerHelp(h, args.join(' ')));
-      open(ctx, { kind: 'input', title: 'answer (resume | pause | redirect ... | text)', value: '', command: 'answer', args: [] });
+      open(ctx, {
+        kind: 'input',
+        title: 'answer (resume | pause | redirect ... | text)',
+        value: '',
+        command: 'answer',
+        args: [],
+      });
     },
   },
-  { id: 'help-resume', title: 'resume the mission of the prompt', keys: ['r'], scope: 'help', mutates: true, disabled: needMission, run: (ctx) => act(ctx, () => ctx.actions.resumeMission(missionOf(ctx.store.getState())!)) },
-  { id: 'help-pause', title: 'pause the mission of the prompt', keys: ['p'], scope: 'help', mutates: true, disabled: needMission, run: (ctx) => act(ctx, () => ctx.actions.pauseMission(missionOf(ctx.store.getState())!)) },
+  {
+    id: 'help-resume',
+    title: 'resume the mission of the prompt',
+    keys: ['r'],
+    scope: 'help',
+    mutates: true,
+    disabled: needMission,
+    run: (ctx) => act(ctx, () => ctx.actions.resumeMission(missionOf(ctx.store.getState())!)),
+  },
+  {
+    id: 'help-pause',
+    title: 'pause the mission of the prompt',
+    keys: ['p'],
+    scope: 'help',
+    mutates: true,
+    disabled: needMission,
+    run: (ctx) => act(ctx, () => ctx.actions.pauseMission(missionOf(ctx.store.getState())!)),
+  },
 
   // Agents
-  { id: 'interrupt', title: 'pause the agent', keys: ['i'], scope: 'agents', mutates: true, hint: 'interrupt', disabled: needAgent, run: (ctx) => act(ctx, () => ctx.actions.interruptAgent(selectedAgent(ctx.store.getState())!.id)) },
-  { id: 'agent-resume', title: 'resume the agent', keys: ['r'], scope: 'agents', mutates: true, hint: 'resume', disabled: needAgent, run: (ctx) => act(ctx, () => ctx.actions.resumeAgent(selectedAgent(ctx.store.getState())!.id)) },
-  { id: 'kill', title: 'stop the agent now', keys: ['K'], scope: 'agents', mutates: true, dangerous: true, disabled: needAgent, run: (ctx) => act(ctx, () => ctx.actions.killAgent(selectedAgent(ctx.store.getState())!.id)) },
+  {
+    id: 'interrupt',
+    title: 'pause the agent',
+    keys: ['i'],
+    scope: 'agents',
+    mutates: true,
+    hint: 'interrupt',
+    disabled: needAgent,
+    run: (ctx) => act(ctx, () => ctx.actions.interruptAgent(selectedAgent(ctx.store.getState())!.id)),
+  },
+  {
+    id: 'agent-resume',
+    title: 'resume the agent',
+    keys: ['r'],
+    scope: 'agents',
+    mutates: true,
+    hint: 'resume',
+    disabled: needAgent,
+    run: (ctx) => act(ctx, () => ctx.actions.resumeAgent(selectedAgent(ctx.store.getState())!.id)),
+  },
+  {
+    id: 'kill',
+    title: 'stop the agent now',
+    keys: ['K'],
+    scope: 'agents',
+    mutates: true,
+    dangerous: true,
+    disabled: needAgent,
+    run: (ctx) => act(ctx, () => ctx.actions.killAgent(selectedAgent(ctx.store.getState())!.id)),
+  },
   {
     id: 'send',
     title: 'send the agent a message (:send <text>; urgent with :send! <text>)',
@@ -194,9 +421,27 @@ export const COMMANDS: ConsoleCommand[] = [
     mutates: true,
     hint: 'message',
     disabled: needAgent,
-    run: (ctx, args) => (args.length ? act(ctx, () => ctx.actions.sendMessage(selectedAgent(ctx.store.getState())!.id, args.join(' '), false)) : open(ctx, { kind: 'input', title: 'message', value: '', command: 'send', args: [] })),
+    run: (ctx, args) =>
+      args.length
+        ? act(ctx, () =>
+            ctx.actions.sendMessage(selectedAgent(ctx.store.getState())!.id, args.join(' '), false),
+          )
+        : open(ctx, { kind: 'input', title: 'message', value: '', command: 'send', args: [] }),
   },
-  { id: 'send!', title: 'send the agent an urgent message', keys: ['M'], scope: 'agents', mutates: true, disabled: needAgent, run: (ctx, args) => (args.length ? act(ctx, () => ctx.actions.sendMessage(selectedAgent(ctx.store.getState())!.id, args.join(' '), true)) : open(ctx, { kind: 'input', title: 'urgent message', value: '', command: 'send!', args: [] })) },
+  {
+    id: 'send!',
+    title: 'send the agent an urgent message',
+    keys: ['M'],
+    scope: 'agents',
+    mutates: true,
+    disabled: needAgent,
+    run: (ctx, args) =>
+      args.length
+        ? act(ctx, () =>
+            ctx.actions.sendMessage(selectedAgent(ctx.store.getState())!.id, args.join(' '), true),
+          )
+        : open(ctx, { kind: 'input', title: 'urgent message', value: '', command: 'send!', args: [] }),
+  },
   {
     id: 'assign',
     title: 'assign the agent a new task (:assign [<agent>] <text>)',
@@ -207,18 +452,68 @@ export const COMMANDS: ConsoleCommand[] = [
     disabled: needAgent,
     run: (ctx, args) => {
       const named = namedAgent(ctx.store.getState(), args);
-      if (!named.rest.length) return open(ctx, { kind: 'input', title: 'task for the agent', value: '', command: 'assign', args: named.id ? [named.id] : [] });
-      return act(ctx, () => ctx.actions.assignTask(named.id ?? selectedAgent(ctx.store.getState())!.id, named.rest.join(' ')));
+      if (!named.rest.length)
+        return open(ctx, {
+          kind: 'input',
+          title: 'task for the agent',
+          value: '',
+          command: 'assign',
+          args: named.id ? [named.id] : [],
+        });
+      return act(ctx, () =>
+        ctx.actions.assignTask(named.id ?? selectedAgent(ctx.store.getState())!.id, named.rest.join(' ')),
+      );
     },
   },
 
   // Tasks
-  { id: 'retry', title: 'retry the dead-lettered task', keys: ['r'], scope: 'tasks', mutates: true, hint: 'retry', disabled: (s) => needTask(s) ?? (selectedTask(s)!.state === 'failed' ? undefined : 'only a failed task is retried'), run: (ctx) => act(ctx, () => ctx.actions.retryTask(selectedTask(ctx.store.getState())!.id)) },
-  { id: 'cancel', title: 'cancel the task', keys: ['C'], scope: 'tasks', mutates: true, dangerous: true, disabled: needTask, run: (ctx) => act(ctx, () => ctx.actions.cancelTask(selectedTask(ctx.store.getState())!.id)) },
-  { id: 'reassign', title: 'reassign the task to an agent', keys: ['R'], scope: 'tasks', mutates: true, hint: 'reassign', disabled: needTask, run: (ctx, args) => (args.length ? act(ctx, () => ctx.actions.reassignTask(selectedTask(ctx.store.getState())!.id, args.join(' '))) : open(ctx, { kind: 'input', title: 'reassign to agent', value: '', command: 'reassign', args: [] })) },
+  {
+    id: 'retry',
+    title: 'retry the dead-lettered task',
+    keys: ['r'],
+    scope: 'tasks',
+    mutates: true,
+    hint: 'retry',
+    disabled: (s) =>
+      needTask(s) ?? (selectedTask(s)!.state === 'failed' ? undefined : 'only a failed task is retried'),
+    run: (ctx) => act(ctx, () => ctx.actions.retryTask(selectedTask(ctx.store.getState())!.id)),
+  },
+  {
+    id: 'cancel',
+    title: 'cancel the task',
+    keys: ['C'],
+    scope: 'tasks',
+    mutates: true,
+    dangerous: true,
+    disabled: needTask,
+    run: (ctx) => act(ctx, () => ctx.actions.cancelTask(selectedTask(ctx.store.getState())!.id)),
+  },
+  {
+    id: 'reassign',
+    title: 'reassign the task to an agent',
+    keys: ['R'],
+    scope: 'tasks',
+    mutates: true,
+    hint: 'reassign',
+    disabled: needTask,
+    run: (ctx, args) =>
+      args.length
+        ? act(ctx, () => ctx.actions.reassignTask(selectedTask(ctx.store.getState())!.id, args.join(' ')))
+        : open(ctx, { kind: 'input', title: 'reassign to agent', value: '', command: 'reassign', args: [] }),
+  },
 
   // Command-line only
-  { id: 'spawn', title: 'spawn an agent (:spawn <name> --cli sim ...)', keys: [], scope: 'global', mutates: true, run: (ctx, args) => (args[0] ? act(ctx, () => ctx.actions.spawnAgent(args[0]!, args.slice(1))) : say(ctx, 'usage: :spawn <name> [--cli sim] [--role r]', 'error')) },
+  {
+    id: 'spawn',
+    title: 'spawn an agent (:spawn <name> --cli sim ...)',
+    keys: [],
+    scope: 'global',
+    mutates: true,
+    run: (ctx, args) =>
+      args[0]
+        ? act(ctx, () => ctx.actions.spawnAgent(args[0]!, args.slice(1)))
+        : say(ctx, 'usage: :spawn <name> [--cli sim] [--role r]', 'error'),
+  },
 ];
 
 /** Why a command cannot run now: read-only, disconnected, or its own reason. */
@@ -230,17 +525,30 @@ export const disabledReason = (s: ConsoleState, c: ConsoleCommand): string | und
 
 /** The commands a key can mean in a pane: the pane's own first, then the global ones. */
 export const commandsFor = (s: ConsoleState, key: string): ConsoleCommand[] =>
-  COMMANDS.filter((c) => c.keys.includes(key) && (c.scope === s.ui.pane || c.scope === 'global') && !(s.readOnly && c.mutates)).sort((a, b) => (a.scope === 'global' ? 1 : 0) - (b.scope === 'global' ? 1 : 0));
+  COMMANDS.filter(
+    (c) =>
+      c.keys.includes(key) && (c.scope === s.ui.pane || c.scope === 'global') && !(s.readOnly && c.mutates),
+  ).sort((a, b) => (a.scope === 'global' ? 1 : 0) - (b.scope === 'global' ? 1 : 0));
 
 export const byId = (id: string) => COMMANDS.find((c) => c.id === id);
 
 /** Runs a command (asking first when it is dangerous); a disabled one says why. */
-export const runCommand = async (ctx: CommandContext, c: ConsoleCommand, args: string[] = [], confirmed = false): Promise<void> => {
+export const runCommand = async (
+  ctx: CommandContext,
+  c: ConsoleCommand,
+  args: string[] = [],
+  confirmed = false,
+): Promise<void> => {
   const s = ctx.store.getState();
   const why = disabledReason(s, c);
   if (why) return say(ctx, `${c.title}: ${why}`, 'error');
   if (c.dangerous && !confirmed) {
-    const target = c.scope === 'agents' ? selectedAgent(s)?.label : c.scope === 'tasks' ? selectedTask(s)?.description.split('\n', 1)[0] : selectedMissionRow(s)?.mission.title;
+    const target =
+      c.scope === 'agents'
+        ? selectedAgent(s)?.label
+        : c.scope === 'tasks'
+          ? selectedTask(s)?.description.split('\n', 1)[0]
+          : selectedMissionRow(s)?.mission.title;
     return open(ctx, { kind: 'confirm', title: `${c.title}?`, detail: target ?? '', command: c.id, args });
   }
   await c.run(ctx, args);
@@ -251,7 +559,13 @@ const quitCommand = (ctx: CommandContext) => {
   const s = ctx.store.getState();
   const running = (s.snapshot?.missions ?? []).filter((m) => m.state === 'running').length;
   if (s.dispatching && running > 0 && s.ui.modal?.kind !== 'confirm') {
-    return open(ctx, { kind: 'confirm', title: 'quit?', detail: `the dispatcher in this console stops; ${running} running mission(s) wait until a dispatcher runs again`, command: 'quit!', args: [] });
+    return open(ctx, {
+      kind: 'confirm',
+      title: 'quit?',
+      detail: `the dispatcher in this console stops; ${running} running mission(s) wait until a dispatcher runs again`,
+      command: 'quit!',
+      args: [],
+    });
   }
   ctx.quit();
 };
@@ -265,17 +579,29 @@ const DEFAULT_KEYS = new Map(COMMANDS.map((c) => [c.id, [...c.keys]]));
 
 export const applyKeyBindings = (bindings: Record<string, string[]>): string | undefined => {
   for (const c of COMMANDS) c.keys = [...(DEFAULT_KEYS.get(c.id) ?? [])];
-  for (const id of Object.keys(bindings)) if (!byId(id)) return `console.keys: no console command "${id}" (the ids are listed by ? in the console)`;
+  for (const id of Object.keys(bindings))
+    if (!byId(id)) return `console.keys: no console command "${id}" (the ids are listed by ? in the console)`;
   for (const [id, keys] of Object.entries(bindings)) {
     // A key given to a command is taken from whatever had it in the same scope.
     const c = byId(id)!;
-    for (const other of COMMANDS) if (other !== c && (other.scope === c.scope || other.scope === 'global' || c.scope === 'global') && !bindings[other.id]) other.keys = other.keys.filter((k) => !keys.includes(k));
+    for (const other of COMMANDS)
+      if (
+        other !== c &&
+        (other.scope === c.scope || other.scope === 'global' || c.scope === 'global') &&
+        !bindings[other.id]
+      )
+        other.keys = other.keys.filter((k) => !keys.includes(k));
     c.keys = [...keys];
   }
   const seen = new Map<string, string>();
   for (const c of COMMANDS)
     for (const k of c.keys) {
-      const clash = [...seen.entries()].find(([key, other]) => key === k && other !== c.id && (byId(other)!.scope === c.scope || byId(other)!.scope === 'global' || c.scope === 'global'));
+      const clash = [...seen.entries()].find(
+        ([key, other]) =>
+          key === k &&
+          other !== c.id &&
+          (byId(other)!.scope === c.scope || byId(other)!.scope === 'global' || c.scope === 'global'),
+      );
       if (clash) return `console.keys: "${k}" is bound to both ${clash[1]} and ${c.id}`;
       seen.set(k, c.id);
     }

@@ -12,5 +12,7 @@ const SPARK = ' .:-=+*#';
 export const sparkline = (values: number[]): string => {
   const max = Math.max(...values, 0);
   if (max === 0) return ' '.repeat(values.length);
-  return values.map((v) => SPARK[Math.min(SPARK.length - 1, Math.ceil((v / max) * (SPARK.length - 1)))]).join('');
+  return values
+    .map((v) => SPARK[Math.min(SPARK.length - 1, Math.ceil((v / max) * (SPARK.length - 1)))])
+    .join('');
 };

@@ -1,4 +1,12 @@
-import { byId, COMMANDS, commandsFor, disabledReason, runCommand, say, type CommandContext } from './commands.js';
+import {
+  byId,
+  COMMANDS,
+  commandsFor,
+  disabledReason,
+  runCommand,
+  say,
+  type CommandContext,
+} from './commands.js';
 
 /** The parts of an Ink key event the console reads. */
 export interface KeyInfo {
@@ -44,7 +52,10 @@ export const parseCommandLine = (line: string): { name: string; args: string[] }
 };
 
 /** Command names that start with what was typed (for tab completion). */
-export const completions = (prefix: string): string[] => COMMANDS.map((c) => c.id).filter((id) => id.startsWith(prefix) && !id.endsWith('!')).sort();
+export const completions = (prefix: string): string[] =>
+  COMMANDS.map((c) => c.id)
+    .filter((id) => id.startsWith(prefix) && !id.endsWith('!'))
+    .sort();
 
 const edit = (value: string, name: string, text: string): string | undefined => {
   if (name === 'backspace') return value.slice(0, -1);
@@ -57,19 +68,31 @@ const edit = (value: string, name: string, text: string): string | undefined => 
  * Routes one key press: to the open modal, to the filter being typed, or to the command its key
  * names in the focused pane. Returns the id of the command that ran (for tests), if any.
  */
-export const handleKey = async (ctx: CommandContext, input: string, key: KeyInfo, whole = false): Promise<string | undefined> => {
+export const handleKey = async (
+  ctx: CommandContext,
+  input: string,
+  key: KeyInfo,
+  whole = false,
+): Promise<string | undefined> => {
   const s = ctx.store.getState();
   // Several keys can arrive in one read (typed fast, pasted, or sent by a script): Enter and Tab
   // inside the chunk are keys of their own; outside a text field every character is a key press,
   // in one the characters are typed text.
-  if (!whole && input.length > 1 && !key.ctrl && /^[\r\t\x20-\x7e]+$/.test(input) && /[\r\t]|[\x20-\x7e]{2}/.test(input)) {
+  if (
+    !whole &&
+    input.length > 1 &&
+    !key.ctrl &&
+    /^[\r\t\x20-\x7e]+$/.test(input) &&
+    /[\r\t]|[\x20-\x7e]{2}/.test(input)
+  ) {
     let last: string | undefined;
     for (const part of input.match(/[\r\t]|[\x20-\x7e]+/g) ?? []) {
       if (part === '\r') last = (await handleKey(ctx, '', { return: true })) ?? last;
       else if (part === '\t') last = (await handleKey(ctx, '', { tab: true })) ?? last;
       else {
         const st = ctx.store.getState();
-        const typing = st.ui.filtering !== undefined || st.ui.modal?.kind === 'input' || st.ui.modal?.kind === 'command';
+        const typing =
+          st.ui.filtering !== undefined || st.ui.modal?.kind === 'input' || st.ui.modal?.kind === 'command';
         if (typing) last = (await handleKey(ctx, part, {}, true)) ?? last;
         else for (const ch of part) last = (await handleKey(ctx, ch, {})) ?? last;
       }
@@ -90,12 +113,17 @@ export const handleKey = async (ctx: CommandContext, input: string, key: KeyInfo
     switch (modal.kind) {
       case 'help':
         if (name === 'j' || name === 'down') setUi({ modal: { ...modal, scroll: modal.scroll + 1 } });
-        else if (name === 'k' || name === 'up') setUi({ modal: { ...modal, scroll: Math.max(0, modal.scroll - 1) } });
+        else if (name === 'k' || name === 'up')
+          setUi({ modal: { ...modal, scroll: Math.max(0, modal.scroll - 1) } });
         else setUi({ modal: undefined });
         return undefined;
       case 'detail':
-        if (name === 'j' || name === 'down') setUi({ modal: { ...modal, scroll: Math.min(modal.scroll + 1, Math.max(0, modal.lines.length - 1)) } });
-        else if (name === 'k' || name === 'up') setUi({ modal: { ...modal, scroll: Math.max(0, modal.scroll - 1) } });
+        if (name === 'j' || name === 'down')
+          setUi({
+            modal: { ...modal, scroll: Math.min(modal.scroll + 1, Math.max(0, modal.lines.length - 1)) },
+          });
+        else if (name === 'k' || name === 'up')
+          setUi({ modal: { ...modal, scroll: Math.max(0, modal.scroll - 1) } });
         else if (name === 'escape' || name === 'q' || name === 'enter') setUi({ modal: undefined });
         return undefined;
       case 'confirm':
@@ -105,7 +133,8 @@ export const handleKey = async (ctx: CommandContext, input: string, key: KeyInfo
           if (c) await runCommand(ctx, c, modal.args, true);
           return modal.command;
         }
-        if (name === 'n' || name === 'N' || name === 'escape' || name === 'q' || name === 'ctrl+c') setUi({ modal: undefined });
+        if (name === 'n' || name === 'N' || name === 'escape' || name === 'q' || name === 'ctrl+c')
+          setUi({ modal: undefined });
         return undefined;
       case 'input': {
         if (name === 'escape') return void setUi({ modal: undefined });
@@ -125,14 +154,18 @@ export const handleKey = async (ctx: CommandContext, input: string, key: KeyInfo
         if (name === 'tab') {
           const { name: typed, args } = parseCommandLine(modal.value);
           const options = completions(typed);
-          if (args.length === 0 && options.length === 1) setUi({ modal: { ...modal, value: `${options[0]} ` } });
+          if (args.length === 0 && options.length === 1)
+            setUi({ modal: { ...modal, value: `${options[0]} ` } });
           else if (options.length > 1) say(ctx, options.join('  '));
           return undefined;
         }
         if (name === 'up' || name === 'down') {
           const h = s.ui.history;
           if (!h.length) return undefined;
-          const i = name === 'up' ? Math.min(h.length - 1, modal.historyIndex + 1) : Math.max(-1, modal.historyIndex - 1);
+          const i =
+            name === 'up'
+              ? Math.min(h.length - 1, modal.historyIndex + 1)
+              : Math.max(-1, modal.historyIndex - 1);
           setUi({ modal: { ...modal, historyIndex: i, value: i < 0 ? '' : h[h.length - 1 - i]! } });
           return undefined;
         }
@@ -158,7 +191,8 @@ export const handleKey = async (ctx: CommandContext, input: string, key: KeyInfo
 
   if (s.ui.filtering) {
     const pane = s.ui.filtering;
-    if (name === 'escape') return void setUi({ filtering: undefined, filter: { ...s.ui.filter, [pane]: '' } });
+    if (name === 'escape')
+      return void setUi({ filtering: undefined, filter: { ...s.ui.filter, [pane]: '' } });
     if (name === 'enter') return void setUi({ filtering: undefined });
     const value = edit(s.ui.filter[pane] ?? '', name, input);
     if (value !== undefined) setUi({ filter: { ...s.ui.filter, [pane]: value } });
@@ -174,7 +208,13 @@ export const handleKey = async (ctx: CommandContext, input: string, key: KeyInfo
   if (!command) {
     if (name.length === 1 && name !== ' ') {
       const elsewhere = COMMANDS.find((c) => c.keys.includes(name) && c.scope !== 'global');
-      say(ctx, elsewhere ? `"${name}" ${elsewhere.title} in the ${elsewhere.scope} pane` : `"${name}" does nothing here (? lists the keys)`, 'error');
+      say(
+        ctx,
+        elsewhere
+          ? `"${name}" ${elsewhere.title} in the ${elsewhere.scope} pane`
+          : `"${name}" does nothing here (? lists the keys)`,
+        'error',
+      );
     }
     return undefined;
   }

@@ -13,7 +13,9 @@ import type { ConsoleState, PaneId } from './store.js';
  * and sorted again only when a new snapshot, events batch or filter arrives. Callers must not
  * mutate what these return.
  */
-export type MissionRow = { kind: 'mission'; id: string; mission: Mission } | { kind: 'item'; id: string; mission: Mission; item: WorkItem };
+export type MissionRow =
+  | { kind: 'mission'; id: string; mission: Mission }
+  | { kind: 'item'; id: string; mission: Mission; item: WorkItem };
 
 export interface PaneRows {
   agents: AgentStatus[];
@@ -25,7 +27,16 @@ export interface PaneRows {
 
 const PRIORITY_ORDER = { critical: 0, high: 1, normal: 2, low: 3 } as const;
 const TASK_ORDER = { running: 0, assigned: 1, pending: 2, failed: 3, completed: 4, cancelled: 5 } as const;
-const AGENT_ORDER = { error: 0, working: 1, paused: 2, draining: 3, starting: 4, idle: 5, stopped: 6, cold: 7 } as const;
+const AGENT_ORDER = {
+  error: 0,
+  working: 1,
+  paused: 2,
+  draining: 3,
+  starting: 4,
+  idle: 5,
+  stopped: 6,
+  cold: 7,
+} as const;
 
 /** Compares as String.prototype.localeCompare does (default locale and options), without its per-call cost. */
 const collator = new Intl.Collator();
@@ -76,14 +87,21 @@ const searchable = <T extends object>(text: (row: T) => string) => {
   };
 };
 const agentText = searchable((a: AgentStatus) => `${a.label} ${a.name} ${a.state} ${a.role ?? ''} ${a.cli}`);
-const taskText = searchable((t: Task) => `${t.id} ${t.state} ${t.priority} ${t.description} ${t.tags.join(' ')}`);
+const taskText = searchable(
+  (t: Task) => `${t.id} ${t.state} ${t.priority} ${t.description} ${t.tags.join(' ')}`,
+);
 const missionText = searchable((m: Mission) => `${m.title} ${m.state}`);
 const itemText = searchable((i: WorkItem) => `${i.title} ${i.status} ${i.kind}`);
-const eventText = searchable((e: TownEvent) => `${e.type} ${e.agent ?? ''} ${e.task ?? ''} ${e.mission ?? ''} ${e.text ?? ''} ${e.state ?? ''}`);
+const eventText = searchable(
+  (e: TownEvent) =>
+    `${e.type} ${e.agent ?? ''} ${e.task ?? ''} ${e.mission ?? ''} ${e.text ?? ''} ${e.state ?? ''}`,
+);
 const helpText = searchable((h: HelpPrompt) => h.text);
 
 /** Remembers the last result of `derive` for one input object and one filter. */
-const remember = <K extends object | undefined, R, X = undefined>(derive: (key: K, filter: string | undefined, extra: X) => R) => {
+const remember = <K extends object | undefined, R, X = undefined>(
+  derive: (key: K, filter: string | undefined, extra: X) => R,
+) => {
   let last: { key: K; filter: string | undefined; extra: X; rows: R } | undefined;
   return (key: K, filter: string | undefined, extra?: X): R => {
     if (last && last.key === key && last.filter === filter && last.extra === extra) return last.rows;
@@ -124,7 +142,15 @@ const tasksOf = remember((snap: ConsoleState['snapshot'], filter): Task[] => {
   const groups: Task[][] = Array.from({ length: 24 }, () => []);
   for (const t of rows) {
     const g = TASK_ORDER[t.state] * 4 + PRIORITY_ORDER[t.priority];
-    if (!(g >= 0 && g < 24) || !Number.isFinite(t.createdAt)) return rows.slice().sort((a, b) => TASK_ORDER[a.state] - TASK_ORDER[b.state] || PRIORITY_ORDER[a.priority] - PRIORITY_ORDER[b.priority] || a.createdAt - b.createdAt);
+    if (!(g >= 0 && g < 24) || !Number.isFinite(t.createdAt))
+      return rows
+        .slice()
+        .sort(
+          (a, b) =>
+            TASK_ORDER[a.state] - TASK_ORDER[b.state] ||
+            PRIORITY_ORDER[a.priority] - PRIORITY_ORDER[b.priority] ||
+            a.createdAt - b.createdAt,
+        );
     groups[g]!.push(t);
   }
   const out: Task[] = [];
@@ -167,7 +193,12 @@ export const agentNames = (s: Pick<ConsoleState, 'snapshot'>): Map<string, strin
 /** Events whose text, or the name of their agent as the pane shows it, match the filter. */
 const eventsOf = remember((events: TownEvent[], filter, names: Map<string, string>): TownEvent[] => {
   const test = matcher(filter);
-  return test ? events.filter((e) => test(eventText(e)) || (e.agent !== undefined && test((names.get(e.agent) ?? '').toLowerCase()))) : events;
+  return test
+    ? events.filter(
+        (e) =>
+          test(eventText(e)) || (e.agent !== undefined && test((names.get(e.agent) ?? '').toLowerCase())),
+      )
+    : events;
 });
 
 const helpOf = remember((snap: ConsoleState['snapshot'], filter): HelpPrompt[] => {
@@ -182,7 +213,8 @@ export const taskRows = (s: ConsoleState): Task[] => tasksOf(s.snapshot, s.ui.fi
 
 export const missionRows = (s: ConsoleState): MissionRow[] => missionsOf(s.snapshot, s.ui.filter.missions);
 
-export const eventRows = (s: ConsoleState): TownEvent[] => eventsOf(s.events, s.ui.filter.events, agentNames(s));
+export const eventRows = (s: ConsoleState): TownEvent[] =>
+  eventsOf(s.events, s.ui.filter.events, agentNames(s));
 
 export const helpRows = (s: ConsoleState): HelpPrompt[] => helpOf(s.snapshot, s.ui.filter.help);
 

@@ -28,7 +28,17 @@ export interface ConsoleOptions {
 const ALT_ON = '\u001b[?1049h\u001b[?25l';
 const ALT_OFF = '\u001b[?25h\u001b[?1049l';
 
-const App = ({ store, ctx, now, theme }: { store: ConsoleStore; ctx: CommandContext; now: () => number; theme: ReturnType<typeof themeFor> }) => {
+const App = ({
+  store,
+  ctx,
+  now,
+  theme,
+}: {
+  store: ConsoleStore;
+  ctx: CommandContext;
+  now: () => number;
+  theme: ReturnType<typeof themeFor>;
+}) => {
   // Keys are handled one after another: a command that awaits Redis must finish before the next
   // key reads the state it leaves (a filter opened by "/" receives the text typed after it).
   // A command stuck on an unreachable Redis holds the keys behind it; Ctrl+C pressed while one is
@@ -61,7 +71,9 @@ const App = ({ store, ctx, now, theme }: { store: ConsoleStore; ctx: CommandCont
  */
 export const runConsole = async (t: Town, o: ConsoleOptions): Promise<void> => {
   const size = () => ({ columns: o.stdout.columns || 120, rows: o.stdout.rows || 40 });
-  const store = createConsoleStore(initialState({ readOnly: o.readOnly, dispatching: o.dispatch, size: size() }));
+  const store = createConsoleStore(
+    initialState({ readOnly: o.readOnly, dispatching: o.dispatch, size: size() }),
+  );
   const abort = new AbortController();
   let resolveQuit!: () => void;
   const quitting = new Promise<void>((r) => (resolveQuit = r));
@@ -99,9 +111,25 @@ export const runConsole = async (t: Town, o: ConsoleOptions): Promise<void> => {
   o.stdout.on('resize', onResize);
 
   o.stdout.write(ALT_ON);
-  const app = render(<App store={store} ctx={ctx} now={now} theme={themeFor(t.env, o.mono)} />, { stdout: o.stdout, stdin: o.stdin, exitOnCtrlC: false, patchConsole: true, maxFps: MAX_FPS, incrementalRendering: process.env.TT_INCREMENTAL === "1" });
-  const adapter = startAdapter(t, store, { snapshotMs: 2000, flushMs: 80, signal: abort.signal, onHelp: () => o.stdout.write('\u0007') });
-  const dispatcher = o.dispatch ? dispatch(t, { once: false, signal: abort.signal, onTick: () => adapter.refresh() }).catch((e) => say(ctx, `dispatcher stopped: ${(e as Error).message}`, 'error')) : Promise.resolve();
+  const app = render(<App store={store} ctx={ctx} now={now} theme={themeFor(t.env, o.mono)} />, {
+    stdout: o.stdout,
+    stdin: o.stdin,
+    exitOnCtrlC: false,
+    patchConsole: true,
+    maxFps: MAX_FPS,
+    incrementalRendering: process.env.TT_INCREMENTAL === '1',
+  });
+  const adapter = startAdapter(t, store, {
+    snapshotMs: 2000,
+    flushMs: 80,
+    signal: abort.signal,
+    onHelp: () => o.stdout.write('\u0007'),
+  });
+  const dispatcher = o.dispatch
+    ? dispatch(t, { once: false, signal: abort.signal, onTick: () => adapter.refresh() }).catch((e) =>
+        say(ctx, `dispatcher stopped: ${(e as Error).message}`, 'error'),
+      )
+    : Promise.resolve();
   try {
     await quitting;
   } finally {

@@ -1,6 +1,11 @@
 import { displayLabel } from '../model/agent.js';
 import { interruptAgent, killAgent, registerNewAgent, resumeAgent, startWorker } from '../services/agents.js';
-import { consoleSnapshot, followTownEvents, type EventFollower, type HelpPrompt } from '../services/console.js';
+import {
+  consoleSnapshot,
+  followTownEvents,
+  type EventFollower,
+  type HelpPrompt,
+} from '../services/console.js';
 import type { Town } from '../services/context.js';
 import { send } from '../services/messages.js';
 import { noteMission, stopMission } from '../services/missions.js';
@@ -13,23 +18,30 @@ import type { TownEvent } from '../model/event.js';
 export const townActions = (t: Town, store: ConsoleStore): ConsoleActions => {
   const note = async (mission: string, body: string) => {
     const n = await noteMission(t, mission, body, 'console');
-    store.setState((s) => ({ receipts: [...s.receipts, { note: n.id, mission, body, state: 'queued' as const }].slice(-20) }));
+    store.setState((s) => ({
+      receipts: [...s.receipts, { note: n.id, mission, body, state: 'queued' as const }].slice(-20),
+    }));
     return `note "${body}" queued for mission ${mission.slice(0, 8)}`;
   };
   return {
     pauseMission: (id) => note(id, 'pause'),
     resumeMission: (id) => note(id, 'resume'),
     noteMission: note,
-    stopMission: async (id, force) => `mission ${id.slice(0, 8)} is ${(await stopMission(t, id, force)).state}`,
+    stopMission: async (id, force) =>
+      `mission ${id.slice(0, 8)} is ${(await stopMission(t, id, force)).state}`,
     redirectItem: (mission, item, agent) => note(mission, `redirect ${item.slice(0, 8)} to ${agent}`),
     interruptAgent: async (id) => `${displayLabel((await interruptAgent(t, id)).agent)} paused`,
     resumeAgent: async (id) => `${displayLabel((await resumeAgent(t, id)).agent)} resumed`,
     killAgent: async (id) => `${displayLabel((await killAgent(t, id)).agent)} stopped`,
-    sendMessage: async (agent, text, urgent) => `sent ${(await send(t, agent, text, { kind: 'task', urgent, from: 'supervisor' })).id}${urgent ? ' (urgent)' : ''}`,
-    assignTask: async (agent, text) => `assigned task ${(await assignTask(t, agent, { description: text, from: 'supervisor' })).id.slice(0, 8)}`,
+    sendMessage: async (agent, text, urgent) =>
+      `sent ${(await send(t, agent, text, { kind: 'task', urgent, from: 'supervisor' })).id}${urgent ? ' (urgent)' : ''}`,
+    assignTask: async (agent, text) =>
+      `assigned task ${(await assignTask(t, agent, { description: text, from: 'supervisor' })).id.slice(0, 8)}`,
     retryTask: async (id) => `task ${(await retryTask(t, id)).id.slice(0, 8)} is back on the backlog`,
-    cancelTask: async (id) => `task ${(await cancelTask(t, id, 'cancelled from the console')).task.id.slice(0, 8)} cancelled`,
-    reassignTask: async (id, agent) => `task ${(await reassignTask(t, id, agent)).id.slice(0, 8)} reassigned to ${agent}`,
+    cancelTask: async (id) =>
+      `task ${(await cancelTask(t, id, 'cancelled from the console')).task.id.slice(0, 8)} cancelled`,
+    reassignTask: async (id, agent) =>
+      `task ${(await reassignTask(t, id, agent)).id.slice(0, 8)} reassigned to ${agent}`,
     spawnAgent: async (name, args) => {
       const flag = (f: string) => {
         const i = args.indexOf(f);
@@ -54,7 +66,11 @@ export const townActions = (t: Town, store: ConsoleStore): ConsoleActions => {
  * updates coalesced to at most one store write per `flushMs`. Redis trouble shows as the link
  * state, never as a crash; a resync happens on reconnect.
  */
-export const startAdapter = (t: Town, store: ConsoleStore, o: { snapshotMs: number; flushMs: number; signal: AbortSignal; onHelp?: () => void }) => {
+export const startAdapter = (
+  t: Town,
+  store: ConsoleStore,
+  o: { snapshotMs: number; flushMs: number; signal: AbortSignal; onHelp?: () => void },
+) => {
   let follower: EventFollower | undefined;
   let after: string | undefined;
   let pending: TownEvent[] = [];
@@ -62,7 +78,11 @@ export const startAdapter = (t: Town, store: ConsoleStore, o: { snapshotMs: numb
   let refreshNow: (() => void) | undefined;
 
   const down = (e: unknown) =>
-    store.setState((s) => ({ link: 'disconnected', retries: s.link === 'disconnected' ? s.retries + 1 : 1, linkError: (e as Error).message }));
+    store.setState((s) => ({
+      link: 'disconnected',
+      retries: s.link === 'disconnected' ? s.retries + 1 : 1,
+      linkError: (e as Error).message,
+    }));
 
   const snapshots = (async () => {
     while (!o.signal.aborted) {
@@ -100,7 +120,8 @@ export const startAdapter = (t: Town, store: ConsoleStore, o: { snapshotMs: numb
         if (batch.length) {
           after = batch.at(-1)!.id;
           pending.push(...batch);
-          if (batch.some((e) => /^(mission|agent)\./.test(e.type) || e.type === 'message.sent')) refreshNow?.();
+          if (batch.some((e) => /^(mission|agent)\./.test(e.type) || e.type === 'message.sent'))
+            refreshNow?.();
         }
       } catch (e) {
         if (o.signal.aborted) break;
@@ -120,8 +141,12 @@ export const startAdapter = (t: Town, store: ConsoleStore, o: { snapshotMs: numb
     const batch = pending;
     pending = [];
     store.setState((s) => {
-      const aged = bucket !== lastBucket ? { ...s, throughput: ageThroughput(s.throughput, bucket - lastBucket) } : s;
-      return { ...(bucket !== lastBucket ? { throughput: aged.throughput } : {}), ...appendEvents(aged, batch, now) };
+      const aged =
+        bucket !== lastBucket ? { ...s, throughput: ageThroughput(s.throughput, bucket - lastBucket) } : s;
+      return {
+        ...(bucket !== lastBucket ? { throughput: aged.throughput } : {}),
+        ...appendEvents(aged, batch, now),
+      };
     });
     lastBucket = bucket;
   }, o.flushMs);

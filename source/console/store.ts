@@ -53,14 +53,23 @@ export interface ConsoleState {
   readOnly: boolean;
   dispatching: boolean;
   /** Control notes sent from this console, with their receipts when applied. */
-  receipts: { note: string; mission: string; body: string; state: 'queued' | 'applied'; effect?: string; tick?: number }[];
+  receipts: {
+    note: string;
+    mission: string;
+    body: string;
+    state: 'queued' | 'applied';
+    effect?: string;
+    tick?: number;
+  }[];
   size: { columns: number; rows: number };
 }
 
 export const SPARK_BUCKETS = 12;
 export const SPARK_BUCKET_MS = 10_000;
 
-export const initialState = (o: { readOnly?: boolean; dispatching?: boolean; size?: { columns: number; rows: number } } = {}): ConsoleState => ({
+export const initialState = (
+  o: { readOnly?: boolean; dispatching?: boolean; size?: { columns: number; rows: number } } = {},
+): ConsoleState => ({
   link: 'connecting',
   retries: 0,
   events: [],
@@ -73,7 +82,8 @@ export const initialState = (o: { readOnly?: boolean; dispatching?: boolean; siz
   size: o.size ?? { columns: 120, rows: 40 },
 });
 
-export const createConsoleStore = (init: ConsoleState = initialState()) => createStore<ConsoleState>()(() => init);
+export const createConsoleStore = (init: ConsoleState = initialState()) =>
+  createStore<ConsoleState>()(() => init);
 export type ConsoleStore = ReturnType<typeof createConsoleStore>;
 
 /** Adds events to the ring; counts completions for the sparklines; follows receipts. */
@@ -96,7 +106,15 @@ export const appendEvents = (s: ConsoleState, batch: TownEvent[], now: number): 
     const i = receipts.findIndex((r) => r.state === 'queued' && r.mission === e.mission);
     if (i >= 0) {
       const m = /^at tick (\d+): (.*)$/.exec(e.text ?? '');
-      receipts = receipts.map((r, j) => (j === i ? { ...r, state: 'applied' as const, ...(m ? { tick: Number(m[1]), effect: m[2]! } : { effect: e.text ?? '' }) } : r));
+      receipts = receipts.map((r, j) =>
+        j === i
+          ? {
+              ...r,
+              state: 'applied' as const,
+              ...(m ? { tick: Number(m[1]), effect: m[2]! } : { effect: e.text ?? '' }),
+            }
+          : r,
+      );
     }
   }
   return {
@@ -113,7 +131,9 @@ export const ageThroughput = (t: Record<string, number[]>, shift: number): Recor
   if (shift <= 0) return t;
   const out: Record<string, number[]> = {};
   for (const [k, row] of Object.entries(t)) {
-    const next = row.slice(Math.min(shift, SPARK_BUCKETS)).concat(new Array(Math.min(shift, SPARK_BUCKETS)).fill(0));
+    const next = row
+      .slice(Math.min(shift, SPARK_BUCKETS))
+      .concat(new Array(Math.min(shift, SPARK_BUCKETS)).fill(0));
     if (next.some((n) => n > 0)) out[k] = next;
   }
   return out;

@@ -9,7 +9,16 @@ export interface Theme {
   accent?: string;
 }
 
-export const COLOR: Theme = { focus: 'cyan', border: 'gray', dim: 'gray', ok: 'green', warn: 'yellow', bad: 'red', accent: 'blue' };
+export const COLOR: Theme = {
+  focus: 'cyan',
+  border: 'gray',
+  dim: 'gray',
+  ok: 'green',
+  warn: 'yellow',
+  bad: 'red',
+  accent: 'blue',
+};
 export const MONO: Theme = {};
 
-export const themeFor = (env: Record<string, string | undefined>, mono?: boolean): Theme => (mono || env.NO_COLOR !== undefined || env.TERM === 'dumb' ? MONO : COLOR);
+export const themeFor = (env: Record<string, string | undefined>, mono?: boolean): Theme =>
+  mono || env.NO_COLOR !== undefined || env.TERM === 'dumb' ? MONO : COLOR;

@@ -4,14 +4,29 @@ import { useStore } from 'zustand';
 import { AGENT_GLYPH, ITEM_GLYPH, MISSION_GLYPH, TASK_GLYPH } from '../model/glyphs.js';
 import { COMMANDS, disabledReason } from './commands.js';
 import { age, cell, hhmmss, sparkline } from './format.js';
-import { agentNames, agentRows, eventRows, helpRows, missionRows, selectedIndex, taskRows, windowStart } from './rows.js';
+import {
+  agentNames,
+  agentRows,
+  eventRows,
+  helpRows,
+  missionRows,
+  selectedIndex,
+  taskRows,
+  windowStart,
+} from './rows.js';
 import { PANES, type ConsoleState, type ConsoleStore, type PaneId } from './store.js';
 import type { Theme } from './theme.js';
 
 /** The smallest terminal the console lays out in. */
 export const MIN_SIZE = { columns: 60, rows: 16 };
 
-const TITLES: Record<PaneId, string> = { agents: 'Agents', tasks: 'Task queue', missions: 'Missions', events: 'Events', help: 'Help prompts' };
+const TITLES: Record<PaneId, string> = {
+  agents: 'Agents',
+  tasks: 'Task queue',
+  missions: 'Missions',
+  events: 'Events',
+  help: 'Help prompts',
+};
 
 /** One row of a pane as drawn. */
 interface RowView {
@@ -39,7 +54,10 @@ interface FrameProps {
   position: string;
 }
 
-const sameRows = (a: RowView[], b: RowView[]): boolean => a === b || (a.length === b.length && a.every((r, i) => r.id === b[i]!.id && r.text === b[i]!.text && r.color === b[i]!.color));
+const sameRows = (a: RowView[], b: RowView[]): boolean =>
+  a === b ||
+  (a.length === b.length &&
+    a.every((r, i) => r.id === b[i]!.id && r.text === b[i]!.text && r.color === b[i]!.color));
 
 /**
  * A line of text without its trailing padding: Ink turns every character it is given into a
@@ -56,15 +74,31 @@ const Frame = memo(
     const body = Math.max(0, height - 5);
     const dim = theme.dim ? { color: theme.dim } : {};
     return (
-      <Box flexDirection="column" width={width} height={height} borderStyle="classic" {...(theme.border || theme.focus ? { borderColor: focused ? theme.focus : theme.border } : {})}>
-        <Text bold={focused} wrap="truncate-end">{line(cell(`${focused ? '>' : ' '}${title}`, inner))}</Text>
-        <Text {...dim} wrap="truncate-end">{line(cell(header, inner))}</Text>
+      <Box
+        flexDirection="column"
+        width={width}
+        height={height}
+        borderStyle="classic"
+        {...(theme.border || theme.focus ? { borderColor: focused ? theme.focus : theme.border } : {})}
+      >
+        <Text bold={focused} wrap="truncate-end">
+          {line(cell(`${focused ? '>' : ' '}${title}`, inner))}
+        </Text>
+        <Text {...dim} wrap="truncate-end">
+          {line(cell(header, inner))}
+        </Text>
         {rows.map((r, i) => {
           const isSelected = i === selected;
           const text = cell(`${isSelected ? '>' : ' '}${r.text}`, inner);
           // The selected row of the focused pane is drawn inverse: its padding shows.
           return (
-            <Text key={r.id} inverse={isSelected && focused} bold={isSelected && !focused} {...(r.color ? { color: r.color } : {})} wrap="truncate-end">
+            <Text
+              key={r.id}
+              inverse={isSelected && focused}
+              bold={isSelected && !focused}
+              {...(r.color ? { color: r.color } : {})}
+              wrap="truncate-end"
+            >
               {isSelected && focused ? text : line(text)}
             </Text>
           );
@@ -73,7 +107,9 @@ const Frame = memo(
           <Text key={`pad-${i}`}> </Text>
         ))}
         <Box justifyContent="flex-end">
-          <Text {...dim} wrap="truncate-end">{position.length > inner ? cell(position, inner) : position}</Text>
+          <Text {...dim} wrap="truncate-end">
+            {position.length > inner ? cell(position, inner) : position}
+          </Text>
         </Box>
       </Box>
     );
@@ -102,7 +138,14 @@ interface PaneArgs {
  * A pane's frame: the selection and its window over `count` rows, and a row drawn only when it is
  * visible (`rowAt`).
  */
-const frameOf = ({ s, theme, width, height }: PaneArgs, pane: PaneId, count: number, rowAt: (i: number) => RowView, header: string, note?: string): FrameProps => {
+const frameOf = (
+  { s, theme, width, height }: PaneArgs,
+  pane: PaneId,
+  count: number,
+  rowAt: (i: number) => RowView,
+  header: string,
+  note?: string,
+): FrameProps => {
   const focused = s.ui.pane === pane;
   const body = Math.max(0, height - 5);
   const at = selectedIndex(s, pane);
@@ -118,8 +161,13 @@ const frameOf = ({ s, theme, width, height }: PaneArgs, pane: PaneId, count: num
 };
 
 const stateColor = (theme: Theme, state: string): string | undefined =>
-  ['error', 'failed', 'stopped', 'dead'].includes(state) ? theme.bad : ['paused', 'draining', 'blocked'].includes(state) ? theme.warn : ['working', 'running', 'done', 'completed'].includes(state) ? theme.ok : undefined;
-
+  ['error', 'failed', 'stopped', 'dead'].includes(state)
+    ? theme.bad
+    : ['paused', 'draining', 'blocked'].includes(state)
+      ? theme.warn
+      : ['working', 'running', 'done', 'completed'].includes(state)
+        ? theme.ok
+        : undefined;
 
 const NO_THROUGHPUT: number[] = new Array(12).fill(0);
 
@@ -182,8 +230,16 @@ const missionsFrame = (a: PaneArgs): FrameProps => {
     (i) => {
       const r = rows[i]!;
       return r.kind === 'mission'
-        ? { id: r.id, color: stateColor(theme, r.mission.state), text: `${MISSION_GLYPH[r.mission.state]} ${r.id.slice(0, 4)} ${cell(r.mission.state, 9)} ${cell(r.mission.title, Math.max(8, width - 40))} ${r.mission.itemsDone}/${r.mission.itemsTotal} done` }
-        : { id: r.id, color: stateColor(theme, r.item.status), text: `    ${ITEM_GLYPH[r.item.status]} ${cell(r.item.title, Math.max(8, width - 38))} ${cell(r.item.status, 8)} ${cell(r.item.assignedTo ? (labels.get(r.item.assignedTo) ?? '?') : r.item.deps.length && r.item.status === 'pending' ? 'waits' : '-', 8)}` };
+        ? {
+            id: r.id,
+            color: stateColor(theme, r.mission.state),
+            text: `${MISSION_GLYPH[r.mission.state]} ${r.id.slice(0, 4)} ${cell(r.mission.state, 9)} ${cell(r.mission.title, Math.max(8, width - 40))} ${r.mission.itemsDone}/${r.mission.itemsTotal} done`,
+          }
+        : {
+            id: r.id,
+            color: stateColor(theme, r.item.status),
+            text: `    ${ITEM_GLYPH[r.item.status]} ${cell(r.item.title, Math.max(8, width - 38))} ${cell(r.item.status, 8)} ${cell(r.item.assignedTo ? (labels.get(r.item.assignedTo) ?? '?') : r.item.deps.length && r.item.status === 'pending' ? 'waits' : '-', 8)}`,
+          };
     },
     ' MISSION / WORK ITEM',
     s.snapshot ? 'no missions: tt mission start' : 'loading',
@@ -202,7 +258,11 @@ const eventsFrame = (a: PaneArgs): FrameProps => {
       const e = rows[i]!;
       return {
         id: e.id,
-        color: /dead|failed|reaped|help/.test(e.type) ? theme.bad : /retry|paused|blocked/.test(`${e.type} ${e.state ?? ''}`) ? theme.warn : undefined,
+        color: /dead|failed|reaped|help/.test(e.type)
+          ? theme.bad
+          : /retry|paused|blocked/.test(`${e.type} ${e.state ?? ''}`)
+            ? theme.warn
+            : undefined,
         text: `${hhmmss(e.ts)} ${cell(e.type, 15)} ${cell(e.agent ? (labels.get(e.agent) ?? e.agent.slice(0, 6)) : e.mission ? `m ${e.mission.slice(0, 4)}` : '', 8)} ${e.task ? `${e.task.slice(0, 4)} ` : ''}${e.state ? `${e.prev ? `${e.prev}->` : ''}${e.state} ` : ''}${e.text ?? ''}`,
       };
     },
@@ -220,20 +280,35 @@ const helpFrame = (a: PaneArgs): FrameProps => {
     rows.length,
     (i) => {
       const h = rows[i]!;
-      return { id: h.id, color: theme.warn, text: `! ${cell(age(now - h.createdAt), 4)} ${h.mission ? `mission ${h.mission.slice(0, 4)}: ` : ''}${h.text.replace(/^\[Mission Help Needed\] Mission \S+\s*/, '').split('\n', 1)[0]}` };
+      return {
+        id: h.id,
+        color: theme.warn,
+        text: `! ${cell(age(now - h.createdAt), 4)} ${h.mission ? `mission ${h.mission.slice(0, 4)}: ` : ''}${h.text.replace(/^\[Mission Help Needed\] Mission \S+\s*/, '').split('\n', 1)[0]}`,
+      };
     },
     ' AGE  QUESTION (a answer, r resume, p pause)',
     'no help prompts',
   );
 };
 
-const FRAMES: Record<PaneId, (a: PaneArgs) => FrameProps> = { agents: agentsFrame, tasks: tasksFrame, missions: missionsFrame, events: eventsFrame, help: helpFrame };
+const FRAMES: Record<PaneId, (a: PaneArgs) => FrameProps> = {
+  agents: agentsFrame,
+  tasks: tasksFrame,
+  missions: missionsFrame,
+  events: eventsFrame,
+  help: helpFrame,
+};
 
 /** The two header lines. */
 const headerLines = (s: ConsoleState, now: number): [string, string] => {
   const snap = s.snapshot;
   const missions = snap?.missions ?? [];
-  const link = s.link === 'linked' ? 'linked' : s.link === 'connecting' ? 'connecting...' : `DISCONNECTED (retry ${s.retries})`;
+  const link =
+    s.link === 'linked'
+      ? 'linked'
+      : s.link === 'connecting'
+        ? 'connecting...'
+        : `DISCONNECTED (retry ${s.retries})`;
   let lastTick = 0;
   let tick = 0;
   let wake = Infinity;
@@ -246,7 +321,11 @@ const headerLines = (s: ConsoleState, now: number): [string, string] => {
     if (m.state === 'running') running++;
     else if (m.state === 'blocked') blocked++;
   }
-  const dispatcher = !s.dispatching ? 'dispatcher off (--no-dispatch)' : lastTick ? `dispatcher ok ${age(now - lastTick)} ago  tick ${tick}${Number.isFinite(wake) ? `  next ${age(wake - now)}` : ''}` : 'dispatcher idle';
+  const dispatcher = !s.dispatching
+    ? 'dispatcher off (--no-dispatch)'
+    : lastTick
+      ? `dispatcher ok ${age(now - lastTick)} ago  tick ${tick}${Number.isFinite(wake) ? `  next ${age(wake - now)}` : ''}`
+      : 'dispatcher idle';
   const a = snap?.agents ?? [];
   let working = 0;
   let idle = 0;
@@ -262,27 +341,56 @@ const headerLines = (s: ConsoleState, now: number): [string, string] => {
   return [line1, line2];
 };
 
-const Header = memo(({ line1, line2, bad, width }: { line1: string; line2: string; bad: string | undefined; width: number }) => (
-  <Box flexDirection="column" width={width}>
-    <Text bold {...(bad ? { color: bad } : {})} wrap="truncate-end">{line(cell(line1, width))}</Text>
-    <Text wrap="truncate-end">{line(cell(line2, width))}</Text>
-  </Box>
-));
+const Header = memo(
+  ({
+    line1,
+    line2,
+    bad,
+    width,
+  }: {
+    line1: string;
+    line2: string;
+    bad: string | undefined;
+    width: number;
+  }) => (
+    <Box flexDirection="column" width={width}>
+      <Text bold {...(bad ? { color: bad } : {})} wrap="truncate-end">
+        {line(cell(line1, width))}
+      </Text>
+      <Text wrap="truncate-end">{line(cell(line2, width))}</Text>
+    </Box>
+  ),
+);
 
 /** Every key, from the command registry, grouped by where it works. */
 export const helpLines = (s: ConsoleState): string[] => {
   const scopes: (PaneId | 'global')[] = ['global', ...PANES];
   const lines = scopes.flatMap((sc) => {
     const cs = COMMANDS.filter((c) => c.scope === sc && c.keys.length && !(s.readOnly && c.mutates));
-    return cs.length ? [`${sc === 'global' ? 'everywhere' : `${TITLES[sc]} pane`}:`, ...cs.map((c) => `  ${cell(c.keys.join(' '), 16)} ${c.title}${c.dangerous ? ' (asks first)' : ''}`)] : [];
+    return cs.length
+      ? [
+          `${sc === 'global' ? 'everywhere' : `${TITLES[sc]} pane`}:`,
+          ...cs.map((c) => `  ${cell(c.keys.join(' '), 16)} ${c.title}${c.dangerous ? ' (asks first)' : ''}`),
+        ]
+      : [];
   });
-  return [...lines, '', 'command line (:): every command by its name, e.g. :note resume, :assign <text>, :spawn ada --cli sim'];
+  return [
+    ...lines,
+    '',
+    'command line (:): every command by its name, e.g. :note resume, :assign <text>, :spawn ada --cli sim',
+  ];
 };
 
 /** The keys that apply now, from the command registry. */
 export const footerHints = (s: ConsoleState): string => {
   if (s.ui.filtering) return 'type to filter  enter keep  esc clear';
-  const shown = COMMANDS.filter((c) => c.hint && (c.scope === 'global' || c.scope === s.ui.pane) && !(s.readOnly && c.mutates) && !disabledReason(s, c));
+  const shown = COMMANDS.filter(
+    (c) =>
+      c.hint &&
+      (c.scope === 'global' || c.scope === s.ui.pane) &&
+      !(s.readOnly && c.mutates) &&
+      !disabledReason(s, c),
+  );
   return shown.map((c) => `${c.keys[0] === 'tab' ? 'tab' : c.keys[0]} ${c.hint}`).join('  ');
 };
 
@@ -290,38 +398,79 @@ export const footerHints = (s: ConsoleState): string => {
 const footerText = (s: ConsoleState, now: number): { text: string; error: boolean } => {
   const f = s.ui.footer && now - s.ui.footer.at < 8000 ? s.ui.footer : undefined;
   const receipt = s.receipts.at(-1);
-  const text = f ? f.text : receipt ? `note "${receipt.body}": ${receipt.state === 'queued' ? 'queued' : `applied at tick ${receipt.tick ?? '?'}: ${receipt.effect}`}   ${footerHints(s)}` : footerHints(s);
+  const text = f
+    ? f.text
+    : receipt
+      ? `note "${receipt.body}": ${receipt.state === 'queued' ? 'queued' : `applied at tick ${receipt.tick ?? '?'}: ${receipt.effect}`}   ${footerHints(s)}`
+      : footerHints(s);
   return { text, error: f?.kind === 'error' };
 };
 
-const Footer = memo(({ text, bad, width }: { text: string; bad: string | undefined; width: number }) => <Text {...(bad ? { color: bad } : {})} wrap="truncate-end">{line(cell(` ${text}`, width))}</Text>);
+const Footer = memo(({ text, bad, width }: { text: string; bad: string | undefined; width: number }) => (
+  <Text {...(bad ? { color: bad } : {})} wrap="truncate-end">
+    {line(cell(` ${text}`, width))}
+  </Text>
+));
 
 /** The open modal's title and lines. */
 const overlayOf = (s: ConsoleState): { title: string; lines: string[] } | undefined => {
   const m = s.ui.modal;
   if (!m) return undefined;
-  if (m.kind === 'help') return { title: 'Keys (j/k scroll, any other key closes)', lines: helpLines(s).slice(m.scroll) };
+  if (m.kind === 'help')
+    return { title: 'Keys (j/k scroll, any other key closes)', lines: helpLines(s).slice(m.scroll) };
   if (m.kind === 'confirm') return { title: m.title, lines: [m.detail, '', 'y / enter: yes    n / esc: no'] };
-  if (m.kind === 'input') return { title: m.title, lines: [`> ${m.value}_`, '', 'enter: send    esc: cancel'] };
-  if (m.kind === 'command') return { title: 'command (tab completes, up/down history, esc cancels)', lines: [`:${m.value}_`] };
+  if (m.kind === 'input')
+    return { title: m.title, lines: [`> ${m.value}_`, '', 'enter: send    esc: cancel'] };
+  if (m.kind === 'command')
+    return { title: 'command (tab completes, up/down history, esc cancels)', lines: [`:${m.value}_`] };
   return { title: `${m.title} (j/k scroll, esc closes)`, lines: m.lines.slice(m.scroll) };
 };
 
-const Overlay = ({ title, lines, theme, width, height }: { title: string; lines: string[]; theme: Theme; width: number; height: number }) => {
+const Overlay = ({
+  title,
+  lines,
+  theme,
+  width,
+  height,
+}: {
+  title: string;
+  lines: string[];
+  theme: Theme;
+  width: number;
+  height: number;
+}) => {
   const w = Math.min(width - 4, 100);
   const max = Math.max(1, height - 6);
   return (
-    <Box flexDirection="column" width={w} borderStyle="classic" {...(theme.focus ? { borderColor: theme.focus } : {})} paddingX={1}>
-      <Text bold wrap="truncate-end">{cell(title, w - 4)}</Text>
+    <Box
+      flexDirection="column"
+      width={w}
+      borderStyle="classic"
+      {...(theme.focus ? { borderColor: theme.focus } : {})}
+      paddingX={1}
+    >
+      <Text bold wrap="truncate-end">
+        {cell(title, w - 4)}
+      </Text>
       {lines.slice(0, max).map((l, i) => (
-        <Text key={i} wrap="truncate-end">{cell(l, w - 4)}</Text>
+        <Text key={i} wrap="truncate-end">
+          {cell(l, w - 4)}
+        </Text>
       ))}
     </Box>
   );
 };
 
 /** The whole console, laid out for the terminal size in the store (one row shorter than the terminal: Ink 6.8 repaints fully otherwise). */
-export const ConsoleView = ({ store, theme, now }: { store: ConsoleStore; theme: Theme; now: () => number }) => {
+export const ConsoleView = ({
+  store,
+  theme,
+  now,
+}: {
+  store: ConsoleStore;
+  theme: Theme;
+  now: () => number;
+}) => {
   const s = useStore(store);
   const t = now();
   const { columns, rows } = s.size;
@@ -341,7 +490,9 @@ export const ConsoleView = ({ store, theme, now }: { store: ConsoleStore; theme:
   const topH = Math.ceil(rest / 2);
   const midH = rest - topH;
   const left = Math.floor(columns / 2);
-  const pane = (id: PaneId, width: number, h: number) => <Frame {...FRAMES[id]({ s, theme, width, height: h, now: t })} />;
+  const pane = (id: PaneId, width: number, h: number) => (
+    <Frame {...FRAMES[id]({ s, theme, width, height: h, now: t })} />
+  );
   const overlay = overlayOf(s);
   const [line1, line2] = headerLines(s, t);
   const footer = footerText(s, t);
@@ -378,12 +529,20 @@ export const ConsoleView = ({ store, theme, now }: { store: ConsoleStore; theme:
 const narrowPanes = ({ s, theme, width, height, now }: PaneArgs) => {
   const others = PANES.filter((p) => p !== s.ui.pane);
   const focusedH = height - others.length;
-  const counts: Record<PaneId, number> = { agents: agentRows(s).length, tasks: taskRows(s).length, missions: missionRows(s).length, events: eventRows(s).length, help: helpRows(s).length };
+  const counts: Record<PaneId, number> = {
+    agents: agentRows(s).length,
+    tasks: taskRows(s).length,
+    missions: missionRows(s).length,
+    events: eventRows(s).length,
+    help: helpRows(s).length,
+  };
   return (
     <>
       <Frame {...FRAMES[s.ui.pane]({ s, theme, width, height: focusedH, now })} />
       {others.map((p) => (
-        <Text key={p} {...(theme.dim ? { color: theme.dim } : {})} wrap="truncate-end">{line(cell(` ${PANES.indexOf(p) + 1} ${TITLES[p]} (${counts[p]})`, width))}</Text>
+        <Text key={p} {...(theme.dim ? { color: theme.dim } : {})} wrap="truncate-end">
+          {line(cell(` ${PANES.indexOf(p) + 1} ${TITLES[p]} (${counts[p]})`, width))}
+        </Text>
       ))}
     </>
   );

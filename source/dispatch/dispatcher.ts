@@ -5,11 +5,23 @@ import { parseIssueRef } from '../github/rest.js';
 import { isTerminalAgent, type Agent } from '../model/agent.js';
 import { assessHelp, helpMessage, isStalled, nextHelpState, shouldSendHelp } from '../model/help.js';
 import { SUPERVISOR_ID } from '../model/ids.js';
-import { isTerminalMission, type ControlNote, type Mission, type Watch, type WorkItem } from '../model/mission.js';
+import {
+  isTerminalMission,
+  type ControlNote,
+  type Mission,
+  type Watch,
+  type WorkItem,
+} from '../model/mission.js';
 import { NoteError, parseNote, resolveItemRef } from '../model/notes.js';
 import { resolveAgentRef } from '../model/resolve.js';
 import { laneOf, planAssignments, routeScore, type AvailableAgent } from '../model/routing.js';
-import { canFinalize, onReviewResult, onWorkSubmitted, PR_WATCHES, requiresReview } from '../model/submission.js';
+import {
+  canFinalize,
+  onReviewResult,
+  onWorkSubmitted,
+  PR_WATCHES,
+  requiresReview,
+} from '../model/submission.js';
 import { Task, isTerminalTask } from '../model/task.js';
 import { isDue, watchPlan, type PrState } from '../model/watch.js';
 import { listAgents } from '../store/agents.js';
@@ -64,7 +76,12 @@ export interface Dispatcher {
   swept?: Set<string>;
 }
 
-export const newDispatcher = (db: Db, config: DispatchConfig, github?: GitHubClient, log?: (line: string) => void): Dispatcher => ({
+export const newDispatcher = (
+  db: Db,
+  config: DispatchConfig,
+  github?: GitHubClient,
+  log?: (line: string) => void,
+): Dispatcher => ({
   db,
   token: randomUUID(),
   config,
@@ -97,7 +114,10 @@ export interface MissionTickReport {
 export const READY_HEAD = 1000;
 
 /** The work tasks a plan makes: one per planned item, tagged with the item's role and capabilities. */
-export const workAssignments = (plan: { item: string; agent: string }[], items: Pick<WorkItem, 'id' | 'ownerRole' | 'caps'>[]): Assignment[] => {
+export const workAssignments = (
+  plan: { item: string; agent: string }[],
+  items: Pick<WorkItem, 'id' | 'ownerRole' | 'caps'>[],
+): Assignment[] => {
   const byId = new Map(items.map((i) => [i.id, i]));
   return plan.map((p) => {
     const item = byId.get(p.item)!;
@@ -147,14 +167,24 @@ const availableOf = async (db: Db, pool: Pool): Promise<AvailableAgent[]> => {
   if (pool.available) return pool.available;
   let read = poolReads.get(pool);
   if (!read) {
-    read = availableAgents(db, CAPACITY).then((list) => list.map((a) => ({ id: a.id, name: a.name, ...(a.role ? { role: a.role } : {}), caps: a.caps, load: a.load, capacity: CAPACITY })));
+    read = availableAgents(db, CAPACITY).then((list) =>
+      list.map((a) => ({
+        id: a.id,
+        name: a.name,
+        ...(a.role ? { role: a.role } : {}),
+        caps: a.caps,
+        load: a.load,
+        capacity: CAPACITY,
+      })),
+    );
     poolReads.set(pool, read);
   }
   const list = await read;
   return (pool.available ??= list);
 };
 
-const everyone = async (db: Db, pool: Pool): Promise<Agent[]> => (pool.all ??= (await listAgents(db)).items.filter((a) => !isTerminalAgent(a.state)));
+const everyone = async (db: Db, pool: Pool): Promise<Agent[]> =>
+  (pool.all ??= (await listAgents(db)).items.filter((a) => !isTerminalAgent(a.state)));
 
 /** A watch's id is derived from what it watches (UUID-shaped), so re-submitting a PR finds the same watches. */
 const watchId = (item: string, kind: string, target: string) => {
@@ -165,20 +195,36 @@ const watchId = (item: string, kind: string, target: string) => {
 const toPrState = async (github: GitHubClient, target: string): Promise<PrState | { error: string }> => {
   try {
     const p = await github.pull(parseIssueRef(target));
-    return { ci: p.ci, mergeable: p.mergeable, changesRequested: p.changesRequested, bugbotComments: p.bugbotComments, headSha: p.headSha };
+    return {
+      ci: p.ci,
+      mergeable: p.mergeable,
+      changesRequested: p.changesRequested,
+      bugbotComments: p.bugbotComments,
+      headSha: p.headSha,
+    };
   } catch (e) {
     return { error: (e as Error).message };
   }
 };
 
 /** The best agent (highest route score, then least loaded, then name) for an item-like piece of work. */
-const bestAgent = async (db: Db, pool: Pool, item: Pick<WorkItem, 'kind' | 'ownerRole' | 'caps'>, prefer?: string, exclude?: string): Promise<string | undefined> => {
+const bestAgent = async (
+  db: Db,
+  pool: Pool,
+  item: Pick<WorkItem, 'kind' | 'ownerRole' | 'caps'>,
+  prefer?: string,
+  exclude?: string,
+): Promise<string | undefined> => {
   const all = await everyone(db, pool);
   if (prefer && all.some((a) => a.id === prefer)) return prefer;
   const loads = new Map((await availableOf(db, pool)).map((a) => [a.id, a.load]));
   const scored = all
     .filter((a) => a.id !== exclude)
-    .map((a) => ({ a, score: routeScore(item, { name: a.name, ...(a.role ? { role: a.role } : {}), caps: a.caps }), load: loads.get(a.id) ?? 99 }))
+    .map((a) => ({
+      a,
+      score: routeScore(item, { name: a.name, ...(a.role ? { role: a.role } : {}), caps: a.caps }),
+      load: loads.get(a.id) ?? 99,
+    }))
     .filter((x) => x.score > 0)
     .sort((x, y) => y.score - x.score || x.load - y.load || x.a.name.localeCompare(y.a.name));
   return scored[0]?.a.id;
@@ -198,7 +244,16 @@ const bestAgent = async (db: Db, pool: Pool, item: Pick<WorkItem, 'kind' | 'owne
 export const tickMission = async (d: Dispatcher, id: string, pool: Pool = {}): Promise<MissionTickReport> => {
   const { db, token, config } = d;
   const now = db.clock.now();
-  const report: MissionTickReport = { mission: id, status: 'ticked', assigned: 0, completions: 0, promoted: 0, notes: [], watchesChecked: 0, progress: false };
+  const report: MissionTickReport = {
+    mission: id,
+    status: 'ticked',
+    assigned: 0,
+    completions: 0,
+    promoted: 0,
+    notes: [],
+    watchesChecked: 0,
+    progress: false,
+  };
   const opened = await leaseAndView(db, id, token, config.leaseTtlMs);
   // A lease taken afresh (first tick, or again after losing it) starts with a full sweep.
   if (opened.lease.status !== 'renewed') d.swept?.delete(id);
@@ -213,7 +268,8 @@ export const tickMission = async (d: Dispatcher, id: string, pool: Pool = {}): P
     if (!view) return { ...report, status: 'skipped' };
     report.state = view.mission.state;
     const say = (line: string) => d.log?.(`mission ${id.slice(0, 8)}: ${line}`);
-    const skipAll = (list: Malformed[]) => list.forEach((x) => reportMalformed(d, report, `${x.key}: ${x.problem}`));
+    const skipAll = (list: Malformed[]) =>
+      list.forEach((x) => reportMalformed(d, report, `${x.key}: ${x.problem}`));
     skipAll(view.malformed);
     // Whether this tick wrote since `view` was read; a stale view is read again before it is used.
     let stale = false;
@@ -261,18 +317,56 @@ export const tickMission = async (d: Dispatcher, id: string, pool: Pool = {}): P
       const items = new Map((await readHashes(db, WorkItemSchema, keys)).items.map((i) => [i.id, i]));
       for (const w of due) {
         report.watchesChecked++;
-        const step = watchPlan(w, await toPrState(d.github, w.target), now, { snoozeSecs: config.watchSnoozeSecs, maxFailures: config.watchMaxFailures });
-        await putWatch(db, id, token, step.watch, step.watch.status !== w.status ? 'mission.watch' : '', `${w.kind} ${w.target}: ${step.watch.status}`);
+        const step = watchPlan(w, await toPrState(d.github, w.target), now, {
+          snoozeSecs: config.watchSnoozeSecs,
+          maxFailures: config.watchMaxFailures,
+        });
+        await putWatch(
+          db,
+          id,
+          token,
+          step.watch,
+          step.watch.status !== w.status ? 'mission.watch' : '',
+          `${w.kind} ${w.target}: ${step.watch.status}`,
+        );
         const item = items.get(w.item);
         if (!item) continue;
-        if (step.action.type === 'blockItem') await updateItem(db, id, token, item.id, { status: 'blocked', event: 'mission.item', text: step.action.reason });
+        if (step.action.type === 'blockItem')
+          await updateItem(db, id, token, item.id, {
+            status: 'blocked',
+            event: 'mission.item',
+            text: step.action.reason,
+          });
         if (step.action.type === 'trigger') {
           report.progress = true;
-          if (step.action.action === 'create_fix_task') await fixTask(d, m, item, pool, `${w.kind} on ${w.target} needs a fix (head ${step.action.headSha.slice(0, 7) || 'unknown'})`, w.id);
-          else if (step.action.action === 'advance_pipeline') await updateItem(db, id, token, item.id, { set: { artifacts: JSON.stringify([...new Set([...item.artifacts, w.target])]) }, event: 'mission.item', text: `${w.target} is mergeable and green` });
-          else for (const a of (await everyone(db, pool)).filter((x) => laneOf(x) === 'reviewer')) {
-            await sendMessage(db, { from: SUPERVISOR_ID, to: a.id, body: { type: 'informational', summary: `${w.kind} on ${w.target} for "${item.title}"` }, priority: 'normal' }, `notify reviewer: ${w.target}`);
-          }
+          if (step.action.action === 'create_fix_task')
+            await fixTask(
+              d,
+              m,
+              item,
+              pool,
+              `${w.kind} on ${w.target} needs a fix (head ${step.action.headSha.slice(0, 7) || 'unknown'})`,
+              w.id,
+            );
+          else if (step.action.action === 'advance_pipeline')
+            await updateItem(db, id, token, item.id, {
+              set: { artifacts: JSON.stringify([...new Set([...item.artifacts, w.target])]) },
+              event: 'mission.item',
+              text: `${w.target} is mergeable and green`,
+            });
+          else
+            for (const a of (await everyone(db, pool)).filter((x) => laneOf(x) === 'reviewer')) {
+              await sendMessage(
+                db,
+                {
+                  from: SUPERVISOR_ID,
+                  to: a.id,
+                  body: { type: 'informational', summary: `${w.kind} on ${w.target} for "${item.title}"` },
+                  priority: 'normal',
+                },
+                `notify reviewer: ${w.target}`,
+              );
+            }
         }
         if (step.watch.status === 'done' || step.action.type !== 'none') report.progress = true;
       }
@@ -282,7 +376,10 @@ export const tickMission = async (d: Dispatcher, id: string, pool: Pool = {}): P
     // 4. Scheduler: reconcile live work with its tasks, finalize waiting items, assign ready ones.
     if (view.mission.state === 'running') {
       // Ready work and free slots will want the agent pool: read it alongside the live items' check.
-      const prefetch = view.mission.policy.maxParallel > view.activeCount && view.readyCount > 0 ? availableOf(db, pool).catch(() => undefined) : undefined;
+      const prefetch =
+        view.mission.policy.maxParallel > view.activeCount && view.readyCount > 0
+          ? availableOf(db, pool).catch(() => undefined)
+          : undefined;
       if (view.activeCount > 0 && (await reconcile(d, id))) {
         report.progress = true;
         view = await reread(view);
@@ -291,7 +388,11 @@ export const tickMission = async (d: Dispatcher, id: string, pool: Pool = {}): P
         const mission = view.mission;
         for (const item of await blockedItems(db, id)) {
           if (canFinalize(item, view.watches, mission.policy)) {
-            const r = await updateItem(db, id, token, item.id, { status: 'done', event: 'mission.item', text: `${item.title}: done` });
+            const r = await updateItem(db, id, token, item.id, {
+              status: 'done',
+              event: 'mission.item',
+              text: `${item.title}: done`,
+            });
             report.promoted += r?.promoted ?? 0;
             report.progress = true;
             stale = true;
@@ -328,7 +429,9 @@ export const tickMission = async (d: Dispatcher, id: string, pool: Pool = {}): P
           const r = list.length ? await assign(db, id, token, SUPERVISOR_ID, list) : { assigned: 0 };
           report.assigned = r.assigned;
           // The ready items of the head as deep as planning may look (those read, or all of it).
-          const seen = whole ? head.items.length : Math.min(READY_HEAD, head.readyCount) - (head.read - head.items.length);
+          const seen = whole
+            ? head.items.length
+            : Math.min(READY_HEAD, head.readyCount) - (head.read - head.items.length);
           if (plan.length < Math.min(slots, seen)) report.unassignable = true;
           const byAgent = new Map(available.map((a) => [a.id, a]));
           for (const p of plan) {
@@ -352,14 +455,22 @@ export const tickMission = async (d: Dispatcher, id: string, pool: Pool = {}): P
     const del: string[] = [];
     if (report.progress) set.lastProgressAt = now;
     let state: Mission['state'] | undefined;
-    if (m.state === 'running' && m.itemsTotal > 0 && m.itemsDone >= m.itemsTotal && openWatches.length === 0) {
+    if (
+      m.state === 'running' &&
+      m.itemsTotal > 0 &&
+      m.itemsDone >= m.itemsTotal &&
+      openWatches.length === 0
+    ) {
       state = 'completed';
       del.push('nextWakeAt', 'blockedReason');
     } else if (m.state === 'running') {
       const nextDue = Math.min(...openWatches.map((w) => w.nextDueAt));
       if (Number.isFinite(nextDue)) set.nextWakeAt = nextDue;
       else del.push('nextWakeAt');
-      if (fresh.readyCount === 0 && fresh.activeCount === 0) set.blockedReason = openWatches.length ? `Waiting on ${openWatches.length} active watch(es)` : 'Waiting on dependency, review, or external watch';
+      if (fresh.readyCount === 0 && fresh.activeCount === 0)
+        set.blockedReason = openWatches.length
+          ? `Waiting on ${openWatches.length} active watch(es)`
+          : 'Waiting on dependency, review, or external watch';
       else del.push('blockedReason');
     }
     report.state = state ?? m.state;
@@ -368,11 +479,23 @@ export const tickMission = async (d: Dispatcher, id: string, pool: Pool = {}): P
       const lastProgressAt = report.progress ? now : m.lastProgressAt;
       // Ready work that no agent with room could take counts as no idle agent. (The count is
       // only looked at when there is ready work.)
-      const idleAgents = report.unassignable ? 0 : (pool.available ?? (fresh.readyCount > 0 ? await availableOf(db, pool) : [])).length;
+      const idleAgents = report.unassignable
+        ? 0
+        : (pool.available ?? (fresh.readyCount > 0 ? await availableOf(db, pool) : [])).length;
       // The oldest live task matters only to a mission without progress for a while.
-      const stalled = !(fresh.readyCount > 0 && idleAgents === 0) && isStalled(lastProgressAt, now, config.tickMs);
+      const stalled =
+        !(fresh.readyCount > 0 && idleAgents === 0) && isStalled(lastProgressAt, now, config.tickMs);
       const reason = assessHelp({
-        mission: { id, state: m.state, ...(lastProgressAt !== undefined ? { lastProgressAt } : {}), ...(set.blockedReason ? { blockedReason: String(set.blockedReason) } : m.state === 'blocked' && m.blockedReason ? { blockedReason: m.blockedReason } : {}) },
+        mission: {
+          id,
+          state: m.state,
+          ...(lastProgressAt !== undefined ? { lastProgressAt } : {}),
+          ...(set.blockedReason
+            ? { blockedReason: String(set.blockedReason) }
+            : m.state === 'blocked' && m.blockedReason
+              ? { blockedReason: m.blockedReason }
+              : {}),
+        },
         readyCount: fresh.readyCount,
         idleAgents,
         watchesActive: openWatches.length,
@@ -380,10 +503,22 @@ export const tickMission = async (d: Dispatcher, id: string, pool: Pool = {}): P
         now,
         tickMs: config.tickMs,
       });
-      if (reason && shouldSendHelp(m, reason, now, { repeatSecs: config.helpRepeatSecs, backoffCap: config.helpBackoffCap })) {
+      if (
+        reason &&
+        shouldSendHelp(m, reason, now, {
+          repeatSecs: config.helpRepeatSecs,
+          backoffCap: config.helpBackoffCap,
+        })
+      ) {
         const next = nextHelpState(m, reason, now);
         Object.assign(set, next);
-        help = { type: 'query', question: helpMessage(id, reason), from: SUPERVISOR_ID, priority: 'high', mission: id };
+        help = {
+          type: 'query',
+          question: helpMessage(id, reason),
+          from: SUPERVISOR_ID,
+          priority: 'high',
+          mission: id,
+        };
         report.help = reason;
         say(`asked for help: ${reason}`);
       }
@@ -405,7 +540,13 @@ export const tickMission = async (d: Dispatcher, id: string, pool: Pool = {}): P
 /** The mission's blocked items. */
 const blockedItems = async (db: Db, id: string): Promise<WorkItem[]> => {
   const ids = await db.redis.smembers(db.keys.missionBlocked(id));
-  return (await readHashes(db, WorkItemSchema, ids.map((i) => db.keys.missionItem(id, i)))).items.filter((i) => i.status === 'blocked');
+  return (
+    await readHashes(
+      db,
+      WorkItemSchema,
+      ids.map((i) => db.keys.missionItem(id, i)),
+    )
+  ).items.filter((i) => i.status === 'blocked');
 };
 
 /** Whether a review task for the item is still live. */
@@ -416,10 +557,13 @@ const reviewOut = async (db: Db, item: WorkItem): Promise<boolean> => {
 };
 
 /** A blocked item that needs its reviewer's word. */
-const wantsReview = (item: WorkItem, mission: Mission): boolean => requiresReview(item.kind, mission.policy) && !item.reviewerApproved && item.artifacts.length > 0;
+const wantsReview = (item: WorkItem, mission: Mission): boolean =>
+  requiresReview(item.kind, mission.policy) && !item.reviewerApproved && item.artifacts.length > 0;
 
 /** A mission task's tags: its item's owner role and capabilities (what routing and claims match). */
-const itemTags = (item: Pick<WorkItem, 'ownerRole' | 'caps'>): string[] => [...new Set([...(item.ownerRole ? [item.ownerRole] : []), ...item.caps])];
+const itemTags = (item: Pick<WorkItem, 'ownerRole' | 'caps'>): string[] => [
+  ...new Set([...(item.ownerRole ? [item.ownerRole] : []), ...item.caps]),
+];
 
 /** The live task of the mission that changed longest ago, from its live items. */
 const staleTask = async (db: Db, id: string): Promise<{ staleTask?: { id: string; updatedAt: number } }> => {
@@ -454,13 +598,25 @@ const reconcile = async (d: Dispatcher, id: string): Promise<boolean> => {
   } else mismatches = await touchedMismatches(db, id, token);
   for (const { item, task } of mismatches) {
     if (!task || task.state === 'cancelled') {
-      await updateItem(db, id, token, item.id, { status: 'ready', del: ['assignedTo', 'task'], event: 'mission.item', text: `${item.title}: released (its task is gone)` });
+      await updateItem(db, id, token, item.id, {
+        status: 'ready',
+        del: ['assignedTo', 'task'],
+        event: 'mission.item',
+        text: `${item.title}: released (its task is gone)`,
+      });
       changed = true;
     } else if (task.state === 'running' && item.status === 'assigned') {
-      await updateItem(db, id, token, item.id, { status: 'running', ...(task.assignedTo ? { set: { assignedTo: task.assignedTo } } : {}) });
+      await updateItem(db, id, token, item.id, {
+        status: 'running',
+        ...(task.assignedTo ? { set: { assignedTo: task.assignedTo } } : {}),
+      });
       changed = true;
     } else if (task.assignedTo && task.assignedTo !== item.assignedTo) {
-      await updateItem(db, id, token, item.id, { set: { assignedTo: task.assignedTo }, event: 'mission.item', text: `${item.title}: rebound to ${task.assignedTo.slice(0, 8)}` });
+      await updateItem(db, id, token, item.id, {
+        set: { assignedTo: task.assignedTo },
+        event: 'mission.item',
+        text: `${item.title}: rebound to ${task.assignedTo.slice(0, 8)}`,
+      });
       changed = true;
     }
   }
@@ -477,12 +633,26 @@ const itemOf = async (db: Db, mission: string, item: string | undefined): Promis
  * each other's reply; whatever follows an update (watches, a review or fix task) is sent after it.
  * Returns whether any made progress.
  */
-const applyCompletions = async (d: Dispatcher, snap: Pick<MissionView, 'mission' | 'watches'>, ids: string[], pool: Pool, report: MissionTickReport): Promise<boolean> => {
+const applyCompletions = async (
+  d: Dispatcher,
+  snap: Pick<MissionView, 'mission' | 'watches'>,
+  ids: string[],
+  pool: Pool,
+  report: MissionTickReport,
+): Promise<boolean> => {
   const { db } = d;
   const m = snap.mission;
   const tasks = await readEach(db, Task, ids.map(db.keys.task));
-  const itemIds = [...new Set(tasks.flatMap((t) => (t && !(t instanceof MalformedRecordError) && t.workItem ? [t.workItem] : [])))];
-  const read = await readEach(db, WorkItemSchema, itemIds.map((i) => db.keys.missionItem(m.id, i)));
+  const itemIds = [
+    ...new Set(
+      tasks.flatMap((t) => (t && !(t instanceof MalformedRecordError) && t.workItem ? [t.workItem] : [])),
+    ),
+  ];
+  const read = await readEach(
+    db,
+    WorkItemSchema,
+    itemIds.map((i) => db.keys.missionItem(m.id, i)),
+  );
   const items = new Map(itemIds.map((i, k) => [i, read[k]]));
   const touched = new Set<string>();
   const writes: Promise<unknown>[] = [];
@@ -490,7 +660,8 @@ const applyCompletions = async (d: Dispatcher, snap: Pick<MissionView, 'mission'
   const write = (p: Promise<unknown>) => void writes.push(p.catch((e: unknown) => void (failed ??= e)));
   let progress = false;
   // A record that cannot be read is reported and skipped; the rest of the batch still applies.
-  const skip = (e: MalformedRecordError) => reportMalformed(d, report, `${e.malformed.key}: ${e.malformed.problem}`);
+  const skip = (e: MalformedRecordError) =>
+    reportMalformed(d, report, `${e.malformed.key}: ${e.malformed.problem}`);
   try {
     for (const [k, taskId] of ids.entries()) {
       const task = tasks[k];
@@ -499,7 +670,14 @@ const applyCompletions = async (d: Dispatcher, snap: Pick<MissionView, 'mission'
         continue;
       }
       const wi = task?.workItem;
-      const item = wi && touched.has(wi) ? await itemOf(db, m.id, wi).catch((e: unknown) => (e instanceof MalformedRecordError ? e : Promise.reject(e))) : wi ? items.get(wi) : undefined;
+      const item =
+        wi && touched.has(wi)
+          ? await itemOf(db, m.id, wi).catch((e: unknown) =>
+              e instanceof MalformedRecordError ? e : Promise.reject(e),
+            )
+          : wi
+            ? items.get(wi)
+            : undefined;
       if (item instanceof MalformedRecordError) {
         skip(item);
         continue;
@@ -530,27 +708,75 @@ const applyCompletion = async (
   const mark = `task:${taskId}`;
   if (item.artifacts.includes(mark)) return false;
   if (task.state === 'failed') {
-    write(updateItem(db, m.id, token, item.id, { status: 'blocked', del: ['task'], set: { artifacts: JSON.stringify([...item.artifacts, mark]) }, event: 'mission.item', text: `${item.title}: its task failed for good (${task.lastError ?? 'no reason'})` }));
+    write(
+      updateItem(db, m.id, token, item.id, {
+        status: 'blocked',
+        del: ['task'],
+        set: { artifacts: JSON.stringify([...item.artifacts, mark]) },
+        event: 'mission.item',
+        text: `${item.title}: its task failed for good (${task.lastError ?? 'no reason'})`,
+      }),
+    );
     return true;
   }
   if (task.state !== 'completed') return false;
   if (task.missionRole === 'review') {
     if (onReviewResult(task.result ?? '') === 'reject') {
-      write(updateItem(db, m.id, token, item.id, { status: 'blocked', del: ['task', 'reviewTask'], set: { reviewerApproved: 'false', artifacts: JSON.stringify([...item.artifacts, mark]) }, event: 'mission.item', text: `${item.title}: changes requested` }));
+      write(
+        updateItem(db, m.id, token, item.id, {
+          status: 'blocked',
+          del: ['task', 'reviewTask'],
+          set: { reviewerApproved: 'false', artifacts: JSON.stringify([...item.artifacts, mark]) },
+          event: 'mission.item',
+          text: `${item.title}: changes requested`,
+        }),
+      );
       await fixTask(d, m, { ...item, status: 'blocked' }, pool, `review asked for changes: ${task.result}`);
     } else {
-      const approved = { ...item, status: 'blocked' as const, reviewerApproved: true, artifacts: [...item.artifacts, mark] };
+      const approved = {
+        ...item,
+        status: 'blocked' as const,
+        reviewerApproved: true,
+        artifacts: [...item.artifacts, mark],
+      };
       const finalize = canFinalize(approved, snap.watches, m.policy);
-      write(updateItem(db, m.id, token, item.id, { status: finalize ? 'done' : 'blocked', del: ['task'], set: { reviewerApproved: 'true', artifacts: JSON.stringify(approved.artifacts) }, event: 'mission.item', text: `${item.title}: approved${finalize ? ', done' : ''}` }));
+      write(
+        updateItem(db, m.id, token, item.id, {
+          status: finalize ? 'done' : 'blocked',
+          del: ['task'],
+          set: { reviewerApproved: 'true', artifacts: JSON.stringify(approved.artifacts) },
+          event: 'mission.item',
+          text: `${item.title}: approved${finalize ? ', done' : ''}`,
+        }),
+      );
     }
     return true;
   }
   const out = onWorkSubmitted(item, m.policy, task.result ?? '');
   const artifacts = [...new Set([mark, ...out.artifacts])];
-  write(updateItem(db, m.id, token, item.id, { status: out.status, del: ['task', 'reviewTask'], set: { artifacts: JSON.stringify(artifacts), reviewerApproved: 'false' }, event: 'mission.item', text: `${item.title}: submitted${out.done ? ', done' : out.needsReview ? ', waiting for review' : ', waiting on its pull request'}` }));
+  write(
+    updateItem(db, m.id, token, item.id, {
+      status: out.status,
+      del: ['task', 'reviewTask'],
+      set: { artifacts: JSON.stringify(artifacts), reviewerApproved: 'false' },
+      event: 'mission.item',
+      text: `${item.title}: submitted${out.done ? ', done' : out.needsReview ? ', waiting for review' : ', waiting on its pull request'}`,
+    }),
+  );
   for (const target of out.watchesFor) {
     for (const { kind, onTrigger } of PR_WATCHES) {
-      const w: Watch = { id: watchId(item.id, kind, target), mission: m.id, item: item.id, kind, target, intervalSecs: m.policy.watchIntervalSecs, nextDueAt: d.db.clock.now(), status: 'active', onTrigger, failures: 0 };
+      const w: Watch = {
+        id: watchId(item.id, kind, target),
+        mission: m.id,
+        item: item.id,
+        kind,
+        target,
+        intervalSecs: m.policy.watchIntervalSecs,
+        nextDueAt: d.db.clock.now(),
+        status: 'active',
+        onTrigger,
+        failures: 0,
+      };
       await putWatch(db, m.id, token, w, 'mission.watch', `watching ${kind} on ${target}`);
     }
   }
@@ -563,7 +789,11 @@ const reviewTask = async (d: Dispatcher, m: Mission, item: WorkItem, pool: Pool)
   // Nobody reviews their own work: with no other agent the review waits (and help is asked for).
   const agent = await bestAgent(d.db, pool, { kind: 'review', caps: [] }, undefined, item.assignedTo);
   if (!agent) return false;
-  const latest = item.artifacts.filter((a) => !a.startsWith('task:')).slice(-3).join(', ') || 'see the work item';
+  const latest =
+    item.artifacts
+      .filter((a) => !a.startsWith('task:'))
+      .slice(-3)
+      .join(', ') || 'see the work item';
   const taskId = randomUUID();
   const r = await assign(d.db, m.id, d.token, SUPERVISOR_ID, [
     {
@@ -583,7 +813,14 @@ const reviewTask = async (d: Dispatcher, m: Mission, item: WorkItem, pool: Pool)
 };
 
 /** A fix task for an item: to its assignee, else the best agent for it; the item is assigned again. */
-const fixTask = async (d: Dispatcher, m: Mission, item: WorkItem, pool: Pool, why: string, watch?: string): Promise<void> => {
+const fixTask = async (
+  d: Dispatcher,
+  m: Mission,
+  item: WorkItem,
+  pool: Pool,
+  why: string,
+  watch?: string,
+): Promise<void> => {
   const agent = await bestAgent(d.db, pool, item, item.assignedTo);
   if (!agent) return;
   await assign(d.db, m.id, d.token, SUPERVISOR_ID, [
@@ -603,7 +840,12 @@ const fixTask = async (d: Dispatcher, m: Mission, item: WorkItem, pool: Pool, wh
 };
 
 /** Applies one control note; returns its effect (the receipt). */
-const applyNote = async (d: Dispatcher, snap: MissionSnapshot, note: ControlNote, pool: Pool): Promise<string> => {
+const applyNote = async (
+  d: Dispatcher,
+  snap: MissionSnapshot,
+  note: ControlNote,
+  pool: Pool,
+): Promise<string> => {
   const { db, token } = d;
   const m = snap.mission;
   let parsed;
@@ -615,17 +857,44 @@ const applyNote = async (d: Dispatcher, snap: MissionSnapshot, note: ControlNote
   switch (parsed.kind) {
     case 'resume': {
       if (m.state !== 'blocked') return `ignored: resume while the mission is ${m.state}`;
-      for (const w of snap.watches.filter((x) => x.status !== 'done')) await putWatch(db, m.id, token, { ...w, status: 'done' }, 'mission.watch', `${w.kind} ${w.target}: done (resumed by ${note.sender})`);
-      await updateMission(db, m.id, token, { state: 'running', del: ['blockedReason', 'helpAt', 'helpReason'], set: { helpAttempts: 0 }, retireHelp: true, event: 'mission.state', text: `resumed by ${note.sender}` });
+      for (const w of snap.watches.filter((x) => x.status !== 'done'))
+        await putWatch(
+          db,
+          m.id,
+          token,
+          { ...w, status: 'done' },
+          'mission.watch',
+          `${w.kind} ${w.target}: done (resumed by ${note.sender})`,
+        );
+      await updateMission(db, m.id, token, {
+        state: 'running',
+        del: ['blockedReason', 'helpAt', 'helpReason'],
+        set: { helpAttempts: 0 },
+        retireHelp: true,
+        event: 'mission.state',
+        text: `resumed by ${note.sender}`,
+      });
       return 'resumed';
     }
     case 'pause': {
       if (m.state !== 'running') return `ignored: pause while the mission is ${m.state}`;
-      await updateMission(db, m.id, token, { state: 'blocked', set: { blockedReason: `Paused by ${note.sender}: ${note.body}` }, retireHelp: true, event: 'mission.state', text: `paused by ${note.sender}` });
+      await updateMission(db, m.id, token, {
+        state: 'blocked',
+        set: { blockedReason: `Paused by ${note.sender}: ${note.body}` },
+        retireHelp: true,
+        event: 'mission.state',
+        text: `paused by ${note.sender}`,
+      });
       return 'paused';
     }
     case 'redirect': {
-      const items = (await readHashes(db, WorkItemSchema, [...snap.ready, ...snap.active, ...snap.blocked].map((i) => db.keys.missionItem(m.id, i.id)))).items;
+      const items = (
+        await readHashes(
+          db,
+          WorkItemSchema,
+          [...snap.ready, ...snap.active, ...snap.blocked].map((i) => db.keys.missionItem(m.id, i.id)),
+        )
+      ).items;
       const agents = await everyone(db, pool);
       let itemId: string;
       let agentId: string;
@@ -637,7 +906,12 @@ const applyNote = async (d: Dispatcher, snap: MissionSnapshot, note: ControlNote
       }
       const item = items.find((i) => i.id === itemId)!;
       if (item.task) {
-        await moveTask(db, item.task, { to: 'cancelled', set: { result: `superseded: redirected to ${parsed.agent}` }, event: 'task.cancelled', text: `superseded by a redirect to ${parsed.agent}` }).catch(() => undefined);
+        await moveTask(db, item.task, {
+          to: 'cancelled',
+          set: { result: `superseded: redirected to ${parsed.agent}` },
+          event: 'task.cancelled',
+          text: `superseded by a redirect to ${parsed.agent}`,
+        }).catch(() => undefined);
       }
       const hasWork = item.artifacts.some((a) => !a.startsWith('task:'));
       await assign(db, m.id, token, SUPERVISOR_ID, [
@@ -646,14 +920,23 @@ const applyNote = async (d: Dispatcher, snap: MissionSnapshot, note: ControlNote
           agent: agentId,
           task: randomUUID(),
           prefix: hasWork ? 'Mission Fix Redirect' : 'Mission Redirect',
-          extra: parsed.reason ? `Redirected by ${note.sender}: ${parsed.reason}` : `Redirected by ${note.sender}.`,
+          extra: parsed.reason
+            ? `Redirected by ${note.sender}: ${parsed.reason}`
+            : `Redirected by ${note.sender}.`,
           priority: 'high',
           tags: itemTags(item),
           role: hasWork ? 'fix' : 'work',
           mode: 'take',
         },
       ]);
-      if (m.state === 'blocked') await updateMission(db, m.id, token, { state: 'running', del: ['blockedReason'], retireHelp: true, event: 'mission.state', text: `resumed by a redirect from ${note.sender}` });
+      if (m.state === 'blocked')
+        await updateMission(db, m.id, token, {
+          state: 'running',
+          del: ['blockedReason'],
+          retireHelp: true,
+          event: 'mission.state',
+          text: `resumed by a redirect from ${note.sender}`,
+        });
       return `redirected "${item.title}" to ${parsed.agent}`;
     }
     case 'note':

@@ -47,7 +47,11 @@ export interface GitHubClient {
  * never answered (network error, timeout). `retryAfterMs` is set for rate limits.
  */
 export class GitHubError extends TtError {
-  constructor(message: string, readonly status: number, readonly retryAfterMs?: number) {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly retryAfterMs?: number,
+  ) {
     super(message, 1);
   }
 }
@@ -57,7 +61,16 @@ export const refLabel = (r: IssueRef): string => `${r.owner}/${r.repo}#${r.numbe
 const SUCCESS = new Set(['success', 'neutral', 'skipped']);
 const PENDING = new Set(['queued', 'pending', 'in_progress', 'expected', 'waiting', 'requested']);
 // `error` is a commit status state; GitHub's own combined status counts it as a failure.
-const FAILURE = new Set(['failure', 'failed', 'timed_out', 'action_required', 'cancelled', 'startup_failure', 'stale', 'error']);
+const FAILURE = new Set([
+  'failure',
+  'failed',
+  'timed_out',
+  'action_required',
+  'cancelled',
+  'startup_failure',
+  'stale',
+  'error',
+]);
 
 /** One check run conclusion/status or commit status state (any case) -> tt's CI state. */
 export const checkState = (raw: string | null | undefined): CiState => {
@@ -80,7 +93,10 @@ export const checkRunWord = (run: { status: string; conclusion?: string | null }
   run.status.toLowerCase() === 'completed' ? (run.conclusion ?? 'unknown') : run.status;
 
 /** The head's CI: check runs (status/conclusion) and commit statuses (state) together. */
-export const ciState = (runs: readonly { status: string; conclusion?: string | null }[], statuses: readonly { state: string }[]): CiState =>
+export const ciState = (
+  runs: readonly { status: string; conclusion?: string | null }[],
+  statuses: readonly { state: string }[],
+): CiState =>
   aggregateCi([...runs.map((r) => checkState(checkRunWord(r))), ...statuses.map((s) => checkState(s.state))]);
 
 const MERGEABLE_STATES = new Set(['clean', 'has_hooks', 'unstable']);
@@ -90,7 +106,11 @@ const MERGEABLE_STATES = new Set(['clean', 'has_hooks', 'unstable']);
  * (clean, has_hooks and unstable can merge; dirty, blocked, behind and draft cannot); while GitHub
  * is still computing it ("unknown" or absent) the mergeable flag decides (null counts as no).
  */
-export const isMergeable = (state: PullState['state'], mergeable: boolean | null | undefined, mergeableState: string | null | undefined): boolean => {
+export const isMergeable = (
+  state: PullState['state'],
+  mergeable: boolean | null | undefined,
+  mergeableState: string | null | undefined,
+): boolean => {
   if (state !== 'open') return false;
   const ms = (mergeableState ?? '').toLowerCase();
   if (ms && ms !== 'unknown') return MERGEABLE_STATES.has(ms);

@@ -58,11 +58,21 @@ const PullJson = z.object({
   mergeable_state: z.string().nullable().optional(),
   head: z.object({ sha: z.string() }),
 });
-const GitCommitJson = z.object({ committer: z.object({ date: z.string().optional() }).nullable().optional() });
-const CheckRunsJson = z.object({ check_runs: z.array(z.object({ status: z.string(), conclusion: z.string().nullable().optional() })) });
+const GitCommitJson = z.object({
+  committer: z.object({ date: z.string().optional() }).nullable().optional(),
+});
+const CheckRunsJson = z.object({
+  check_runs: z.array(z.object({ status: z.string(), conclusion: z.string().nullable().optional() })),
+});
 const StatusJson = z.object({ statuses: z.array(z.object({ state: z.string() })).default([]) });
 const ReviewsJson = z.array(
-  z.object({ user: User, state: z.string(), body: z.string().nullable().optional(), submitted_at: z.string().nullable().optional(), commit_id: z.string().nullable().optional() }),
+  z.object({
+    user: User,
+    state: z.string(),
+    body: z.string().nullable().optional(),
+    submitted_at: z.string().nullable().optional(),
+    commit_id: z.string().nullable().optional(),
+  }),
 );
 const CommentsJson = z.array(z.object({ user: User, body: z.string().nullable().optional() }));
 
@@ -84,7 +94,8 @@ const errorMessage = (text: string): string => {
 
 /** The rel="next" target of a Link header. */
 export const nextLink = (link: string | null): string | undefined => {
-  for (const m of (link ?? '').matchAll(/<([^>]*)>\s*;\s*rel="([^"]*)"/g)) if (m[2]!.split(/\s+/).includes('next')) return m[1];
+  for (const m of (link ?? '').matchAll(/<([^>]*)>\s*;\s*rel="([^"]*)"/g))
+    if (m[2]!.split(/\s+/).includes('next')) return m[1];
   return undefined;
 };
 
@@ -98,7 +109,8 @@ const rateWaitMs = (headers: Headers, now: number): number | undefined => {
     if (Number.isFinite(at)) return Math.max(0, at - now);
   }
   const reset = Number(headers.get('x-ratelimit-reset') ?? NaN);
-  if (headers.get('x-ratelimit-remaining') === '0' && Number.isFinite(reset)) return Math.max(1000, reset * 1000 - now);
+  if (headers.get('x-ratelimit-remaining') === '0' && Number.isFinite(reset))
+    return Math.max(1000, reset * 1000 - now);
   return undefined;
 };
 
@@ -117,13 +129,18 @@ export class RestGitHubClient implements GitHubClient {
     try {
       base = new URL(opts.baseUrl || DEFAULT_GITHUB_API);
     } catch {
-      throw new UsageError(`"${opts.baseUrl}" is not a URL: give the GitHub API address, e.g. ${DEFAULT_GITHUB_API} or https://host/api/v3`);
+      throw new UsageError(
+        `"${opts.baseUrl}" is not a URL: give the GitHub API address, e.g. ${DEFAULT_GITHUB_API} or https://host/api/v3`,
+      );
     }
-    if (base.protocol !== 'https:' && base.protocol !== 'http:') throw new UsageError(`the GitHub API address must be http(s), not ${base.protocol}`);
-    if (base.username || base.password) throw new UsageError('the GitHub API address must not carry credentials; give the token separately');
+    if (base.protocol !== 'https:' && base.protocol !== 'http:')
+      throw new UsageError(`the GitHub API address must be http(s), not ${base.protocol}`);
+    if (base.username || base.password)
+      throw new UsageError('the GitHub API address must not carry credentials; give the token separately');
     const token = opts.token?.trim() || undefined;
     // A token that is not one header-safe word would make fetch throw an error that quotes it.
-    if (token && !/^[\x21-\x7e]+$/.test(token)) throw new UsageError('the GitHub token has spaces or control characters in it; check GITHUB_TOKEN');
+    if (token && !/^[\x21-\x7e]+$/.test(token))
+      throw new UsageError('the GitHub token has spaces or control characters in it; check GITHUB_TOKEN');
     this.base = base;
     this.basePath = base.pathname.replace(/\/+$/, '');
     this.token = token;
@@ -156,19 +173,30 @@ export class RestGitHubClient implements GitHubClient {
       this.list(`${repo}/pulls/${ref.number}/reviews?${per}`, ref, ReviewsJson, (j) => j),
       this.headComments(ref, sha),
     ]);
-    const asComment = (c: { user?: { login: string; type?: string | undefined } | null | undefined; body?: string | null | undefined }) => ({
+    const asComment = (c: {
+      user?: { login: string; type?: string | undefined } | null | undefined;
+      body?: string | null | undefined;
+    }) => ({
       login: c.user?.login ?? 'ghost',
       userType: c.user?.type,
       body: c.body,
     });
-    const bugbotReviews = reviews.filter((r) => r.commit_id === sha && r.state.toUpperCase() !== 'PENDING' && isBugbotComment(asComment(r)));
+    const bugbotReviews = reviews.filter(
+      (r) => r.commit_id === sha && r.state.toUpperCase() !== 'PENDING' && isBugbotComment(asComment(r)),
+    );
     return {
       ref: { ...ref },
       headSha: sha,
       state,
       ci: ciState(runs, statuses),
       mergeable: isMergeable(state, p.mergeable, p.mergeable_state),
-      changesRequested: changesRequested(reviews.map((r) => ({ login: r.user?.login ?? 'ghost', state: r.state, submittedAt: r.submitted_at }))),
+      changesRequested: changesRequested(
+        reviews.map((r) => ({
+          login: r.user?.login ?? 'ghost',
+          state: r.state,
+          submittedAt: r.submitted_at,
+        })),
+      ),
       bugbotComments: comments.filter((c) => isBugbotComment(asComment(c))).length + bugbotReviews.length,
     };
   }
@@ -195,7 +223,12 @@ export class RestGitHubClient implements GitHubClient {
   }
 
   /** A list endpoint, following rel="next" for up to MAX_PAGES pages, never off the API host. */
-  private async list<S extends z.ZodType, T>(path: string, ref: IssueRef, schema: S, pick: (page: z.infer<S>) => T[]): Promise<T[]> {
+  private async list<S extends z.ZodType, T>(
+    path: string,
+    ref: IssueRef,
+    schema: S,
+    pick: (page: z.infer<S>) => T[],
+  ): Promise<T[]> {
     const out: T[] = [];
     let url: URL | undefined = this.url(path);
     for (let page = 0; url && page < MAX_PAGES; page++) {
@@ -229,7 +262,10 @@ export class RestGitHubClient implements GitHubClient {
     const r = schema.safeParse(json);
     if (r.success) return r.data;
     const issue = r.error.issues[0];
-    throw new GitHubError(`GitHub sent an unexpected answer for GET ${url.pathname}: ${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`, 200);
+    throw new GitHubError(
+      `GitHub sent an unexpected answer for GET ${url.pathname}: ${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`,
+      200,
+    );
   }
 
   private async request(url: URL, ref: IssueRef): Promise<{ json: unknown; link: string | null }> {
@@ -252,14 +288,20 @@ export class RestGitHubClient implements GitHubClient {
     try {
       return { json: JSON.parse(text), link: res.headers.get('link') };
     } catch {
-      throw new GitHubError(`GitHub sent something other than JSON for ${what} (${oneLine(text, 60) || 'empty body'})`, res.status);
+      throw new GitHubError(
+        `GitHub sent something other than JSON for ${what} (${oneLine(text, 60) || 'empty body'})`,
+        res.status,
+      );
     }
   }
 
   private unreachable(e: unknown, what: string): GitHubError {
     const err = e as { name?: string; message?: string; cause?: { code?: string; message?: string } };
     if (err?.name === 'TimeoutError' || err?.name === 'AbortError') {
-      return new GitHubError(`GitHub (${this.where()}) did not answer ${what} within ${formatSecs(this.timeoutMs)}`, 0);
+      return new GitHubError(
+        `GitHub (${this.where()}) did not answer ${what} within ${formatSecs(this.timeoutMs)}`,
+        0,
+      );
     }
     const why = err?.cause?.code ?? err?.cause?.message ?? err?.message ?? String(e);
     return new GitHubError(this.scrub(`cannot reach GitHub at ${this.where()}: ${oneLine(why, 120)}`), 0);
@@ -270,20 +312,39 @@ export class RestGitHubClient implements GitHubClient {
     const msg = this.scrub(errorMessage(text));
     const label = refLabel(ref);
     const limited =
-      status === 429 || (status === 403 && (res.headers.get('x-ratelimit-remaining') === '0' || res.headers.has('retry-after') || /rate limit/i.test(msg)));
+      status === 429 ||
+      (status === 403 &&
+        (res.headers.get('x-ratelimit-remaining') === '0' ||
+          res.headers.has('retry-after') ||
+          /rate limit/i.test(msg)));
     if (limited) {
       const wait = rateWaitMs(res.headers, this.clock.now()) ?? DEFAULT_RATE_WAIT_MS;
       const hint = this.token ? '' : ' (a token raises the limit: set GITHUB_TOKEN or run gh auth login)';
-      return new GitHubError(`GitHub rate limit reached; retry after ${Math.ceil(wait / 1000)}s${hint}`, status, wait);
+      return new GitHubError(
+        `GitHub rate limit reached; retry after ${Math.ceil(wait / 1000)}s${hint}`,
+        status,
+        wait,
+      );
     }
     if (status === 401 || (status === 403 && /bad credentials/i.test(msg))) {
       return this.token
-        ? new GitHubError(`GitHub rejected the token (${status} ${msg || 'Bad credentials'}); check GITHUB_TOKEN or run gh auth login`, status)
-        : new GitHubError(`GitHub wants a token for ${label} (${status}); set GITHUB_TOKEN or run gh auth login`, status);
+        ? new GitHubError(
+            `GitHub rejected the token (${status} ${msg || 'Bad credentials'}); check GITHUB_TOKEN or run gh auth login`,
+            status,
+          )
+        : new GitHubError(
+            `GitHub wants a token for ${label} (${status}); set GITHUB_TOKEN or run gh auth login`,
+            status,
+          );
     }
-    if (status === 403) return new GitHubError(`GitHub refused access to ${label} (403${msg ? `: ${msg}` : ''})`, status);
+    if (status === 403)
+      return new GitHubError(`GitHub refused access to ${label} (403${msg ? `: ${msg}` : ''})`, status);
     if (status === 404) return new GitHubError(`${label} not found (or the token cannot see it)`, status);
-    if (status >= 500) return new GitHubError(`GitHub failed with ${status}${msg ? ` (${msg})` : ''} on ${what}; try again later`, status);
+    if (status >= 500)
+      return new GitHubError(
+        `GitHub failed with ${status}${msg ? ` (${msg})` : ''} on ${what}; try again later`,
+        status,
+      );
     return new GitHubError(`GitHub answered ${status}${msg ? ` (${msg})` : ''} on ${what}`, status);
   }
 
@@ -293,17 +354,26 @@ export class RestGitHubClient implements GitHubClient {
   }
 }
 
-const repoPath = (ref: IssueRef): string => `/repos/${encodeURIComponent(ref.owner)}/${encodeURIComponent(ref.repo)}`;
+const repoPath = (ref: IssueRef): string =>
+  `/repos/${encodeURIComponent(ref.owner)}/${encodeURIComponent(ref.repo)}`;
 
 const formatSecs = (ms: number): string => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
 
 /** Runs a command and hands back its exit status and stdout; undefined when it cannot start. */
-export type CommandRunner = (cmd: string, args: readonly string[]) => { status: number | null; stdout: string } | undefined;
+export type CommandRunner = (
+  cmd: string,
+  args: readonly string[],
+) => { status: number | null; stdout: string } | undefined;
 
 const spawnRunner =
   (env: Record<string, string | undefined>): CommandRunner =>
   (cmd, args) => {
-    const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 3000, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'ignore'] });
+    const r = spawnSync(cmd, args, {
+      encoding: 'utf8',
+      timeout: 3000,
+      env: env as NodeJS.ProcessEnv,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     return r.error ? undefined : { status: r.status, stdout: r.stdout ?? '' };
   };
 
@@ -312,7 +382,11 @@ const spawnRunner =
  * installed and logged in (for an Enterprise host, `--hostname host`). Undefined when there is
  * none, which is fine for public repositories.
  */
-export const githubToken = (env: Record<string, string | undefined> = process.env, run?: CommandRunner, host?: string): string | undefined => {
+export const githubToken = (
+  env: Record<string, string | undefined> = process.env,
+  run?: CommandRunner,
+  host?: string,
+): string | undefined => {
   for (const k of ['GITHUB_TOKEN', 'GH_TOKEN']) {
     const v = env[k]?.trim();
     if (v) return v;
@@ -344,14 +418,16 @@ export const parseIssueRef = (ref: string, defaultRepo?: { owner: string; repo: 
   if (bare) {
     const number = positive(bare[1]!);
     if (number === undefined) throw new UsageError(`"${ref}" is not an issue number`);
-    if (!defaultRepo) throw new UsageError(`"${ref}" names no repository: write owner/repo#${number} or a GitHub URL`);
+    if (!defaultRepo)
+      throw new UsageError(`"${ref}" names no repository: write owner/repo#${number} or a GitHub URL`);
     return { owner: defaultRepo.owner, repo: defaultRepo.repo, number };
   }
   const m = SHORT_REF.exec(s) ?? URL_REF.exec(s);
   const number = m ? positive(m[3]!) : undefined;
   if (!m || number === undefined || m[1] === '.' || m[1] === '..' || m[2] === '.' || m[2] === '..') {
-    throw new UsageError(`"${oneLine(ref, 80)}" is not an issue: write 23, owner/repo#23 or https://github.com/owner/repo/issues/23`);
+    throw new UsageError(
+      `"${oneLine(ref, 80)}" is not an issue: write 23, owner/repo#23 or https://github.com/owner/repo/issues/23`,
+    );
   }
   return { owner: m[1]!, repo: m[2]!, number };
 };
-

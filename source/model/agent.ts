@@ -2,7 +2,16 @@ import { z } from 'zod';
 import { num, optStr, strList } from './hash.js';
 import { isSupervisorAlias } from './ids.js';
 
-export const AGENT_STATES = ['cold', 'starting', 'idle', 'working', 'paused', 'draining', 'stopped', 'error'] as const;
+export const AGENT_STATES = [
+  'cold',
+  'starting',
+  'idle',
+  'working',
+  'paused',
+  'draining',
+  'stopped',
+  'error',
+] as const;
 export const AgentState = z.enum(AGENT_STATES);
 export type AgentState = z.infer<typeof AgentState>;
 
@@ -27,7 +36,10 @@ const NEXT: Record<AgentState, readonly AgentState[]> = {
 const GENERALIST_ROLES = new Set(['', 'worker', 'default', 'generalist']);
 
 /** Which tagged backlog tasks an agent may take: its role and capabilities (what a worker claims with). */
-export const skillsOf = (a: { role?: string; caps?: readonly string[] }): { skills: string[]; generalist: boolean } => {
+export const skillsOf = (a: {
+  role?: string;
+  caps?: readonly string[];
+}): { skills: string[]; generalist: boolean } => {
   const role = (a.role ?? '').toLowerCase();
   const caps = a.caps ?? [];
   const skills = [...new Set([...(role ? [role] : []), ...caps.map((c) => c.toLowerCase())])];
@@ -40,7 +52,10 @@ export const skillsOf = (a: { role?: string; caps?: readonly string[] }): { skil
  * anyone, and a tagged one for agents whose skills name one of its tags exactly. The skills
  * travel to the script as one comma-separated list, so they are split the same way here.
  */
-export const mayTake = (s: { skills: readonly string[]; generalist: boolean }, tags: readonly string[]): boolean => {
+export const mayTake = (
+  s: { skills: readonly string[]; generalist: boolean },
+  tags: readonly string[],
+): boolean => {
   if (s.generalist || tags.length === 0) return true;
   const set = new Set(s.skills.flatMap((k) => k.split(',')).filter((k) => k !== ''));
   return tags.some((t) => set.has(t));
@@ -48,7 +63,8 @@ export const mayTake = (s: { skills: readonly string[]; generalist: boolean }, t
 
 export const canMoveAgent = (from: AgentState, to: AgentState): boolean => NEXT[from].includes(to);
 /** The states an agent may be in for a move to `to` to be legal (checked inside the writing script). */
-export const agentStatesInto = (to: AgentState): AgentState[] => AGENT_STATES.filter((s) => NEXT[s].includes(to));
+export const agentStatesInto = (to: AgentState): AgentState[] =>
+  AGENT_STATES.filter((s) => NEXT[s].includes(to));
 
 export const Agent = z.object({
   id: z.string(),
@@ -84,6 +100,7 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** Why a name cannot be an agent's name, or undefined when it can. */
 export const agentNameProblem = (name: string): string | undefined => {
   if (isSupervisorAlias(name)) return `"${name}" is reserved for the supervisor mailbox`;
-  if (!NAME.test(name)) return `agent name "${name}" must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`;
+  if (!NAME.test(name))
+    return `agent name "${name}" must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`;
   return undefined;
 };

@@ -12,7 +12,8 @@ import { WorkKind, type WorkItem } from './mission.js';
 
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** A regex matching any of `words` as a whole word (letters and digits around it do not count). */
-const wordsRe = (words: readonly string[]): RegExp => new RegExp(`(?<![a-z0-9])(?:${words.map(escape).join('|')})(?![a-z0-9])`, 'i');
+const wordsRe = (words: readonly string[]): RegExp =>
+  new RegExp(`(?<![a-z0-9])(?:${words.map(escape).join('|')})(?![a-z0-9])`, 'i');
 
 // ---- Dependencies --------------------------------------------------------------------------
 
@@ -88,14 +89,17 @@ export const ManifestItem = z
     caps: z.array(z.string().trim().min(1)).optional(),
     skip: z.boolean().optional(),
   })
-  .refine((e) => e.issue !== undefined || e.title !== undefined, { message: 'a manifest item needs an issue or a title' });
+  .refine((e) => e.issue !== undefined || e.title !== undefined, {
+    message: 'a manifest item needs an issue or a title',
+  });
 export type ManifestItem = z.infer<typeof ManifestItem>;
 
 export const Manifest = z.strictObject({ items: z.array(ManifestItem) }).superRefine((m, ctx) => {
   const seen = new Set<string>();
   m.items.forEach((e, i) => {
     if (e.key === undefined) return;
-    if (seen.has(e.key)) ctx.addIssue({ code: 'custom', path: ['items', i, 'key'], message: `duplicate key "${e.key}"` });
+    if (seen.has(e.key))
+      ctx.addIssue({ code: 'custom', path: ['items', i, 'key'], message: `duplicate key "${e.key}"` });
     seen.add(e.key);
   });
 });
@@ -145,7 +149,8 @@ interface Node {
 
 const repoKey = (r: IssueInput['ref']): string => `${r.owner}/${r.repo}`.toLowerCase();
 const issueKey = (r: IssueInput['ref']): string => `${repoKey(r)}#${r.number}`;
-const entryLabel = (e: ManifestItem): string => (e.key ? `"${e.key}"` : e.issue !== undefined ? `#${e.issue}` : `"${e.title}"`);
+const entryLabel = (e: ManifestItem): string =>
+  e.key ? `"${e.key}"` : e.issue !== undefined ? `#${e.issue}` : `"${e.title}"`;
 const uniq = (xs: readonly string[]): string[] => [...new Set(xs)];
 
 /**
@@ -170,8 +175,12 @@ export const compileMission = (input: CompileInput): WorkItem[] => {
   const issuesByNumber = (n: number): IssueInput[] => issues.filter((i) => i.ref.number === n);
   const issueByNumber = (n: number, where: string): IssueInput => {
     const hits = issuesByNumber(n);
-    if (hits.length === 0) throw new ManifestError(`manifest: ${where} names issue #${n}, which is not an issue of this mission`);
-    if (hits.length > 1) throw new ManifestError(`manifest: ${where} names issue #${n}, which is ambiguous: ${hits.map((h) => issueKey(h.ref)).join(', ')}`);
+    if (hits.length === 0)
+      throw new ManifestError(`manifest: ${where} names issue #${n}, which is not an issue of this mission`);
+    if (hits.length > 1)
+      throw new ManifestError(
+        `manifest: ${where} names issue #${n}, which is ambiguous: ${hits.map((h) => issueKey(h.ref)).join(', ')}`,
+      );
     return hits[0]!;
   };
   const entryOf = new Map<IssueInput, ManifestItem>();
@@ -199,7 +208,13 @@ export const compileMission = (input: CompileInput): WorkItem[] => {
     const t = e?.title ?? title;
     const b = e?.body ?? body;
     const kind = e?.kind ?? inferKind(t, b);
-    return { title: t, body: b, kind, ownerRole: e?.ownerRole ?? inferOwnerRole(t, b, kind), caps: uniq(e?.caps ?? []) };
+    return {
+      title: t,
+      body: b,
+      kind,
+      ownerRole: e?.ownerRole ?? inferOwnerRole(t, b, kind),
+      caps: uniq(e?.caps ?? []),
+    };
   };
 
   for (const issue of issues) {
@@ -211,10 +226,32 @@ export const compileMission = (input: CompileInput): WorkItem[] => {
     }
     const f = fromEntry(e, issue.title, issue.body);
     const sourceRef = `${issue.ref.owner}/${issue.ref.repo}#${issue.ref.number}`;
-    nodeOfIssue.set(issue, add({ ...f, sourceRef, label: oneRepo ? `#${issue.ref.number}` : sourceRef, deps: new Set(), issue, ...(e ? { entry: e } : {}) }));
+    nodeOfIssue.set(
+      issue,
+      add({
+        ...f,
+        sourceRef,
+        label: oneRepo ? `#${issue.ref.number}` : sourceRef,
+        deps: new Set(),
+        issue,
+        ...(e ? { entry: e } : {}),
+      }),
+    );
   }
   for (const path of uniq(input.docs)) {
-    nodeOfDoc.set(path, add({ title: path, body: '', kind: 'design', ownerRole: undefined, caps: [], sourceRef: path, label: path, deps: new Set() }));
+    nodeOfDoc.set(
+      path,
+      add({
+        title: path,
+        body: '',
+        kind: 'design',
+        ownerRole: undefined,
+        caps: [],
+        sourceRef: path,
+        label: path,
+        deps: new Set(),
+      }),
+    );
   }
   for (const e of manifest?.items ?? []) {
     if (e.issue !== undefined) continue;
@@ -222,7 +259,13 @@ export const compileMission = (input: CompileInput): WorkItem[] => {
       if (e.key !== undefined) skippedKeys.add(e.key);
       continue;
     }
-    add({ ...fromEntry(e, e.title!, ''), sourceRef: undefined, label: e.key ?? e.title!, deps: new Set(), entry: e });
+    add({
+      ...fromEntry(e, e.title!, ''),
+      sourceRef: undefined,
+      label: e.key ?? e.title!,
+      deps: new Set(),
+      entry: e,
+    });
   }
 
   // Dependencies: issue text (same repository, issues of the mission only) plus the manifest.
@@ -241,14 +284,17 @@ export const compileMission = (input: CompileInput): WorkItem[] => {
         const dep = issueByNumber(d, where);
         const di = nodeOfIssue.get(dep);
         if (di !== undefined) n.deps.add(di);
-        else if (!skippedIssues.has(dep)) throw new ManifestError(`manifest: ${where} depends on #${d}, which is not an item`);
+        else if (!skippedIssues.has(dep))
+          throw new ManifestError(`manifest: ${where} depends on #${d}, which is not an item`);
         continue;
       }
       const di = nodeOfKey.get(d) ?? nodeOfDoc.get(d);
       if (di !== undefined) n.deps.add(di);
       else if (!skippedKeys.has(d)) {
         const known = [...nodeOfKey.keys(), ...nodeOfDoc.keys()];
-        throw new ManifestError(`manifest: ${where} depends on unknown key "${d}"${known.length ? ` (known: ${known.join(', ')})` : ' (no entry has a key)'}`);
+        throw new ManifestError(
+          `manifest: ${where} depends on unknown key "${d}"${known.length ? ` (known: ${known.join(', ')})` : ' (no entry has a key)'}`,
+        );
       }
     }
   });
@@ -281,7 +327,9 @@ const parseManifest = (m: Manifest): Manifest => {
   const r = Manifest.safeParse(m);
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;
-  throw new ManifestError(`manifest: ${issue.path.length ? `${issue.path.join('.')}: ` : ''}${issue.message}`);
+  throw new ManifestError(
+    `manifest: ${issue.path.length ? `${issue.path.join('.')}: ` : ''}${issue.message}`,
+  );
 };
 
 /** Kahn's algorithm, ties broken by input order; returns each node's position. */

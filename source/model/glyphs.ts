@@ -23,5 +23,18 @@ export const TASK_GLYPH: Record<TaskState, string> = {
   cancelled: '-',
 };
 
-export const MISSION_GLYPH: Record<MissionState, string> = { planning: '.', running: '>', blocked: '=', completed: 'v', failed: '!' };
-export const ITEM_GLYPH: Record<WorkStatus, string> = { pending: '.', ready: 'o', assigned: '>', running: '~', blocked: '=', done: 'v' };
+export const MISSION_GLYPH: Record<MissionState, string> = {
+  planning: '.',
+  running: '>',
+  blocked: '=',
+  completed: 'v',
+  failed: '!',
+};
+export const ITEM_GLYPH: Record<WorkStatus, string> = {
+  pending: '.',
+  ready: 'o',
+  assigned: '>',
+  running: '~',
+  blocked: '=',
+  done: 'v',
+};

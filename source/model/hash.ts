@@ -39,7 +39,11 @@ export interface Malformed {
 
 export type Decoded<T> = { ok: true; value: T } | { ok: false; malformed: Malformed };
 
-export const decodeHash = <S extends z.ZodType>(schema: S, key: string, fields: HashFields): Decoded<z.infer<S>> => {
+export const decodeHash = <S extends z.ZodType>(
+  schema: S,
+  key: string,
+  fields: HashFields,
+): Decoded<z.infer<S>> => {
   if (Object.keys(fields).length === 0) return { ok: false, malformed: { key, problem: 'missing' } };
   const r = schema.safeParse(fields);
   if (r.success) return { ok: true, value: r.data };

@@ -62,7 +62,12 @@ export const helpRepeatMs = (attempts: number, cfg: HelpConfig = DEFAULT_HELP_CO
  * A first request or a changed reason goes out at once; the same reason again only after
  * repeatSecs x min(2^attempts, cap): 1 h, 2 h, 4 h, 4 h ... with the defaults.
  */
-export const shouldSendHelp = (mission: HelpState, reason: string, now: number, cfg: HelpConfig = DEFAULT_HELP_CONFIG): boolean => {
+export const shouldSendHelp = (
+  mission: HelpState,
+  reason: string,
+  now: number,
+  cfg: HelpConfig = DEFAULT_HELP_CONFIG,
+): boolean => {
   if (mission.helpAt === undefined || mission.helpReason !== reason) return true;
   return now - mission.helpAt >= helpRepeatMs(mission.helpAttempts, cfg);
 };

@@ -91,7 +91,9 @@ export const summarize = (m: MessageBody, width = 72): string => {
     case 'informational':
       return `info: ${cut(m.summary, width)}`;
     case 'confirmation':
-      return m.ack.type === 'rejected' ? `confirmation: rejected (${cut(m.ack.reason, width - 16)})` : `confirmation: ${m.ack.type}`;
+      return m.ack.type === 'rejected'
+        ? `confirmation: rejected (${cut(m.ack.reason, width - 16)})`
+        : `confirmation: ${m.ack.type}`;
     case 'task_assign':
       return `task_assign: ${m.taskId}`;
     case 'task_done':

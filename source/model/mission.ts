@@ -9,12 +9,18 @@ export type MissionState = z.infer<typeof MissionState>;
 export const isTerminalMission = (s: MissionState): boolean => s === 'completed' || s === 'failed';
 
 export const ObjectiveRef = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('issue'), owner: z.string(), repo: z.string(), number: z.number().int().positive() }),
+  z.object({
+    type: z.literal('issue'),
+    owner: z.string(),
+    repo: z.string(),
+    number: z.number().int().positive(),
+  }),
   z.object({ type: z.literal('doc'), path: z.string() }),
   z.object({ type: z.literal('manifest'), path: z.string() }),
 ]);
 export type ObjectiveRef = z.infer<typeof ObjectiveRef>;
-export const objectiveLabel = (o: ObjectiveRef): string => (o.type === 'issue' ? `${o.owner}/${o.repo}#${o.number}` : o.path);
+export const objectiveLabel = (o: ObjectiveRef): string =>
+  o.type === 'issue' ? `${o.owner}/${o.repo}#${o.number}` : o.path;
 
 export const MissionPolicy = z.object({
   maxParallel: z.number().int().min(1).default(2),

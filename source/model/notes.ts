@@ -9,9 +9,14 @@ import type { WorkItem } from './mission.js';
  *   redirect | reassign | reroute | rebind [<item>] to <agent> [reason...]
  *   anything else                                          a free note, logged
  */
-export const NOTE_GRAMMAR = 'resume | retry | pause | hold | redirect [<item>] to <agent> [reason...] | any other text';
+export const NOTE_GRAMMAR =
+  'resume | retry | pause | hold | redirect [<item>] to <agent> [reason...] | any other text';
 
-export type ParsedNote = { kind: 'resume' } | { kind: 'pause' } | { kind: 'redirect'; item?: string; agent: string; reason?: string } | { kind: 'note' };
+export type ParsedNote =
+  | { kind: 'resume' }
+  | { kind: 'pause' }
+  | { kind: 'redirect'; item?: string; agent: string; reason?: string }
+  | { kind: 'note' };
 
 /** A note that starts a directive but does not follow its grammar, or an empty note. */
 export class NoteError extends UsageError {}
@@ -33,7 +38,8 @@ export const parseNote = (body: string): ParsedNote => {
   const at = isTo(rest[0]) ? 0 : 1;
   const item = at === 1 ? rest[0] : undefined;
   const agent = isTo(rest[at]) ? rest[at + 1] : undefined;
-  if (agent === undefined) throw new NoteError(`"${verb}" needs "to <agent>": ${verb} [<item>] to <agent> [reason...]`);
+  if (agent === undefined)
+    throw new NoteError(`"${verb}" needs "to <agent>": ${verb} [<item>] to <agent> [reason...]`);
   const reason = rest.slice(at + 2).join(' ');
   return { kind: 'redirect', ...(item !== undefined ? { item } : {}), agent, ...(reason ? { reason } : {}) };
 };
@@ -51,17 +57,21 @@ export const resolveItemRef = (ref: string | undefined, items: readonly RefItem[
   if (!r) {
     if (open.length === 1) return open[0]!.id;
     if (open.length === 0) throw new UsageError('no work item is open');
-    throw new UsageError(`name a work item: ${open.length} are open (${open.slice(0, 5).map(describe).join(', ')}${open.length > 5 ? ', ...' : ''})`);
+    throw new UsageError(
+      `name a work item: ${open.length} are open (${open.slice(0, 5).map(describe).join(', ')}${open.length > 5 ? ', ...' : ''})`,
+    );
   }
   const exact = items.find((i) => i.id.toLowerCase() === r);
   if (exact) {
     if (exact.status === 'done') throw new UsageError(`work item ${describe(exact)} is done`);
     return exact.id;
   }
-  if (r.length < 4) throw new UsageError(`"${ref}" is too short: give 4 or more characters of a work item id`);
+  if (r.length < 4)
+    throw new UsageError(`"${ref}" is too short: give 4 or more characters of a work item id`);
   const hits = open.filter((i) => i.id.toLowerCase().startsWith(r));
   if (hits.length === 1) return hits[0]!.id;
-  if (hits.length > 1) throw new UsageError(`"${ref}" is ambiguous: it matches ${hits.map(describe).join(', ')}`);
+  if (hits.length > 1)
+    throw new UsageError(`"${ref}" is ambiguous: it matches ${hits.map(describe).join(', ')}`);
   const done = items.some((i) => i.status === 'done' && i.id.toLowerCase().startsWith(r));
   throw new UsageError(done ? `work item "${ref}" is done` : `no open work item matches "${ref}"`);
 };

@@ -9,11 +9,16 @@ type Candidate = Pick<Agent, 'id' | 'name' | 'nickname' | 'role'>;
  * a case-insensitive exact match on name, nickname or label, then an id prefix of 4+ digits.
  * Exact names win over nicknames, so an agent named "ada" is never shadowed by a nickname.
  */
-export const resolveAgentRef = (ref: string, agents: readonly Candidate[], opts: { allowSupervisor?: boolean } = {}): string => {
+export const resolveAgentRef = (
+  ref: string,
+  agents: readonly Candidate[],
+  opts: { allowSupervisor?: boolean } = {},
+): string => {
   const r = ref.trim();
   if (!r) throw new UsageError('an agent reference is required');
   if (isSupervisorAlias(r) || r === SUPERVISOR_ID) {
-    if (opts.allowSupervisor === false) throw new UsageError(`"${r}" is the supervisor mailbox, not an agent`);
+    if (opts.allowSupervisor === false)
+      throw new UsageError(`"${r}" is the supervisor mailbox, not an agent`);
     return SUPERVISOR_ID;
   }
   if (isUuid(r)) {
@@ -46,5 +51,10 @@ export const resolveIdPrefix = (kind: string, ref: string, ids: Iterable<string>
   for (const id of ids) if (id.toLowerCase().startsWith(r)) hits.push(id);
   if (hits.length === 1) return hits[0]!;
   if (hits.length === 0) throw new UsageError(`no ${kind} has id ${ref}`);
-  throw new UsageError(`${kind} id "${ref}" is ambiguous: ${hits.slice(0, 5).map((h) => h.slice(0, 8)).join(', ')}${hits.length > 5 ? ', ...' : ''}`);
+  throw new UsageError(
+    `${kind} id "${ref}" is ambiguous: ${hits
+      .slice(0, 5)
+      .map((h) => h.slice(0, 8))
+      .join(', ')}${hits.length > 5 ? ', ...' : ''}`,
+  );
 };

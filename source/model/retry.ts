@@ -4,4 +4,6 @@
  * looks the delay up by the task's persisted attempt count.
  */
 export const retryDelaysMs = (maxAttempts: number, baseSecs: number, maxSecs: number): number[] =>
-  Array.from({ length: Math.max(1, maxAttempts) }, (_, k) => Math.round(Math.min(baseSecs * 2 ** k, maxSecs) * 1000));
+  Array.from({ length: Math.max(1, maxAttempts) }, (_, k) =>
+    Math.round(Math.min(baseSecs * 2 ** k, maxSecs) * 1000),
+  );

@@ -8,10 +8,24 @@ import type { Mission, WorkItem, WorkKind } from './mission.js';
  * new items than its spare capacity.
  */
 
-export const LANES = ['backend', 'frontend', 'devops', 'tester', 'reviewer', 'runner', 'researcher', 'generalist'] as const;
+export const LANES = [
+  'backend',
+  'frontend',
+  'devops',
+  'tester',
+  'reviewer',
+  'runner',
+  'researcher',
+  'generalist',
+] as const;
 export type Lane = (typeof LANES)[number];
 
-const ROLE_ALIASES: Readonly<Record<string, string>> = { test: 'tester', review: 'reviewer', audit: 'reviewer', infra: 'devops' };
+const ROLE_ALIASES: Readonly<Record<string, string>> = {
+  test: 'tester',
+  review: 'reviewer',
+  audit: 'reviewer',
+  infra: 'devops',
+};
 
 /** A role name with its aliases folded: test -> tester, review/audit -> reviewer, infra -> devops. */
 export const normalizeRole = (role: string): string => {
@@ -69,7 +83,16 @@ export const laneOf = (agent: Pick<Agent, 'name' | 'role'>): Lane => {
 };
 
 type Table = Readonly<Record<Lane, number>>;
-const row = (b: number, f: number, d: number, t: number, rv: number, ru: number, rs: number, g: number): Table => ({
+const row = (
+  b: number,
+  f: number,
+  d: number,
+  t: number,
+  rv: number,
+  ru: number,
+  rs: number,
+  g: number,
+): Table => ({
   backend: b,
   frontend: f,
   devops: d,
@@ -138,7 +161,8 @@ const profileOf = (agent: RoutedAgent): AgentProfile => {
   }
   return { lane, matchRole: role ? normalizeRole(role) : LANE_ROLE[lane], caps };
 };
-const profileKey = (p: AgentProfile): string => `${p.lane}\u0000${p.matchRole ?? ''}\u0000${[...p.caps].sort().join('\u0001')}`;
+const profileKey = (p: AgentProfile): string =>
+  `${p.lane}\u0000${p.matchRole ?? ''}\u0000${[...p.caps].sort().join('\u0001')}`;
 
 type RoutedItem = Pick<WorkItem, 'kind' | 'ownerRole'> & { caps?: readonly string[] };
 
@@ -172,7 +196,8 @@ export const hasCaps = (item: { caps?: readonly string[] }, agent: RoutedAgent):
 };
 
 /** How well the agent fits the item; 0 means never assign (including missing capabilities). */
-export const routeScore = (item: RoutedItem, agent: RoutedAgent): number => scoreProfiles(itemProfileOf(item), profileOf(agent));
+export const routeScore = (item: RoutedItem, agent: RoutedAgent): number =>
+  scoreProfiles(itemProfileOf(item), profileOf(agent));
 
 // ---- Planning a tick -----------------------------------------------------------------------
 
@@ -205,7 +230,8 @@ export interface PlanInput {
 
 const cmpStr = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 /** Ready items in the order they get agents: topological rank, then age, then id. */
-export const compareReady = (a: ReadyItem, b: ReadyItem): number => a.rank - b.rank || a.createdAt - b.createdAt || cmpStr(a.id, b.id);
+export const compareReady = (a: ReadyItem, b: ReadyItem): number =>
+  a.rank - b.rank || a.createdAt - b.createdAt || cmpStr(a.id, b.id);
 
 interface Seat {
   agent: AvailableAgent;
@@ -214,7 +240,11 @@ interface Seat {
 }
 /** Tie-break among equal scores: lower load, then name, then id. */
 const seatBefore = (a: Seat, b: Seat): boolean =>
-  a.load !== b.load ? a.load < b.load : a.agent.name !== b.agent.name ? a.agent.name < b.agent.name : a.agent.id < b.agent.id;
+  a.load !== b.load
+    ? a.load < b.load
+    : a.agent.name !== b.agent.name
+      ? a.agent.name < b.agent.name
+      : a.agent.id < b.agent.id;
 
 /** A binary min-heap of seats by `seatBefore`. */
 class SeatHeap {
@@ -304,7 +334,9 @@ export const planAssignments = (input: PlanInput): Assignment[] => {
         if (list) list.push(g);
         else byScore.set(s, [g]);
       }
-      tiers = [...byScore.entries()].sort((a, b) => b[0] - a[0]).map(([score, gs]) => ({ score, groups: gs }));
+      tiers = [...byScore.entries()]
+        .sort((a, b) => b[0] - a[0])
+        .map(([score, gs]) => ({ score, groups: gs }));
       tiersOf.set(k, tiers);
     }
     tiersOfRaw.set(raw, tiers);
@@ -335,7 +367,15 @@ export const planAssignments = (input: PlanInput): Assignment[] => {
 
 // ---- Explaining ----------------------------------------------------------------------------
 
-export type AssignmentGate = 'mission running' | 'item ready' | 'dependencies met' | 'slots free' | 'idle agents' | 'capabilities' | 'best score' | 'queue';
+export type AssignmentGate =
+  | 'mission running'
+  | 'item ready'
+  | 'dependencies met'
+  | 'slots free'
+  | 'idle agents'
+  | 'capabilities'
+  | 'best score'
+  | 'queue';
 
 export interface GateCheck {
   gate: AssignmentGate;
@@ -344,9 +384,15 @@ export interface GateCheck {
 }
 
 export interface ExplainInput {
-  item: Pick<WorkItem, 'id' | 'status' | 'deps' | 'kind' | 'ownerRole' | 'caps' | 'rank' | 'createdAt' | 'assignedTo'>;
+  item: Pick<
+    WorkItem,
+    'id' | 'status' | 'deps' | 'kind' | 'ownerRole' | 'caps' | 'rank' | 'createdAt' | 'assignedTo'
+  >;
   /** Every item of the mission (for dependencies, busy slots and the queue ahead). */
-  items: readonly Pick<WorkItem, 'id' | 'title' | 'status' | 'kind' | 'ownerRole' | 'caps' | 'rank' | 'createdAt'>[];
+  items: readonly Pick<
+    WorkItem,
+    'id' | 'title' | 'status' | 'kind' | 'ownerRole' | 'caps' | 'rank' | 'createdAt'
+  >[];
   mission: Pick<Mission, 'state' | 'blockedReason'> & { policy: Pick<Mission['policy'], 'maxParallel'> };
   /** Agents that can take work now (idle, or with spare capacity). */
   agents: readonly AvailableAgent[];
@@ -367,7 +413,10 @@ export const explainAssignment = (input: ExplainInput): GateCheck[] => {
   checks.push({
     gate: 'mission running',
     ok: mission.state === 'running',
-    detail: mission.state === 'running' ? 'running' : `mission is ${mission.state}${mission.blockedReason ? `: ${mission.blockedReason}` : ''}`,
+    detail:
+      mission.state === 'running'
+        ? 'running'
+        : `mission is ${mission.state}${mission.blockedReason ? `: ${mission.blockedReason}` : ''}`,
   });
 
   const statusDetail: Record<WorkItem['status'], string> = {
@@ -392,16 +441,28 @@ export const explainAssignment = (input: ExplainInput): GateCheck[] => {
           : `waiting on ${unmet
               .map((d) => {
                 const dep = byId.get(d);
-                return dep ? `${short(d)} "${dep.title}" (${dep.status})` : `${short(d)} (missing: it never completes)`;
+                return dep
+                  ? `${short(d)} "${dep.title}" (${dep.status})`
+                  : `${short(d)} (missing: it never completes)`;
               })
               .join(', ')}`,
   });
 
   const busy = items.filter((i) => i.status === 'assigned' || i.status === 'running').length;
   const slots = Math.max(0, mission.policy.maxParallel - busy);
-  checks.push({ gate: 'slots free', ok: slots > 0, detail: `${slots} of ${mission.policy.maxParallel} free (${busy} assigned or running)` });
+  checks.push({
+    gate: 'slots free',
+    ok: slots > 0,
+    detail: `${slots} of ${mission.policy.maxParallel} free (${busy} assigned or running)`,
+  });
 
-  checks.push({ gate: 'idle agents', ok: agents.length > 0, detail: agents.length ? `${plural(agents.length, 'agent')} can take work` : 'no agent is idle or has spare capacity' });
+  checks.push({
+    gate: 'idle agents',
+    ok: agents.length > 0,
+    detail: agents.length
+      ? `${plural(agents.length, 'agent')} can take work`
+      : 'no agent is idle or has spare capacity',
+  });
 
   if (item.caps.length) {
     const capable = agents.filter((a) => hasCaps(item, a));
@@ -418,12 +479,17 @@ export const explainAssignment = (input: ExplainInput): GateCheck[] => {
     if (!(agent.capacity - agent.load > 0)) continue;
     const score = scoreProfiles(ip, profileOf(agent));
     const seat = { agent, load: agent.load, left: 0 };
-    if (score > 0 && (!best || score > best.score || (score === best.score && seatBefore(seat, best.seat)))) best = { seat, score };
+    if (score > 0 && (!best || score > best.score || (score === best.score && seatBefore(seat, best.seat))))
+      best = { seat, score };
   }
   checks.push({
     gate: 'best score',
     ok: best !== undefined,
-    detail: best ? `${best.seat.agent.name} scores ${best.score}` : agents.length ? 'no available agent scores above 0' : 'no available agents',
+    detail: best
+      ? `${best.seat.agent.name} scores ${best.score}`
+      : agents.length
+        ? 'no available agent scores above 0'
+        : 'no available agents',
   });
 
   const earlierOk = checks.every((c) => c.ok);
@@ -439,7 +505,11 @@ export const explainAssignment = (input: ExplainInput): GateCheck[] => {
     checks.push({ gate: 'queue', ok: true, detail: `next tick assigns it to ${name} (score ${mine.score})` });
   } else {
     const ahead = ready.filter((r) => compareReady(r, item) < 0).length;
-    checks.push({ gate: 'queue', ok: false, detail: `${plural(ahead, 'ready item')} ahead of it take the free slots or the agents that fit it` });
+    checks.push({
+      gate: 'queue',
+      ok: false,
+      detail: `${plural(ahead, 'ready item')} ahead of it take the free slots or the agents that fit it`,
+    });
   }
   return checks;
 };

@@ -1,4 +1,12 @@
-import type { MissionPolicy, TriggerAction, Watch, WatchKind, WorkItem, WorkKind, WorkStatus } from './mission.js';
+import type {
+  MissionPolicy,
+  TriggerAction,
+  Watch,
+  WatchKind,
+  WorkItem,
+  WorkKind,
+  WorkStatus,
+} from './mission.js';
 
 /**
  * Submissions and the reviewer gate (tinytown 5.4, 5.5): what happens to a work item when its
@@ -92,7 +100,14 @@ export const onWorkSubmitted = (
   const artifacts = [...new Set([...item.artifacts, ...prs, ...(text ? [text] : [])])];
   const gated = requiresReview(item.kind, policy);
   const done = prs.length === 0 && !gated;
-  return { status: done ? 'done' : 'blocked', artifacts, watchesFor: prs, needsReview: gated, done, reviewerApproved: false };
+  return {
+    status: done ? 'done' : 'blocked',
+    artifacts,
+    watchesFor: prs,
+    needsReview: gated,
+    done,
+    reviewerApproved: false,
+  };
 };
 
 /** A review task's result: "rejected" or "changes requested" first (any case, then ":" or any non-word) rejects. */

@@ -6,7 +6,8 @@ export const TASK_STATES = ['pending', 'assigned', 'running', 'completed', 'fail
 export const TaskState = z.preprocess((v) => (v === 'in_flight' ? 'running' : v), z.enum(TASK_STATES));
 export type TaskState = (typeof TASK_STATES)[number];
 
-export const isTerminalTask = (s: TaskState): boolean => s === 'completed' || s === 'failed' || s === 'cancelled';
+export const isTerminalTask = (s: TaskState): boolean =>
+  s === 'completed' || s === 'failed' || s === 'cancelled';
 
 /**
  * Legal moves. failed -> pending is the re-drive of a dead letter; completed and cancelled are final.
@@ -60,4 +61,13 @@ export const taskTitle = (t: Pick<Task, 'description'>, max = 60): string => {
 
 /** Tags from a comma list, trimmed, lower-cased, deduplicated. */
 export const parseTags = (s: string | undefined): string[] =>
-  s ? [...new Set(s.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean))] : [];
+  s
+    ? [
+        ...new Set(
+          s
+            .split(',')
+            .map((t) => t.trim().toLowerCase())
+            .filter(Boolean),
+        ),
+      ]
+    : [];

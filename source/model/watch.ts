@@ -5,7 +5,8 @@ import type { TriggerAction, Watch, WatchKind } from './mission.js';
  * the engine does next. Times are epoch milliseconds; intervals are seconds.
  */
 
-export const isDue = (w: Pick<Watch, 'status' | 'nextDueAt'>, now: number): boolean => (w.status === 'active' || w.status === 'snoozed') && now >= w.nextDueAt;
+export const isDue = (w: Pick<Watch, 'status' | 'nextDueAt'>, now: number): boolean =>
+  (w.status === 'active' || w.status === 'snoozed') && now >= w.nextDueAt;
 
 /** A check went through: active again, due after the interval, failures cleared. */
 export const afterCheck = (w: Watch, now: number): Watch => {
@@ -20,10 +21,21 @@ export const FAILURE_BACKOFF_SECS = [60, 120, 300] as const;
 export const afterFailure = (w: Watch, now: number, error: string): Watch => {
   const failures = w.failures + 1;
   const secs = FAILURE_BACKOFF_SECS[Math.min(failures, FAILURE_BACKOFF_SECS.length) - 1]!;
-  return { ...w, status: 'active', lastCheckAt: now, failures, lastError: error, nextDueAt: now + secs * 1000 };
+  return {
+    ...w,
+    status: 'active',
+    lastCheckAt: now,
+    failures,
+    lastError: error,
+    nextDueAt: now + secs * 1000,
+  };
 };
 
-export const snooze = (w: Watch, now: number, secs: number): Watch => ({ ...w, status: 'snoozed', nextDueAt: now + secs * 1000 });
+export const snooze = (w: Watch, now: number, secs: number): Watch => ({
+  ...w,
+  status: 'snoozed',
+  nextDueAt: now + secs * 1000,
+});
 
 export const completeWatch = (w: Watch): Watch => ({ ...w, status: 'done' });
 
@@ -50,17 +62,26 @@ export interface WatchVerdict {
  * bugbot comment / a changes-requested review triggers, else complete once CI succeeds.
  * mergeability: mergeable with green CI triggers and completes.
  */
-export const evaluate = (kind: WatchKind, pr: Pick<PrState, 'ci' | 'mergeable' | 'changesRequested' | 'bugbotComments'>): WatchVerdict => {
+export const evaluate = (
+  kind: WatchKind,
+  pr: Pick<PrState, 'ci' | 'mergeable' | 'changesRequested' | 'bugbotComments'>,
+): WatchVerdict => {
   const green = pr.ci === 'success';
   switch (kind) {
     case 'pr_checks':
       return { triggered: pr.ci === 'failure', complete: green };
     case 'bugbot_comments':
-      return pr.bugbotComments > 0 ? { triggered: true, complete: false } : { triggered: false, complete: green };
+      return pr.bugbotComments > 0
+        ? { triggered: true, complete: false }
+        : { triggered: false, complete: green };
     case 'review_comments':
-      return pr.changesRequested ? { triggered: true, complete: false } : { triggered: false, complete: green };
+      return pr.changesRequested
+        ? { triggered: true, complete: false }
+        : { triggered: false, complete: green };
     case 'mergeability':
-      return pr.mergeable && green ? { triggered: true, complete: true } : { triggered: false, complete: false };
+      return pr.mergeable && green
+        ? { triggered: true, complete: true }
+        : { triggered: false, complete: false };
   }
 };
 
@@ -93,12 +114,23 @@ const fixKey = (sha: string): string => sha.trim() || 'unknown';
  * Neither: checked, due again after the interval. An error backs off; from maxFailures
  * consecutive failures on, the work item is blocked.
  */
-export const watchPlan = (w: Watch, result: PrState | { error: string }, now: number, cfg: WatchConfig = DEFAULT_WATCH_CONFIG): WatchStep => {
+export const watchPlan = (
+  w: Watch,
+  result: PrState | { error: string },
+  now: number,
+  cfg: WatchConfig = DEFAULT_WATCH_CONFIG,
+): WatchStep => {
   if (w.status === 'done') return { watch: w, action: { type: 'none' } };
   if ('error' in result) {
     const watch = afterFailure(w, now, result.error);
     if (watch.failures >= cfg.maxFailures) {
-      return { watch, action: { type: 'blockItem', reason: `watch ${w.kind} on ${w.target} failed ${watch.failures} times in a row: ${result.error}` } };
+      return {
+        watch,
+        action: {
+          type: 'blockItem',
+          reason: `watch ${w.kind} on ${w.target} failed ${watch.failures} times in a row: ${result.error}`,
+        },
+      };
     }
     return { watch, action: { type: 'none' } };
   }

@@ -20,13 +20,37 @@ const backoff = (times: number) => Math.min(50 * 2 ** Math.min(times, 6), 1000);
 const roleOptions = (role: Role): RedisOptions => {
   switch (role) {
     case 'cli':
-      return { maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: 3000, commandTimeout: 15_000 };
+      return {
+        maxRetriesPerRequest: 1,
+        retryStrategy: () => null,
+        connectTimeout: 3000,
+        commandTimeout: 15_000,
+      };
     case 'blocking':
-      return { maxRetriesPerRequest: null, retryStrategy: backoff, connectTimeout: 3000, blockingTimeout: 30_000, keepAlive: 10_000 };
+      return {
+        maxRetriesPerRequest: null,
+        retryStrategy: backoff,
+        connectTimeout: 3000,
+        blockingTimeout: 30_000,
+        keepAlive: 10_000,
+      };
     case 'dispatcher':
-      return { maxRetriesPerRequest: null, retryStrategy: backoff, connectTimeout: 3000, commandTimeout: 10_000, keepAlive: 10_000 };
+      return {
+        maxRetriesPerRequest: null,
+        retryStrategy: backoff,
+        connectTimeout: 3000,
+        commandTimeout: 10_000,
+        keepAlive: 10_000,
+      };
     case 'console':
-      return { maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: backoff, connectTimeout: 3000, commandTimeout: 5000, keepAlive: 10_000 };
+      return {
+        maxRetriesPerRequest: 0,
+        enableOfflineQueue: false,
+        retryStrategy: backoff,
+        connectTimeout: 3000,
+        commandTimeout: 5000,
+        keepAlive: 10_000,
+      };
   }
 };
 
@@ -35,7 +59,9 @@ const readPem = (path: string | undefined, what: string): Buffer | undefined => 
   try {
     return readFileSync(path);
   } catch (e) {
-    throw new UsageError(`redis.tls.${what}: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? e})`);
+    throw new UsageError(
+      `redis.tls.${what}: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? e})`,
+    );
   }
 };
 
@@ -49,7 +75,12 @@ const decodeUserinfo = (s: string): string => {
 };
 
 export const clientOptions = (ep: Endpoint, role: Role): { url?: string; options: RedisOptions } => {
-  const options: RedisOptions = { ...roleOptions(role), lazyConnect: true, connectionName: `tt-${role}`, enableAutoPipelining: false };
+  const options: RedisOptions = {
+    ...roleOptions(role),
+    lazyConnect: true,
+    connectionName: `tt-${role}`,
+    enableAutoPipelining: false,
+  };
   if (ep.kind === 'managed') return { options: { ...options, path: ep.socket } };
   // ioredis lets whatever the URL says beat the options, even an empty password
   // (redis://alice@host), which would mask TT_REDIS_PASSWORD / redis.password. So the
@@ -85,9 +116,12 @@ export const describeConnectError = (ep: Endpoint, e: unknown): TtError => {
   const msg = (e as Error)?.message ?? String(e);
   const line = msg.split('\n')[0]!;
   if (/WRONGPASS|NOAUTH|invalid password|invalid username-password|AUTH.*without any password/i.test(msg)) {
-    return new TtError(`Redis authentication failed at ${ep.display}: ${line} (check the password or ACL user)`);
+    return new TtError(
+      `Redis authentication failed at ${ep.display}: ${line} (check the password or ACL user)`,
+    );
   }
-  if (/NOPERM/.test(msg)) return new TtError(`Redis refused a command at ${ep.display}: ${line} (the ACL user lacks a permission)`);
+  if (/NOPERM/.test(msg))
+    return new TtError(`Redis refused a command at ${ep.display}: ${line} (the ACL user lacks a permission)`);
   return new TtError(`cannot connect to Redis at ${ep.display}: ${line}`);
 };
 

@@ -25,5 +25,7 @@ export const pingSocket = (path: string, timeoutMs = 500): Promise<PingResult> =
       else if (/^-(NOAUTH|WRONGPASS)/.test(buf)) finish('auth');
       else finish('error');
     });
-    sock.on('error', (e: NodeJS.ErrnoException) => finish(e.code === 'ENOENT' ? 'missing' : e.code === 'ECONNREFUSED' ? 'refused' : 'error'));
+    sock.on('error', (e: NodeJS.ErrnoException) =>
+      finish(e.code === 'ENOENT' ? 'missing' : e.code === 'ECONNREFUSED' ? 'refused' : 'error'),
+    );
   });

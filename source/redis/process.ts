@@ -29,7 +29,9 @@ export const commandLine = (pid: number): string | undefined => {
 /** One variable of a live process's environment (Linux), or undefined. */
 export const environValue = (pid: number, name: string): string | undefined => {
   try {
-    const entry = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').find((e) => e.startsWith(`${name}=`));
+    const entry = readFileSync(`/proc/${pid}/environ`, 'utf8')
+      .split('\0')
+      .find((e) => e.startsWith(`${name}=`));
     return entry?.slice(name.length + 1);
   } catch {
     return undefined;

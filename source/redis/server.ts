@@ -21,18 +21,25 @@ export const findRedisServer = (env: Env): string => {
     const p = join(dir, 'redis-server');
     if (dir && existsSync(p)) return p;
   }
-  throw new UsageError('redis-server not found on PATH: install Redis 7 or newer (apt-get install redis-server), or set redis.url in tt.config.json');
+  throw new UsageError(
+    'redis-server not found on PATH: install Redis 7 or newer (apt-get install redis-server), or set redis.url in tt.config.json',
+  );
 };
 
 export const checkServerVersion = (bin: string): string => {
   const r = spawnSync(bin, ['--version'], { encoding: 'utf8', timeout: 5000 });
   const version = serverBinaryVersion(r.stdout ?? '');
-  if (!version) throw new TtError(`cannot tell the version of ${bin}: ${(r.stderr || r.stdout || String(r.error ?? '')).trim().slice(0, 120)}`);
-  if (!versionAtLeast(version, MIN_REDIS)) throw new UsageError(`${bin} is Redis ${version}; tt needs Redis ${MIN_REDIS} or newer`);
+  if (!version)
+    throw new TtError(
+      `cannot tell the version of ${bin}: ${(r.stderr || r.stdout || String(r.error ?? '')).trim().slice(0, 120)}`,
+    );
+  if (!versionAtLeast(version, MIN_REDIS))
+    throw new UsageError(`${bin} is Redis ${version}; tt needs Redis ${MIN_REDIS} or newer`);
   return version;
 };
 
-const isRedisProcess = (pid: number): boolean => isAlive(pid) && (commandLine(pid)?.includes('redis-server') ?? true);
+const isRedisProcess = (pid: number): boolean =>
+  isAlive(pid) && (commandLine(pid)?.includes('redis-server') ?? true);
 
 export const readPid = (ep: Managed): number | undefined => {
   try {
@@ -83,7 +90,10 @@ const takeLock = async (ep: Managed, timeoutMs: number): Promise<() => void> => 
         rmSync(path, { force: true });
         continue;
       }
-      if (Date.now() > deadline) throw new TtError(`another tt (pid ${holder}) has been starting Redis for too long; remove ${path} if it is stale`);
+      if (Date.now() > deadline)
+        throw new TtError(
+          `another tt (pid ${holder}) has been starting Redis for too long; remove ${path} if it is stale`,
+        );
       await sleep(20);
     }
   }
@@ -95,17 +105,28 @@ export interface StartResult {
 }
 
 export const serverArgs = (ep: Managed): string[] => [
-  '--daemonize', 'yes',
-  '--pidfile', pidfile(ep),
-  '--logfile', redisLogFile(ep),
-  '--dir', ep.dir,
-  '--port', '0',
-  '--unixsocket', ep.socket,
-  '--unixsocketperm', '700',
-  '--appendonly', 'yes',
-  '--appendfsync', 'everysec',
-  '--save', '',
-  '--maxmemory-policy', 'noeviction',
+  '--daemonize',
+  'yes',
+  '--pidfile',
+  pidfile(ep),
+  '--logfile',
+  redisLogFile(ep),
+  '--dir',
+  ep.dir,
+  '--port',
+  '0',
+  '--unixsocket',
+  ep.socket,
+  '--unixsocketperm',
+  '700',
+  '--appendonly',
+  'yes',
+  '--appendfsync',
+  'everysec',
+  '--save',
+  '',
+  '--maxmemory-policy',
+  'noeviction',
 ];
 
 /**
@@ -125,15 +146,23 @@ export const ensureManaged = async (ep: Managed, env: Env, timeoutMs = 10_000): 
     if (pid && isAlive(pid) && isRedisProcess(pid)) {
       // Running but not answering yet: most often loading its AOF.
       if (await waitReady(ep.socket, timeoutMs)) return { started: false, pid };
-      throw new TtError(`redis-server (pid ${pid}) is running but not answering on ${ep.socket}; see ${redisLogFile(ep)}`);
+      throw new TtError(
+        `redis-server (pid ${pid}) is running but not answering on ${ep.socket}; see ${redisLogFile(ep)}`,
+      );
     }
     rmSync(pidfile(ep), { force: true });
     rmSync(ep.socket, { force: true });
     const bin = findRedisServer(env);
     checkServerVersion(bin);
     const r = spawnSync(bin, serverArgs(ep), { encoding: 'utf8', timeout: timeoutMs, cwd: ep.dir });
-    if (r.status !== 0) throw new TtError(`redis-server failed to start: ${(r.stderr || r.stdout || logTail(ep) || String(r.error)).trim().split('\n')[0]}`);
-    if (!(await waitReady(ep.socket, timeoutMs))) throw new TtError(`redis-server did not answer on ${ep.socket} within ${timeoutMs / 1000}s: ${logTail(ep) || 'see ' + redisLogFile(ep)}`);
+    if (r.status !== 0)
+      throw new TtError(
+        `redis-server failed to start: ${(r.stderr || r.stdout || logTail(ep) || String(r.error)).trim().split('\n')[0]}`,
+      );
+    if (!(await waitReady(ep.socket, timeoutMs)))
+      throw new TtError(
+        `redis-server did not answer on ${ep.socket} within ${timeoutMs / 1000}s: ${logTail(ep) || 'see ' + redisLogFile(ep)}`,
+      );
     return { started: true, pid: readPid(ep) };
   } finally {
     release();
@@ -164,7 +193,10 @@ export const stopManaged = async (ep: Managed, timeoutMs = 10_000): Promise<bool
   const pid = readPid(ep);
   if (!pid || !isAlive(pid) || !isRedisProcess(pid)) {
     const answering = (await pingSocket(ep.socket)) === 'pong';
-    if (answering) throw new TtError(`Redis answers on ${ep.socket} but ${pidfile(ep)} names no live redis-server; stop it by hand`);
+    if (answering)
+      throw new TtError(
+        `Redis answers on ${ep.socket} but ${pidfile(ep)} names no live redis-server; stop it by hand`,
+      );
     cleanupManaged(ep);
     return false;
   }

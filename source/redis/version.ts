@@ -15,7 +15,8 @@ export const versionAtLeast = (have: string, want: string): boolean => {
 };
 
 /** The version from `redis-server --version` ("Redis server v=7.0.15 sha=..."). */
-export const serverBinaryVersion = (output: string): string | undefined => /v=(\d+\.\d+\.\d+)/.exec(output)?.[1];
+export const serverBinaryVersion = (output: string): string | undefined =>
+  /v=(\d+\.\d+\.\d+)/.exec(output)?.[1];
 
 /** The version from INFO server. */
 export const infoVersion = (info: string): string | undefined => /redis_version:(\S+)/.exec(info)?.[1];

@@ -10,9 +10,22 @@ const resultLine = (tail: string): string => (lastLine(tail) ?? 'exited 0').slic
  * them with `tt task complete` / `tt task fail`, which then stands); anything else fails them
  * with the reason, and the retry policy takes over.
  */
-export const cliExecutor = (command: string, cwd: string, timeoutMs: number): Executor => async (work) => {
-  const outcome = await runCli({ command, prompt: await work.prompt(), cwd, env: work.env, logFile: work.logFile, timeoutMs, signal: work.signal });
-  const why = failureReason(outcome, timeoutMs);
-  const result = why ? { ok: false, text: why } : { ok: true, text: resultLine(outcome.tail) };
-  return { results: new Map(work.tasks.map(({ task }) => [task.id, result])), summary: why ? `CLI failed: ${why}` : `CLI exited 0 in ${Math.round(outcome.durationMs / 100) / 10}s` };
-};
+export const cliExecutor =
+  (command: string, cwd: string, timeoutMs: number): Executor =>
+  async (work) => {
+    const outcome = await runCli({
+      command,
+      prompt: await work.prompt(),
+      cwd,
+      env: work.env,
+      logFile: work.logFile,
+      timeoutMs,
+      signal: work.signal,
+    });
+    const why = failureReason(outcome, timeoutMs);
+    const result = why ? { ok: false, text: why } : { ok: true, text: resultLine(outcome.tail) };
+    return {
+      results: new Map(work.tasks.map(({ task }) => [task.id, result])),
+      summary: why ? `CLI failed: ${why}` : `CLI exited 0 in ${Math.round(outcome.durationMs / 100) / 10}s`,
+    };
+  };

@@ -150,7 +150,9 @@ const cwdProblem = (cwd: string): string | undefined => {
     return statSync(cwd).isDirectory() ? undefined : `working directory ${cwd} is not a directory`;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    return code === 'ENOENT' ? `working directory ${cwd} does not exist` : `working directory ${cwd}: ${errText(e)}`;
+    return code === 'ENOENT'
+      ? `working directory ${cwd} does not exist`
+      : `working directory ${cwd}: ${errText(e)}`;
   }
 };
 
@@ -179,7 +181,11 @@ const closeLog = (log: WriteStream): Promise<void> =>
 export const runCli = async (run: CliRun): Promise<CliOutcome> => {
   const started = performance.now();
   const base = { exitCode: null, signal: null, timedOut: false, aborted: false, tail: '' };
-  const notStarted = (spawnError: string): CliOutcome => ({ ...base, durationMs: performance.now() - started, spawnError });
+  const notStarted = (spawnError: string): CliOutcome => ({
+    ...base,
+    durationMs: performance.now() - started,
+    spawnError,
+  });
 
   if (run.signal?.aborted) return { ...base, aborted: true, durationMs: 0 };
   const bad = cwdProblem(run.cwd);
@@ -350,7 +356,8 @@ export const lastLine = (tail: string): string | undefined =>
     .filter(Boolean)
     .pop();
 
-const clipped = (line: string | undefined): string | undefined => (line && line.length > 200 ? `${line.slice(0, 197)}...` : line);
+const clipped = (line: string | undefined): string | undefined =>
+  line && line.length > 200 ? `${line.slice(0, 197)}...` : line;
 
 /** "not valid UTF-8" from "output is not valid UTF-8". */
 const unreadableWhy = (u: string): string => u.replace(/^output (is )?/, '');
@@ -361,7 +368,11 @@ export const failureReason = (o: CliOutcome, timeoutMs: number): string | undefi
   if (o.aborted) return 'stopped before it finished (aborted)';
   if (o.timedOut) return `timed out after ${duration(timeoutMs)}`;
   const line = o.unreadable ? undefined : clipped(lastLine(o.tail));
-  const said = o.unreadable ? ` (printed unreadable output: ${unreadableWhy(o.unreadable)})` : line ? `: ${line}` : '';
+  const said = o.unreadable
+    ? ` (printed unreadable output: ${unreadableWhy(o.unreadable)})`
+    : line
+      ? `: ${line}`
+      : '';
   if (o.signal) return `killed by ${o.signal}${said}`;
   if (o.exitCode === null) return 'ended without an exit status';
   if (o.exitCode !== 0) return `exited with code ${o.exitCode}${said || ' (no output)'}`;

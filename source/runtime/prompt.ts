@@ -57,12 +57,27 @@ interface RoleRow {
  * the word forms a role is likely to use are listed.
  */
 const ROLE_TABLE: readonly RoleRow[] = [
-  { words: ['front', 'frontend', 'ui', 'ux', 'web', 'client'], keywords: ['frontend', 'ui', 'web', 'client', 'ux'] },
+  {
+    words: ['front', 'frontend', 'ui', 'ux', 'web', 'client'],
+    keywords: ['frontend', 'ui', 'web', 'client', 'ux'],
+  },
   { words: ['back', 'backend', 'api', 'server'], keywords: ['backend', 'api', 'server', 'database', 'data'] },
-  { words: ['test', 'tests', 'tester', 'testing', 'qa'], keywords: ['test', 'qa', 'validation', 'regression'] },
-  { words: ['review', 'reviewer', 'reviewing', 'audit', 'auditor'], keywords: ['review', 'reviewer', 'qa', 'security', 'audit', 'validation'] },
-  { words: ['doc', 'docs', 'documentation', 'writer'], keywords: ['docs', 'doc', 'documentation', 'spec', 'readme'] },
-  { words: ['devops', 'ops', 'infra', 'infrastructure', 'deploy', 'deployer', 'deployment'], keywords: ['devops', 'ops', 'infra', 'deploy', 'ci', 'reliability'] },
+  {
+    words: ['test', 'tests', 'tester', 'testing', 'qa'],
+    keywords: ['test', 'qa', 'validation', 'regression'],
+  },
+  {
+    words: ['review', 'reviewer', 'reviewing', 'audit', 'auditor'],
+    keywords: ['review', 'reviewer', 'qa', 'security', 'audit', 'validation'],
+  },
+  {
+    words: ['doc', 'docs', 'documentation', 'writer'],
+    keywords: ['docs', 'doc', 'documentation', 'spec', 'readme'],
+  },
+  {
+    words: ['devops', 'ops', 'infra', 'infrastructure', 'deploy', 'deployer', 'deployment'],
+    keywords: ['devops', 'ops', 'infra', 'deploy', 'ci', 'reliability'],
+  },
   { words: ['security', 'sec'], keywords: ['security', 'sec', 'vulnerability', 'hardening', 'audit'] },
 ];
 
@@ -87,7 +102,10 @@ export const agentRoleKeywords = (agent: { name: string; role?: string }): strin
  * whole word. A plain plural counts as the word ("tests" for "test", "apis" for "api").
  * Undefined keywords (a generalist) fit everything.
  */
-export const matchesRole = (task: { description: string; tags: string[] }, keywords: string[] | undefined): boolean => {
+export const matchesRole = (
+  task: { description: string; tags: string[] },
+  keywords: string[] | undefined,
+): boolean => {
   if (!keywords) return true;
   const seen = new Set([...task.tags.map((t) => t.trim().toLowerCase()), ...words(task.description)]);
   return keywords.some((k) => seen.has(k) || seen.has(`${k}s`));
@@ -116,7 +134,8 @@ const attemptText = (t: PromptTask): string => {
   return t.maxAttempts > 0 ? `attempt ${k} of ${t.maxAttempts}` : `attempt ${k}`;
 };
 
-const completeLine = (id: string): string => `tt task complete ${id} --result "<what you did: PR URL or summary>"`;
+const completeLine = (id: string): string =>
+  `tt task complete ${id} --result "<what you did: PR URL or summary>"`;
 const failLine = (id: string): string => `tt task fail ${id} --reason "<why it could not be done>"`;
 
 // ---------------------------------------------------------------------------------------------
@@ -139,7 +158,11 @@ const header = (i: PromptInput): string[] => {
   ];
 };
 
-const taskAssignEntry = (n: number, m: Extract<Message, { type: 'task_assign' }>, task: PromptTask | undefined): string[] => {
+const taskAssignEntry = (
+  n: number,
+  m: Extract<Message, { type: 'task_assign' }>,
+  task: PromptTask | undefined,
+): string[] => {
   const id = task?.id ?? m.taskId;
   const out = [`### ${n}. [${mark(m)}] Task ${id} assigned by ${senderRef(m.from)}`, ''];
   if (task) {
@@ -148,7 +171,11 @@ const taskAssignEntry = (n: number, m: Extract<Message, { type: 'task_assign' }>
     if (task.lastError) out.push(`- The previous attempt failed: ${oneLine(task.lastError)}`);
     out.push('', 'Description:', '', ...fenced(task.description));
   } else {
-    out.push(`- Task id: ${id}`, '', `The task's details could not be read; run \`tt task show ${id}\` before you start.`);
+    out.push(
+      `- Task id: ${id}`,
+      '',
+      `The task's details could not be read; run \`tt task show ${id}\` before you start.`,
+    );
   }
   out.push(
     '',
@@ -173,7 +200,15 @@ const messageEntry = (n: number, m: Message): string[] => {
   const from = senderRef(m.from);
   const category = classify(m);
   const title =
-    m.type === 'task' ? 'Task' : m.type === 'query' ? 'Question' : m.type === 'status_request' ? 'Status request' : m.type === 'custom' ? `Message "${m.kind}"` : `Message (${m.type})`;
+    m.type === 'task'
+      ? 'Task'
+      : m.type === 'query'
+        ? 'Question'
+        : m.type === 'status_request'
+          ? 'Status request'
+          : m.type === 'custom'
+            ? `Message "${m.kind}"`
+            : `Message (${m.type})`;
   const text = m.type === 'status_request' ? `${from} asks what you are doing.` : messageText(m);
   const answer =
     category === 'task'
@@ -189,7 +224,12 @@ const actionableSection = (i: PromptInput): string[] => {
   if (!i.actionable.length) return [...out, 'None this round.'];
   out.push('Already taken from your inbox, in the order to handle them. Handle every one of them.');
   i.actionable.forEach(({ message, task }, k) => {
-    out.push('', ...(message.type === 'task_assign' ? taskAssignEntry(k + 1, message, task) : messageEntry(k + 1, message)));
+    out.push(
+      '',
+      ...(message.type === 'task_assign'
+        ? taskAssignEntry(k + 1, message, task)
+        : messageEntry(k + 1, message)),
+    );
   });
   return out;
 };
@@ -212,7 +252,11 @@ const confirmationsSection = (i: PromptInput): string[] => {
     const key = oneLine(c);
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
-  out.push(...[...counts].map(([kind, n]) => `- ${kind} x${n}`), '', 'Already dismissed; no reply is needed.');
+  out.push(
+    ...[...counts].map(([kind, n]) => `- ${kind} x${n}`),
+    '',
+    'Already dismissed; no reply is needed.',
+  );
   return out;
 };
 
@@ -234,11 +278,15 @@ const backlogSection = (i: PromptInput): string[] => {
   const { total, matching } = i.backlog;
   if (total <= 0) return [...out, 'The backlog is empty.'];
   const generalist = !agentRoleKeywords(i.agent);
-  out.push(`${total} task(s) on the backlog; ${matching.length} fit ${generalist ? 'you (you are a generalist)' : 'your role'}.`);
+  out.push(
+    `${total} task(s) on the backlog; ${matching.length} fit ${generalist ? 'you (you are a generalist)' : 'your role'}.`,
+  );
   if (!matching.length) return [...out, '', 'None of them fit your role: do not claim unrelated work.'];
   out.push('');
   for (const t of matching.slice(0, PROMPT_LIST_CAP)) {
-    out.push(`- ${t.id} [${t.priority}] ${oneLine(taskTitle(t, 100))}${t.tags.length ? ` (tags: ${t.tags.join(', ')})` : ''}`);
+    out.push(
+      `- ${t.id} [${t.priority}] ${oneLine(taskTitle(t, 100))}${t.tags.length ? ` (tags: ${t.tags.join(', ')})` : ''}`,
+    );
   }
   const more = matching.length - PROMPT_LIST_CAP;
   if (more > 0) out.push(`- ... and ${more} more (\`tt backlog list\`)`);
@@ -259,6 +307,14 @@ const workflowSection = (i: PromptInput): string[] => [
 
 /** The whole prompt for one round, in Markdown. */
 export const buildPrompt = (input: PromptInput): string =>
-  [header, actionableSection, informationalSection, confirmationsSection, commandsSection, backlogSection, workflowSection]
+  [
+    header,
+    actionableSection,
+    informationalSection,
+    confirmationsSection,
+    commandsSection,
+    backlogSection,
+    workflowSection,
+  ]
     .map((section) => section(input).join('\n'))
     .join('\n\n') + '\n';

@@ -28,7 +28,12 @@ const BACKLOG_PEEK = 50;
  * as an assignment), informational and confirmation summaries, and a snapshot of the backlog
  * tasks that fit the agent's role.
  */
-export const roundPrompt = async (db: Db, town: string, maxRounds: number, work: Omit<RoundWork, 'prompt'>): Promise<string> => {
+export const roundPrompt = async (
+  db: Db,
+  town: string,
+  maxRounds: number,
+  work: Omit<RoundWork, 'prompt'>,
+): Promise<string> => {
   const tasks = new Map(work.tasks.map(({ task }) => [task.id, task]));
   const actionable: PromptInput['actionable'] = [];
   const informational: string[] = [];
@@ -46,7 +51,15 @@ export const roundPrompt = async (db: Db, town: string, maxRounds: number, work:
   }
   for (const task of tasks.values()) {
     if (listed.has(task.id)) continue;
-    const message: Message = { id: 'backlog', type: 'task_assign', taskId: task.id, from: SUPERVISOR_ID, to: work.agent.id, priority: messagePriorityOfTask(task.priority), createdAt: task.updatedAt };
+    const message: Message = {
+      id: 'backlog',
+      type: 'task_assign',
+      taskId: task.id,
+      from: SUPERVISOR_ID,
+      to: work.agent.id,
+      priority: messagePriorityOfTask(task.priority),
+      createdAt: task.updatedAt,
+    };
     actionable.unshift({ message, task: promptTask(task) });
   }
   const ids = await backlogIds(db);
@@ -55,7 +68,12 @@ export const roundPrompt = async (db: Db, town: string, maxRounds: number, work:
   const matching = peek.items.filter((t) => matchesRole(t, keywords)).map(promptTask);
   return buildPrompt({
     town,
-    agent: { id: work.agent.id, name: work.agent.name, label: displayLabel(work.agent), ...(work.agent.role ? { role: work.agent.role } : {}) },
+    agent: {
+      id: work.agent.id,
+      name: work.agent.name,
+      label: displayLabel(work.agent),
+      ...(work.agent.role ? { role: work.agent.role } : {}),
+    },
     round: work.round,
     maxRounds,
     actionable,

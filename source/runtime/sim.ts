@@ -55,19 +55,36 @@ export const simExecutor = (settings: SimSettings): Executor => {
     const results = new Map<string, { ok: boolean; text: string }>();
     for (const { task } of work.tasks) {
       if (settings.queryRate > 0 && random() < settings.queryRate) {
-        await work.send('supervisor', { type: 'query', question: `sim ${work.agent.name}: is "${task.description.split('\n', 1)[0]}" still wanted?` });
+        await work.send('supervisor', {
+          type: 'query',
+          question: `sim ${work.agent.name}: is "${task.description.split('\n', 1)[0]}" still wanted?`,
+        });
       }
       await sleep(settings.durationMs, work.signal);
-      if (work.signal.aborted) results.set(task.id, { ok: false, text: 'the worker stopped during this attempt' });
-      else if (task.attempts <= settings.failFirst || (settings.failRate > 0 && random() < settings.failRate)) {
+      if (work.signal.aborted)
+        results.set(task.id, { ok: false, text: 'the worker stopped during this attempt' });
+      else if (
+        task.attempts <= settings.failFirst ||
+        (settings.failRate > 0 && random() < settings.failRate)
+      ) {
         results.set(task.id, { ok: false, text: `sim: simulated failure on attempt ${task.attempts}` });
-      } else results.set(task.id, { ok: true, text: `sim: done "${task.description.split('\n', 1)[0]!.slice(0, 60)}"` });
+      } else
+        results.set(task.id, {
+          ok: true,
+          text: `sim: done "${task.description.split('\n', 1)[0]!.slice(0, 60)}"`,
+        });
     }
     for (const { message } of work.messages) {
       if (message.type === 'query' || message.type === 'status_request') {
-        await work.send(message.from, { type: 'informational', summary: `sim ${work.agent.name}: ${work.tasks.length ? 'busy with my task' : 'nothing to report'}` });
+        await work.send(message.from, {
+          type: 'informational',
+          summary: `sim ${work.agent.name}: ${work.tasks.length ? 'busy with my task' : 'nothing to report'}`,
+        });
       }
     }
-    return { results, summary: `sim round: ${[...results.values()].filter((r) => r.ok).length} done, ${[...results.values()].filter((r) => !r.ok).length} failed` };
+    return {
+      results,
+      summary: `sim round: ${[...results.values()].filter((r) => r.ok).length} done, ${[...results.values()].filter((r) => !r.ok).length} failed`,
+    };
   };
 };

@@ -9,7 +9,18 @@ import { resolveAgentRef } from '../model/resolve.js';
 import { getAgent, listAgents, moveAgent } from '../store/agents.js';
 import type { Db } from '../store/db.js';
 import { ackMessages, sendMessage } from '../store/messages.js';
-import { beginRound, bootWorker, endRound, heartbeat, reap, type AttemptResult, type FinishOutcome, type Round, type RoundPolicy, type RoundStart } from '../store/worker.js';
+import {
+  beginRound,
+  bootWorker,
+  endRound,
+  heartbeat,
+  reap,
+  type AttemptResult,
+  type FinishOutcome,
+  type Round,
+  type RoundPolicy,
+  type RoundStart,
+} from '../store/worker.js';
 import type { Executor, RoundWork } from './executor.js';
 
 export interface WorkerConfig {
@@ -83,7 +94,13 @@ export const runWorker = async (o: WorkerOptions): Promise<WorkerExit> => {
   const name = first.name;
   const say = (line: string) => log?.(`${hhmmss(clock.now())} ${name}: ${line}`);
 
-  const boot = await bootWorker(db, agentId, o.pid ?? process.pid, config.heartbeatTtlMs, config.policy.delaysMs);
+  const boot = await bootWorker(
+    db,
+    agentId,
+    o.pid ?? process.pid,
+    config.heartbeatTtlMs,
+    config.policy.delaysMs,
+  );
   if (boot.status === 'gone') return 'gone';
   if (boot.status === 'stop') {
     say(`not starting: the agent is ${boot.state}`);
@@ -134,8 +151,16 @@ export const runWorker = async (o: WorkerOptions): Promise<WorkerExit> => {
           const now = clock.now();
           if (now >= nextReap) {
             nextReap = now + config.reapIntervalMs;
-            const r = await reap(db, config.policy.delaysMs, `no heartbeat (reaped by ${name})`, config.reapIntervalMs);
-            if (r && (r.reaped || r.moved || r.promoted)) say(`reaped ${r.reaped} dead agent(s), moved ${r.moved} task(s), promoted ${r.promoted} retry(ies)`);
+            const r = await reap(
+              db,
+              config.policy.delaysMs,
+              `no heartbeat (reaped by ${name})`,
+              config.reapIntervalMs,
+            );
+            if (r && (r.reaped || r.moved || r.promoted))
+              say(
+                `reaped ${r.reaped} dead agent(s), moved ${r.moved} task(s), promoted ${r.promoted} retry(ies)`,
+              );
           }
           start = await beginRound(db, agentId, tokenBase(), { ...config.policy, ...skills });
         }
@@ -146,9 +171,18 @@ export const runWorker = async (o: WorkerOptions): Promise<WorkerExit> => {
             continue;
           }
           if (start.status === 'reaped') {
-            const back = await bootWorker(db, agentId, o.pid ?? process.pid, config.heartbeatTtlMs, config.policy.delaysMs, true);
+            const back = await bootWorker(
+              db,
+              agentId,
+              o.pid ?? process.pid,
+              config.heartbeatTtlMs,
+              config.policy.delaysMs,
+              true,
+            );
             if (back.status === 'ok') {
-              say('the agent was reaped while this worker lived (a Redis outage or a long pause?); back to work');
+              say(
+                'the agent was reaped while this worker lived (a Redis outage or a long pause?); back to work',
+              );
               continue;
             }
             exit = back.status === 'gone' ? 'gone' : 'stopped';
@@ -163,20 +197,33 @@ export const runWorker = async (o: WorkerOptions): Promise<WorkerExit> => {
           known = round.agent;
           skills = skillsOf(known);
         }
-        for (const m of round?.malformed ?? []) say(`skipped a malformed message or task: ${m.key}: ${m.problem}`);
+        for (const m of round?.malformed ?? [])
+          say(`skipped a malformed message or task: ${m.key}: ${m.problem}`);
         if (!round || (round.tasks.length === 0 && !round.messages.some((e) => isActionable(e.message)))) {
           if (round?.messages.length) {
-            await ackMessages(db, agentId, round.messages.map((e) => e.message.id));
+            await ackMessages(
+              db,
+              agentId,
+              round.messages.map((e) => e.message.id),
+            );
             say(`auto-handled ${round.messages.length} informational message(s)`);
             continue;
           }
           const idleFor = clock.now() - lastWork;
           if (config.idleTimeoutMs > 0 && idleFor >= config.idleTimeoutMs) {
             exit = 'idle-timeout';
-            await moveAgent(db, agentId, { to: 'draining', event: 'agent.state', text: `idle for ${Math.round(idleFor / 1000)}s` }).catch(() => undefined);
+            await moveAgent(db, agentId, {
+              to: 'draining',
+              event: 'agent.state',
+              text: `idle for ${Math.round(idleFor / 1000)}s`,
+            }).catch(() => undefined);
             break;
           }
-          const wait = Math.min(config.blockMs, Math.max(1, nextReap - clock.now()), config.idleTimeoutMs > 0 ? Math.max(1, config.idleTimeoutMs - idleFor) : Infinity);
+          const wait = Math.min(
+            config.blockMs,
+            Math.max(1, nextReap - clock.now()),
+            config.idleTimeoutMs > 0 ? Math.max(1, config.idleTimeoutMs - idleFor) : Infinity,
+          );
           await o.blocking.blpop(db.keys.wake(agentId), db.keys.backlogWake, Math.max(wait, 10) / 1000);
           continue;
         }
@@ -206,7 +253,10 @@ export const runWorker = async (o: WorkerOptions): Promise<WorkerExit> => {
           send,
         };
         const work: RoundWork = { ...base, prompt: async () => (o.buildPrompt ? o.buildPrompt(base) : '') };
-        if (log) say(`round ${roundNo}: ${round.tasks.length} task(s), ${round.messages.length} message(s)${one ? `: ${one.task.description.split('\n', 1)[0]!.slice(0, 60)}` : ''}`);
+        if (log)
+          say(
+            `round ${roundNo}: ${round.tasks.length} task(s), ${round.messages.length} message(s)${one ? `: ${one.task.description.split('\n', 1)[0]!.slice(0, 60)}` : ''}`,
+          );
         let outcome;
         try {
           outcome = await o.executor(work);
@@ -220,7 +270,10 @@ export const runWorker = async (o: WorkerOptions): Promise<WorkerExit> => {
           await new Promise(() => {});
         }
         const results: AttemptResult[] = round.tasks.map(({ task, token }) => {
-          const r = outcome.results.get(task.id) ?? { ok: false, text: signal.aborted ? 'the worker stopped during this attempt' : `no result: ${outcome.summary}` };
+          const r = outcome.results.get(task.id) ?? {
+            ok: false,
+            text: signal.aborted ? 'the worker stopped during this attempt' : `no result: ${outcome.summary}`,
+          };
           return { id: task.id, token, outcome: r.ok ? 'completed' : 'failed', text: r.text };
         });
         const chain = !signal.aborted && !(config.maxRounds > 0 && rounds >= config.maxRounds);
@@ -229,13 +282,23 @@ export const runWorker = async (o: WorkerOptions): Promise<WorkerExit> => {
             endRound(
               db,
               agentId,
-              { results, ackIds: round.messages.map((e) => e.message.id), delaysMs: config.policy.delaysMs, activity: `Round ${roundNo}: ${outcome.summary}` },
+              {
+                results,
+                ackIds: round.messages.map((e) => e.message.id),
+                delaysMs: config.policy.delaysMs,
+                activity: `Round ${roundNo}: ${outcome.summary}`,
+              },
               chain ? { tokenBase: tokenBase(), policy: { ...config.policy, ...skills } } : undefined,
             ),
           say,
         );
         o.onRoundEnd?.(results, end.outcomes);
-        if (log) results.forEach((r, i) => say(`task ${r.id.slice(0, 8)} ${r.outcome}: ${end.outcomes[i]}${r.outcome === 'failed' ? ` (${r.text})` : ''}`));
+        if (log)
+          results.forEach((r, i) =>
+            say(
+              `task ${r.id.slice(0, 8)} ${r.outcome}: ${end.outcomes[i]}${r.outcome === 'failed' ? ` (${r.text})` : ''}`,
+            ),
+          );
         pending = end.next;
         lastWork = clock.now();
       } catch (e) {
@@ -248,17 +311,35 @@ export const runWorker = async (o: WorkerOptions): Promise<WorkerExit> => {
     }
     if (pending?.tasks.length) {
       const taken = pending;
-      const results = taken.tasks.map(({ task, token }) => ({ id: task.id, token, outcome: 'failed' as const, text: 'the worker stopped before working on it' }));
-      await endRound(db, agentId, { results, ackIds: [], delaysMs: config.policy.delaysMs, activity: '' }).catch((e) => say(`could not hand back a begun round: ${(e as Error).message}`));
+      const results = taken.tasks.map(({ task, token }) => ({
+        id: task.id,
+        token,
+        outcome: 'failed' as const,
+        text: 'the worker stopped before working on it',
+      }));
+      await endRound(db, agentId, {
+        results,
+        ackIds: [],
+        delaysMs: config.policy.delaysMs,
+        activity: '',
+      }).catch((e) => say(`could not hand back a begun round: ${(e as Error).message}`));
     }
   } finally {
     signal.removeEventListener('abort', unblock);
     clearInterval(beat);
-    const reason = exit === 'signal' ? 'worker stopped by signal' : exit === 'max-rounds' ? `finished ${rounds} round(s)` : exit === 'idle-timeout' ? 'idle timeout' : 'stopped';
-    await moveAgent(db, agentId, { to: 'stopped', event: 'agent.state', text: reason }).catch(() => undefined);
+    const reason =
+      exit === 'signal'
+        ? 'worker stopped by signal'
+        : exit === 'max-rounds'
+          ? `finished ${rounds} round(s)`
+          : exit === 'idle-timeout'
+            ? 'idle timeout'
+            : 'stopped';
+    await moveAgent(db, agentId, { to: 'stopped', event: 'agent.state', text: reason }).catch(
+      () => undefined,
+    );
     await db.redis.del(db.keys.heartbeat(agentId)).catch(() => undefined);
     say(`worker down: ${reason}`);
   }
   return exit;
 };
-

@@ -7,7 +7,14 @@ import { TtError, UsageError } from '../model/errors.js';
 import { nicknameFor } from '../model/nicknames.js';
 import { resolveAgentRef } from '../model/resolve.js';
 import { isTerminalTask, type Task } from '../model/task.js';
-import { deleteAgent, getAgent, listAgents, moveAgent, registerAgent, type AgentMove } from '../store/agents.js';
+import {
+  deleteAgent,
+  getAgent,
+  listAgents,
+  moveAgent,
+  registerAgent,
+  type AgentMove,
+} from '../store/agents.js';
 import { waitForEvents, lastEventId } from '../store/events.js';
 import { peekInbox, reclaimEntry, type ReclaimOutcome } from '../store/messages.js';
 import { deleteTask, listTasks, moveTask } from '../store/tasks.js';
@@ -38,7 +45,8 @@ export const pickAgent = (ref: string, all: readonly Agent[]): Agent => {
 export const findAgent = async (t: Town, ref: string): Promise<Agent> => pickAgent(ref, await agents(t));
 
 /** Resolves a reference that may also be the supervisor mailbox; returns an id. */
-export const findRecipient = async (t: Town, ref: string): Promise<string> => resolveAgentRef(ref, await agents(t));
+export const findRecipient = async (t: Town, ref: string): Promise<string> =>
+  resolveAgentRef(ref, await agents(t));
 
 export interface SpawnOptions {
   name: string;
@@ -82,7 +90,9 @@ export const registerNewAgent = async (t: Town, o: SpawnOptions): Promise<Agent>
   };
   const r = await registerAgent(t.db, agent, bootGraceMs(t));
   if (!r.ok) {
-    const hint = isTerminalAgent(r.existingState as AgentState) ? `; tt restart ${o.name} brings it back, tt prune removes it` : '';
+    const hint = isTerminalAgent(r.existingState as AgentState)
+      ? `; tt restart ${o.name} brings it back, tt prune removes it`
+      : '';
     throw new UsageError(`an agent named "${o.name}" already exists (${r.existingState})${hint}`);
   }
   return agent;
@@ -99,28 +109,49 @@ const act = async (t: Town, ref: string, move: AgentMove & { from?: AgentState[]
 
 /** Stops an agent now: stop flag, state stopped, and its worker process told to stop. */
 export const killAgent = async (t: Town, ref: string) => {
-  const r = await act(t, ref, { to: 'stopped', stopFlag: 'set', event: 'agent.killed', text: 'stop requested' });
+  const r = await act(t, ref, {
+    to: 'stopped',
+    stopFlag: 'set',
+    event: 'agent.killed',
+    text: 'stop requested',
+  });
   signalWorker(r.agent);
   return r;
 };
 
 /** Pauses an agent: its worker takes no new work until resumed. */
-export const interruptAgent = (t: Town, ref: string) => act(t, ref, { to: 'paused', event: 'agent.interrupted', text: 'paused by operator' });
+export const interruptAgent = (t: Town, ref: string) =>
+  act(t, ref, { to: 'paused', event: 'agent.interrupted', text: 'paused by operator' });
 
 /** Resumes a paused agent. */
 export const resumeAgent = (t: Town, ref: string) =>
-  act(t, ref, { to: 'idle', from: ['paused'], stopFlag: 'clear', event: 'agent.resumed', set: { lastActiveAt: t.clock.now() } });
+  act(t, ref, {
+    to: 'idle',
+    from: ['paused'],
+    stopFlag: 'clear',
+    event: 'agent.resumed',
+    set: { lastActiveAt: t.clock.now() },
+  });
 
 /** Lets an agent finish its current round, then stop. */
-export const closeAgent = (t: Town, ref: string) => act(t, ref, { to: 'draining', stopFlag: 'set', event: 'agent.closing', text: 'draining' });
+export const closeAgent = (t: Town, ref: string) =>
+  act(t, ref, { to: 'draining', stopFlag: 'set', event: 'agent.closing', text: 'draining' });
 
 /** Brings a stopped agent back as starting, with a fresh round count, and starts its worker. */
-export const restartAgent = async (t: Town, ref: string, opts: { start?: boolean; maxRounds?: number } = {}) => {
+export const restartAgent = async (
+  t: Town,
+  ref: string,
+  opts: { start?: boolean; maxRounds?: number } = {},
+) => {
   const r = await act(t, ref, {
     to: 'starting',
     stopFlag: 'clear',
     event: 'agent.restarted',
-    set: { roundsCompleted: 0, lastActiveAt: t.clock.now(), ...(opts.maxRounds !== undefined ? { maxRounds: opts.maxRounds } : {}) },
+    set: {
+      roundsCompleted: 0,
+      lastActiveAt: t.clock.now(),
+      ...(opts.maxRounds !== undefined ? { maxRounds: opts.maxRounds } : {}),
+    },
     del: ['currentTask', 'pid'],
   });
   if (opts.start !== false) {
@@ -140,7 +171,11 @@ export const startWorker = async (t: Town, agentId: string): Promise<number> => 
 };
 
 /** Waits until an agent reaches a terminal state, reading its event stream (no polling). */
-export const waitAgent = async (t: Town, ref: string, timeoutMs: number): Promise<{ agent: Agent; done: boolean }> => {
+export const waitAgent = async (
+  t: Town,
+  ref: string,
+  timeoutMs: number,
+): Promise<{ agent: Agent; done: boolean }> => {
   const a = await findAgent(t, ref);
   const deadline = t.clock.now() + timeoutMs;
   const blocking = await t.connect('blocking');
@@ -175,7 +210,9 @@ export const pruneAgents = async (t: Town, all: boolean): Promise<Agent[]> => {
  * attempts fail over to the retry path and their queued assignments go back to the backlog;
  * due retries are promoted. Paused agents with a live worker keep heartbeating and are left alone.
  */
-export const recoverAgents = async (t: Town): Promise<{ agents: Agent[]; moved: number; promoted: number }> => {
+export const recoverAgents = async (
+  t: Town,
+): Promise<{ agents: Agent[]; moved: number; promoted: number }> => {
   const before = await agents(t);
   const r = await reap(t.db, townDelays(t), 'no heartbeat (tt recover)');
   const after = new Map((await agents(t)).map((a) => [a.id, a.state]));
@@ -202,10 +239,16 @@ export const reclaimInboxes = async (t: Town, o: ReclaimOptions): Promise<Reclai
   const sources = o.from ? [pickAgent(o.from, all)] : all.filter((a) => isTerminalAgent(a.state));
   const rows: ReclaimRow[] = [];
   for (const a of sources) {
-    if (!isTerminalAgent(a.state)) throw new TtError(`agent ${a.name} is ${a.state}; only stopped agents' inboxes are reclaimed`);
+    if (!isTerminalAgent(a.state))
+      throw new TtError(`agent ${a.name} is ${a.state}; only stopped agents' inboxes are reclaimed`);
     const items = report(t, await peekInbox(t.db, a.id, 10_000));
     for (const { message, member } of items) {
-      const what = message.type === 'task_assign' ? `task_assign ${message.taskId.slice(0, 8)}` : message.type === 'task' ? `task: ${message.description.slice(0, 50)}` : message.type;
+      const what =
+        message.type === 'task_assign'
+          ? `task_assign ${message.taskId.slice(0, 8)}`
+          : message.type === 'task'
+            ? `task: ${message.description.slice(0, 50)}`
+            : message.type;
       if (!to && !o.toBacklog) {
         rows.push({ agent: a.name, message: what, outcome: 'listed' });
         continue;
@@ -213,10 +256,27 @@ export const reclaimInboxes = async (t: Town, o: ReclaimOptions): Promise<Reclai
       const now = t.clock.now();
       const newTask =
         message.type === 'task'
-          ? { id: randomUUID(), fields: { id: '', description: message.description, state: 'pending', priority: 'normal', tags: '[]', createdAt: String(now), updatedAt: String(now), attempts: '0', maxAttempts: String(t.config.tasks.maxAttempts) } }
+          ? {
+              id: randomUUID(),
+              fields: {
+                id: '',
+                description: message.description,
+                state: 'pending',
+                priority: 'normal',
+                tags: '[]',
+                createdAt: String(now),
+                updatedAt: String(now),
+                attempts: '0',
+                maxAttempts: String(t.config.tasks.maxAttempts),
+              },
+            }
           : undefined;
       if (newTask) newTask.fields.id = newTask.id;
-      rows.push({ agent: a.name, message: what, outcome: await reclaimEntry(t.db, a.id, member, to, newTask) });
+      rows.push({
+        agent: a.name,
+        message: what,
+        outcome: await reclaimEntry(t.db, a.id, member, to, newTask),
+      });
     }
   }
   return rows;
@@ -233,7 +293,9 @@ export interface OrphanRow {
 /** Live tasks whose assignee is gone or stopped: list them, requeue, cancel or delete them. */
 export const reclaimOrphanTasks = async (t: Town, action: OrphanAction): Promise<OrphanRow[]> => {
   const byId = new Map((await agents(t)).map((a) => [a.id, a]));
-  const live = report(t, await listTasks(t.db, ['assigned', 'running'])).filter((x) => !isTerminalTask(x.state) && x.assignedTo);
+  const live = report(t, await listTasks(t.db, ['assigned', 'running'])).filter(
+    (x) => !isTerminalTask(x.state) && x.assignedTo,
+  );
   const rows: OrphanRow[] = [];
   for (const task of live) {
     const agent = byId.get(task.assignedTo!);
@@ -241,13 +303,27 @@ export const reclaimOrphanTasks = async (t: Town, action: OrphanAction): Promise
     const reason = agent ? 'agent_terminal' : 'agent_missing';
     let done = false;
     if (action === 'backlog') {
-      const r = await moveTask(t.db, task.id, { to: 'pending', del: ['assignedTo', 'startedAt'], backlog: 'add', event: 'task.requeued', text: `orphaned (${reason})`, expectedAssignee: task.assignedTo! });
+      const r = await moveTask(t.db, task.id, {
+        to: 'pending',
+        del: ['assignedTo', 'startedAt'],
+        backlog: 'add',
+        event: 'task.requeued',
+        text: `orphaned (${reason})`,
+        expectedAssignee: task.assignedTo!,
+      });
       done = r.changed;
     } else if (action === 'cancel') {
-      const r = await moveTask(t.db, task.id, { to: 'cancelled', set: { result: `cancelled: assignee ${reason.replace('_', ' ')}`, completedAt: t.clock.now() }, event: 'task.cancelled', expectedAssignee: task.assignedTo! });
+      const r = await moveTask(t.db, task.id, {
+        to: 'cancelled',
+        set: { result: `cancelled: assignee ${reason.replace('_', ' ')}`, completedAt: t.clock.now() },
+        event: 'task.cancelled',
+        expectedAssignee: task.assignedTo!,
+      });
       done = r.changed;
     } else if (action === 'delete') {
-      done = (await deleteTask(t.db, task.id, ['assigned', 'running'], 'task.deleted', `orphaned (${reason})`)) !== undefined;
+      done =
+        (await deleteTask(t.db, task.id, ['assigned', 'running'], 'task.deleted', `orphaned (${reason})`)) !==
+        undefined;
     }
     rows.push({ task, reason, done });
   }

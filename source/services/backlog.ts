@@ -18,7 +18,9 @@ export const addToBacklog = async (t: Town, spec: TaskSpec): Promise<Task> => {
 /** Backlog tasks in claim order: best priority first, oldest first within a priority. */
 export const backlogTasks = async (t: Town): Promise<Task[]> => {
   const ids = await backlogIds(t.db);
-  const byId = new Map(report(t, await readHashes(t.db, TaskSchema, ids.map(t.db.keys.task))).map((x) => [x.id, x]));
+  const byId = new Map(
+    report(t, await readHashes(t.db, TaskSchema, ids.map(t.db.keys.task))).map((x) => [x.id, x]),
+  );
   return ids.flatMap((id) => byId.get(id) ?? []);
 };
 

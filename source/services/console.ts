@@ -44,7 +44,9 @@ export const consoleSnapshot = async (t: Town): Promise<ConsoleSnapshot> => {
   const live = report(t, await listTasks(t.db, ['pending', 'assigned', 'running', 'failed']));
   const tasks = live.filter((x) => x.state !== 'failed' || x.deadReason).slice(-SNAPSHOT_TASKS);
   const missions = report(t, await listMissions(t.db)).sort((a, b) => b.createdAt - a.createdAt);
-  const shown = missions.filter((m) => !isTerminalMission(m.state)).concat(missions.filter((m) => isTerminalMission(m.state)).slice(0, 5));
+  const shown = missions
+    .filter((m) => !isTerminalMission(m.state))
+    .concat(missions.filter((m) => isTerminalMission(m.state)).slice(0, 5));
   const items: Record<string, WorkItem[]> = {};
   const lists = await Promise.all(shown.map((m) => listItems(t.db, m.id)));
   shown.forEach((m, i) => (items[m.id] = report(t, lists[i]!).sort((a, b) => a.rank - b.rank)));
@@ -54,7 +56,9 @@ export const consoleSnapshot = async (t: Town): Promise<ConsoleSnapshot> => {
     .map(({ message }) => ({
       id: message.id,
       from: message.from,
-      ...((message as { mission?: string }).mission ? { mission: (message as { mission?: string }).mission! } : {}),
+      ...((message as { mission?: string }).mission
+        ? { mission: (message as { mission?: string }).mission! }
+        : {}),
       text: message.type === 'query' ? message.question : '',
       createdAt: message.createdAt,
     }))
@@ -105,7 +109,14 @@ export const whyNotAssigned = (snap: ConsoleSnapshot, missionId: string, itemId:
   if (!m || !item) return [{ gate: 'item ready', ok: false, detail: 'no such work item' } as GateCheck];
   const agents = snap.agents
     .filter((a) => !isTerminalAgent(a.state) && a.state !== 'paused' && a.state !== 'draining')
-    .map((a) => ({ id: a.id, name: a.name, ...(a.role ? { role: a.role } : {}), caps: a.caps ?? [], load: a.inbox + (a.currentTask ? 1 : 0), capacity: 1 }))
+    .map((a) => ({
+      id: a.id,
+      name: a.name,
+      ...(a.role ? { role: a.role } : {}),
+      caps: a.caps ?? [],
+      load: a.inbox + (a.currentTask ? 1 : 0),
+      capacity: 1,
+    }))
     .filter((a) => a.capacity - a.load > 0);
   return explainAssignment({ item, items, mission: m, agents });
 };

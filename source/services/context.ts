@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Redis } from 'ioredis';
 import { resolveEndpoint, type Endpoint } from '../config/endpoint.js';
-import { CONFIG_FILE, effectivePresets, findTownRoot, loadGlobalConfig, loadTownConfig, type Env } from '../config/load.js';
+import {
+  CONFIG_FILE,
+  effectivePresets,
+  findTownRoot,
+  loadGlobalConfig,
+  loadTownConfig,
+  type Env,
+} from '../config/load.js';
 import type { GlobalConfig, TownConfig } from '../config/schema.js';
 import type { Clock } from '../model/clock.js';
 import { UsageError } from '../model/errors.js';
@@ -43,11 +50,15 @@ export const hostFacts = (env: Env) => ({ tmpdir: env.TMPDIR || tmpdir(), uid: p
 export const locateTown = (where: Where): string => {
   if (where.town) {
     const root = resolve(where.cwd, where.town);
-    if (!existsSync(join(root, CONFIG_FILE))) throw new UsageError(`${root} is not a town (no ${CONFIG_FILE}); run tt init there`);
+    if (!existsSync(join(root, CONFIG_FILE)))
+      throw new UsageError(`${root} is not a town (no ${CONFIG_FILE}); run tt init there`);
     return root;
   }
   const root = findTownRoot(where.cwd);
-  if (!root) throw new UsageError(`no ${CONFIG_FILE} here or in any parent directory: run tt init, or pass -t <town dir>`);
+  if (!root)
+    throw new UsageError(
+      `no ${CONFIG_FILE} here or in any parent directory: run tt init, or pass -t <town dir>`,
+    );
   return root;
 };
 
@@ -61,7 +72,11 @@ export const readTown = (where: Where) => {
 };
 
 /** Opens a town: loads its config, starts its managed Redis when needed, and connects. */
-export const openTown = async (where: Where, role: Role = 'cli', clock: Clock = systemClock): Promise<Town> => {
+export const openTown = async (
+  where: Where,
+  role: Role = 'cli',
+  clock: Clock = systemClock,
+): Promise<Town> => {
   const t = readTown(where);
   if (t.endpoint.kind === 'managed') await ensureManaged(t.endpoint, where.env);
   const redis = await connect(t.endpoint, role);

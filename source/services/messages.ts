@@ -37,13 +37,22 @@ export interface SendOptions {
   correlationId?: string;
 }
 
-export const send = async (t: Town, toRef: string, text: string, o: SendOptions): Promise<{ id: string; to: string; from: string }> => {
+export const send = async (
+  t: Town,
+  toRef: string,
+  text: string,
+  o: SendOptions,
+): Promise<{ id: string; to: string; from: string }> => {
   const all = await agents(t);
   const to = resolveAgentRef(toRef, all);
   const from = senderIdAmong(t, all, o.from);
   const body = messageBody(o.kind, text);
   const priority = o.urgent ? 'urgent' : (o.priority ?? 'normal');
-  const id = await sendMessage(t.db, { from, to, body, priority, ...(o.correlationId ? { correlationId: o.correlationId } : {}) }, summarize(body, 100));
+  const id = await sendMessage(
+    t.db,
+    { from, to, body, priority, ...(o.correlationId ? { correlationId: o.correlationId } : {}) },
+    summarize(body, 100),
+  );
   return { id, to, from };
 };
 
@@ -55,20 +64,32 @@ export interface InboxView {
   messages: (Message & { summary: string })[];
 }
 
-const labelOf = (all: readonly Agent[], id: string) => (id === SUPERVISOR_ID ? 'supervisor' : (() => {
-  const a = all.find((x) => x.id === id);
-  return a ? displayLabel(a) : id.slice(0, 8);
-})());
+const labelOf = (all: readonly Agent[], id: string) =>
+  id === SUPERVISOR_ID
+    ? 'supervisor'
+    : (() => {
+        const a = all.find((x) => x.id === id);
+        return a ? displayLabel(a) : id.slice(0, 8);
+      })();
 
 /** Peeks (never takes) an inbox; task_assign entries are expanded with their task's description. */
-export const inbox = async (t: Town, ref: string, limit = 100, known?: readonly Agent[]): Promise<InboxView> => {
+export const inbox = async (
+  t: Town,
+  ref: string,
+  limit = 100,
+  known?: readonly Agent[],
+): Promise<InboxView> => {
   const all = known ?? (await agents(t));
   const id = resolveAgentRef(ref, all);
   const items = report(t, await peekInbox(t.db, id, limit));
   const total = (await inboxLengths(t.db, [id])).get(id) ?? 0;
-  const taskIds = [...new Set(items.flatMap(({ message }) => (message.type === 'task_assign' ? [message.taskId] : [])))];
+  const taskIds = [
+    ...new Set(items.flatMap(({ message }) => (message.type === 'task_assign' ? [message.taskId] : []))),
+  ];
   // One pipeline for every assigned task; a missing or malformed task keeps its plain summary.
-  const tasks = new Map((await readHashes(t.db, TaskSchema, taskIds.map(t.db.keys.task))).items.map((x) => [x.id, x]));
+  const tasks = new Map(
+    (await readHashes(t.db, TaskSchema, taskIds.map(t.db.keys.task))).items.map((x) => [x.id, x]),
+  );
   const counts = { task: 0, query: 0, informational: 0, confirmation: 0, other: 0 };
   const messages = [];
   for (const { message } of items) {
@@ -76,7 +97,8 @@ export const inbox = async (t: Town, ref: string, limit = 100, known?: readonly 
     let summary = summarize(message);
     if (message.type === 'task_assign') {
       const task = tasks.get(message.taskId);
-      if (task) summary = `task_assign ${task.id.slice(0, 8)} [${task.priority}]: ${task.description.split('\n', 1)[0]!.slice(0, 70)}`;
+      if (task)
+        summary = `task_assign ${task.id.slice(0, 8)} [${task.priority}]: ${task.description.split('\n', 1)[0]!.slice(0, 70)}`;
     }
     messages.push({ ...message, summary });
   }
@@ -89,6 +111,8 @@ export const allInboxes = async (t: Town, perAgent = 5): Promise<InboxView[]> =>
   const ids = [SUPERVISOR_ID, ...all.map((a) => a.id)];
   const lengths = await inboxLengths(t.db, ids);
   const out: InboxView[] = [];
-  for (const id of ids) if ((lengths.get(id) ?? 0) > 0) out.push(await inbox(t, id === SUPERVISOR_ID ? 'supervisor' : id, perAgent, all));
+  for (const id of ids)
+    if ((lengths.get(id) ?? 0) > 0)
+      out.push(await inbox(t, id === SUPERVISOR_ID ? 'supervisor' : id, perAgent, all));
   return out;
 };

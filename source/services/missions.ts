@@ -3,17 +3,43 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { DEFAULT_DISPATCH, type DispatchConfig } from '../dispatch/config.js';
-import { newDispatcher, releaseLeases, runDispatcher, tick, type Dispatcher, type MissionTickReport } from '../dispatch/dispatcher.js';
+import {
+  newDispatcher,
+  releaseLeases,
+  runDispatcher,
+  tick,
+  type Dispatcher,
+  type MissionTickReport,
+} from '../dispatch/dispatcher.js';
 import type { GitHubClient, IssueRef } from '../github/client.js';
 import { githubToken, parseIssueRef, RestGitHubClient } from '../github/rest.js';
 import { compileMission, Manifest, type IssueInput } from '../model/compiler.js';
 import { TtError, UsageError } from '../model/errors.js';
 import type { TownEvent } from '../model/event.js';
-import { isTerminalMission, MissionPolicy, type ControlNote, type Mission, type ObjectiveRef, type Watch, type WorkItem } from '../model/mission.js';
+import {
+  isTerminalMission,
+  MissionPolicy,
+  type ControlNote,
+  type Mission,
+  type ObjectiveRef,
+  type Watch,
+  type WorkItem,
+} from '../model/mission.js';
 import { parseNote } from '../model/notes.js';
 import { resolveIdPrefix } from '../model/resolve.js';
 import { recentEvents } from '../store/events.js';
-import { addItems, createMission, getMission, listItems, listMissions, listNotes, listWatches, missionIds, queueNote, updateMission } from '../store/missions.js';
+import {
+  addItems,
+  createMission,
+  getMission,
+  listItems,
+  listMissions,
+  listNotes,
+  listWatches,
+  missionIds,
+  queueNote,
+  updateMission,
+} from '../store/missions.js';
 import type { Town } from './context.js';
 import { report } from './report.js';
 import { makeDb } from '../store/db.js';
@@ -38,7 +64,12 @@ export const dispatchConfig = (t: Pick<Town, 'config'>): DispatchConfig => {
 export const githubFor = (t: Town): GitHubClient => {
   const baseUrl = t.config.github.apiUrl ?? t.env.TT_GITHUB_API;
   const host = baseUrl ? new URL(baseUrl).host : undefined;
-  return new RestGitHubClient({ baseUrl, token: githubToken(t.env, undefined, host), userAgent: `tt/${VERSION}`, clock: t.clock });
+  return new RestGitHubClient({
+    baseUrl,
+    token: githubToken(t.env, undefined, host),
+    userAgent: `tt/${VERSION}`,
+    clock: t.clock,
+  });
 };
 
 /** The repository bare issue numbers belong to: github.repo, else the git origin of the town. */
@@ -54,7 +85,8 @@ const defaultRepo = (t: Town): { owner: string; repo: string } | undefined => {
 };
 
 /** Resolves a mission id or a unique prefix of 4+ characters. */
-export const resolveMission = async (t: Town, ref: string): Promise<string> => resolveIdPrefix('mission', ref, await missionIds(t.db));
+export const resolveMission = async (t: Town, ref: string): Promise<string> =>
+  resolveIdPrefix('mission', ref, await missionIds(t.db));
 
 export const findMission = async (t: Town, ref: string): Promise<Mission> => {
   const id = await resolveMission(t, ref);
@@ -74,15 +106,20 @@ export interface StartOptions {
 }
 
 /** Builds the mission's work items with the dependents each promotes when done. */
-const withDependents = (items: WorkItem[]) => items.map((i) => ({ ...i, dependents: items.filter((x) => x.deps.includes(i.id)).map((x) => x.id) }));
+const withDependents = (items: WorkItem[]) =>
+  items.map((i) => ({ ...i, dependents: items.filter((x) => x.deps.includes(i.id)).map((x) => x.id) }));
 
 /**
  * Starts a mission: every input is checked (issue refs, docs, manifest, the dependency graph)
  * and every issue fetched before anything is stored; then the mission and its items are
  * written, it is set running, and one dispatcher tick assigns the first items.
  */
-export const startMission = async (t: Town, o: StartOptions): Promise<{ mission: Mission; items: WorkItem[]; tick: MissionTickReport[] }> => {
-  if (o.issues.length + o.docs.length === 0 && !o.manifest) throw new UsageError('a mission needs at least one --issue, --doc or --manifest');
+export const startMission = async (
+  t: Town,
+  o: StartOptions,
+): Promise<{ mission: Mission; items: WorkItem[]; tick: MissionTickReport[] }> => {
+  if (o.issues.length + o.docs.length === 0 && !o.manifest)
+    throw new UsageError('a mission needs at least one --issue, --doc or --manifest');
   const repo = o.issues.some((r) => /^\d+$/.test(r.trim())) ? defaultRepo(t) : undefined;
   const refs: IssueRef[] = o.issues.map((r) => {
     try {
@@ -99,16 +136,23 @@ export const startMission = async (t: Town, o: StartOptions): Promise<{ mission:
     try {
       raw = JSON.parse(readFileSync(base(o.manifest), 'utf8'));
     } catch (e) {
-      throw new UsageError(`--manifest ${o.manifest}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not valid JSON: ${(e as Error).message}`}`);
+      throw new UsageError(
+        `--manifest ${o.manifest}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not valid JSON: ${(e as Error).message}`}`,
+      );
     }
     const r = Manifest.safeParse(raw);
     if (!r.success) {
       const issue = r.error.issues[0]!;
-      throw new UsageError(`--manifest ${o.manifest}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+      throw new UsageError(
+        `--manifest ${o.manifest}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`,
+      );
     }
     manifest = r.data;
   }
-  const policy = MissionPolicy.parse({ ...(o.maxParallel ? { maxParallel: o.maxParallel } : {}), ...(o.reviewer === false ? { reviewerRequired: false } : {}) });
+  const policy = MissionPolicy.parse({
+    ...(o.maxParallel ? { maxParallel: o.maxParallel } : {}),
+    ...(o.reviewer === false ? { reviewerRequired: false } : {}),
+  });
   const github = refs.length ? (o.github ?? githubFor(t)) : undefined;
   const issues: IssueInput[] = [];
   for (const ref of refs) {
@@ -121,18 +165,44 @@ export const startMission = async (t: Town, o: StartOptions): Promise<{ mission:
   }
   const id = randomUUID();
   const now = t.clock.now();
-  const items = compileMission({ missionId: id, issues, docs: o.docs, ...(manifest ? { manifest } : {}), now, newId: randomUUID });
+  const items = compileMission({
+    missionId: id,
+    issues,
+    docs: o.docs,
+    ...(manifest ? { manifest } : {}),
+    now,
+    newId: randomUUID,
+  });
   if (items.length === 0) throw new UsageError('the mission has no work items (everything was skipped)');
   const objectives: ObjectiveRef[] = [
     ...refs.map((r) => ({ type: 'issue' as const, ...r })),
     ...o.docs.map((p) => ({ type: 'doc' as const, path: p })),
     ...(o.manifest ? [{ type: 'manifest' as const, path: o.manifest }] : []),
   ];
-  const title = o.title?.trim() || (refs[0] ? `${refs[0].owner}/${refs[0].repo}#${refs[0].number}${objectives.length > 1 ? ` +${objectives.length - 1}` : ''}` : (o.docs[0] ?? o.manifest ?? 'mission'));
-  const mission: Mission = { id, title, objectives, state: 'planning', policy, createdAt: now, updatedAt: now, helpAttempts: 0, itemsTotal: 0, itemsDone: 0 };
+  const title =
+    o.title?.trim() ||
+    (refs[0]
+      ? `${refs[0].owner}/${refs[0].repo}#${refs[0].number}${objectives.length > 1 ? ` +${objectives.length - 1}` : ''}`
+      : (o.docs[0] ?? o.manifest ?? 'mission'));
+  const mission: Mission = {
+    id,
+    title,
+    objectives,
+    state: 'planning',
+    policy,
+    createdAt: now,
+    updatedAt: now,
+    helpAttempts: 0,
+    itemsTotal: 0,
+    itemsDone: 0,
+  };
   await createMission(t.db, mission);
   await addItems(t.db, id, withDependents(items));
-  await updateMission(t.db, id, '', { state: 'running', event: 'mission.state', text: `started with ${items.length} work item(s)` });
+  await updateMission(t.db, id, '', {
+    state: 'running',
+    event: 'mission.state',
+    text: `started with ${items.length} work item(s)`,
+  });
   const d = newDispatcher(t.db, dispatchConfig(t), github);
   const reports = await tick(d, [id]);
   await releaseLeases(d, [id]);
@@ -159,7 +229,10 @@ export const missionStatus = async (t: Town, ref: string, events = 10): Promise<
   const items = report(t, await listItems(t.db, m.id)).sort((a, b) => a.rank - b.rank);
   const watches = report(t, await listWatches(t.db, m.id));
   const notes = await listNotes(t.db, m.id);
-  const [holder, ttl] = await Promise.all([t.db.redis.get(t.db.keys.missionLease(m.id)), t.db.redis.pttl(t.db.keys.missionLease(m.id))]);
+  const [holder, ttl] = await Promise.all([
+    t.db.redis.get(t.db.keys.missionLease(m.id)),
+    t.db.redis.pttl(t.db.keys.missionLease(m.id)),
+  ]);
   return {
     mission: m,
     items,
@@ -176,10 +249,21 @@ export const missionStatus = async (t: Town, ref: string, events = 10): Promise<
 };
 
 /** Queues an operator's control note for the dispatcher; a malformed directive is refused and nothing stored. */
-export const noteMission = async (t: Town, ref: string, body: string, sender = 'operator'): Promise<ControlNote> => {
+export const noteMission = async (
+  t: Town,
+  ref: string,
+  body: string,
+  sender = 'operator',
+): Promise<ControlNote> => {
   parseNote(body);
   const m = await findMission(t, ref);
-  const note: ControlNote = { id: randomUUID(), mission: m.id, sender, body: body.trim(), createdAt: t.clock.now() };
+  const note: ControlNote = {
+    id: randomUUID(),
+    mission: m.id,
+    sender,
+    body: body.trim(),
+    createdAt: t.clock.now(),
+  };
   if (!(await queueNote(t.db, note))) throw new TtError(`mission ${m.id} no longer exists`);
   // A note answers any help prompt: take the mission's prompts out of the supervisor's inbox.
   // The help state stays, so the same question is not asked again at once (a tick may be in
@@ -191,8 +275,16 @@ export const noteMission = async (t: Town, ref: string, body: string, sender = '
 /** Resumes a blocked mission now (without waiting for a dispatcher). */
 export const resumeMission = async (t: Town, ref: string): Promise<Mission> => {
   const m = await findMission(t, ref);
-  if (m.state !== 'blocked') throw new TtError(`mission ${m.id.slice(0, 8)} is ${m.state}; only a blocked mission resumes`);
-  await updateMission(t.db, m.id, '', { state: 'running', del: ['blockedReason', 'helpAt', 'helpReason'], set: { helpAttempts: 0 }, retireHelp: true, event: 'mission.state', text: 'resumed by the operator' });
+  if (m.state !== 'blocked')
+    throw new TtError(`mission ${m.id.slice(0, 8)} is ${m.state}; only a blocked mission resumes`);
+  await updateMission(t.db, m.id, '', {
+    state: 'running',
+    del: ['blockedReason', 'helpAt', 'helpReason'],
+    set: { helpAttempts: 0 },
+    retireHelp: true,
+    event: 'mission.state',
+    text: 'resumed by the operator',
+  });
   await t.db.redis.multi().lpush(t.db.keys.dispatchWake, '1').ltrim(t.db.keys.dispatchWake, 0, 0).exec();
   return (await getMission(t.db, m.id))!;
 };
@@ -219,13 +311,28 @@ export const townDispatcher = async (t: Town, log?: (line: string) => void): Pro
 };
 
 /** Runs the dispatcher until the signal aborts, or one tick with `once`. */
-export const dispatch = async (t: Town, o: { once: boolean; mission?: string; signal?: AbortSignal; log?: (line: string) => void; onTick?: (r: MissionTickReport[]) => void }): Promise<MissionTickReport[]> => {
+export const dispatch = async (
+  t: Town,
+  o: {
+    once: boolean;
+    mission?: string;
+    signal?: AbortSignal;
+    log?: (line: string) => void;
+    onTick?: (r: MissionTickReport[]) => void;
+  },
+): Promise<MissionTickReport[]> => {
   // The dispatcher writes on a connection of its own that waits out a Redis restart.
-  const d = await townDispatcher({ ...t, db: makeDb(await t.connect('dispatcher'), t.config.name, t.clock) }, o.log);
+  const d = await townDispatcher(
+    { ...t, db: makeDb(await t.connect('dispatcher'), t.config.name, t.clock) },
+    o.log,
+  );
   const ids = o.mission ? [await resolveMission(t, o.mission)] : undefined;
   if (o.once) {
     const reports = await tick(d, ids);
-    await releaseLeases(d, reports.map((r) => r.mission));
+    await releaseLeases(
+      d,
+      reports.map((r) => r.mission),
+    );
     return reports;
   }
   const blocking = await t.connect('blocking');
@@ -236,4 +343,3 @@ export const dispatch = async (t: Town, o: { once: boolean; mission?: string; si
   await runDispatcher(d, blocking, o.signal ?? new AbortController().signal, o.onTick, chores);
   return [];
 };
-

@@ -44,9 +44,16 @@ export interface TownStatus {
 }
 
 /** One snapshot of the town for `tt status` (and its --json shape). */
-export const townStatus = async (t: Town, opts: { deep?: boolean; tasks?: boolean } = {}): Promise<TownStatus> => {
+export const townStatus = async (
+  t: Town,
+  opts: { deep?: boolean; tasks?: boolean } = {},
+): Promise<TownStatus> => {
   const all = await agents(t);
-  const [lengths, counts, backlog] = await Promise.all([inboxLengths(t.db, [SUPERVISOR_ID, ...all.map((a) => a.id)]), countTasksByState(t.db), backlogLength(t.db)]);
+  const [lengths, counts, backlog] = await Promise.all([
+    inboxLengths(t.db, [SUPERVISOR_ID, ...all.map((a) => a.id)]),
+    countTasksByState(t.db),
+    backlogLength(t.db),
+  ]);
   const now = t.clock.now();
   const rows: AgentStatus[] = [];
   for (const a of all) {
@@ -87,19 +94,32 @@ export const townStatus = async (t: Town, opts: { deep?: boolean; tasks?: boolea
     const label = new Map(all.map((a) => [a.id, displayLabel(a)]));
     const groups = new Map<string, NonNullable<TownStatus['groups']>[number]['tasks']>();
     for (const task of await tasksIn(t)) {
-      const key = task.assignedTo ? (label.get(task.assignedTo) ?? task.assignedTo.slice(0, 8)) : 'unassigned';
+      const key = task.assignedTo
+        ? (label.get(task.assignedTo) ?? task.assignedTo.slice(0, 8))
+        : 'unassigned';
       if (!groups.has(key)) groups.set(key, []);
-      groups.get(key)!.push({ id: task.id, state: task.state, description: task.description, priority: task.priority });
+      groups
+        .get(key)!
+        .push({ id: task.id, state: task.state, description: task.description, priority: task.priority });
     }
     status.groups = [...groups].map(([agent, tasks]) => ({ agent, tasks }));
   }
   return status;
 };
 
-export const prunableCount = (s: TownStatus): number => s.agents.filter((a) => isTerminalAgent(a.state) && a.state !== 'cold').length;
+export const prunableCount = (s: TownStatus): number =>
+  s.agents.filter((a) => isTerminalAgent(a.state) && a.state !== 'cold').length;
 
 /** Events of the town, or of one agent or mission, newest `count`, oldest first. */
-export const history = async (t: Town, opts: { count: number; agent?: string; mission?: string }, known?: readonly Agent[]): Promise<TownEvent[]> => {
-  const scope: EventScope = opts.agent ? { agent: pickAgent(opts.agent, known ?? (await agents(t))).id } : opts.mission ? { mission: opts.mission } : 'town';
+export const history = async (
+  t: Town,
+  opts: { count: number; agent?: string; mission?: string },
+  known?: readonly Agent[],
+): Promise<TownEvent[]> => {
+  const scope: EventScope = opts.agent
+    ? { agent: pickAgent(opts.agent, known ?? (await agents(t))).id }
+    : opts.mission
+      ? { mission: opts.mission }
+      : 'town';
   return report(t, await recentEvents(t.db, scope, opts.count));
 };

@@ -63,7 +63,11 @@ export const senderIdAmong = (t: Town, all: readonly Agent[], from?: string): st
 };
 
 /** Creates a task assigned to an agent and queues its task_assign message, in one step. */
-export const assignTask = async (t: Town, agentRef: string, spec: TaskSpec & { from?: string }): Promise<Task> => {
+export const assignTask = async (
+  t: Town,
+  agentRef: string,
+  spec: TaskSpec & { from?: string },
+): Promise<Task> => {
   const all = await agents(t);
   const agent = pickAgent(agentRef, all);
   const task = newTask(t, spec);
@@ -72,7 +76,8 @@ export const assignTask = async (t: Town, agentRef: string, spec: TaskSpec & { f
 };
 
 /** Retry delays in force for this town. */
-export const townDelays = (t: Town): number[] => retryDelaysMs(t.config.tasks.maxAttempts, t.config.tasks.backoffBaseSecs, t.config.tasks.backoffMaxSecs);
+export const townDelays = (t: Town): number[] =>
+  retryDelaysMs(t.config.tasks.maxAttempts, t.config.tasks.backoffBaseSecs, t.config.tasks.backoffMaxSecs);
 
 export type AttemptEnd = 'completed' | 'retry' | 'dead' | 'unchanged';
 
@@ -82,15 +87,30 @@ export type AttemptEnd = 'completed' | 'retry' | 'dead' | 'unchanged';
  * without the token must still be the assignee. A stale word is refused; a repeated completion
  * is a no-op. A failure is retried with backoff until the task's attempts run out.
  */
-export const finishTask = async (t: Town, ref: string, outcome: 'completed' | 'failed', text: string): Promise<{ task: Task; end: AttemptEnd }> => {
+export const finishTask = async (
+  t: Town,
+  ref: string,
+  outcome: 'completed' | 'failed',
+  text: string,
+): Promise<{ task: Task; end: AttemptEnd }> => {
   const task = await findTask(t, ref);
   const token = t.env.TT_TASK_ID === task.id ? (t.env.TT_TASK_TOKEN ?? '') : '';
   const expected = !token && t.env.TT_AGENT_ID && task.assignedTo ? t.env.TT_AGENT_ID : '';
   const r = await finishAttempt(t.db, task.id, token, outcome, text, townDelays(t), expected);
-  if (r === 'stale') throw new TtError(`task ${task.id.slice(0, 8)} is no longer this agent's attempt (it was reassigned or retried); refusing a stale update`);
+  if (r === 'stale')
+    throw new TtError(
+      `task ${task.id.slice(0, 8)} is no longer this agent's attempt (it was reassigned or retried); refusing a stale update`,
+    );
   if (r === 'missing') throw new TtError(`task ${task.id} no longer exists`);
   if (r.startsWith('illegal:')) throw new TransitionError('task', task.id.slice(0, 8), r.slice(8), outcome);
-  const end: AttemptEnd = r === 'completed' ? 'completed' : r === 'failed-retry' ? 'retry' : r === 'failed-dead' ? 'dead' : 'unchanged';
+  const end: AttemptEnd =
+    r === 'completed'
+      ? 'completed'
+      : r === 'failed-retry'
+        ? 'retry'
+        : r === 'failed-dead'
+          ? 'dead'
+          : 'unchanged';
   return { task: (await getTask(t.db, task.id)) ?? task, end };
 };
 
@@ -104,15 +124,32 @@ export const failTask = (t: Town, ref: string, reason: string) => {
 /** Re-drives a dead letter: back to the backlog with a fresh attempt budget. */
 export const retryTask = async (t: Town, ref: string): Promise<Task> => {
   const task = await findTask(t, ref);
-  if (task.state !== 'failed') throw new TtError(`task ${task.id.slice(0, 8)} is ${task.state}; only failed tasks are retried`);
-  await moveTask(t.db, task.id, { to: 'pending', set: { attempts: 0 }, del: ['assignedTo', 'startedAt', 'completedAt', 'result', 'deadReason'], backlog: 'add', event: 'task.requeued', text: 're-driven by the operator' });
+  if (task.state !== 'failed')
+    throw new TtError(`task ${task.id.slice(0, 8)} is ${task.state}; only failed tasks are retried`);
+  await moveTask(t.db, task.id, {
+    to: 'pending',
+    set: { attempts: 0 },
+    del: ['assignedTo', 'startedAt', 'completedAt', 'result', 'deadReason'],
+    backlog: 'add',
+    event: 'task.requeued',
+    text: 're-driven by the operator',
+  });
   return (await getTask(t.db, task.id)) ?? task;
 };
 
 /** Cancels a task that has not finished. */
-export const cancelTask = async (t: Town, ref: string, reason: string): Promise<{ task: Task; changed: boolean }> => {
+export const cancelTask = async (
+  t: Town,
+  ref: string,
+  reason: string,
+): Promise<{ task: Task; changed: boolean }> => {
   const task = await findTask(t, ref);
-  const r = await moveTask(t.db, task.id, { to: 'cancelled', set: { result: `cancelled: ${reason}`, completedAt: t.clock.now() }, event: 'task.cancelled', text: reason });
+  const r = await moveTask(t.db, task.id, {
+    to: 'cancelled',
+    set: { result: `cancelled: ${reason}`, completedAt: t.clock.now() },
+    event: 'task.cancelled',
+    text: reason,
+  });
   return { task: (await getTask(t.db, task.id)) ?? task, changed: r.changed };
 };
 
@@ -125,18 +162,31 @@ export const currentTask = async (t: Town, agentRef?: string): Promise<{ agent: 
     const task = await getTask(t.db, agent.currentTask);
     if (task) return { agent: agent.name, task };
   }
-  const live = report(t, await listTasks(t.db, ['assigned', 'running'])).filter((x) => x.assignedTo === agent.id);
-  if (live.length > 1) throw new TtError(`agent ${agent.name} has ${live.length} live tasks: ${live.map((x) => x.id.slice(0, 8)).join(', ')}`);
+  const live = report(t, await listTasks(t.db, ['assigned', 'running'])).filter(
+    (x) => x.assignedTo === agent.id,
+  );
+  if (live.length > 1)
+    throw new TtError(
+      `agent ${agent.name} has ${live.length} live tasks: ${live.map((x) => x.id.slice(0, 8)).join(', ')}`,
+    );
   return { agent: agent.name, ...(live[0] ? { task: live[0] } : {}) };
 };
 
-export const tasksIn = async (t: Town, states?: TaskState[]): Promise<Task[]> => report(t, await listTasks(t.db, states));
+export const tasksIn = async (t: Town, states?: TaskState[]): Promise<Task[]> =>
+  report(t, await listTasks(t.db, states));
 
 /** Gives a live task to another agent (its task_assign message goes with it). */
 export const reassignTask = async (t: Town, ref: string, agentRef: string): Promise<Task> => {
   const task = await findTask(t, ref);
   const all = await agents(t);
   const agent = pickAgent(agentRef, all);
-  await moveTask(t.db, task.id, { to: 'assigned', assignTo: agent.id, from: senderIdAmong(t, all), del: ['startedAt'], event: 'task.assigned', text: `reassigned to ${agent.name}` });
+  await moveTask(t.db, task.id, {
+    to: 'assigned',
+    assignTo: agent.id,
+    from: senderIdAmong(t, all),
+    del: ['startedAt'],
+    event: 'task.assigned',
+    text: `reassigned to ${agent.name}`,
+  });
   return (await getTask(t.db, task.id)) ?? task;
 };

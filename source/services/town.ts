@@ -2,7 +2,17 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { redactUrl, resolveEndpoint, type Endpoint } from '../config/endpoint.js';
-import { CONFIG_FILE, defaultCli, effectivePresets, loadTownConfig, loadTowns, parseWith, registerTown, writeJsonAtomic, type Env } from '../config/load.js';
+import {
+  CONFIG_FILE,
+  defaultCli,
+  effectivePresets,
+  loadTownConfig,
+  loadTowns,
+  parseWith,
+  registerTown,
+  writeJsonAtomic,
+  type Env,
+} from '../config/load.js';
 import { TOWN_NAME, TownConfig } from '../config/schema.js';
 import { isTerminalAgent } from '../model/agent.js';
 import { TtError, UsageError } from '../model/errors.js';
@@ -26,7 +36,10 @@ export const deriveTownName = (dir: string): string => {
   const top = git(dir, ['rev-parse', '--show-toplevel']);
   const branch = top ? git(dir, ['symbolic-ref', '--quiet', '--short', 'HEAD']) : undefined;
   const raw = top ? (branch ? `${basename(top)}-${branch}` : basename(top)) : basename(resolve(dir));
-  const clean = raw.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 64);
+  const clean = raw
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, 64);
   return TOWN_NAME.test(clean) ? clean : 'town';
 };
 
@@ -34,7 +47,10 @@ const ensureGitignore = (root: string): boolean => {
   const path = join(root, '.gitignore');
   const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
   if (/^\/?\.tt\/?$/m.test(text)) return false;
-  appendFileSync(path, `${text && !text.endsWith('\n') ? '\n' : ''}# tt runtime files (Redis socket, data, logs)\n.tt/\n`);
+  appendFileSync(
+    path,
+    `${text && !text.endsWith('\n') ? '\n' : ''}# tt runtime files (Redis socket, data, logs)\n.tt/\n`,
+  );
   return true;
 };
 
@@ -54,7 +70,8 @@ export const initTown = async (where: Where, opts: { name?: string; cli?: string
   let created = false;
   if (existsSync(configPath)) {
     config = loadTownConfig(root);
-    if (opts.name && opts.name !== config.name) throw new UsageError(`${root} is already the town "${config.name}"; edit ${CONFIG_FILE} to rename it`);
+    if (opts.name && opts.name !== config.name)
+      throw new UsageError(`${root} is already the town "${config.name}"; edit ${CONFIG_FILE} to rename it`);
   } else {
     const file = { name: opts.name ?? deriveTownName(root), ...(opts.cli ? { defaultCli: opts.cli } : {}) };
     config = parseWith(TownConfig, file, '--name');
@@ -92,7 +109,14 @@ export const upTown = async (where: Where): Promise<UpResult> => {
     const version = infoVersion(await t.db.redis.info('server'));
     await ensureTownMeta(t.db, t.config.name);
     const pid = t.endpoint.kind === 'managed' ? readPid(t.endpoint) : undefined;
-    return { name: t.config.name, endpoint: t.endpoint.display, managed: t.endpoint.kind === 'managed', started: false, ...(pid ? { pid } : {}), ...(version ? { version } : {}) };
+    return {
+      name: t.config.name,
+      endpoint: t.endpoint.display,
+      managed: t.endpoint.kind === 'managed',
+      started: false,
+      ...(pid ? { pid } : {}),
+      ...(version ? { version } : {}),
+    };
   } finally {
     await t.close();
   }
@@ -102,14 +126,19 @@ export const upTown = async (where: Where): Promise<UpResult> => {
  * Stops the town's worker processes, then its managed Redis. Refuses for an external Redis,
  * which tt never starts or stops.
  */
-export const downTown = async (where: Where): Promise<{ stopped: boolean; endpoint: string; workers: number }> => {
+export const downTown = async (
+  where: Where,
+): Promise<{ stopped: boolean; endpoint: string; workers: number }> => {
   const { endpoint, config } = readTown(where);
-  if (endpoint.kind !== 'managed') throw new TtError(`this town uses an external Redis (${endpoint.display}); tt never stops it`);
+  if (endpoint.kind !== 'managed')
+    throw new TtError(`this town uses an external Redis (${endpoint.display}); tt never stops it`);
   let workers = 0;
   if ((await pingSocket(endpoint.socket)) === 'pong') {
     const redis = await connect(endpoint, 'cli');
     try {
-      const pids = (await listAgents(makeDb(redis, config.name, systemClock))).items.filter(signalWorker).map((a) => a.pid!);
+      const pids = (await listAgents(makeDb(redis, config.name, systemClock))).items
+        .filter(signalWorker)
+        .map((a) => a.pid!);
       workers = pids.length;
       await Promise.all(pids.map((pid) => waitExit(pid, 10_000)));
     } finally {
@@ -157,12 +186,17 @@ const probe = async (path: string, env: Env): Promise<Omit<TownRow, 'name' | 'pa
   } catch (e) {
     return { health: 'bad-config', problem: (e as Error).message };
   }
-  if (endpoint.kind === 'managed' && (await pingSocket(endpoint.socket)) !== 'pong') return { health: 'offline' };
+  if (endpoint.kind === 'managed' && (await pingSocket(endpoint.socket)) !== 'pong')
+    return { health: 'offline' };
   try {
     const redis = await connect(endpoint, 'cli');
     try {
       const { items } = await listAgents(makeDb(redis, name, systemClock));
-      return { health: 'ok', agents: items.length, active: items.filter((a) => !isTerminalAgent(a.state)).length };
+      return {
+        health: 'ok',
+        agents: items.length,
+        active: items.filter((a) => !isTerminalAgent(a.state)).length,
+      };
     } finally {
       redis.disconnect();
     }
@@ -174,7 +208,9 @@ const probe = async (path: string, env: Env): Promise<Omit<TownRow, 'name' | 'pa
 /** The registered towns and how each is doing. Never starts a town's Redis. */
 export const listTowns = async (env: Env): Promise<TownRow[]> => {
   const reg = loadTowns(env);
-  return Promise.all(reg.towns.map(async (t) => ({ name: t.name, path: t.path, ...(await probe(t.path, env)) })));
+  return Promise.all(
+    reg.towns.map(async (t) => ({ name: t.name, path: t.path, ...(await probe(t.path, env)) })),
+  );
 };
 
 export interface ResetPlan {
@@ -183,7 +219,10 @@ export interface ResetPlan {
   done: boolean;
 }
 
-export const resetTownData = async (where: Where, opts: { force: boolean; agentsOnly: boolean }): Promise<ResetPlan> => {
+export const resetTownData = async (
+  where: Where,
+  opts: { force: boolean; agentsOnly: boolean },
+): Promise<ResetPlan> => {
   const t = await openTown(where);
   try {
     const keys = await scanTownKeys(t.db);

@@ -32,14 +32,24 @@ export const workerConfig = (t: Pick<Town, 'config'>, maxRounds?: number): Worke
       maxTasks: a.tasksPerRound,
       autoClaim: a.autoClaim,
       backlogScan: 50,
-      delaysMs: retryDelaysMs(t.config.tasks.maxAttempts, t.config.tasks.backoffBaseSecs, t.config.tasks.backoffMaxSecs),
+      delaysMs: retryDelaysMs(
+        t.config.tasks.maxAttempts,
+        t.config.tasks.backoffBaseSecs,
+        t.config.tasks.backoffMaxSecs,
+      ),
     },
   };
 };
 
 /** The executor for an agent's CLI: the built-in simulator, or a command run per round. */
 export const executorFor = (t: Town, agent: Agent): Executor =>
-  agent.cli === 'sim' ? simExecutor(parseSim(agent.sim)) : cliExecutor(cliCommand(agent.cli, t.presets), t.root, Math.round(t.config.agent.taskTimeoutSecs * 1000));
+  agent.cli === 'sim'
+    ? simExecutor(parseSim(agent.sim))
+    : cliExecutor(
+        cliCommand(agent.cli, t.presets),
+        t.root,
+        Math.round(t.config.agent.taskTimeoutSecs * 1000),
+      );
 
 /** Starts a detached worker process for an agent (its own session, output to .tt/logs/<name>.log). */
 export const launchWorker = (t: Town, agent: Agent): number => {
@@ -64,7 +74,8 @@ export const launchWorker = (t: Town, agent: Agent): number => {
 const WORKER_MARK = 'TT_WORKER_AGENT';
 
 /** Whether a pid is this agent's worker on this machine (not a recycled pid). */
-export const isWorkerOf = (pid: number, agentId: string): boolean => isAlive(pid) && environValue(pid, WORKER_MARK) === agentId;
+export const isWorkerOf = (pid: number, agentId: string): boolean =>
+  isAlive(pid) && environValue(pid, WORKER_MARK) === agentId;
 
 /** Asks an agent's worker process to stop now (SIGTERM), if it runs on this machine. */
 export const signalWorker = (agent: Agent): boolean => {
@@ -78,7 +89,11 @@ export const signalWorker = (agent: Agent): boolean => {
 };
 
 /** The body of `tt agent-loop`: the worker of one agent, until it stops. */
-export const runAgentLoop = async (where: Where, agentId: string, opts: { signal?: AbortSignal; log: (line: string) => void; maxRounds?: number; failpoint?: string }): Promise<WorkerExit> => {
+export const runAgentLoop = async (
+  where: Where,
+  agentId: string,
+  opts: { signal?: AbortSignal; log: (line: string) => void; maxRounds?: number; failpoint?: string },
+): Promise<WorkerExit> => {
   const t = await openTown(where, 'dispatcher');
   try {
     const agent = await getAgent(t.db, agentId);
@@ -86,7 +101,9 @@ export const runAgentLoop = async (where: Where, agentId: string, opts: { signal
     const blocking = await t.connect('blocking');
     const config = workerConfig(t, opts.maxRounds ?? agent.maxRounds);
     const shim = writeShim(join(t.root, '.tt', 'bin'), t.env);
-    const env = Object.fromEntries(Object.entries(t.env).filter((e): e is [string, string] => e[1] !== undefined));
+    const env = Object.fromEntries(
+      Object.entries(t.env).filter((e): e is [string, string] => e[1] !== undefined),
+    );
     return await runWorker({
       db: t.db,
       blocking,

@@ -12,12 +12,18 @@ export const listAgents = async (db: Db): Promise<Batch<Agent>> => {
   return batch;
 };
 
-export const getAgent = (db: Db, id: string): Promise<Agent | undefined> => readHash(db, Agent, db.keys.agent(id));
+export const getAgent = (db: Db, id: string): Promise<Agent | undefined> =>
+  readHash(db, Agent, db.keys.agent(id));
 
 export type RegisterResult = { ok: true } | { ok: false; existingId: string; existingState: string };
 
 export const registerAgent = async (db: Db, agent: Agent, hbTtlMs = 0): Promise<RegisterResult> => {
-  const [status, existingId = '', existingState = ''] = await script(db, 'agent_register', [agent.id, agent.name, JSON.stringify(encodeHash(agent)), Math.round(hbTtlMs)]);
+  const [status, existingId = '', existingState = ''] = await script(db, 'agent_register', [
+    agent.id,
+    agent.name,
+    JSON.stringify(encodeHash(agent)),
+    Math.round(hbTtlMs),
+  ]);
   return status === 'ok' ? { ok: true } : { ok: false, existingId, existingState };
 };
 
@@ -52,9 +58,17 @@ export const moveAgent = async (db: Db, id: string, move: AgentMove): Promise<Ag
 
 export type DeleteResult = { status: 'ok' | 'skip' | 'missing'; state?: string };
 
-export const deleteAgent = async (db: Db, id: string, onlyStates: AgentState[] | 'any'): Promise<DeleteResult> => {
-  const [status, state] = await script(db, 'agent_delete', [id, onlyStates === 'any' ? '' : onlyStates.join(',')]);
+export const deleteAgent = async (
+  db: Db,
+  id: string,
+  onlyStates: AgentState[] | 'any',
+): Promise<DeleteResult> => {
+  const [status, state] = await script(db, 'agent_delete', [
+    id,
+    onlyStates === 'any' ? '' : onlyStates.join(','),
+  ]);
   return { status: status as DeleteResult['status'], state };
 };
 
-export const readActivity = (db: Db, id: string, n = 5): Promise<string[]> => db.redis.lrange(db.keys.activity(id), 0, n - 1);
+export const readActivity = (db: Db, id: string, n = 5): Promise<string[]> =>
+  db.redis.lrange(db.keys.activity(id), 0, n - 1);

@@ -4,13 +4,25 @@ import { agentRefusal } from './tasks.js';
 
 /** Backlog task ids in the order they will be claimed: best priority, then oldest. */
 export const backlogIds = (db: Db): Promise<string[]> => db.redis.zrange(db.keys.backlog, '0', '-1');
-export const inBacklog = async (db: Db, id: string): Promise<boolean> => (await db.redis.zscore(db.keys.backlog, id)) !== null;
+export const inBacklog = async (db: Db, id: string): Promise<boolean> =>
+  (await db.redis.zscore(db.keys.backlog, id)) !== null;
 export const backlogLength = (db: Db): Promise<number> => db.redis.zcard(db.keys.backlog);
 
 /** Claims one named backlog task, or up to `max` from the head, for an agent. Returns the ids claimed. */
-export const claimBacklog = async (db: Db, agentId: string, from: string, opts: { taskId?: string; max?: number }): Promise<string[]> => {
-  const [status, ...rest] = await script(db, 'backlog_claim', [agentId, opts.taskId ?? '', opts.max ?? 1, from]);
+export const claimBacklog = async (
+  db: Db,
+  agentId: string,
+  from: string,
+  opts: { taskId?: string; max?: number },
+): Promise<string[]> => {
+  const [status, ...rest] = await script(db, 'backlog_claim', [
+    agentId,
+    opts.taskId ?? '',
+    opts.max ?? 1,
+    from,
+  ]);
   if (status === 'ok') return rest;
-  if (status === 'not_in_backlog') throw new TtError(`task ${opts.taskId?.slice(0, 8)} is not in the backlog`);
+  if (status === 'not_in_backlog')
+    throw new TtError(`task ${opts.taskId?.slice(0, 8)} is not in the backlog`);
   return agentRefusal(status, agentId, rest[0]);
 };

@@ -11,8 +11,15 @@ export interface Db {
   readonly clock: Clock;
 }
 
-export const makeDb = (redis: Redis, town: string, clock: Clock): Db => ({ redis, town, keys: keysFor(town), clock });
+export const makeDb = (redis: Redis, town: string, clock: Clock): Db => ({
+  redis,
+  town,
+  keys: keysFor(town),
+  clock,
+});
 
-export const script = (db: Db, name: ScriptName, args: (string | number)[]) => runScript(db.redis, name, db.keys.prefix, db.clock.now(), args);
+export const script = (db: Db, name: ScriptName, args: (string | number)[]) =>
+  runScript(db.redis, name, db.keys.prefix, db.clock.now(), args);
 
-export const scriptRaw = (db: Db, name: ScriptName, args: (string | number)[]) => runScriptRaw(db.redis, name, db.keys.prefix, db.clock.now(), args);
+export const scriptRaw = (db: Db, name: ScriptName, args: (string | number)[]) =>
+  runScriptRaw(db.redis, name, db.keys.prefix, db.clock.now(), args);

@@ -7,7 +7,11 @@ import type { Batch } from './records.js';
 export type EventScope = { agent: string } | { mission: string } | 'town';
 
 export const streamKey = (db: Db, scope: EventScope): string =>
-  scope === 'town' ? db.keys.events : 'agent' in scope ? db.keys.agentEvents(scope.agent) : db.keys.missionEvents(scope.mission);
+  scope === 'town'
+    ? db.keys.events
+    : 'agent' in scope
+      ? db.keys.agentEvents(scope.agent)
+      : db.keys.missionEvents(scope.mission);
 
 type Entry = [id: string, fields: string[]];
 
@@ -23,7 +27,11 @@ const decodeEntries = (key: string, entries: Entry[]): Batch<TownEvent> => {
       out.malformed.push({ key: `${key} ${id}`, problem: 'data is not JSON' } satisfies Malformed);
       continue;
     }
-    const r = TownEvent.safeParse({ ...(data as object), id, type: f.type ?? (data as { type?: string })?.type });
+    const r = TownEvent.safeParse({
+      ...(data as object),
+      id,
+      type: f.type ?? (data as { type?: string })?.type,
+    });
     if (r.success) out.items.push(r.data);
     else out.malformed.push({ key: `${key} ${id}`, problem: r.error.issues[0]!.message });
   }
@@ -41,9 +49,17 @@ export const recentEvents = async (db: Db, scope: EventScope, count: number): Pr
  * Blocks until events newer than `afterId` arrive (or `blockMs` passes) and returns them. Use a
  * dedicated connection: a blocked connection serves nothing else.
  */
-export const waitForEvents = async (redis: Redis, db: Db, scope: EventScope, afterId: string, blockMs: number, count = 1000): Promise<Batch<TownEvent>> => {
+export const waitForEvents = async (
+  redis: Redis,
+  db: Db,
+  scope: EventScope,
+  afterId: string,
+  blockMs: number,
+  count = 1000,
+): Promise<Batch<TownEvent>> => {
   const key = streamKey(db, scope);
-  const reply = (await redis.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', key, afterId)) as [string, Entry[]][] | null;
+  const reply = (await redis.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', key, afterId)) as
+    [string, Entry[]][] | null;
   if (!reply) return { items: [], malformed: [] };
   return decodeEntries(key, reply[0]![1]);
 };

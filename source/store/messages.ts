@@ -16,8 +16,18 @@ export interface Outgoing {
 
 /** Queues a message in the recipient's inbox (served by priority band, FIFO within a band). */
 export const sendMessage = async (db: Db, m: Outgoing, eventText: string): Promise<string> => {
-  const wire = { ...m.body, from: m.from, priority: m.priority, ...(m.correlationId ? { correlationId: m.correlationId } : {}) };
-  const [status, id = ''] = await script(db, 'message_send', [m.to, JSON.stringify(wire), messageBand(m.priority), eventText]);
+  const wire = {
+    ...m.body,
+    from: m.from,
+    priority: m.priority,
+    ...(m.correlationId ? { correlationId: m.correlationId } : {}),
+  };
+  const [status, id = ''] = await script(db, 'message_send', [
+    m.to,
+    JSON.stringify(wire),
+    messageBand(m.priority),
+    eventText,
+  ]);
   if (status === 'missing') throw new TtError(`agent ${m.to} no longer exists`);
   return id;
 };
@@ -28,7 +38,10 @@ export interface InboxEntry {
   member: string;
 }
 
-export const parseInboxMember = (key: string, member: string): { ok: true; entry: InboxEntry } | { ok: false; malformed: Malformed } => {
+export const parseInboxMember = (
+  key: string,
+  member: string,
+): { ok: true; entry: InboxEntry } | { ok: false; malformed: Malformed } => {
   let raw: unknown;
   try {
     raw = JSON.parse(member);
@@ -67,8 +80,20 @@ export const inboxLengths = async (db: Db, agentIds: string[]): Promise<Map<stri
 export type ReclaimOutcome = 'moved' | 'requeued' | 'created' | 'stale' | 'gone' | 'kept';
 
 /** Moves one inbox entry of a stopped agent to another agent, or its work to the backlog. */
-export const reclaimEntry = async (db: Db, fromAgent: string, member: string, to: string | undefined, newTask?: { id: string; fields: Record<string, string> }): Promise<ReclaimOutcome> => {
-  const [status, what = ''] = await script(db, 'inbox_reclaim', [fromAgent, member, to ?? '', newTask?.id ?? '', JSON.stringify(newTask?.fields ?? {})]);
+export const reclaimEntry = async (
+  db: Db,
+  fromAgent: string,
+  member: string,
+  to: string | undefined,
+  newTask?: { id: string; fields: Record<string, string> },
+): Promise<ReclaimOutcome> => {
+  const [status, what = ''] = await script(db, 'inbox_reclaim', [
+    fromAgent,
+    member,
+    to ?? '',
+    newTask?.id ?? '',
+    JSON.stringify(newTask?.fields ?? {}),
+  ]);
   if (status === 'missing_agent') throw new TtError(`agent ${to} no longer exists`);
   return (status === 'ok' ? what : status) as ReclaimOutcome;
 };
@@ -99,7 +124,13 @@ export const ackMessages = async (db: Db, agentId: string, messageIds: string[])
  * Claims messages, blocking up to `blockMs` on the agent's wake list when the inbox is empty.
  * `blocking` must be a connection of its own (role "blocking").
  */
-export const receiveMessages = async (db: Db, blocking: Redis, agentId: string, max: number, blockMs: number): Promise<Batch<InboxEntry>> => {
+export const receiveMessages = async (
+  db: Db,
+  blocking: Redis,
+  agentId: string,
+  max: number,
+  blockMs: number,
+): Promise<Batch<InboxEntry>> => {
   const first = await claimMessages(db, agentId, max);
   if (first.items.length || first.malformed.length || blockMs <= 0) return first;
   const woke = await blocking.blpop(db.keys.wake(agentId), blockMs / 1000);

@@ -11,8 +11,10 @@ import { defineScripts, runScriptRaw, type ScriptName } from './scripts.js';
 
 export const missionIds = (db: Db): Promise<string[]> => db.redis.zrange(db.keys.missions, '0', '-1');
 export const activeMissionIds = (db: Db): Promise<string[]> => db.redis.smembers(db.keys.missionsActive);
-export const getMission = (db: Db, id: string): Promise<Mission | undefined> => readHash(db, Mission, db.keys.mission(id));
-export const listMissions = async (db: Db, ids?: string[]): Promise<Batch<Mission>> => readHashes(db, Mission, (ids ?? (await missionIds(db))).map(db.keys.mission));
+export const getMission = (db: Db, id: string): Promise<Mission | undefined> =>
+  readHash(db, Mission, db.keys.mission(id));
+export const listMissions = async (db: Db, ids?: string[]): Promise<Batch<Mission>> =>
+  readHashes(db, Mission, (ids ?? (await missionIds(db))).map(db.keys.mission));
 
 const flat = (record: object) => Object.entries(encodeHash(record)).flat();
 
@@ -32,7 +34,12 @@ export const createMission = async (db: Db, m: Mission): Promise<void> => {
 };
 
 /** Adds items (with the ids of the items that wait on each) to a mission being planned, in batches. */
-export const addItems = async (db: Db, mission: string, items: (WorkItem & { dependents: string[] })[], batch = 500): Promise<void> => {
+export const addItems = async (
+  db: Db,
+  mission: string,
+  items: (WorkItem & { dependents: string[] })[],
+  batch = 500,
+): Promise<void> => {
   for (let i = 0; i < items.length; i += batch) {
     const args: (string | number)[] = [mission];
     for (const item of items.slice(i, i + batch)) {
@@ -44,10 +51,22 @@ export const addItems = async (db: Db, mission: string, items: (WorkItem & { dep
   }
 };
 
-export type LeaseResult = { status: 'acquired' | 'renewed' | 'released' } | { status: 'held'; holder: string };
+export type LeaseResult =
+  { status: 'acquired' | 'renewed' | 'released' } | { status: 'held'; holder: string };
 
-export const lease = async (db: Db, mission: string, token: string, ttlMs: number, release = false): Promise<LeaseResult> => {
-  const [status, holder = ''] = await script(db, 'lease', [mission, token, Math.round(ttlMs), release ? '1' : '0']);
+export const lease = async (
+  db: Db,
+  mission: string,
+  token: string,
+  ttlMs: number,
+  release = false,
+): Promise<LeaseResult> => {
+  const [status, holder = ''] = await script(db, 'lease', [
+    mission,
+    token,
+    Math.round(ttlMs),
+    release ? '1' : '0',
+  ]);
   return status === 'held' ? { status, holder } : { status: status as 'acquired' | 'renewed' | 'released' };
 };
 
@@ -64,7 +83,12 @@ export interface MissionUpdate {
 }
 
 /** Updates a mission; with a token, only while that lease is held (token '' = the operator). */
-export const updateMission = async (db: Db, id: string, token: string, u: MissionUpdate): Promise<Mission['state'] | undefined> => {
+export const updateMission = async (
+  db: Db,
+  id: string,
+  token: string,
+  u: MissionUpdate,
+): Promise<Mission['state'] | undefined> => {
   const [status, prev] = await script(db, 'mission_set', [
     id,
     token,
@@ -88,8 +112,23 @@ export interface ItemUpdate {
   text?: string;
 }
 
-export const updateItem = async (db: Db, mission: string, token: string, item: string, u: ItemUpdate): Promise<{ prev: WorkItem['status']; promoted: number } | undefined> => {
-  const [status, prev, promoted] = await script(db, 'mission_item', [mission, token, item, u.status ?? '', (u.del ?? []).join(','), u.event ?? '', u.text ?? '', ...Object.entries(u.set ?? {}).flat()]);
+export const updateItem = async (
+  db: Db,
+  mission: string,
+  token: string,
+  item: string,
+  u: ItemUpdate,
+): Promise<{ prev: WorkItem['status']; promoted: number } | undefined> => {
+  const [status, prev, promoted] = await script(db, 'mission_item', [
+    mission,
+    token,
+    item,
+    u.status ?? '',
+    (u.del ?? []).join(','),
+    u.event ?? '',
+    u.text ?? '',
+    ...Object.entries(u.set ?? {}).flat(),
+  ]);
   leased(mission, status!);
   return status === 'ok' ? { prev: prev as WorkItem['status'], promoted: Number(promoted) } : undefined;
 };
@@ -116,11 +155,30 @@ export interface Assignment {
  * (about a millisecond for 25). The batches go out back to back without waiting for each other's
  * reply, so Redis runs one while the next is being sent; each checks the lease itself.
  */
-export const assign = async (db: Db, mission: string, token: string, from: string, list: Assignment[], batch = 25): Promise<{ assigned: number; skipped: string[] }> => {
+export const assign = async (
+  db: Db,
+  mission: string,
+  token: string,
+  from: string,
+  list: Assignment[],
+  batch = 25,
+): Promise<{ assigned: number; skipped: string[] }> => {
   const calls: Promise<string[]>[] = [];
   for (let i = 0; i < list.length; i += batch) {
     const args: (string | number)[] = [mission, token, from];
-    for (const a of list.slice(i, i + batch)) args.push(a.item, a.agent, a.task, a.prefix, a.extra, a.priority, JSON.stringify(a.tags), a.role, a.watch ?? '', a.mode);
+    for (const a of list.slice(i, i + batch))
+      args.push(
+        a.item,
+        a.agent,
+        a.task,
+        a.prefix,
+        a.extra,
+        a.priority,
+        JSON.stringify(a.tags),
+        a.role,
+        a.watch ?? '',
+        a.mode,
+      );
     calls.push(script(db, 'mission_assign', args));
   }
   let assigned = 0;
@@ -133,8 +191,23 @@ export const assign = async (db: Db, mission: string, token: string, from: strin
   return { assigned, skipped };
 };
 
-export const putWatch = async (db: Db, mission: string, token: string, w: Watch, event?: string, text?: string): Promise<void> => {
-  const [status] = await script(db, 'mission_watch', [mission, token, w.id, w.status === 'done' ? '+inf' : w.nextDueAt, event ?? '', text ?? '', ...flat(w)]);
+export const putWatch = async (
+  db: Db,
+  mission: string,
+  token: string,
+  w: Watch,
+  event?: string,
+  text?: string,
+): Promise<void> => {
+  const [status] = await script(db, 'mission_watch', [
+    mission,
+    token,
+    w.id,
+    w.status === 'done' ? '+inf' : w.nextDueAt,
+    event ?? '',
+    text ?? '',
+    ...flat(w),
+  ]);
   leased(mission, status!);
 };
 
@@ -144,11 +217,23 @@ export const queueNote = async (db: Db, note: ControlNote): Promise<boolean> => 
 };
 
 export const markNote = async (db: Db, token: string, note: ControlNote): Promise<void> => {
-  const [status] = await script(db, 'mission_note', [note.mission, note.id, JSON.stringify(note), token, note.tick ?? 0, note.effect ?? '']);
+  const [status] = await script(db, 'mission_note', [
+    note.mission,
+    note.id,
+    JSON.stringify(note),
+    token,
+    note.tick ?? 0,
+    note.effect ?? '',
+  ]);
   leased(note.mission, status!);
 };
 
-export const takeCompletions = async (db: Db, mission: string, token: string, max: number): Promise<string[]> => {
+export const takeCompletions = async (
+  db: Db,
+  mission: string,
+  token: string,
+  max: number,
+): Promise<string[]> => {
   const [status, ...ids] = await script(db, 'mission_completions', [mission, token, max, '0']);
   leased(mission, status!);
   return ids;
@@ -172,7 +257,11 @@ export interface MissionSnapshot {
   malformed: Malformed[];
 }
 
-export const readSnapshot = async (db: Db, id: string, readyLimit: number): Promise<MissionSnapshot | undefined> => {
+export const readSnapshot = async (
+  db: Db,
+  id: string,
+  readyLimit: number,
+): Promise<MissionSnapshot | undefined> => {
   const k = db.keys;
   const pipe = db.redis.pipeline();
   pipe.hgetall(k.mission(id));
@@ -189,10 +278,18 @@ export const readSnapshot = async (db: Db, id: string, readyLimit: number): Prom
   const malformed: Malformed[] = [];
   if (!mission.success) return undefined;
   const readyIds = r[1] as string[];
-  const items = await readHashes(db, WorkItem, [...readyIds, ...(r[3] as string[]), ...(r[4] as string[])].map((i) => k.missionItem(id, i)));
+  const items = await readHashes(
+    db,
+    WorkItem,
+    [...readyIds, ...(r[3] as string[]), ...(r[4] as string[])].map((i) => k.missionItem(id, i)),
+  );
   malformed.push(...items.malformed);
   const byStatus = (s: string[]) => items.items.filter((it) => s.includes(it.status));
-  const watches = await readHashes(db, Watch, (r[5] as string[]).map((w) => k.missionWatch(id, w)));
+  const watches = await readHashes(
+    db,
+    Watch,
+    (r[5] as string[]).map((w) => k.missionWatch(id, w)),
+  );
   malformed.push(...watches.malformed);
   const noteIds = r[6] as string[];
   const notes: ControlNote[] = [];
@@ -223,7 +320,11 @@ export const readSnapshot = async (db: Db, id: string, readyLimit: number): Prom
  * Records by key in one round trip, in order, as `readHash` reads one: the record, undefined
  * when it is missing, or the MalformedRecordError `readHash` would throw.
  */
-export const readEach = async <S extends z.ZodType>(db: Db, schema: S, keys: string[]): Promise<(z.infer<S> | undefined | MalformedRecordError)[]> => {
+export const readEach = async <S extends z.ZodType>(
+  db: Db,
+  schema: S,
+  keys: string[],
+): Promise<(z.infer<S> | undefined | MalformedRecordError)[]> => {
   if (keys.length === 0) return [];
   const pipe = db.redis.pipeline();
   for (const k of keys) pipe.hgetall(k);
@@ -239,32 +340,44 @@ export const readEach = async <S extends z.ZodType>(db: Db, schema: S, keys: str
 /** Every item of a mission (for status views; not a hot path). */
 export const listItems = async (db: Db, id: string): Promise<Batch<WorkItem>> => {
   const ids = await db.redis.zrange(db.keys.missionItems(id), '0', '-1');
-  return readHashes(db, WorkItem, ids.map((i) => db.keys.missionItem(id, i)));
+  return readHashes(
+    db,
+    WorkItem,
+    ids.map((i) => db.keys.missionItem(id, i)),
+  );
 };
 
 export const listWatches = async (db: Db, id: string): Promise<Batch<Watch>> => {
   const ids = await db.redis.zrange(db.keys.missionWatches(id), '0', '-1');
-  return readHashes(db, Watch, ids.map((w) => db.keys.missionWatch(id, w)));
+  return readHashes(
+    db,
+    Watch,
+    ids.map((w) => db.keys.missionWatch(id, w)),
+  );
 };
 
 export const listNotes = async (db: Db, id: string): Promise<ControlNote[]> => {
   const all = await db.redis.hvals(db.keys.missionNotes(id));
-  return all.flatMap((v) => {
-    try {
-      return [ControlNote.parse(JSON.parse(v))];
-    } catch {
-      return [];
-    }
-  }).sort((a, b) => a.createdAt - b.createdAt);
+  return all
+    .flatMap((v) => {
+      try {
+        return [ControlNote.parse(JSON.parse(v))];
+      } catch {
+        return [];
+      }
+    })
+    .sort((a, b) => a.createdAt - b.createdAt);
 };
 
 // ---- What a dispatcher tick reads --------------------------------------------------------------
 
 /** A read-only script of the tick, with the town prefix and the clock as every script gets them. */
-const readScript = (db: Db, name: ReadScript, args: (string | number)[]): Promise<unknown> => runScriptRaw(db.redis, name, db.keys.prefix, db.clock.now(), args);
+const readScript = (db: Db, name: ReadScript, args: (string | number)[]): Promise<unknown> =>
+  runScriptRaw(db.redis, name, db.keys.prefix, db.clock.now(), args);
 type ReadScript = Extract<ScriptName, 'mission_pool' | 'mission_active' | 'mission_ready'>;
 
-const jsonRows = (reply: unknown): unknown[][] => (Array.isArray(reply) ? reply : []).map((row) => JSON.parse(String(row)) as unknown[]);
+const jsonRows = (reply: unknown): unknown[][] =>
+  (Array.isArray(reply) ? reply : []).map((row) => JSON.parse(String(row)) as unknown[]);
 /** A field as Lua returned it: absent (false) and empty both mean absent. */
 const field = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
@@ -272,9 +385,16 @@ const field = (v: unknown): string | undefined => (typeof v === 'string' && v !=
 const SCAN_SLICE = 128;
 
 /** One call of `name` per slice of `ids`, all sent together (one round trip). */
-const sliced = async (db: Db, name: ReadScript, head: (string | number)[], ids: string[], size: number): Promise<unknown[]> => {
+const sliced = async (
+  db: Db,
+  name: ReadScript,
+  head: (string | number)[],
+  ids: string[],
+  size: number,
+): Promise<unknown[]> => {
   const calls: Promise<unknown>[] = [];
-  for (let i = 0; i < ids.length; i += size) calls.push(readScript(db, name, [...head, ...ids.slice(i, i + size)]));
+  for (let i = 0; i < ids.length; i += size)
+    calls.push(readScript(db, name, [...head, ...ids.slice(i, i + size)]));
   return Promise.all(calls);
 };
 
@@ -311,7 +431,13 @@ const viewOf = async (db: Db, id: string, r: unknown[]): Promise<MissionView | u
   const mission = Mission.safeParse(fields);
   if (!mission.success) return undefined;
   const watchIds = (r[6] as string[] | undefined) ?? [];
-  const watches = watchIds.length ? await readHashes(db, Watch, watchIds.map((w) => db.keys.missionWatch(id, w))) : { items: [], malformed: [] };
+  const watches = watchIds.length
+    ? await readHashes(
+        db,
+        Watch,
+        watchIds.map((w) => db.keys.missionWatch(id, w)),
+      )
+    : { items: [], malformed: [] };
   return {
     mission: mission.data,
     readyCount: Number(r[1] ?? 0),
@@ -328,21 +454,41 @@ const viewOf = async (db: Db, id: string, r: unknown[]): Promise<MissionView | u
 export const readView = async (db: Db, id: string): Promise<MissionView | undefined> => {
   const pipe = db.redis.pipeline();
   queueView(db, pipe, id);
-  return viewOf(db, id, ((await pipe.exec()) ?? []).map(([, v]) => v));
+  return viewOf(
+    db,
+    id,
+    ((await pipe.exec()) ?? []).map(([, v]) => v),
+  );
 };
 
 /** Takes or renews the lease and reads the mission's view in the same round trip (the view is used only with the lease). */
-export const leaseAndView = async (db: Db, id: string, token: string, ttlMs: number): Promise<{ lease: LeaseResult; view?: MissionView }> => {
+export const leaseAndView = async (
+  db: Db,
+  id: string,
+  token: string,
+  ttlMs: number,
+): Promise<{ lease: LeaseResult; view?: MissionView }> => {
   defineScripts(db.redis);
   const pipe = db.redis.pipeline();
-  (pipe as unknown as Record<string, (...a: (string | number)[]) => unknown>).tt_lease!(db.keys.prefix, db.clock.now(), id, token, Math.round(ttlMs), '0');
+  (pipe as unknown as Record<string, (...a: (string | number)[]) => unknown>).tt_lease!(
+    db.keys.prefix,
+    db.clock.now(),
+    id,
+    token,
+    Math.round(ttlMs),
+    '0',
+  );
   queueView(db, pipe, id);
   const replies = (await pipe.exec()) ?? [];
   const [err, reply] = replies[0] ?? [new Error('no reply to the lease script'), undefined];
   if (err) throw err;
   const [status, holder = ''] = (reply as unknown[]).map(String);
   if (status === 'held') return { lease: { status, holder } };
-  const view = await viewOf(db, id, replies.slice(1, 1 + VIEW_COMMANDS).map(([, v]) => v));
+  const view = await viewOf(
+    db,
+    id,
+    replies.slice(1, 1 + VIEW_COMMANDS).map(([, v]) => v),
+  );
   return { lease: { status: status as 'acquired' | 'renewed' }, ...(view ? { view } : {}) };
 };
 
@@ -353,13 +499,27 @@ export interface ActiveMismatch {
   task?: { state: string; assignedTo?: string };
 }
 
-const mismatchOf = ([iid, status, assignedTo, task, title, taskState, taskAssignedTo]: unknown[]): ActiveMismatch => {
+const mismatchOf = ([
+  iid,
+  status,
+  assignedTo,
+  task,
+  title,
+  taskState,
+  taskAssignedTo,
+]: unknown[]): ActiveMismatch => {
   const a = field(assignedTo);
   const t = field(task);
   const ts = field(taskState);
   const ta = field(taskAssignedTo);
   return {
-    item: { id: String(iid), status: status as WorkItem['status'], title: typeof title === 'string' ? title : '', ...(a ? { assignedTo: a } : {}), ...(t ? { task: t } : {}) },
+    item: {
+      id: String(iid),
+      status: status as WorkItem['status'],
+      title: typeof title === 'string' ? title : '',
+      ...(a ? { assignedTo: a } : {}),
+      ...(t ? { task: t } : {}),
+    },
     ...(ts ? { task: { state: ts, ...(ta ? { assignedTo: ta } : {}) } } : {}),
   };
 };
@@ -370,7 +530,9 @@ const mismatchOf = ([iid, status, assignedTo, task, title, taskState, taskAssign
  * a mission (after dropTouched); later ticks ask touchedMismatches.
  */
 export const activeMismatches = async (db: Db, id: string): Promise<ActiveMismatch[]> =>
-  (await sliced(db, 'mission_active', [id], await db.redis.smembers(db.keys.missionActive(id)), SCAN_SLICE)).flatMap(jsonRows).map(mismatchOf);
+  (await sliced(db, 'mission_active', [id], await db.redis.smembers(db.keys.missionActive(id)), SCAN_SLICE))
+    .flatMap(jsonRows)
+    .map(mismatchOf);
 
 /** Calls of mission_touched per tick at most (SCAN_SLICE items each); what is left waits for the next tick. */
 const TOUCHED_CALLS = 64;
@@ -398,7 +560,15 @@ export const dropTouched = async (db: Db, id: string, token: string): Promise<vo
 };
 
 /** What of a ready item planning reads (its task's description is written from the item in Redis). */
-export const ReadyItem = WorkItem.pick({ id: true, kind: true, ownerRole: true, caps: true, status: true, rank: true, createdAt: true });
+export const ReadyItem = WorkItem.pick({
+  id: true,
+  kind: true,
+  ownerRole: true,
+  caps: true,
+  status: true,
+  rank: true,
+  createdAt: true,
+});
 export type ReadyItem = ReturnType<typeof ReadyItem.parse>;
 const READY_FIELDS = ['id', 'kind', 'ownerRole', 'caps', 'status', 'rank', 'createdAt'] as const;
 /** Items per call of a ready-head read (each call stays around a millisecond of Redis time). */
@@ -435,7 +605,11 @@ export const readyHead = async (db: Db, id: string, want: number, max: number): 
         if (typeof row[i] === 'string') fields[f] = row[i] as string;
       });
       const r = ReadyItem.safeParse(fields);
-      if (!r.success) out.malformed.push({ key: db.keys.missionItem(id, fields.id ?? '?'), problem: r.error.issues[0]?.message ?? 'malformed' });
+      if (!r.success)
+        out.malformed.push({
+          key: db.keys.missionItem(id, fields.id ?? '?'),
+          problem: r.error.issues[0]?.message ?? 'malformed',
+        });
       else if (r.data.status === 'ready') out.items.push(r.data);
     }
   }
@@ -459,7 +633,13 @@ const PoolFields = Agent.pick({ name: true, role: true, caps: true, state: true,
 /** Agents in a state that takes work with load below `capacity`, oldest first (two round trips). */
 export const availableAgents = async (db: Db, capacity: number): Promise<PoolAgent[]> => {
   const out: PoolAgent[] = [];
-  const replies = await sliced(db, 'mission_pool', [capacity], await db.redis.smembers(db.keys.agents), SCAN_SLICE);
+  const replies = await sliced(
+    db,
+    'mission_pool',
+    [capacity],
+    await db.redis.smembers(db.keys.agents),
+    SCAN_SLICE,
+  );
   for (const [state, name, role, caps, createdAt, id, load] of replies.flatMap(jsonRows)) {
     const fields: Record<string, string> = {};
     Object.entries({ state, name, role, caps, createdAt }).forEach(([k, v]) => {
@@ -468,7 +648,12 @@ export const availableAgents = async (db: Db, capacity: number): Promise<PoolAge
     const r = PoolFields.safeParse(fields);
     if (!r.success) continue;
     const { role: agentRole, ...rest } = r.data;
-    out.push({ id: String(id), ...rest, ...(agentRole !== undefined ? { role: agentRole } : {}), load: Number(load) });
+    out.push({
+      id: String(id),
+      ...rest,
+      ...(agentRole !== undefined ? { role: agentRole } : {}),
+      load: Number(load),
+    });
   }
   return out.sort((a, b) => a.createdAt - b.createdAt || a.name.localeCompare(b.name));
 };

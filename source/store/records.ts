@@ -9,7 +9,11 @@ export interface Batch<T> {
 }
 
 /** HGETALL many keys in one pipeline and decode each with its schema. Missing keys are skipped. */
-export const readHashes = async <S extends z.ZodType>(db: Db, schema: S, keys: string[]): Promise<Batch<z.infer<S>>> => {
+export const readHashes = async <S extends z.ZodType>(
+  db: Db,
+  schema: S,
+  keys: string[],
+): Promise<Batch<z.infer<S>>> => {
   const out: Batch<z.infer<S>> = { items: [], malformed: [] };
   if (keys.length === 0) return out;
   const pipe = db.redis.pipeline();
@@ -27,7 +31,11 @@ export const readHashes = async <S extends z.ZodType>(db: Db, schema: S, keys: s
   return out;
 };
 
-export const readHash = async <S extends z.ZodType>(db: Db, schema: S, key: string): Promise<z.infer<S> | undefined> => {
+export const readHash = async <S extends z.ZodType>(
+  db: Db,
+  schema: S,
+  key: string,
+): Promise<z.infer<S> | undefined> => {
   const fields = await db.redis.hgetall(key);
   if (Object.keys(fields).length === 0) return undefined;
   const r = decodeHash(schema, key, fields);

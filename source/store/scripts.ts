@@ -59,7 +59,8 @@ const preludeBlocks = (prelude: string): Block[] => {
       continue;
     }
     const def = /^local (?:function )?([A-Za-z_][A-Za-z0-9_]*)/.exec(line);
-    if (def && def[1] !== 'P' && def[1] !== 'NOW') blocks.push({ name: def[1]!, text: `${comments}${line}\n` });
+    if (def && def[1] !== 'P' && def[1] !== 'NOW')
+      blocks.push({ name: def[1]!, text: `${comments}${line}\n` });
     else blocks.at(-1)!.text += `${comments}${line}\n`;
     comments = '';
   }
@@ -85,7 +86,10 @@ export const withPrelude = (prelude: string, body: string): string => {
       }
     });
   }
-  return `${blocks.filter((_, i) => used.has(i)).map((b) => b.text).join('')}\n${body}`;
+  return `${blocks
+    .filter((_, i) => used.has(i))
+    .map((b) => b.text)
+    .join('')}\n${body}`;
 };
 
 let sources: Map<ScriptName, string> | undefined;
@@ -109,14 +113,28 @@ export const defineScripts = (redis: Redis): void => {
 export type ScriptReply = [string, ...string[]];
 
 /** Runs a script with the town prefix as its one key and (now, ...args) as ARGV; the reply as Redis sent it. */
-export const runScriptRaw = async (redis: Redis, name: ScriptName, prefix: string, now: number, args: (string | number)[]): Promise<unknown> => {
+export const runScriptRaw = async (
+  redis: Redis,
+  name: ScriptName,
+  prefix: string,
+  now: number,
+  args: (string | number)[],
+): Promise<unknown> => {
   defineScripts(redis);
-  const fn = (redis as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>)[`tt_${name}`]!;
+  const fn = (redis as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>)[
+    `tt_${name}`
+  ]!;
   return fn.call(redis, prefix, now, ...args);
 };
 
 /** Runs a script whose reply is a flat list, as strings. */
-export const runScript = async (redis: Redis, name: ScriptName, prefix: string, now: number, args: (string | number)[]): Promise<ScriptReply> => {
+export const runScript = async (
+  redis: Redis,
+  name: ScriptName,
+  prefix: string,
+  now: number,
+  args: (string | number)[],
+): Promise<ScriptReply> => {
   const reply = await runScriptRaw(redis, name, prefix, now, args);
   return (Array.isArray(reply) ? reply.map(String) : [String(reply)]) as ScriptReply;
 };

@@ -4,7 +4,8 @@ import { Task, TASK_STATES, taskStatesInto, type TaskState } from '../model/task
 import { script, type Db } from './db.js';
 import { readHash, readHashes, type Batch } from './records.js';
 
-export const getTask = (db: Db, id: string): Promise<Task | undefined> => readHash(db, Task, db.keys.task(id));
+export const getTask = (db: Db, id: string): Promise<Task | undefined> =>
+  readHash(db, Task, db.keys.task(id));
 
 /** Task ids, oldest first. */
 export const taskIds = (db: Db): Promise<string[]> => db.redis.zrange(db.keys.tasks, '0', '-1');
@@ -25,7 +26,10 @@ export const countTasksByState = async (db: Db): Promise<Record<TaskState, numbe
   const pipe = db.redis.pipeline();
   for (const s of TASK_STATES) pipe.scard(db.keys.tasksIn(s));
   const replies = (await pipe.exec()) ?? [];
-  return Object.fromEntries(TASK_STATES.map((s, i) => [s, Number(replies[i]?.[1] ?? 0)])) as Record<TaskState, number>;
+  return Object.fromEntries(TASK_STATES.map((s, i) => [s, Number(replies[i]?.[1] ?? 0)])) as Record<
+    TaskState,
+    number
+  >;
 };
 
 /** Throws the error for a script that refused an agent: missing, or in a state that takes no work. */
@@ -72,7 +76,8 @@ export interface TaskMove {
   expectedAssignee?: string;
 }
 
-export type TaskMoveResult = { changed: true; prev: TaskState; prevAssignee?: string } | { changed: false; state: TaskState };
+export type TaskMoveResult =
+  { changed: true; prev: TaskState; prevAssignee?: string } | { changed: false; state: TaskState };
 
 /** Moves a task through its state machine. Repeating a terminal move is a no-op, not an error. */
 export const moveTask = async (db: Db, id: string, m: TaskMove): Promise<TaskMoveResult> => {
@@ -99,13 +104,21 @@ export const moveTask = async (db: Db, id: string, m: TaskMove): Promise<TaskMov
     case 'missing':
       throw new TtError(`task ${id} no longer exists`);
     case 'not_owner':
-      throw new TtError(`task ${id.slice(0, 8)} is assigned to ${a ? a.slice(0, 8) : 'nobody'}, not to ${m.expectedAssignee?.slice(0, 8)}; refusing a stale update`);
+      throw new TtError(
+        `task ${id.slice(0, 8)} is assigned to ${a ? a.slice(0, 8) : 'nobody'}, not to ${m.expectedAssignee?.slice(0, 8)}; refusing a stale update`,
+      );
     default:
       return agentRefusal(status, m.assignTo, a);
   }
 };
 
-export const deleteTask = async (db: Db, id: string, allowed: TaskState[], event: string, text = ''): Promise<TaskState | undefined> => {
+export const deleteTask = async (
+  db: Db,
+  id: string,
+  allowed: TaskState[],
+  event: string,
+  text = '',
+): Promise<TaskState | undefined> => {
   const [status, state] = await script(db, 'task_delete', [id, allowed.join(','), event, text]);
   if (status === 'illegal') throw new TtError(`task ${id.slice(0, 8)} is ${state}; it cannot be deleted`);
   return status === 'ok' ? (state as TaskState) : undefined;

@@ -12,17 +12,36 @@ export const scanTownKeys = async (db: Db, match = '*'): Promise<string[]> => {
   return out;
 };
 
-const AGENT_KEY_KINDS = ['agent:', 'inbox:', 'wake:', 'held:', 'running:', 'stop:', 'activity:', 'hb:', 'events:agent:'];
+const AGENT_KEY_KINDS = [
+  'agent:',
+  'inbox:',
+  'wake:',
+  'held:',
+  'running:',
+  'stop:',
+  'activity:',
+  'hb:',
+  'events:agent:',
+];
 
 /** Deletes the town's keys (or only its agents' keys) and records the reset. Returns how many went. */
 export const resetTown = async (db: Db, agentsOnly: boolean): Promise<number> => {
   let keys = await scanTownKeys(db);
   if (agentsOnly) {
     const p = db.keys.prefix;
-    keys = keys.filter((k) => k === db.keys.agents || k === db.keys.agentNames || AGENT_KEY_KINDS.some((kind) => k.startsWith(p + kind)));
+    keys = keys.filter(
+      (k) =>
+        k === db.keys.agents ||
+        k === db.keys.agentNames ||
+        AGENT_KEY_KINDS.some((kind) => k.startsWith(p + kind)),
+    );
   }
   for (let i = 0; i < keys.length; i += 500) await db.redis.unlink(...keys.slice(i, i + 500));
-  const data = JSON.stringify({ type: 'town.reset', ts: db.clock.now(), text: `${keys.length} keys deleted${agentsOnly ? ' (agents only)' : ''}` });
+  const data = JSON.stringify({
+    type: 'town.reset',
+    ts: db.clock.now(),
+    text: `${keys.length} keys deleted${agentsOnly ? ' (agents only)' : ''}`,
+  });
   await db.redis.xadd(db.keys.events, 'MAXLEN', '~', 10000, '*', 'type', 'town.reset', 'data', data);
   return keys.length;
 };

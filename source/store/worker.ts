@@ -20,11 +20,25 @@ export interface RoundPolicy {
   delaysMs: number[];
 }
 
-export type BootResult = { status: 'ok'; previous: string } | { status: 'gone' } | { status: 'stop'; state: string };
+export type BootResult =
+  { status: 'ok'; previous: string } | { status: 'gone' } | { status: 'stop'; state: string };
 
 /** A worker takes over its agent: returns what a dead predecessor held, sets the heartbeat. */
-export const bootWorker = async (db: Db, agentId: string, pid: number, hbTtlMs: number, delaysMs: number[], revive = false): Promise<BootResult> => {
-  const [status, a = ''] = await script(db, 'worker_boot', [agentId, pid, Math.round(hbTtlMs), delaysMs.join(','), revive ? '1' : '0']);
+export const bootWorker = async (
+  db: Db,
+  agentId: string,
+  pid: number,
+  hbTtlMs: number,
+  delaysMs: number[],
+  revive = false,
+): Promise<BootResult> => {
+  const [status, a = ''] = await script(db, 'worker_boot', [
+    agentId,
+    pid,
+    Math.round(hbTtlMs),
+    delaysMs.join(','),
+    revive ? '1' : '0',
+  ]);
   if (status === 'ok') return { status, previous: a };
   if (status === 'stop') return { status, state: a };
   return { status: 'gone' };
@@ -47,7 +61,15 @@ export interface Round {
 
 export type RoundStart = Round | { status: 'stop' | 'paused' | 'gone' | 'reaped' | 'idle'; state: string };
 
-const roundArgs = (tokenBase: string, p: RoundPolicy) => [p.maxMessages, p.maxTasks, p.autoClaim ? '1' : '0', p.skills.join(','), p.generalist ? '1' : '0', tokenBase, p.backlogScan];
+const roundArgs = (tokenBase: string, p: RoundPolicy) => [
+  p.maxMessages,
+  p.maxTasks,
+  p.autoClaim ? '1' : '0',
+  p.skills.join(','),
+  p.generalist ? '1' : '0',
+  tokenBase,
+  p.backlogScan,
+];
 
 const pairs = (flat: string[]): HashFields => {
   const out: HashFields = {};
@@ -89,13 +111,23 @@ const decodeRound = (db: Db, agentId: string, flat: string[]): Round => {
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
 
 /** Begins a round in one script: may the agent work, and what it got (messages, started tasks). */
-export const beginRound = async (db: Db, agentId: string, tokenBase: string, p: RoundPolicy): Promise<RoundStart> => {
-  const [status, payload] = (await scriptRaw(db, 'worker_begin', [agentId, ...roundArgs(tokenBase, p)])) as [string, unknown];
-  if (status !== 'ok') return { status: status as 'stop' | 'paused' | 'gone' | 'reaped' | 'idle', state: String(payload ?? '') };
+export const beginRound = async (
+  db: Db,
+  agentId: string,
+  tokenBase: string,
+  p: RoundPolicy,
+): Promise<RoundStart> => {
+  const [status, payload] = (await scriptRaw(db, 'worker_begin', [agentId, ...roundArgs(tokenBase, p)])) as [
+    string,
+    unknown,
+  ];
+  if (status !== 'ok')
+    return { status: status as 'stop' | 'paused' | 'gone' | 'reaped' | 'idle', state: String(payload ?? '') };
   return decodeRound(db, agentId, strings(payload));
 };
 
-export type FinishOutcome = 'completed' | 'failed-retry' | 'failed-dead' | 'noop' | 'stale' | 'missing' | `illegal:${string}`;
+export type FinishOutcome =
+  'completed' | 'failed-retry' | 'failed-dead' | 'noop' | 'stale' | 'missing' | `illegal:${string}`;
 
 export interface AttemptResult {
   id: string;
@@ -131,19 +163,41 @@ export const endRound = async (
     ...(chain ? roundArgs(chain.tokenBase, chain.policy) : ['', '', '', '', '', '', '']),
     ...end.results.flatMap((r) => [r.id, r.token, r.outcome, r.text]),
   ])) as [unknown, ...string[]];
-  return { outcomes: outcomes as FinishOutcome[], ...(Array.isArray(next) ? { next: decodeRound(db, agentId, strings(next)) } : {}) };
+  return {
+    outcomes: outcomes as FinishOutcome[],
+    ...(Array.isArray(next) ? { next: decodeRound(db, agentId, strings(next)) } : {}),
+  };
 };
 
 /** Ends one attempt from outside the worker (tt task complete / fail). token '' = operator. */
-export const finishAttempt = async (db: Db, taskId: string, token: string, outcome: 'completed' | 'failed', text: string, delaysMs: number[], expectedAssignee = ''): Promise<FinishOutcome> => {
-  const [r] = await script(db, 'task_finish', [taskId, token, outcome, text, delaysMs.join(','), expectedAssignee]);
+export const finishAttempt = async (
+  db: Db,
+  taskId: string,
+  token: string,
+  outcome: 'completed' | 'failed',
+  text: string,
+  delaysMs: number[],
+  expectedAssignee = '',
+): Promise<FinishOutcome> => {
+  const [r] = await script(db, 'task_finish', [
+    taskId,
+    token,
+    outcome,
+    text,
+    delaysMs.join(','),
+    expectedAssignee,
+  ]);
   return r as FinishOutcome;
 };
 
 /** Refreshes an agent's heartbeat: the key whose expiry marks the agent dead, and the record's timestamp. */
 export const heartbeat = async (db: Db, agentId: string, ttlMs: number): Promise<void> => {
   const now = db.clock.now();
-  await db.redis.multi().set(db.keys.heartbeat(agentId), String(now), 'PX', Math.round(ttlMs)).hset(db.keys.agent(agentId), 'lastHeartbeat', String(now)).exec();
+  await db.redis
+    .multi()
+    .set(db.keys.heartbeat(agentId), String(now), 'PX', Math.round(ttlMs))
+    .hset(db.keys.agent(agentId), 'lastHeartbeat', String(now))
+    .exec();
 };
 
 export interface ReapResult {
@@ -156,11 +210,20 @@ export interface ReapResult {
  * Reaps dead agents and promotes due retries. With `lockMs`, only one caller per interval in the
  * whole town does the work (SET NX PX); returns undefined when another holds the turn.
  */
-export const reap = async (db: Db, delaysMs: number[], reason: string, lockMs?: number): Promise<ReapResult | undefined> => {
+export const reap = async (
+  db: Db,
+  delaysMs: number[],
+  reason: string,
+  lockMs?: number,
+): Promise<ReapResult | undefined> => {
   if (lockMs !== undefined) {
     const got = await db.redis.set(db.keys.reapLock, '1', 'PX', Math.max(1, Math.round(lockMs)), 'NX');
     if (got !== 'OK') return undefined;
   }
-  const [reaped = '0', moved = '0', promoted = '0'] = await script(db, 'reap', [delaysMs.join(','), 1000, reason]);
+  const [reaped = '0', moved = '0', promoted = '0'] = await script(db, 'reap', [
+    delaysMs.join(','),
+    1000,
+    reason,
+  ]);
   return { reaped: Number(reaped), moved: Number(moved), promoted: Number(promoted) };
 };

@@ -69,13 +69,33 @@ export const snapshot = (over: Partial<ConsoleSnapshot> = {}): ConsoleSnapshot =
   at: NOW,
   town: 'demo',
   endpoint: 'unix:/tmp/demo/.tt/redis.sock',
-  agents: [agent('ada', { role: 'backend', state: 'working', currentTask: 't1' }), agent('bob', { role: 'tester' })],
-  tasks: [task('t1', { state: 'running', assignedTo: 'ada-0000-4000-8000-000000000000' }), task('t2'), task('t3', { state: 'failed', deadReason: 'failed 3 of 3' })],
+  agents: [
+    agent('ada', { role: 'backend', state: 'working', currentTask: 't1' }),
+    agent('bob', { role: 'tester' }),
+  ],
+  tasks: [
+    task('t1', { state: 'running', assignedTo: 'ada-0000-4000-8000-000000000000' }),
+    task('t2'),
+    task('t3', { state: 'failed', deadReason: 'failed 3 of 3' }),
+  ],
   taskCounts: { pending: 1, assigned: 0, running: 1, completed: 5, failed: 1, cancelled: 0 },
   backlog: 1,
   missions: [mission('m1')],
-  items: { m1: [item('i1', 'm1', { status: 'assigned', assignedTo: 'ada-0000-4000-8000-000000000000' }), item('i2', 'm1', { rank: 1, status: 'ready' })] },
-  help: [{ id: 'h1', from: '00000000-0000-0000-0000-000000000001', mission: 'm1', text: '[Mission Help Needed] Mission m1\nMission m1 has 1 ready work item(s) but no idle agents are available', createdAt: NOW - 120_000 }],
+  items: {
+    m1: [
+      item('i1', 'm1', { status: 'assigned', assignedTo: 'ada-0000-4000-8000-000000000000' }),
+      item('i2', 'm1', { rank: 1, status: 'ready' }),
+    ],
+  },
+  help: [
+    {
+      id: 'h1',
+      from: '00000000-0000-0000-0000-000000000001',
+      mission: 'm1',
+      text: '[Mission Help Needed] Mission m1\nMission m1 has 1 ready work item(s) but no idle agents are available',
+      createdAt: NOW - 120_000,
+    },
+  ],
   ...over,
 });
 
@@ -83,10 +103,12 @@ export const snapshot = (over: Partial<ConsoleSnapshot> = {}): ConsoleSnapshot =
 export const recordingActions = () => {
   const calls: [string, ...unknown[]][] = [];
   const handler: ProxyHandler<object> = {
-    get: (_, name: string) => async (...args: unknown[]) => {
-      calls.push([name, ...args]);
-      return `${name} done`;
-    },
+    get:
+      (_, name: string) =>
+      async (...args: unknown[]) => {
+        calls.push([name, ...args]);
+        return `${name} done`;
+      },
   };
   return { actions: new Proxy({}, handler) as ConsoleActions, calls };
 };
@@ -101,8 +123,14 @@ export const consoleHarness = (state: Partial<ConsoleState> = {}) => {
     actions,
     now: () => NOW,
     quit: () => void quits++,
-    detail: () => store.setState((s) => ({ ui: { ...s.ui, modal: { kind: 'detail', title: 'detail', lines: [], scroll: 0 } } })),
-    why: () => store.setState((s) => ({ ui: { ...s.ui, modal: { kind: 'detail', title: 'why', lines: [], scroll: 0 } } })),
+    detail: () =>
+      store.setState((s) => ({
+        ui: { ...s.ui, modal: { kind: 'detail', title: 'detail', lines: [], scroll: 0 } },
+      })),
+    why: () =>
+      store.setState((s) => ({
+        ui: { ...s.ui, modal: { kind: 'detail', title: 'why', lines: [], scroll: 0 } },
+      })),
   };
   return { store, ctx, calls, quits: () => quits };
 };

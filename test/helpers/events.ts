@@ -15,8 +15,17 @@ const decode = ([id, fields]: Entry): TownEvent => {
  * Waits, by blocking reads of the town's event stream (no polling sleeps), until `count` events
  * match, and returns them. Looks at the whole stream, past events included.
  */
-export const waitForEvents = async (town: TestTown, match: (e: TownEvent) => boolean, count = 1, timeoutMs = 15_000): Promise<TownEvent[]> => {
-  const r = new Redis({ path: join(town.dir, '.tt', 'redis.sock'), maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(50 * n, 500) });
+export const waitForEvents = async (
+  town: TestTown,
+  match: (e: TownEvent) => boolean,
+  count = 1,
+  timeoutMs = 15_000,
+): Promise<TownEvent[]> => {
+  const r = new Redis({
+    path: join(town.dir, '.tt', 'redis.sock'),
+    maxRetriesPerRequest: null,
+    retryStrategy: (n) => Math.min(50 * n, 500),
+  });
   r.on('error', () => {});
   onCleanup(() => r.disconnect());
   const found: TownEvent[] = [];
@@ -26,7 +35,15 @@ export const waitForEvents = async (town: TestTown, match: (e: TownEvent) => boo
     while (found.length < count) {
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`timed out waiting for ${count} event(s); saw ${found.length}`);
-      const reply = (await r.xread('COUNT', 1000, 'BLOCK', Math.min(left, 1000), 'STREAMS', `${town.prefix}events`, after)) as [string, Entry[]][] | null;
+      const reply = (await r.xread(
+        'COUNT',
+        1000,
+        'BLOCK',
+        Math.min(left, 1000),
+        'STREAMS',
+        `${town.prefix}events`,
+        after,
+      )) as [string, Entry[]][] | null;
       for (const entry of reply?.[0]?.[1] ?? []) {
         after = entry[0];
         const e = decode(entry);
@@ -39,8 +56,12 @@ export const waitForEvents = async (town: TestTown, match: (e: TownEvent) => boo
   }
 };
 
-export const waitForEvent = async (town: TestTown, match: (e: TownEvent) => boolean, timeoutMs?: number): Promise<TownEvent> =>
-  (await waitForEvents(town, match, 1, timeoutMs))[0]!;
+export const waitForEvent = async (
+  town: TestTown,
+  match: (e: TownEvent) => boolean,
+  timeoutMs?: number,
+): Promise<TownEvent> => (await waitForEvents(town, match, 1, timeoutMs))[0]!;
 
 /** Every event of the town so far. */
-export const allEvents = async (town: TestTown): Promise<TownEvent[]> => ((await town.redis.xrange(`${town.prefix}events`, '-', '+')) as Entry[]).map(decode);
+export const allEvents = async (town: TestTown): Promise<TownEvent[]> =>
+  ((await town.redis.xrange(`${town.prefix}events`, '-', '+')) as Entry[]).map(decode);

@@ -130,7 +130,12 @@ export class FakeGitHubState {
 
   /** Answers requests whose path matches with this status and a GitHub-style error body. */
   fail(path: string | RegExp, status: number, message = 'Server Error', times?: number): this {
-    this.faults.push({ path, status, body: { message, documentation_url: 'https://docs.github.com/rest', status: String(status) }, ...(times ? { times } : {}) });
+    this.faults.push({
+      path,
+      status,
+      body: { message, documentation_url: 'https://docs.github.com/rest', status: String(status) },
+      ...(times ? { times } : {}),
+    });
     return this;
   }
 
@@ -140,9 +145,16 @@ export class FakeGitHubState {
       this.faults.push({
         path,
         status: 403,
-        headers: { 'x-ratelimit-limit': '60', 'x-ratelimit-remaining': '0', 'x-ratelimit-used': '60', 'x-ratelimit-reset': String(how.resetEpochSecs), 'x-ratelimit-resource': 'core' },
+        headers: {
+          'x-ratelimit-limit': '60',
+          'x-ratelimit-remaining': '0',
+          'x-ratelimit-used': '60',
+          'x-ratelimit-reset': String(how.resetEpochSecs),
+          'x-ratelimit-resource': 'core',
+        },
         body: {
-          message: "API rate limit exceeded for 127.0.0.1. (But here's the good news: Authenticated requests get a higher rate limit. Check out the documentation for more details.)",
+          message:
+            "API rate limit exceeded for 127.0.0.1. (But here's the good news: Authenticated requests get a higher rate limit. Check out the documentation for more details.)",
           documentation_url: 'https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting',
         },
       });
@@ -151,7 +163,11 @@ export class FakeGitHubState {
         path,
         status: 429,
         headers: { 'retry-after': String(how.retryAfterSecs) },
-        body: { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api' },
+        body: {
+          message:
+            'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
+          documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api',
+        },
       });
     }
     return this;
@@ -177,10 +193,15 @@ export interface FakeGitHub {
 
 const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 const key = (o: string, r: string, n: number | string) => `${o}/${r}#${n}`.toLowerCase();
-const lookup = <T>(rec: Record<string, T[]>, k: string): T[] => Object.entries(rec).find(([kk]) => kk.toLowerCase() === k)?.[1] ?? [];
+const lookup = <T>(rec: Record<string, T[]>, k: string): T[] =>
+  Object.entries(rec).find(([kk]) => kk.toLowerCase() === k)?.[1] ?? [];
 
 let nextId = 1000;
-const userJson = (origin: string, login: string, type: UserType = login.endsWith('[bot]') ? 'Bot' : 'User') => {
+const userJson = (
+  origin: string,
+  login: string,
+  type: UserType = login.endsWith('[bot]') ? 'Bot' : 'User',
+) => {
   const id = [...login].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 1e8, 7);
   return {
     login,
@@ -219,7 +240,12 @@ export const startFakeGitHub = async (opts: { prefix?: string } = {}): Promise<F
     });
     res.end(text);
   };
-  const notFound = (res: ServerResponse) => send(res, 404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest', status: '404' });
+  const notFound = (res: ServerResponse) =>
+    send(res, 404, {
+      message: 'Not Found',
+      documentation_url: 'https://docs.github.com/rest',
+      status: '404',
+    });
 
   /** One page of a list, with GitHub's Link header (next, last, first, prev) when there are more. */
   const page = <T>(url: URL, items: T[]): { items: T[]; headers: Record<string, string> } => {
@@ -235,14 +261,23 @@ export const startFakeGitHub = async (opts: { prefix?: string } = {}): Promise<F
     if (n > 1) links.push(link(n - 1, 'prev'));
     if (n < last) links.push(link(n + 1, 'next'), link(last, 'last'));
     if (n > 1) links.push(link(1, 'first'));
-    return { items: items.slice((n - 1) * per, n * per), headers: links.length ? { link: links.join(', ') } : {} };
+    return {
+      items: items.slice((n - 1) * per, n * per),
+      headers: links.length ? { link: links.join(', ') } : {},
+    };
   };
 
-  const repoKnown = (o: string, r: string) => [...state.issues, ...state.pulls].some((x) => same(x.owner, o) && same(x.repo, r));
-  const findPull = (o: string, r: string, n: number) => state.pulls.find((p) => same(p.owner, o) && same(p.repo, r) && p.number === n);
-  const findIssue = (o: string, r: string, n: number) => state.issues.find((i) => same(i.owner, o) && same(i.repo, r) && i.number === n);
+  const repoKnown = (o: string, r: string) =>
+    [...state.issues, ...state.pulls].some((x) => same(x.owner, o) && same(x.repo, r));
+  const findPull = (o: string, r: string, n: number) =>
+    state.pulls.find((p) => same(p.owner, o) && same(p.repo, r) && p.number === n);
+  const findIssue = (o: string, r: string, n: number) =>
+    state.issues.find((i) => same(i.owner, o) && same(i.repo, r) && i.number === n);
   const shaKnown = (o: string, r: string, sha: string) =>
-    state.pulls.some((p) => same(p.owner, o) && same(p.repo, r) && p.headSha === sha) || sha in state.checkRuns || sha in state.statuses || sha in state.commitDates;
+    state.pulls.some((p) => same(p.owner, o) && same(p.repo, r) && p.headSha === sha) ||
+    sha in state.checkRuns ||
+    sha in state.statuses ||
+    sha in state.commitDates;
 
   const repoJson = (o: string, r: string) => ({
     id: 4242,
@@ -291,7 +326,18 @@ export const startFakeGitHub = async (opts: { prefix?: string } = {}): Promise<F
       author_association: 'OWNER',
       active_lock_reason: null,
       body: i.body === undefined ? null : i.body,
-      reactions: { url: `${base}/reactions`, total_count: 0, '+1': 0, '-1': 0, laugh: 0, hooray: 0, confused: 0, heart: 0, rocket: 0, eyes: 0 },
+      reactions: {
+        url: `${base}/reactions`,
+        total_count: 0,
+        '+1': 0,
+        '-1': 0,
+        laugh: 0,
+        hooray: 0,
+        confused: 0,
+        heart: 0,
+        rocket: 0,
+        eyes: 0,
+      },
       timeline_url: `${base}/timeline`,
       performed_via_github_app: null,
       state_reason: i.state === 'closed' ? 'completed' : null,
@@ -328,7 +374,13 @@ export const startFakeGitHub = async (opts: { prefix?: string } = {}): Promise<F
       labels: [],
       milestone: null,
       draft: p.mergeableState === 'draft',
-      head: { label: `${o}:feature-${p.number}`, ref: `feature-${p.number}`, sha: p.headSha, user: userJson(origin, o), repo },
+      head: {
+        label: `${o}:feature-${p.number}`,
+        ref: `feature-${p.number}`,
+        sha: p.headSha,
+        user: userJson(origin, o),
+        repo,
+      },
       base: { label: `${o}:main`, ref: 'main', sha: '0'.repeat(40), user: userJson(origin, o), repo },
       author_association: 'OWNER',
       auto_merge: null,
@@ -364,8 +416,23 @@ export const startFakeGitHub = async (opts: { prefix?: string } = {}): Promise<F
       if (!p) return notFound(res);
       // GitHub serves a pull request on the issues endpoint too, marked with pull_request.
       return send(res, 200, {
-        ...issueJson({ owner: o, repo: r, number: n, title: p.title ?? `PR ${n}`, body: p.body ?? null, state: p.merged || p.state === 'closed' ? 'closed' : 'open' }, o, r),
-        pull_request: { url: `${origin}${prefix}/repos/${o}/${r}/pulls/${n}`, html_url: `https://github.com/${o}/${r}/pull/${n}`, merged_at: p.merged ? FAKE_EPOCH : null },
+        ...issueJson(
+          {
+            owner: o,
+            repo: r,
+            number: n,
+            title: p.title ?? `PR ${n}`,
+            body: p.body ?? null,
+            state: p.merged || p.state === 'closed' ? 'closed' : 'open',
+          },
+          o,
+          r,
+        ),
+        pull_request: {
+          url: `${origin}${prefix}/repos/${o}/${r}/pulls/${n}`,
+          html_url: `https://github.com/${o}/${r}/pull/${n}`,
+          merged_at: p.merged ? FAKE_EPOCH : null,
+        },
       });
     }
     if ((m = /^issues\/(\d+)\/comments$/.exec(rest))) {
@@ -412,7 +479,10 @@ export const startFakeGitHub = async (opts: { prefix?: string } = {}): Promise<F
           html_url: `https://github.com/${o}/${r}/pull/${n}#pullrequestreview-${80_000 + k}`,
           pull_request_url: `${origin}${prefix}/repos/${o}/${r}/pulls/${n}`,
           author_association: 'MEMBER',
-          _links: { html: { href: `https://github.com/${o}/${r}/pull/${n}#pullrequestreview-${80_000 + k}` }, pull_request: { href: `${origin}${prefix}/repos/${o}/${r}/pulls/${n}` } },
+          _links: {
+            html: { href: `https://github.com/${o}/${r}/pull/${n}#pullrequestreview-${80_000 + k}` },
+            pull_request: { href: `${origin}${prefix}/repos/${o}/${r}/pulls/${n}` },
+          },
           ...(pending ? {} : { submitted_at: v.submittedAt ?? at(3_600_000 + k * 60_000) }),
           commit_id: v.commitId ?? p.headSha,
         };
@@ -422,7 +492,12 @@ export const startFakeGitHub = async (opts: { prefix?: string } = {}): Promise<F
     }
     if ((m = /^commits\/([^/]+)\/check-runs$/.exec(rest))) {
       const sha = m[1]!;
-      if (!shaKnown(o, r, sha)) return send(res, 422, { message: `No commit found for SHA: ${sha}`, documentation_url: 'https://docs.github.com/rest/checks/runs', status: '422' });
+      if (!shaKnown(o, r, sha))
+        return send(res, 422, {
+          message: `No commit found for SHA: ${sha}`,
+          documentation_url: 'https://docs.github.com/rest/checks/runs',
+          status: '422',
+        });
       const runs = (state.checkRuns[sha] ?? []).map((c, k) => {
         const done = c.status === 'completed';
         return {
@@ -438,7 +513,13 @@ export const startFakeGitHub = async (opts: { prefix?: string } = {}): Promise<F
           conclusion: done ? (c.conclusion ?? null) : null,
           started_at: FAKE_EPOCH,
           completed_at: done ? FAKE_EPOCH : null,
-          output: { title: null, summary: null, text: null, annotations_count: 0, annotations_url: `${origin}${prefix}/repos/${o}/${r}/check-runs/${60_000 + k}/annotations` },
+          output: {
+            title: null,
+            summary: null,
+            text: null,
+            annotations_count: 0,
+            annotations_url: `${origin}${prefix}/repos/${o}/${r}/check-runs/${60_000 + k}/annotations`,
+          },
           check_suite: { id: 50_000 },
           app: { id: 15368, slug: 'github-actions', node_id: 'MDM6QXBwMTUzNjg=', name: 'GitHub Actions' },
           pull_requests: [],
@@ -449,7 +530,12 @@ export const startFakeGitHub = async (opts: { prefix?: string } = {}): Promise<F
     }
     if ((m = /^commits\/([^/]+)\/status$/.exec(rest))) {
       const sha = m[1]!;
-      if (!shaKnown(o, r, sha)) return send(res, 422, { message: `No commit found for SHA: ${sha}`, documentation_url: 'https://docs.github.com/rest/commits/statuses', status: '422' });
+      if (!shaKnown(o, r, sha))
+        return send(res, 422, {
+          message: `No commit found for SHA: ${sha}`,
+          documentation_url: 'https://docs.github.com/rest/commits/statuses',
+          status: '422',
+        });
       const list = (state.statuses[sha] ?? []).map((s, k) => ({
         url: `${origin}${prefix}/repos/${o}/${r}/statuses/${sha}`,
         avatar_url: 'https://avatars.githubusercontent.com/oa/4808?v=4',
@@ -463,12 +549,24 @@ export const startFakeGitHub = async (opts: { prefix?: string } = {}): Promise<F
         updated_at: FAKE_EPOCH,
       }));
       // GitHub's combined state: failure if any error or failure, pending if any pending or none.
-      const combined = list.some((s) => s.state === 'error' || s.state === 'failure') ? 'failure' : list.length === 0 || list.some((s) => s.state === 'pending') ? 'pending' : 'success';
+      const combined = list.some((s) => s.state === 'error' || s.state === 'failure')
+        ? 'failure'
+        : list.length === 0 || list.some((s) => s.state === 'pending')
+          ? 'pending'
+          : 'success';
       const pg = page(url, list);
       return send(
         res,
         200,
-        { state: combined, statuses: pg.items, sha, total_count: list.length, repository: repoJson(o, r), commit_url: `${origin}${prefix}/repos/${o}/${r}/commits/${sha}`, url: `${origin}${prefix}/repos/${o}/${r}/commits/${sha}/status` },
+        {
+          state: combined,
+          statuses: pg.items,
+          sha,
+          total_count: list.length,
+          repository: repoJson(o, r),
+          commit_url: `${origin}${prefix}/repos/${o}/${r}/commits/${sha}`,
+          url: `${origin}${prefix}/repos/${o}/${r}/commits/${sha}/status`,
+        },
         pg.headers,
       );
     }
@@ -485,8 +583,20 @@ export const startFakeGitHub = async (opts: { prefix?: string } = {}): Promise<F
         committer: { name: 'Octo Cat', email: 'octocat@example.com', date },
         tree: { sha: '1'.repeat(40), url: `${origin}${prefix}/repos/${o}/${r}/git/trees/${'1'.repeat(40)}` },
         message: 'Fix the thing',
-        parents: [{ sha: '2'.repeat(40), url: `${origin}${prefix}/repos/${o}/${r}/git/commits/${'2'.repeat(40)}`, html_url: `https://github.com/${o}/${r}/commit/${'2'.repeat(40)}` }],
-        verification: { verified: false, reason: 'unsigned', signature: null, payload: null, verified_at: null },
+        parents: [
+          {
+            sha: '2'.repeat(40),
+            url: `${origin}${prefix}/repos/${o}/${r}/git/commits/${'2'.repeat(40)}`,
+            html_url: `https://github.com/${o}/${r}/commit/${'2'.repeat(40)}`,
+          },
+        ],
+        verification: {
+          verified: false,
+          reason: 'unsigned',
+          signature: null,
+          payload: null,
+          verified_at: null,
+        },
       });
     }
     return notFound(res);
@@ -494,17 +604,37 @@ export const startFakeGitHub = async (opts: { prefix?: string } = {}): Promise<F
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', origin);
-    state.requests.push({ method: req.method ?? 'GET', path: `${url.pathname}${url.search}`, headers: { ...req.headers } });
-    const fault = state.faults.find((f) => (f.times ?? 1) > 0 && (typeof f.path === 'string' ? url.pathname.includes(f.path) : f.path.test(`${url.pathname}${url.search}`)));
+    state.requests.push({
+      method: req.method ?? 'GET',
+      path: `${url.pathname}${url.search}`,
+      headers: { ...req.headers },
+    });
+    const fault = state.faults.find(
+      (f) =>
+        (f.times ?? 1) > 0 &&
+        (typeof f.path === 'string'
+          ? url.pathname.includes(f.path)
+          : f.path.test(`${url.pathname}${url.search}`)),
+    );
     if (fault?.times !== undefined) fault.times--;
     if (fault?.hang) return;
     const answer = () => {
-      if (fault?.status !== undefined) return send(res, fault.status, fault.body ?? { message: 'fault' }, fault.headers);
-      if (req.method !== 'GET') return send(res, 404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest', status: '404' });
+      if (fault?.status !== undefined)
+        return send(res, fault.status, fault.body ?? { message: 'fault' }, fault.headers);
+      if (req.method !== 'GET')
+        return send(res, 404, {
+          message: 'Not Found',
+          documentation_url: 'https://docs.github.com/rest',
+          status: '404',
+        });
       if (!url.pathname.startsWith(`${prefix}/`)) return notFound(res);
       const auth = req.headers.authorization;
       if (state.tokens && auth && !state.tokens.includes(auth.replace(/^(bearer|token)\s+/i, ''))) {
-        return send(res, 401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest', status: '401' });
+        return send(res, 401, {
+          message: 'Bad credentials',
+          documentation_url: 'https://docs.github.com/rest',
+          status: '401',
+        });
       }
       try {
         return route(url, res);

@@ -3,7 +3,14 @@ import { killPid, onCleanup, type TestTown } from './town.js';
 
 /** Fast settings for towns whose workers are real processes. */
 export const FAST = {
-  agent: { heartbeatSecs: 0.2, heartbeatTtlSecs: 1.5, reapIntervalSecs: 0.3, idleTimeoutSecs: 0, maxRounds: 0, taskTimeoutSecs: 5 },
+  agent: {
+    heartbeatSecs: 0.2,
+    heartbeatTtlSecs: 1.5,
+    reapIntervalSecs: 0.3,
+    idleTimeoutSecs: 0,
+    maxRounds: 0,
+    taskTimeoutSecs: 5,
+  },
   tasks: { backoffBaseSecs: 0.1, backoffMaxSecs: 1 },
 };
 
@@ -17,7 +24,11 @@ export const waitPidGone = async (pid: number, timeoutMs = 10_000) => {
 };
 
 /** Spawns an agent with a real worker process; the process is killed by pid after the test. */
-export const spawnWorker = async (town: TestTown, name: string, ...flags: string[]): Promise<{ id: string; pid: number }> => {
+export const spawnWorker = async (
+  town: TestTown,
+  name: string,
+  ...flags: string[]
+): Promise<{ id: string; pid: number }> => {
   const a = (await town.ok('spawn', name, ...flags, '--json')).json();
   const pid = Number(await town.redis.hget(`${town.prefix}agent:${a.id}`, 'pid'));
   onCleanup(() => killPid(pid));

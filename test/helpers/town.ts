@@ -44,7 +44,8 @@ export const killPidFile = (path: string) => {
 
 export const baseEnv = (home: string): Record<string, string | undefined> => {
   const env: Record<string, string | undefined> = { ...process.env, TT_HOME: home };
-  for (const k of ['REDIS_URL', 'TT_REDIS_PASSWORD', 'TT_AGENT_ID', 'TT_AGENT_NAME', 'TT_TOWN']) delete env[k];
+  for (const k of ['REDIS_URL', 'TT_REDIS_PASSWORD', 'TT_AGENT_ID', 'TT_AGENT_NAME', 'TT_TOWN'])
+    delete env[k];
   return env;
 };
 
@@ -55,10 +56,21 @@ export const tempDir = (prefix = 'tt-test-'): string => {
 };
 
 /** Runs tt in-process with this cwd and env. */
-export const runTt = async (args: string[], cwd: string, env: Record<string, string | undefined>, signal?: AbortSignal): Promise<Result> => {
+export const runTt = async (
+  args: string[],
+  cwd: string,
+  env: Record<string, string | undefined>,
+  signal?: AbortSignal,
+): Promise<Result> => {
   let out = '';
   let err = '';
-  const code = await run(args, { out: (s) => (out += `${s}\n`), err: (s) => (err += `${s}\n`), cwd, env, ...(signal ? { signal } : {}) });
+  const code = await run(args, {
+    out: (s) => (out += `${s}\n`),
+    err: (s) => (err += `${s}\n`),
+    cwd,
+    env,
+    ...(signal ? { signal } : {}),
+  });
   return { code, out, err, json: () => JSON.parse(out) };
 };
 
@@ -99,7 +111,11 @@ export const makeTown = async (opts: { name?: string } = {}): Promise<TestTown> 
   const tt = (...args: string[]) => runTt(args, dir, env);
   const init = await tt('init', '--name', name);
   if (init.code !== 0) throw new Error(`tt init failed: ${init.err}`);
-  const redis = new Redis({ path: join(dir, '.tt', 'redis.sock'), lazyConnect: true, maxRetriesPerRequest: 1 });
+  const redis = new Redis({
+    path: join(dir, '.tt', 'redis.sock'),
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+  });
   await redis.connect();
   onCleanup(() => redis.disconnect());
   return {
@@ -118,21 +134,37 @@ export const makeTown = async (opts: { name?: string } = {}): Promise<TestTown> 
     configure(patch) {
       const file = join(dir, 'tt.config.json');
       const cfg = JSON.parse(readFileSync(file, 'utf8'));
-      for (const [k, v] of Object.entries(patch)) cfg[k] = v && typeof v === 'object' && !Array.isArray(v) ? { ...(cfg[k] ?? {}), ...v } : v;
+      for (const [k, v] of Object.entries(patch))
+        cfg[k] = v && typeof v === 'object' && !Array.isArray(v) ? { ...(cfg[k] ?? {}), ...v } : v;
       writeFileSync(file, JSON.stringify(cfg, null, 2));
     },
   };
 };
 
 /** An unmanaged redis-server child process, killed by pid after the test. */
-export const startRedis = async (args: string[], ready: { socket?: string; port?: number; password?: string }): Promise<ChildProcess> => {
+export const startRedis = async (
+  args: string[],
+  ready: { socket?: string; port?: number; password?: string },
+): Promise<ChildProcess> => {
   const child = spawn('redis-server', ['--save', '', '--appendonly', 'no', ...args], { stdio: 'ignore' });
   onCleanup(() => killPid(child.pid));
   const deadline = Date.now() + 10_000;
   for (;;) {
     const probe = ready.socket
-      ? new Redis({ path: ready.socket, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 })
-      : new Redis({ port: ready.port!, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, ...(ready.password ? { password: ready.password } : {}) });
+      ? new Redis({
+          path: ready.socket,
+          lazyConnect: true,
+          retryStrategy: () => null,
+          maxRetriesPerRequest: 0,
+        })
+      : new Redis({
+          port: ready.port!,
+          host: '127.0.0.1',
+          lazyConnect: true,
+          retryStrategy: () => null,
+          maxRetriesPerRequest: 0,
+          ...(ready.password ? { password: ready.password } : {}),
+        });
     probe.on('error', () => {});
     try {
       await probe.connect();

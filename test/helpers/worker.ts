@@ -6,7 +6,10 @@ import { openTown } from '../../source/services/context.js';
 import { onCleanup, type TestTown } from './town.js';
 
 /** Fast settings for in-process workers under test. */
-export const testWorkerConfig = (over: Partial<WorkerConfig> = {}, policy: Partial<WorkerConfig['policy']> = {}): WorkerConfig => ({
+export const testWorkerConfig = (
+  over: Partial<WorkerConfig> = {},
+  policy: Partial<WorkerConfig['policy']> = {},
+): WorkerConfig => ({
   heartbeatMs: 200,
   heartbeatTtlMs: 2000,
   idleTimeoutMs: 0,
@@ -14,7 +17,14 @@ export const testWorkerConfig = (over: Partial<WorkerConfig> = {}, policy: Parti
   reapIntervalMs: 200,
   blockMs: 200,
   ...over,
-  policy: { maxMessages: 100, maxTasks: 1, autoClaim: true, backlogScan: 50, delaysMs: retryDelaysMs(3, 0.05, 1), ...policy },
+  policy: {
+    maxMessages: 100,
+    maxTasks: 1,
+    autoClaim: true,
+    backlogScan: 50,
+    delaysMs: retryDelaysMs(3, 0.05, 1),
+    ...policy,
+  },
 });
 
 export interface InProcessWorker {
@@ -24,7 +34,11 @@ export interface InProcessWorker {
 }
 
 /** Runs an agent's worker loop in this process (as the benchmark does), stopped after the test. */
-export const runInProcess = async (town: TestTown, agentId: string, opts: { config?: WorkerConfig; sim?: Partial<SimSettings>; executor?: Executor } = {}): Promise<InProcessWorker> => {
+export const runInProcess = async (
+  town: TestTown,
+  agentId: string,
+  opts: { config?: WorkerConfig; sim?: Partial<SimSettings>; executor?: Executor } = {},
+): Promise<InProcessWorker> => {
   const t = await openTown({ cwd: town.dir, env: town.env }, 'dispatcher');
   const blocking = await t.connect('blocking');
   const abort = new AbortController();
