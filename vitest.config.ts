@@ -2,7 +2,6 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.{ts,tsx}'],
     pool: 'forks',
     testTimeout: 20_000,
     hookTimeout: 20_000,
@@ -12,5 +11,11 @@ export default defineConfig({
     ...(process.env.TT_TEST_REPORT
       ? { reporters: ['default', 'json'], outputFile: { json: process.env.TT_TEST_REPORT } }
       : {}),
+    projects: [
+      // Pure code, the layer rule, and loopback fakes: no redis-server (npm run test:unit).
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.{ts,tsx}'] } },
+      // Against real redis-server processes, the built CLI and tmux.
+      { extends: true, test: { name: 'integration', include: ['test/*.test.{ts,tsx}'] } },
+    ],
   },
 });

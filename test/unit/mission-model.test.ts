@@ -8,10 +8,10 @@ import {
   ManifestError,
   parseDependencies,
   type IssueInput,
-} from '../source/model/compiler.js';
-import { assessHelp, nextHelpState, shouldSendHelp, type HelpSnapshot } from '../source/model/help.js';
-import type { Watch, WorkItem, WorkKind } from '../source/model/mission.js';
-import { NoteError, parseNote, resolveItemRef } from '../source/model/notes.js';
+} from '../../source/model/compiler.js';
+import { assessHelp, nextHelpState, shouldSendHelp, type HelpSnapshot } from '../../source/model/help.js';
+import type { Watch, WorkItem, WorkKind } from '../../source/model/mission.js';
+import { NoteError, parseNote, resolveItemRef } from '../../source/model/notes.js';
 import {
   explainAssignment,
   laneOf,
@@ -21,7 +21,7 @@ import {
   type ExplainInput,
   type PlanInput,
   type ReadyItem,
-} from '../source/model/routing.js';
+} from '../../source/model/routing.js';
 import {
   canFinalize,
   extractPrRefs,
@@ -29,7 +29,7 @@ import {
   onWorkSubmitted,
   parsePrRef,
   requiresReview,
-} from '../source/model/submission.js';
+} from '../../source/model/submission.js';
 import {
   afterCheck,
   afterFailure,
@@ -38,7 +38,7 @@ import {
   snooze,
   watchPlan,
   type PrState,
-} from '../source/model/watch.js';
+} from '../../source/model/watch.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const SEC = 1000;

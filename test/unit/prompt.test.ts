@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SUPERVISOR_ID } from '../source/model/ids.js';
-import type { Message } from '../source/model/message.js';
+import { SUPERVISOR_ID } from '../../source/model/ids.js';
+import type { Message } from '../../source/model/message.js';
 import {
   agentRoleKeywords,
   buildPrompt,
@@ -8,7 +8,7 @@ import {
   roleKeywords,
   type PromptInput,
   type PromptTask,
-} from '../source/runtime/prompt.js';
+} from '../../source/runtime/prompt.js';
 
 const ADA = '11111111-1111-4111-8111-111111111111';
 const BOB = '22222222-2222-4222-8222-222222222222';

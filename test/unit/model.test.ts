@@ -5,15 +5,15 @@ import {
   canMoveAgent,
   displayLabel,
   isTerminalAgent,
-} from '../source/model/agent.js';
-import { decodeHash, encodeHash } from '../source/model/hash.js';
-import { SUPERVISOR_ID } from '../source/model/ids.js';
-import { classify, parseAck, summarize, type MessageBody } from '../source/model/message.js';
-import { nicknameFor } from '../source/model/nicknames.js';
-import { bandOfScore, queueScore } from '../source/model/priority.js';
-import { resolveAgentRef, resolveIdPrefix } from '../source/model/resolve.js';
-import { canMoveTask, isTerminalTask, Task, TASK_STATES } from '../source/model/task.js';
-import { Agent } from '../source/model/agent.js';
+} from '../../source/model/agent.js';
+import { decodeHash, encodeHash } from '../../source/model/hash.js';
+import { SUPERVISOR_ID } from '../../source/model/ids.js';
+import { classify, parseAck, summarize, type MessageBody } from '../../source/model/message.js';
+import { nicknameFor } from '../../source/model/nicknames.js';
+import { bandOfScore, queueScore } from '../../source/model/priority.js';
+import { resolveAgentRef, resolveIdPrefix } from '../../source/model/resolve.js';
+import { canMoveTask, isTerminalTask, Task, TASK_STATES } from '../../source/model/task.js';
+import { Agent } from '../../source/model/agent.js';
 
 describe('agent state machine', () => {
   it.each([

@@ -8,7 +8,7 @@ import {
   TAIL_BYTES,
   type CliOutcome,
   type CliRun,
-} from '../source/runtime/cli-runner.js';
+} from '../../source/runtime/cli-runner.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tt-cli-runner-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { COMMANDS } from '../source/console/commands.js';
-import { completions, handleKey, keyName, parseCommandLine } from '../source/console/keys.js';
-import { agent, consoleHarness, K, NOW, snapshot, task } from './helpers/console.js';
+import { COMMANDS } from '../../source/console/commands.js';
+import { completions, handleKey, keyName, parseCommandLine } from '../../source/console/keys.js';
+import { agent, consoleHarness, K, NOW, snapshot, task } from '../helpers/console.js';
 
 const press = async (h: ReturnType<typeof consoleHarness>, ...keys: (string | [string, object])[]) => {
   const ran: (string | undefined)[] = [];
@@ -130,7 +130,7 @@ describe('console keys', () => {
     // "m1xx" is not a mission: the selected mission gets the whole text.
     await press(h, ['', K.enter]);
     expect(h.calls.at(-1)).toEqual(['noteMission', 'm1', 'm1xx']);
-    const { namedAgent, namedMission } = await import('../source/console/commands.js');
+    const { namedAgent, namedMission } = await import('../../source/console/commands.js');
     const s = {
       ...h.store.getState(),
       snapshot: {
@@ -166,7 +166,7 @@ describe('console keys', () => {
     expect(h.store.getState().ui.footer?.text).toMatch(/only a queued task waits/);
     await press(h, 'j', 'w');
     expect(h.store.getState().ui.modal).toMatchObject({ kind: 'detail', title: 'why' });
-    const { whyOf } = await import('../source/console/detail.js');
+    const { whyOf } = await import('../../source/console/detail.js');
     const why = whyOf(h.store.getState());
     expect(why?.kind === 'detail' && why.lines.join('\n')).toMatch(/idle agents\s+bob/);
   });
@@ -186,7 +186,7 @@ describe('console keys', () => {
       }),
     });
     await press(h, '2', 'j');
-    const { whyOf } = await import('../source/console/detail.js');
+    const { whyOf } = await import('../../source/console/detail.js');
     const why = whyOf(h.store.getState());
     const text = why?.kind === 'detail' ? why.lines.join('\n') : '';
     expect(text).toMatch(/ok\s+agents that fit\s+1 agent\(s\)/);
@@ -197,7 +197,7 @@ describe('console keys', () => {
     const h = consoleHarness();
     await press(h, '/', 'b', 'o', 'b', ['', K.enter]);
     expect(h.store.getState().ui.filter.agents).toBe('bob');
-    const { agentRows } = await import('../source/console/rows.js');
+    const { agentRows } = await import('../../source/console/rows.js');
     expect(agentRows(h.store.getState()).map((a) => a.name)).toEqual(['bob']);
     await press(h, ['', K.escape]);
     expect(h.store.getState().ui.filter.agents).toBe('');
@@ -205,7 +205,7 @@ describe('console keys', () => {
 
   it('the events pane follows; scrolling up detaches, End re-attaches', async () => {
     const h = consoleHarness();
-    const { appendEvents } = await import('../source/console/store.js');
+    const { appendEvents } = await import('../../source/console/store.js');
     const ev = (n: number) => ({ id: `${n}-0`, type: 'task.created', ts: NOW });
     h.store.setState((s) => appendEvents(s, [ev(1), ev(2), ev(3)], NOW));
     await press(h, '4', 'k');
@@ -218,8 +218,8 @@ describe('console keys', () => {
 
   it('the events filter matches the agent name the pane shows, not only the id', async () => {
     const h = consoleHarness();
-    const { appendEvents } = await import('../source/console/store.js');
-    const { eventRows } = await import('../source/console/rows.js');
+    const { appendEvents } = await import('../../source/console/store.js');
+    const { eventRows } = await import('../../source/console/rows.js');
     // Ids that do not contain the names, as real agent ids (UUIDs) do not.
     h.store.setState((s) => ({
       snapshot: {
@@ -261,7 +261,7 @@ describe('console keys', () => {
   });
 
   it('user key bindings rebind commands; an unknown command or a clash is one clear line', async () => {
-    const { applyKeyBindings } = await import('../source/console/commands.js');
+    const { applyKeyBindings } = await import('../../source/console/commands.js');
     try {
       expect(applyKeyBindings({ pause: ['P'] })).toBeUndefined();
       const h = consoleHarness();

@@ -7,10 +7,10 @@ import {
   createConsoleStore,
   initialState,
   type ConsoleState,
-} from '../source/console/store.js';
-import { MONO } from '../source/console/theme.js';
-import { ConsoleView, footerHints } from '../source/console/view.js';
-import { agent, item, NOW, snapshot, task } from './helpers/console.js';
+} from '../../source/console/store.js';
+import { MONO } from '../../source/console/theme.js';
+import { ConsoleView, footerHints } from '../../source/console/view.js';
+import { agent, item, NOW, snapshot, task } from '../helpers/console.js';
 
 const view = (state: Partial<ConsoleState>, size: { columns: number; rows: number }) => {
   const store = createConsoleStore({
@@ -165,7 +165,7 @@ describe('console view', () => {
 
   it('overlays: help generated from the registry, a confirmation naming its target', async () => {
     const { tree, store } = view({}, { columns: 100, rows: 30 });
-    const { helpLines } = await import('../source/console/view.js');
+    const { helpLines } = await import('../../source/console/view.js');
     const keys = helpLines(store.getState());
     expect(keys).toContain('Agents pane:');
     expect(keys.some((l) => /^ {2}K +stop the agent now \(asks first\)$/.test(l))).toBe(true);

@@ -11,8 +11,8 @@ import {
   isMergeable,
   type CiState,
   type IssueRef,
-} from '../source/github/client.js';
-import { extractPrRefs } from '../source/model/submission.js';
+} from '../../source/github/client.js';
+import { extractPrRefs } from '../../source/model/submission.js';
 import {
   githubToken,
   MAX_PAGES,
@@ -20,16 +20,16 @@ import {
   RestGitHubClient,
   type CommandRunner,
   type RestGitHubOptions,
-} from '../source/github/rest.js';
-import { ManualClock } from '../source/model/clock.js';
-import { TtError, UsageError } from '../source/model/errors.js';
+} from '../../source/github/rest.js';
+import { ManualClock } from '../../source/model/clock.js';
+import { TtError, UsageError } from '../../source/model/errors.js';
 import {
   FAKE_EPOCH,
   startFakeGitHub,
   type FakeComment,
   type FakeGitHub,
   type FakeGitHubState,
-} from './helpers/fake-github.js';
+} from '../helpers/fake-github.js';
 
 const SHA = 'a1b2c3d4'.repeat(5);
 const OLD_SHA = '0f0f0f0f'.repeat(5);
