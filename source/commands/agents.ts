@@ -19,7 +19,7 @@ import {
 } from '../services/agents.js';
 import { str, type Command, type Ctx, type FlagSpec } from './command.js';
 import type { Agent } from '../model/agent.js';
-import { SimSettings } from '../runtime/sim.js';
+import { SimSettings } from '../model/sim.js';
 import type { Town } from '../services/context.js';
 import { runAgentLoop } from '../services/workers.js';
 import { AGENT_GLYPH, short, table } from './format.js';

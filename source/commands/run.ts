@@ -1,7 +1,7 @@
 import meow from 'meow';
 import { findTownRoot } from '../config/load.js';
 import { TtError } from '../model/errors.js';
-import { MalformedRecordError } from '../store/records.js';
+import { MalformedRecordError } from '../model/hash.js';
 import type { Command, Ctx, FlagSpec, Flags, Io } from './command.js';
 import { COMMANDS } from './registry.js';
 

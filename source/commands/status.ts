@@ -4,8 +4,8 @@ import { history, prunableCount, townStatus } from '../services/status.js';
 import { str, type Command } from './command.js';
 import { AGENT_GLYPH, ago, clock, oneLine, short, table, TASK_GLYPH } from './format.js';
 import { withTown } from './with-town.js';
-import { waitForEvents, lastEventId, type EventScope } from '../store/events.js';
-import { report } from '../services/report.js';
+import type { EventScope } from '../model/event.js';
+import { followEvents } from '../services/events.js';
 
 export const status: Command = {
   name: 'status',
@@ -141,11 +141,11 @@ export const eventsCmd: Command = {
         return;
       }
       past.forEach(print);
-      let after = past.at(-1)?.id ?? (await lastEventId(t.db, scope));
-      const blocking = await t.connect('blocking');
+      const follower = await followEvents(t, scope);
       try {
+        let { after } = past.length ? { after: past.at(-1)!.id } : await follower.start(0);
         while (!ctx.io.signal?.aborted) {
-          const batch = report(t, await waitForEvents(blocking, t.db, scope, after, 1000));
+          const batch = await follower.next(after, 1000);
           for (const e of batch) {
             if (e.agent && !labels.has(e.agent)) for (const [k, v] of await agentLabels(t)) labels.set(k, v);
             print(e);
@@ -153,7 +153,7 @@ export const eventsCmd: Command = {
           after = batch.at(-1)?.id ?? after;
         }
       } finally {
-        blocking.disconnect();
+        follower.close();
       }
     }),
 };

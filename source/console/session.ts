@@ -1,12 +1,8 @@
 import { displayLabel } from '../model/agent.js';
 import { interruptAgent, killAgent, registerNewAgent, resumeAgent, startWorker } from '../services/agents.js';
-import {
-  consoleSnapshot,
-  followTownEvents,
-  type EventFollower,
-  type HelpPrompt,
-} from '../services/console.js';
+import { consoleSnapshot, type HelpPrompt } from '../services/console.js';
 import type { Town } from '../services/context.js';
+import { followEvents, type EventFollower } from '../services/events.js';
 import { send } from '../services/messages.js';
 import { noteMission, stopMission } from '../services/missions.js';
 import { assignTask, cancelTask, reassignTask, retryTask } from '../services/tasks.js';
@@ -111,7 +107,7 @@ export const startAdapter = (
     while (!o.signal.aborted) {
       try {
         if (!follower) {
-          follower = await followTownEvents(t);
+          follower = await followEvents(t);
           const start = await follower.start(after ? 0 : 500);
           if (!after) pending.push(...start.events);
           after ??= start.after;

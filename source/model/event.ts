@@ -57,3 +57,6 @@ export const TownEvent = z.object({
   by: z.string().optional(),
 });
 export type TownEvent = z.infer<typeof TownEvent>;
+
+/** Which stream events are read from: the town's, or one agent's or mission's. */
+export type EventScope = { agent: string } | { mission: string } | 'town';

@@ -51,3 +51,10 @@ export const decodeHash = <S extends z.ZodType>(
   const where = issue.path.length ? issue.path.join('.') : '(record)';
   return { ok: false, malformed: { key, problem: `${where}: ${issue.message}` } };
 };
+
+/** A record that failed its schema, thrown where one record was asked for. */
+export class MalformedRecordError extends Error {
+  constructor(readonly malformed: Malformed) {
+    super(`malformed record ${malformed.key}: ${malformed.problem}`);
+  }
+}

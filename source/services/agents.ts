@@ -10,6 +10,7 @@ import { isTerminalTask, type Task } from '../model/task.js';
 import {
   deleteAgent,
   getAgent,
+  setAgentPid,
   listAgents,
   moveAgent,
   registerAgent,
@@ -19,10 +20,9 @@ import { waitForEvents, lastEventId } from '../store/events.js';
 import { peekInbox, reclaimEntry, type ReclaimOutcome } from '../store/messages.js';
 import { deleteTask, listTasks, moveTask } from '../store/tasks.js';
 import { heartbeat, reap } from '../store/worker.js';
-import { townDelays } from './tasks.js';
-import type { SimSettings } from '../runtime/sim.js';
+import type { SimSettings } from '../model/sim.js';
 import { launchWorker, signalWorker } from './workers.js';
-import type { Town } from './context.js';
+import { townDelays, type Town } from './context.js';
 import { report } from './report.js';
 
 /** All agents, with malformed records reported and skipped. */
@@ -166,7 +166,7 @@ export const startWorker = async (t: Town, agentId: string): Promise<number> => 
   const agent = await getAgent(t.db, agentId);
   if (!agent) throw new TtError(`agent ${agentId} no longer exists`);
   const pid = launchWorker(t, agent);
-  await t.db.redis.hset(t.db.keys.agent(agentId), 'pid', String(pid));
+  await setAgentPid(t.db, agentId, pid);
   return pid;
 };
 

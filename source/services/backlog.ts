@@ -1,8 +1,6 @@
 import type { Task } from '../model/task.js';
 import { backlogIds, claimBacklog, inBacklog } from '../store/backlog.js';
-import { createTask, deleteTask } from '../store/tasks.js';
-import { readHashes } from '../store/records.js';
-import { Task as TaskSchema } from '../model/task.js';
+import { createTask, deleteTask, readTasks } from '../store/tasks.js';
 import { TtError } from '../model/errors.js';
 import { agents, pickAgent } from './agents.js';
 import type { Town } from './context.js';
@@ -18,9 +16,7 @@ export const addToBacklog = async (t: Town, spec: TaskSpec): Promise<Task> => {
 /** Backlog tasks in claim order: best priority first, oldest first within a priority. */
 export const backlogTasks = async (t: Town): Promise<Task[]> => {
   const ids = await backlogIds(t.db);
-  const byId = new Map(
-    report(t, await readHashes(t.db, TaskSchema, ids.map(t.db.keys.task))).map((x) => [x.id, x]),
-  );
+  const byId = new Map(report(t, await readTasks(t.db, ids)).map((x) => [x.id, x]));
   return ids.flatMap((id) => byId.get(id) ?? []);
 };
 

@@ -1,10 +1,8 @@
 import { isTerminalAgent } from '../model/agent.js';
-import type { TownEvent } from '../model/event.js';
 import { SUPERVISOR_ID } from '../model/ids.js';
 import { isTerminalMission, type Mission, type WorkItem } from '../model/mission.js';
 import { explainAssignment, type GateCheck } from '../model/routing.js';
 import type { Task, TaskState } from '../model/task.js';
-import { lastEventId, recentEvents, waitForEvents } from '../store/events.js';
 import { listItems, listMissions } from '../store/missions.js';
 import { peekInbox } from '../store/messages.js';
 import { listTasks } from '../store/tasks.js';
@@ -75,29 +73,6 @@ export const consoleSnapshot = async (t: Town): Promise<ConsoleSnapshot> => {
     missions: shown,
     items,
     help,
-  };
-};
-
-/** A follower of the town's event stream on a connection of its own. */
-export interface EventFollower {
-  /** The newest events (oldest first) and where to continue from. */
-  start(count: number): Promise<{ events: TownEvent[]; after: string }>;
-  /** Blocks up to `blockMs` for events after `after`. */
-  next(after: string, blockMs: number): Promise<TownEvent[]>;
-  close(): void;
-}
-
-export const followTownEvents = async (t: Town): Promise<EventFollower> => {
-  const blocking = await t.connect('blocking');
-  return {
-    async start(count) {
-      const events = report(t, await recentEvents(t.db, 'town', count));
-      return { events, after: events.at(-1)?.id ?? (await lastEventId(t.db, 'town')) };
-    },
-    async next(after, blockMs) {
-      return report(t, await waitForEvents(blocking, t.db, 'town', after, blockMs));
-    },
-    close: () => blocking.disconnect(),
   };
 };
 

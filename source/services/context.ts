@@ -1,3 +1,4 @@
+import { retryDelaysMs } from '../model/retry.js';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -97,3 +98,7 @@ export const openTown = async (
     },
   };
 };
+
+/** Retry delays in force for this town. */
+export const townDelays = (t: Town): number[] =>
+  retryDelaysMs(t.config.tasks.maxAttempts, t.config.tasks.backoffBaseSecs, t.config.tasks.backoffMaxSecs);

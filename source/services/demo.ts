@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostFacts, openTown, type Town, type Where } from './context.js';
-import { SimSettings } from '../runtime/sim.js';
+import { SimSettings } from '../model/sim.js';
 import { CONFIG_FILE, writeJsonAtomic } from '../config/load.js';
 import { registerNewAgent, startWorker } from './agents.js';
 import { addToBacklog } from './backlog.js';

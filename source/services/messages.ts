@@ -3,8 +3,7 @@ import { UsageError } from '../model/errors.js';
 import { SUPERVISOR_ID } from '../model/ids.js';
 import { classify, parseAck, summarize, type Message, type MessageBody } from '../model/message.js';
 import type { MessagePriority } from '../model/priority.js';
-import { Task as TaskSchema } from '../model/task.js';
-import { readHashes } from '../store/records.js';
+import { readTasks } from '../store/tasks.js';
 import { inboxLengths, peekInbox, sendMessage } from '../store/messages.js';
 import { resolveAgentRef } from '../model/resolve.js';
 import { agents } from './agents.js';
@@ -87,9 +86,7 @@ export const inbox = async (
     ...new Set(items.flatMap(({ message }) => (message.type === 'task_assign' ? [message.taskId] : []))),
   ];
   // One pipeline for every assigned task; a missing or malformed task keeps its plain summary.
-  const tasks = new Map(
-    (await readHashes(t.db, TaskSchema, taskIds.map(t.db.keys.task))).items.map((x) => [x.id, x]),
-  );
+  const tasks = new Map((await readTasks(t.db, taskIds)).items.map((x) => [x.id, x]));
   const counts = { task: 0, query: 0, informational: 0, confirmation: 0, other: 0 };
   const messages = [];
   for (const { message } of items) {

@@ -40,11 +40,10 @@ import {
   queueNote,
   updateMission,
 } from '../store/missions.js';
-import type { Town } from './context.js';
+import { townDelays, type Town } from './context.js';
 import { report } from './report.js';
 import { makeDb } from '../store/db.js';
 import { reap } from '../store/worker.js';
-import { townDelays } from './tasks.js';
 import { VERSION } from '../config/version.js';
 
 export const dispatchConfig = (t: Pick<Town, 'config'>): DispatchConfig => {

@@ -6,10 +6,9 @@ import { resolveAgentRef, resolveIdPrefix } from '../model/resolve.js';
 import { Task, type TaskState } from '../model/task.js';
 import { createTask, getTask, listTasks, moveTask, taskIds } from '../store/tasks.js';
 import { finishAttempt } from '../store/worker.js';
-import { retryDelaysMs } from '../model/retry.js';
 import type { Agent } from '../model/agent.js';
 import { agents, findAgent, pickAgent } from './agents.js';
-import type { Town } from './context.js';
+import { townDelays, type Town } from './context.js';
 import { report } from './report.js';
 
 /** Resolves a full task id or a unique prefix of 4+ hex digits. */
@@ -74,10 +73,6 @@ export const assignTask = async (
   await createTask(t.db, { task, assignTo: agent.id, from: senderIdAmong(t, all, spec.from) });
   return { ...task, state: 'assigned', assignedTo: agent.id };
 };
-
-/** Retry delays in force for this town. */
-export const townDelays = (t: Town): number[] =>
-  retryDelaysMs(t.config.tasks.maxAttempts, t.config.tasks.backoffBaseSecs, t.config.tasks.backoffMaxSecs);
 
 export type AttemptEnd = 'completed' | 'retry' | 'dead' | 'unchanged';
 

@@ -23,7 +23,7 @@ import { signalWorker } from './workers.js';
 import { infoVersion } from '../redis/version.js';
 import { listAgents } from '../store/agents.js';
 import { makeDb } from '../store/db.js';
-import { resetTown, scanTownKeys, ensureTownMeta } from '../store/town.js';
+import { countKeysByKind, ensureTownMeta, resetTown, scanTownKeys, serverInfo } from '../store/town.js';
 import { hostFacts, openTown, readTown, systemClock, type Where } from './context.js';
 
 const git = (cwd: string, args: string[]): string | undefined => {
@@ -106,7 +106,7 @@ export interface UpResult {
 export const upTown = async (where: Where): Promise<UpResult> => {
   const t = await openTown(where);
   try {
-    const version = infoVersion(await t.db.redis.info('server'));
+    const version = infoVersion(await serverInfo(t.db));
     await ensureTownMeta(t.db, t.config.name);
     const pid = t.endpoint.kind === 'managed' ? readPid(t.endpoint) : undefined;
     return {
@@ -226,11 +226,7 @@ export const resetTownData = async (
   const t = await openTown(where);
   try {
     const keys = await scanTownKeys(t.db);
-    const byKind: Record<string, number> = {};
-    for (const k of keys) {
-      const kind = k.slice(t.db.keys.prefix.length).split(':')[0]!;
-      byKind[kind] = (byKind[kind] ?? 0) + 1;
-    }
+    const byKind = countKeysByKind(t.db, keys);
     if (!opts.force) return { keys: keys.length, byKind, done: false };
     return { keys: await resetTown(t.db, opts.agentsOnly), byKind, done: true };
   } finally {

@@ -72,3 +72,8 @@ export const deleteAgent = async (
 
 export const readActivity = (db: Db, id: string, n = 5): Promise<string[]> =>
   db.redis.lrange(db.keys.activity(id), 0, n - 1);
+
+/** Records the pid of an agent's worker process. */
+export const setAgentPid = async (db: Db, id: string, pid: number): Promise<void> => {
+  await db.redis.hset(db.keys.agent(id), 'pid', String(pid));
+};

@@ -1,10 +1,8 @@
 import type { Redis } from 'ioredis';
-import { TownEvent } from '../model/event.js';
+import { TownEvent, type EventScope } from '../model/event.js';
 import type { Malformed } from '../model/hash.js';
 import type { Db } from './db.js';
 import type { Batch } from './records.js';
-
-export type EventScope = { agent: string } | { mission: string } | 'town';
 
 export const streamKey = (db: Db, scope: EventScope): string =>
   scope === 'town'

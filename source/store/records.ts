@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { decodeHash, type HashFields, type Malformed } from '../model/hash.js';
+import { decodeHash, MalformedRecordError, type HashFields, type Malformed } from '../model/hash.js';
 import type { Db } from './db.js';
 
 /** Records read in bulk: the good ones, and the ones that failed to parse (reported, skipped). */
@@ -43,8 +43,5 @@ export const readHash = async <S extends z.ZodType>(
   return r.value;
 };
 
-export class MalformedRecordError extends Error {
-  constructor(readonly malformed: Malformed) {
-    super(`malformed record ${malformed.key}: ${malformed.problem}`);
-  }
-}
+// Re-exported while callers move to model/hash.js.
+export { MalformedRecordError };

@@ -7,6 +7,10 @@ import { readHash, readHashes, type Batch } from './records.js';
 export const getTask = (db: Db, id: string): Promise<Task | undefined> =>
   readHash(db, Task, db.keys.task(id));
 
+/** Many tasks in one pipeline, in the order asked; missing ones are skipped, malformed ones reported. */
+export const readTasks = (db: Db, ids: string[]): Promise<Batch<Task>> =>
+  readHashes(db, Task, ids.map(db.keys.task));
+
 /** Task ids, oldest first. */
 export const taskIds = (db: Db): Promise<string[]> => db.redis.zrange(db.keys.tasks, '0', '-1');
 

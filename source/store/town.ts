@@ -12,6 +12,19 @@ export const scanTownKeys = async (db: Db, match = '*'): Promise<string[]> => {
   return out;
 };
 
+/** The town's keys counted by kind (the first segment after the prefix), for reset's preview. */
+export const countKeysByKind = (db: Db, keys: string[]): Record<string, number> => {
+  const byKind: Record<string, number> = {};
+  for (const k of keys) {
+    const kind = k.slice(db.keys.prefix.length).split(':')[0]!;
+    byKind[kind] = (byKind[kind] ?? 0) + 1;
+  }
+  return byKind;
+};
+
+/** The server's `INFO server` section. */
+export const serverInfo = (db: Db): Promise<string> => db.redis.info('server');
+
 const AGENT_KEY_KINDS = [
   'agent:',
   'inbox:',

@@ -1,5 +1,6 @@
 import { retryDelaysMs } from '../../source/model/retry.js';
-import { simExecutor, SimSettings } from '../../source/runtime/sim.js';
+import { SimSettings } from '../../source/model/sim.js';
+import { simExecutor } from '../../source/runtime/sim.js';
 import type { Executor } from '../../source/runtime/executor.js';
 import { runWorker, type WorkerConfig, type WorkerExit } from '../../source/runtime/worker.js';
 import { openTown } from '../../source/services/context.js';
