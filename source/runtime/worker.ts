@@ -12,9 +12,12 @@ import { ackMessages, sendMessage } from '../store/messages.js';
 import {
   beginRound,
   bootWorker,
+  clearHeartbeat,
   endRound,
   heartbeat,
   reap,
+  waitForWake,
+  waitForWork,
   type AttemptResult,
   type FinishOutcome,
   type Round,
@@ -167,7 +170,7 @@ export const runWorker = async (o: WorkerOptions): Promise<WorkerExit> => {
         failures = 0;
         if (start.status !== 'ok' && start.status !== 'idle') {
           if (start.status === 'paused') {
-            await o.blocking.blpop(db.keys.wake(agentId), config.blockMs / 1000);
+            await waitForWake(db, o.blocking, agentId, config.blockMs);
             continue;
           }
           if (start.status === 'reaped') {
@@ -224,7 +227,7 @@ export const runWorker = async (o: WorkerOptions): Promise<WorkerExit> => {
             Math.max(1, nextReap - clock.now()),
             config.idleTimeoutMs > 0 ? Math.max(1, config.idleTimeoutMs - idleFor) : Infinity,
           );
-          await o.blocking.blpop(db.keys.wake(agentId), db.keys.backlogWake, Math.max(wait, 10) / 1000);
+          await waitForWork(db, o.blocking, agentId, Math.max(wait, 10));
           continue;
         }
 
@@ -338,7 +341,7 @@ export const runWorker = async (o: WorkerOptions): Promise<WorkerExit> => {
     await moveAgent(db, agentId, { to: 'stopped', event: 'agent.state', text: reason }).catch(
       () => undefined,
     );
-    await db.redis.del(db.keys.heartbeat(agentId)).catch(() => undefined);
+    await clearHeartbeat(db, agentId).catch(() => undefined);
     say(`worker down: ${reason}`);
   }
   return exit;

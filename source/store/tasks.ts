@@ -10,6 +10,10 @@ export const getTask = (db: Db, id: string): Promise<Task | undefined> =>
 /** Task ids, oldest first. */
 export const taskIds = (db: Db): Promise<string[]> => db.redis.zrange(db.keys.tasks, '0', '-1');
 
+/** Reads tasks by id in one pipeline; missing ones are skipped, malformed ones reported. */
+export const readTasks = (db: Db, ids: string[]): Promise<Batch<Task>> =>
+  readHashes(db, Task, ids.map(db.keys.task));
+
 export const listTasks = async (db: Db, states?: TaskState[]): Promise<Batch<Task>> => {
   let ids: string[];
   if (states) {
@@ -17,7 +21,7 @@ export const listTasks = async (db: Db, states?: TaskState[]): Promise<Batch<Tas
     for (const s of states) pipe.smembers(db.keys.tasksIn(s));
     ids = ((await pipe.exec()) ?? []).flatMap(([, v]) => v as string[]);
   } else ids = await taskIds(db);
-  const batch = await readHashes(db, Task, ids.map(db.keys.task));
+  const batch = await readTasks(db, ids);
   batch.items.sort((a, b) => a.createdAt - b.createdAt);
   return batch;
 };
