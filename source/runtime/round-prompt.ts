@@ -5,8 +5,7 @@ import { SUPERVISOR_ID } from '../model/ids.js';
 import type { Task } from '../model/task.js';
 import { backlogIds } from '../store/backlog.js';
 import type { Db } from '../store/db.js';
-import { readHashes } from '../store/records.js';
-import { Task as TaskSchema } from '../model/task.js';
+import { readTasks } from '../store/tasks.js';
 import type { RoundWork } from './executor.js';
 import { agentRoleKeywords, buildPrompt, matchesRole, type PromptInput, type PromptTask } from './prompt.js';
 
@@ -64,7 +63,7 @@ export const roundPrompt = async (
   }
   const ids = await backlogIds(db);
   const keywords = agentRoleKeywords(work.agent);
-  const peek = await readHashes(db, TaskSchema, ids.slice(0, BACKLOG_PEEK).map(db.keys.task));
+  const peek = await readTasks(db, ids.slice(0, BACKLOG_PEEK));
   const matching = peek.items.filter((t) => matchesRole(t, keywords)).map(promptTask);
   return buildPrompt({
     town,

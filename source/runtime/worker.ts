@@ -1,80 +1,30 @@
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import type { Redis } from 'ioredis';
-import { skillsOf, type Agent } from '../model/agent.js';
-import { TtError } from '../model/errors.js';
+import { skillsOf } from '../model/agent.js';
 import { hhmmss } from '../model/format.js';
-import { isActionable, summarize, type MessageBody } from '../model/message.js';
-import { resolveAgentRef } from '../model/resolve.js';
-import { getAgent, listAgents, moveAgent } from '../store/agents.js';
-import type { Db } from '../store/db.js';
-import { ackMessages, sendMessage } from '../store/messages.js';
+import { isActionable } from '../model/message.js';
+import { getAgent, moveAgent } from '../store/agents.js';
 import {
   beginRound,
   bootWorker,
+  clearHeartbeat,
   endRound,
-  heartbeat,
   reap,
-  type AttemptResult,
-  type FinishOutcome,
   type Round,
-  type RoundPolicy,
   type RoundStart,
 } from '../store/worker.js';
-import type { Executor, RoundWork } from './executor.js';
+import { startHeartbeat } from './heartbeat.js';
+import { idle, unblockOnAbort, waitWhilePaused } from './idle.js';
+import { workRound } from './round.js';
+import {
+  policyOf,
+  reachedMaxRounds,
+  tokenBase,
+  type WorkerExit,
+  type WorkerOptions,
+  type WorkerRun,
+} from './worker-run.js';
 
-export interface WorkerConfig {
-  heartbeatMs: number;
-  heartbeatTtlMs: number;
-  /** Stop after this long with nothing to do; 0 = never. */
-  idleTimeoutMs: number;
-  /** Stop after this many rounds; 0 = no limit. */
-  maxRounds: number;
-  /** How often some worker in the town reaps dead agents and promotes due retries. */
-  reapIntervalMs: number;
-  /** Longest single block on the inbox before the loop looks around again. */
-  blockMs: number;
-  policy: Omit<RoundPolicy, 'skills' | 'generalist'>;
-}
-
-export interface WorkerOptions {
-  db: Db;
-  /** A connection of its own for blocking reads. */
-  blocking: Redis;
-  agentId: string;
-  executor: Executor;
-  config: WorkerConfig;
-  /** Builds a round's prompt (the CLI executor needs it). */
-  buildPrompt?: (work: Omit<RoundWork, 'prompt'>) => Promise<string>;
-  logsDir: string;
-  /** The environment a CLI runs with, before the per-round variables. */
-  env: Record<string, string>;
-  signal?: AbortSignal;
-  log?: (line: string) => void;
-  pid?: number;
-  /** Called once a round's outcome is recorded in Redis (for hosts that count work, like the benchmark). */
-  onRoundEnd?: (results: AttemptResult[], outcomes: FinishOutcome[]) => void;
-  /** Test hook: "before-finish" hangs after the work and before it is recorded. */
-  failpoint?: string;
-}
-
-export type WorkerExit = 'stopped' | 'max-rounds' | 'idle-timeout' | 'signal' | 'gone';
-
-/**
- * Retries a write until Redis takes it (a round's outcome must not be lost to a dropped
- * connection); gives up after about a minute so a worker whose Redis is gone still ends.
- */
-const retrying = async <T>(write: () => Promise<T>, say: (line: string) => void): Promise<T> => {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await write();
-    } catch (e) {
-      if (attempt >= 60) throw e;
-      say(`recording the round failed (${(e as Error).message}); retrying`);
-      await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** attempt, 1000)));
-    }
-  }
-};
+export type { WorkerConfig, WorkerExit, WorkerOptions } from './worker-run.js';
 
 /**
  * The agent worker loop, a library function: a worker process runs one, the benchmark many.
@@ -84,262 +34,191 @@ const retrying = async <T>(write: () => Promise<T>, say: (line: string) => void)
  * Redis errors never end the loop: it backs off and tries again.
  */
 export const runWorker = async (o: WorkerOptions): Promise<WorkerExit> => {
-  const { db, config, agentId } = o;
-  const clock = db.clock;
-  const signal = o.signal ?? new AbortController().signal;
-  const log = o.log;
-  const nonce = randomBytes(3).toString('hex');
-  const first = await getAgent(db, agentId);
-  if (!first) return 'gone';
-  const name = first.name;
-  const say = (line: string) => log?.(`${hhmmss(clock.now())} ${name}: ${line}`);
-
-  const boot = await bootWorker(
-    db,
-    agentId,
-    o.pid ?? process.pid,
-    config.heartbeatTtlMs,
-    config.policy.delaysMs,
-  );
-  if (boot.status === 'gone') return 'gone';
-  if (boot.status === 'stop') {
-    say(`not starting: the agent is ${boot.state}`);
-    return 'stopped';
-  }
-  say(`worker up (pid ${o.pid ?? process.pid}, was ${boot.previous})`);
-
-  // A blocked read does not see the abort: closing its connection ends it now.
-  const unblock = () => o.blocking.disconnect();
-  signal.addEventListener('abort', unblock, { once: true });
-
-  let beating = false;
-  const beat = setInterval(() => {
-    if (beating) return;
-    beating = true;
-    heartbeat(db, agentId, config.heartbeatTtlMs)
-      .catch((e) => say(`heartbeat failed: ${(e as Error).message}`))
-      .finally(() => (beating = false));
-  }, config.heartbeatMs);
-
-  const send = async (to: string, body: MessageBody) => {
-    const { items } = await listAgents(db);
-    const target = resolveAgentRef(to, items);
-    await sendMessage(db, { from: agentId, to: target, body, priority: 'normal' }, summarize(body, 100));
-  };
-
+  const w = await boot(o);
+  if (typeof w === 'string') return w;
+  const stopUnblocking = unblockOnAbort(o.blocking, w.signal);
+  const stopHeartbeat = startHeartbeat(o.db, o.agentId, o.config, w.say);
   let exit: WorkerExit = 'signal';
-  let rounds = 0;
-  let lastWork = clock.now();
-  let nextReap = 0;
-  let failures = 0;
-  let skills = skillsOf(first);
-  let known: Agent = first;
-  let pending: Round | undefined;
-  const tokenBase = () => `${agentId.slice(0, 8)}-${nonce}-${rounds}`;
   try {
-    while (!signal.aborted) {
-      try {
-        if (config.maxRounds > 0 && rounds >= config.maxRounds) {
-          exit = 'max-rounds';
-          break;
-        }
-        let start: RoundStart;
-        if (pending) {
-          start = pending;
-          pending = undefined;
-        } else {
-          const now = clock.now();
-          if (now >= nextReap) {
-            nextReap = now + config.reapIntervalMs;
-            const r = await reap(
-              db,
-              config.policy.delaysMs,
-              `no heartbeat (reaped by ${name})`,
-              config.reapIntervalMs,
-            );
-            if (r && (r.reaped || r.moved || r.promoted))
-              say(
-                `reaped ${r.reaped} dead agent(s), moved ${r.moved} task(s), promoted ${r.promoted} retry(ies)`,
-              );
-          }
-          start = await beginRound(db, agentId, tokenBase(), { ...config.policy, ...skills });
-        }
-        failures = 0;
-        if (start.status !== 'ok' && start.status !== 'idle') {
-          if (start.status === 'paused') {
-            await o.blocking.blpop(db.keys.wake(agentId), config.blockMs / 1000);
-            continue;
-          }
-          if (start.status === 'reaped') {
-            const back = await bootWorker(
-              db,
-              agentId,
-              o.pid ?? process.pid,
-              config.heartbeatTtlMs,
-              config.policy.delaysMs,
-              true,
-            );
-            if (back.status === 'ok') {
-              say(
-                'the agent was reaped while this worker lived (a Redis outage or a long pause?); back to work',
-              );
-              continue;
-            }
-            exit = back.status === 'gone' ? 'gone' : 'stopped';
-            break;
-          }
-          if (start.status === 'stop') say(`stopping: the agent is ${start.state}`);
-          exit = start.status === 'gone' ? 'gone' : 'stopped';
-          break;
-        }
-        const round = start.status === 'ok' ? start : undefined;
-        if (round?.agent) {
-          known = round.agent;
-          skills = skillsOf(known);
-        }
-        for (const m of round?.malformed ?? [])
-          say(`skipped a malformed message or task: ${m.key}: ${m.problem}`);
-        if (!round || (round.tasks.length === 0 && !round.messages.some((e) => isActionable(e.message)))) {
-          if (round?.messages.length) {
-            await ackMessages(
-              db,
-              agentId,
-              round.messages.map((e) => e.message.id),
-            );
-            say(`auto-handled ${round.messages.length} informational message(s)`);
-            continue;
-          }
-          const idleFor = clock.now() - lastWork;
-          if (config.idleTimeoutMs > 0 && idleFor >= config.idleTimeoutMs) {
-            exit = 'idle-timeout';
-            await moveAgent(db, agentId, {
-              to: 'draining',
-              event: 'agent.state',
-              text: `idle for ${Math.round(idleFor / 1000)}s`,
-            }).catch(() => undefined);
-            break;
-          }
-          const wait = Math.min(
-            config.blockMs,
-            Math.max(1, nextReap - clock.now()),
-            config.idleTimeoutMs > 0 ? Math.max(1, config.idleTimeoutMs - idleFor) : Infinity,
-          );
-          await o.blocking.blpop(db.keys.wake(agentId), db.keys.backlogWake, Math.max(wait, 10) / 1000);
-          continue;
-        }
-
-        rounds++;
-        const agent = known;
-        const roundNo = agent.roundsCompleted + 1;
-        // A chained round's record is not re-read: count the round here.
-        known = { ...agent, roundsCompleted: roundNo };
-        const roundAbort = new AbortController();
-        const onAbort = () => roundAbort.abort();
-        signal.addEventListener('abort', onAbort, { once: true });
-        const one = round.tasks.length === 1 ? round.tasks[0]! : undefined;
-        const base: Omit<RoundWork, 'prompt'> = {
-          round: roundNo,
-          agent,
-          messages: round.messages,
-          tasks: round.tasks,
-          logFile: join(o.logsDir, `${agent.name}_round_${roundNo}.log`),
-          env: {
-            ...o.env,
-            TT_AGENT_ID: agentId,
-            TT_AGENT_NAME: agent.name,
-            ...(one ? { TT_TASK_ID: one.task.id, TT_TASK_TOKEN: one.token } : {}),
-          },
-          signal: roundAbort.signal,
-          send,
-        };
-        const work: RoundWork = { ...base, prompt: async () => (o.buildPrompt ? o.buildPrompt(base) : '') };
-        if (log)
-          say(
-            `round ${roundNo}: ${round.tasks.length} task(s), ${round.messages.length} message(s)${one ? `: ${one.task.description.split('\n', 1)[0]!.slice(0, 60)}` : ''}`,
-          );
-        let outcome;
-        try {
-          outcome = await o.executor(work);
-        } catch (e) {
-          outcome = { results: new Map(), summary: `executor error: ${(e as Error).message}` };
-        } finally {
-          signal.removeEventListener('abort', onAbort);
-        }
-        if (o.failpoint === 'before-finish') {
-          say('failpoint before-finish: the work is done; hanging before recording it');
-          await new Promise(() => {});
-        }
-        const results: AttemptResult[] = round.tasks.map(({ task, token }) => {
-          const r = outcome.results.get(task.id) ?? {
-            ok: false,
-            text: signal.aborted ? 'the worker stopped during this attempt' : `no result: ${outcome.summary}`,
-          };
-          return { id: task.id, token, outcome: r.ok ? 'completed' : 'failed', text: r.text };
-        });
-        const chain = !signal.aborted && !(config.maxRounds > 0 && rounds >= config.maxRounds);
-        const end = await retrying(
-          () =>
-            endRound(
-              db,
-              agentId,
-              {
-                results,
-                ackIds: round.messages.map((e) => e.message.id),
-                delaysMs: config.policy.delaysMs,
-                activity: `Round ${roundNo}: ${outcome.summary}`,
-              },
-              chain ? { tokenBase: tokenBase(), policy: { ...config.policy, ...skills } } : undefined,
-            ),
-          say,
-        );
-        o.onRoundEnd?.(results, end.outcomes);
-        if (log)
-          results.forEach((r, i) =>
-            say(
-              `task ${r.id.slice(0, 8)} ${r.outcome}: ${end.outcomes[i]}${r.outcome === 'failed' ? ` (${r.text})` : ''}`,
-            ),
-          );
-        pending = end.next;
-        lastWork = clock.now();
-      } catch (e) {
-        if (signal.aborted) break;
-        failures++;
-        const wait = Math.min(50 * 2 ** Math.min(failures, 5), 1000);
-        say(`error (${e instanceof TtError ? e.message : (e as Error).message}); retrying in ${wait}ms`);
-        await new Promise((r) => setTimeout(r, wait));
-      }
-    }
-    if (pending?.tasks.length) {
-      const taken = pending;
-      const results = taken.tasks.map(({ task, token }) => ({
-        id: task.id,
-        token,
-        outcome: 'failed' as const,
-        text: 'the worker stopped before working on it',
-      }));
-      await endRound(db, agentId, {
-        results,
-        ackIds: [],
-        delaysMs: config.policy.delaysMs,
-        activity: '',
-      }).catch((e) => say(`could not hand back a begun round: ${(e as Error).message}`));
-    }
+    exit = await roundLoop(w);
+    await handBack(w);
   } finally {
-    signal.removeEventListener('abort', unblock);
-    clearInterval(beat);
-    const reason =
-      exit === 'signal'
-        ? 'worker stopped by signal'
-        : exit === 'max-rounds'
-          ? `finished ${rounds} round(s)`
-          : exit === 'idle-timeout'
-            ? 'idle timeout'
-            : 'stopped';
-    await moveAgent(db, agentId, { to: 'stopped', event: 'agent.state', text: reason }).catch(
-      () => undefined,
-    );
-    await db.redis.del(db.keys.heartbeat(agentId)).catch(() => undefined);
-    say(`worker down: ${reason}`);
+    stopUnblocking();
+    stopHeartbeat();
+    await shutdown(w, exit);
   }
   return exit;
+};
+
+/** Takes the agent over in Redis (its predecessor's leftovers are handed back), or says why not. */
+const boot = async (o: WorkerOptions): Promise<WorkerRun | WorkerExit> => {
+  const { db, config, agentId } = o;
+  const nonce = randomBytes(3).toString('hex');
+  const agent = await getAgent(db, agentId);
+  if (!agent) return 'gone';
+  const say = (line: string) => o.log?.(`${hhmmss(db.clock.now())} ${agent.name}: ${line}`);
+  const pid = o.pid ?? process.pid;
+  const booted = await bootWorker(db, agentId, pid, config.heartbeatTtlMs, config.policy.delaysMs);
+  if (booted.status === 'gone') return 'gone';
+  if (booted.status === 'stop') {
+    say(`not starting: the agent is ${booted.state}`);
+    return 'stopped';
+  }
+  say(`worker up (pid ${pid}, was ${booted.previous})`);
+  const signal = o.signal ?? new AbortController().signal;
+  return {
+    o,
+    db,
+    config,
+    agentId,
+    name: agent.name,
+    pid,
+    nonce,
+    signal,
+    say,
+    rounds: 0,
+    lastWork: db.clock.now(),
+    nextReap: 0,
+    failures: 0,
+    known: agent,
+    skills: skillsOf(agent),
+    pending: undefined,
+  };
+};
+
+/** Turns until one ends the loop or the signal comes. A failed turn backs off and the loop goes on. */
+const roundLoop = async (w: WorkerRun): Promise<WorkerExit> => {
+  while (!w.signal.aborted) {
+    try {
+      const exit = await turn(w);
+      if (exit) return exit;
+    } catch (e) {
+      if (w.signal.aborted) break;
+      await backOff(w, e);
+    }
+  }
+  return 'signal';
+};
+
+/**
+ * One turn: begin a round (or take the one the last round began), then work it if it holds
+ * work, else idle. Returns the exit when the loop must end.
+ */
+const turn = async (w: WorkerRun): Promise<WorkerExit | undefined> => {
+  if (reachedMaxRounds(w)) return 'max-rounds';
+  const start = await beginTurn(w);
+  w.failures = 0;
+  if (start.status !== 'ok' && start.status !== 'idle') return mayNotWork(w, start);
+  const round = start.status === 'ok' ? takeRound(w, start) : undefined;
+  if (!round || !hasWork(round)) return idle(w, round);
+  await workRound(w, round);
+  return undefined;
+};
+
+/** The round of this turn: the chained one if the last round began it, else reap if due and begin one. */
+const beginTurn = async (w: WorkerRun): Promise<RoundStart> => {
+  const chained = w.pending;
+  if (chained) {
+    w.pending = undefined;
+    return chained;
+  }
+  await reapIfDue(w);
+  return beginRound(w.db, w.agentId, tokenBase(w), policyOf(w));
+};
+
+/** Once per reapIntervalMs, some worker of the town reaps dead agents and promotes due retries. */
+const reapIfDue = async (w: WorkerRun): Promise<void> => {
+  const now = w.db.clock.now();
+  if (now < w.nextReap) return;
+  w.nextReap = now + w.config.reapIntervalMs;
+  const reason = `no heartbeat (reaped by ${w.name})`;
+  const r = await reap(w.db, w.config.policy.delaysMs, reason, w.config.reapIntervalMs);
+  if (!r || !(r.reaped || r.moved || r.promoted)) return;
+  const moved = `moved ${r.moved} task(s), promoted ${r.promoted} retry(ies)`;
+  w.say(`reaped ${r.reaped} dead agent(s), ${moved}`);
+};
+
+/** The agent may not work now: paused, it waits for a resume; reaped, it revives; else the loop ends. */
+const mayNotWork = async (
+  w: WorkerRun,
+  start: Exclude<RoundStart, Round>,
+): Promise<WorkerExit | undefined> => {
+  if (start.status === 'paused') {
+    await waitWhilePaused(w);
+    return undefined;
+  }
+  if (start.status === 'reaped') return revive(w);
+  if (start.status === 'stop') w.say(`stopping: the agent is ${start.state}`);
+  return start.status === 'gone' ? 'gone' : 'stopped';
+};
+
+/** The agent was reaped while this worker lived (a Redis outage or a long pause?): take it back. */
+const revive = async (w: WorkerRun): Promise<WorkerExit | undefined> => {
+  const { heartbeatTtlMs, policy } = w.config;
+  const back = await bootWorker(w.db, w.agentId, w.pid, heartbeatTtlMs, policy.delaysMs, true);
+  if (back.status !== 'ok') return back.status === 'gone' ? 'gone' : 'stopped';
+  const why = 'a Redis outage or a long pause?';
+  w.say(`the agent was reaped while this worker lived (${why}); back to work`);
+  return undefined;
+};
+
+/** Keeps what a begun round says about the agent (its record, so its skills) and logs what it skipped. */
+const takeRound = (w: WorkerRun, round: Round): Round => {
+  if (round.agent) {
+    w.known = round.agent;
+    w.skills = skillsOf(round.agent);
+  }
+  for (const m of round.malformed) w.say(`skipped a malformed message or task: ${m.key}: ${m.problem}`);
+  return round;
+};
+
+/** A round holds work when it has a task or a message that asks for something. */
+const hasWork = (round: Round): boolean =>
+  round.tasks.length > 0 || round.messages.some((e) => isActionable(e.message));
+
+/** A failed turn (Redis down, a script refused): wait 100 ms, doubling up to a second, then go on. */
+const backOff = async (w: WorkerRun, e: unknown): Promise<void> => {
+  w.failures++;
+  const wait = Math.min(50 * 2 ** Math.min(w.failures, 5), 1000);
+  w.say(`error (${(e as Error).message}); retrying in ${wait}ms`);
+  await new Promise((r) => setTimeout(r, wait));
+};
+
+/** A round the last one began for this worker and nobody worked: its tasks fail over to a retry. */
+const handBack = async (w: WorkerRun): Promise<void> => {
+  const tasks = w.pending?.tasks ?? [];
+  if (!tasks.length) return;
+  const results = tasks.map(({ task, token }) => ({
+    id: task.id,
+    token,
+    outcome: 'failed' as const,
+    text: 'the worker stopped before working on it',
+  }));
+  const end = { results, ackIds: [], delaysMs: w.config.policy.delaysMs, activity: '' };
+  await endRound(w.db, w.agentId, end).catch((e) =>
+    w.say(`could not hand back a begun round: ${(e as Error).message}`),
+  );
+};
+
+/** The agent is stopped, with the reason, and its heartbeat dropped: best effort, Redis may be gone. */
+const shutdown = async (w: WorkerRun, exit: WorkerExit): Promise<void> => {
+  const reason = exitReason(exit, w.rounds);
+  await moveAgent(w.db, w.agentId, { to: 'stopped', event: 'agent.state', text: reason }).catch(
+    () => undefined,
+  );
+  await clearHeartbeat(w.db, w.agentId).catch(() => undefined);
+  w.say(`worker down: ${reason}`);
+};
+
+const exitReason = (exit: WorkerExit, rounds: number): string => {
+  switch (exit) {
+    case 'signal':
+      return 'worker stopped by signal';
+    case 'max-rounds':
+      return `finished ${rounds} round(s)`;
+    case 'idle-timeout':
+      return 'idle timeout';
+    default:
+      return 'stopped';
+  }
 };

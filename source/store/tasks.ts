@@ -14,6 +14,10 @@ export const readTasks = (db: Db, ids: string[]): Promise<Batch<Task>> =>
 /** Task ids, oldest first. */
 export const taskIds = (db: Db): Promise<string[]> => db.redis.zrange(db.keys.tasks, '0', '-1');
 
+/** Reads tasks by id in one pipeline; missing ones are skipped, malformed ones reported. */
+export const readTasks = (db: Db, ids: string[]): Promise<Batch<Task>> =>
+  readHashes(db, Task, ids.map(db.keys.task));
+
 export const listTasks = async (db: Db, states?: TaskState[]): Promise<Batch<Task>> => {
   let ids: string[];
   if (states) {
@@ -21,7 +25,7 @@ export const listTasks = async (db: Db, states?: TaskState[]): Promise<Batch<Tas
     for (const s of states) pipe.smembers(db.keys.tasksIn(s));
     ids = ((await pipe.exec()) ?? []).flatMap(([, v]) => v as string[]);
   } else ids = await taskIds(db);
-  const batch = await readHashes(db, Task, ids.map(db.keys.task));
+  const batch = await readTasks(db, ids);
   batch.items.sort((a, b) => a.createdAt - b.createdAt);
   return batch;
 };
@@ -107,10 +111,13 @@ export const moveTask = async (db: Db, id: string, m: TaskMove): Promise<TaskMov
       throw new TransitionError('task', id.slice(0, 8), a, m.to);
     case 'missing':
       throw new TtError(`task ${id} no longer exists`);
-    case 'not_owner':
+    case 'not_owner': {
+      const holder = a ? a.slice(0, 8) : 'nobody';
+      const caller = m.expectedAssignee?.slice(0, 8);
       throw new TtError(
-        `task ${id.slice(0, 8)} is assigned to ${a ? a.slice(0, 8) : 'nobody'}, not to ${m.expectedAssignee?.slice(0, 8)}; refusing a stale update`,
+        `task ${id.slice(0, 8)} is assigned to ${holder}, not to ${caller}; refusing a stale update`,
       );
+    }
     default:
       return agentRefusal(status, m.assignTo, a);
   }

@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import { decodeHash, type HashFields, type Malformed } from '../model/hash.js';
 import { Agent } from '../model/agent.js';
 import { Task } from '../model/task.js';
@@ -190,7 +191,10 @@ export const finishAttempt = async (
   return r as FinishOutcome;
 };
 
-/** Refreshes an agent's heartbeat: the key whose expiry marks the agent dead, and the record's timestamp. */
+/**
+ * Refreshes an agent's heartbeat: the key whose expiry marks the agent dead, and the record's
+ * timestamp.
+ */
 export const heartbeat = async (db: Db, agentId: string, ttlMs: number): Promise<void> => {
   const now = db.clock.now();
   await db.redis
@@ -198,6 +202,27 @@ export const heartbeat = async (db: Db, agentId: string, ttlMs: number): Promise
     .set(db.keys.heartbeat(agentId), String(now), 'PX', Math.round(ttlMs))
     .hset(db.keys.agent(agentId), 'lastHeartbeat', String(now))
     .exec();
+};
+
+/** Drops an agent's heartbeat key: its worker has stopped and says so at once. */
+export const clearHeartbeat = async (db: Db, agentId: string): Promise<void> => {
+  await db.redis.del(db.keys.heartbeat(agentId));
+};
+
+/**
+ * Blocks up to `ms` on the agent's own wake list (a paused agent waits for a resume, not for
+ * the backlog). `blocking` must be a connection of its own (role "blocking").
+ */
+export const waitForWake = async (db: Db, blocking: Redis, agentId: string, ms: number): Promise<void> => {
+  await blocking.blpop(db.keys.wake(agentId), ms / 1000);
+};
+
+/**
+ * Blocks up to `ms` until the agent's wake list or the backlog's gets a token: an idle worker
+ * waits for a message or a backlog task. `blocking` must be a connection of its own.
+ */
+export const waitForWork = async (db: Db, blocking: Redis, agentId: string, ms: number): Promise<void> => {
+  await blocking.blpop(db.keys.wake(agentId), db.keys.backlogWake, ms / 1000);
 };
 
 export interface ReapResult {
