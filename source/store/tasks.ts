@@ -14,10 +14,6 @@ export const readTasks = (db: Db, ids: string[]): Promise<Batch<Task>> =>
 /** Task ids, oldest first. */
 export const taskIds = (db: Db): Promise<string[]> => db.redis.zrange(db.keys.tasks, '0', '-1');
 
-/** Reads tasks by id in one pipeline; missing ones are skipped, malformed ones reported. */
-export const readTasks = (db: Db, ids: string[]): Promise<Batch<Task>> =>
-  readHashes(db, Task, ids.map(db.keys.task));
-
 export const listTasks = async (db: Db, states?: TaskState[]): Promise<Batch<Task>> => {
   let ids: string[];
   if (states) {
