@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { GitHubClient } from '../github/client.js';
-import { parseIssueRef } from '../github/rest.js';
+import { parseIssueRef } from '../model/github-ref.js';
 import { isTerminalAgent, type Agent } from '../model/agent.js';
 import { assessHelp, helpMessage, isStalled, nextHelpState, shouldSendHelp } from '../model/help.js';
 import { SUPERVISOR_ID } from '../model/ids.js';

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { z } from 'zod';
 import type { Clock } from '../model/clock.js';
 import { UsageError } from '../model/errors.js';
+import { oneLine } from '../model/format.js';
 import {
   changesRequested,
   ciState,
@@ -75,11 +76,6 @@ const ReviewsJson = z.array(
   }),
 );
 const CommentsJson = z.array(z.object({ user: User, body: z.string().nullable().optional() }));
-
-const oneLine = (s: string, max = 160): string => {
-  const t = s.replace(/\s+/g, ' ').trim();
-  return t.length > max ? `${t.slice(0, max - 3)}...` : t;
-};
 
 /** GitHub's `message` from an error body, else the start of the body. */
 const errorMessage = (text: string): string => {
@@ -397,37 +393,4 @@ export const githubToken = (
   if (!r || r.status !== 0) return undefined;
   const token = r.stdout.trim().split('\n')[0]?.trim();
   return token && /^[\x21-\x7e]+$/.test(token) ? token : undefined;
-};
-
-const NAME = '[A-Za-z0-9_.-]+';
-const SHORT_REF = new RegExp(`^(${NAME})/(${NAME})#(\\d+)$`);
-const URL_REF = new RegExp(`^https?://[^/\\s]+/(${NAME})/(${NAME})/(?:issues|pulls?)/(\\d+)(?:[/?#]\\S*)?$`);
-
-const positive = (s: string): number | undefined => {
-  const n = Number(s);
-  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
-};
-
-/**
- * `23` (in defaultRepo), `owner/repo#23`, or an issue or pull request URL on any host
- * (https://github.com/o/r/issues/23, https://ghe.example.com/o/r/pull/23/files).
- */
-export const parseIssueRef = (ref: string, defaultRepo?: { owner: string; repo: string }): IssueRef => {
-  const s = ref.trim();
-  const bare = /^#?(\d+)$/.exec(s);
-  if (bare) {
-    const number = positive(bare[1]!);
-    if (number === undefined) throw new UsageError(`"${ref}" is not an issue number`);
-    if (!defaultRepo)
-      throw new UsageError(`"${ref}" names no repository: write owner/repo#${number} or a GitHub URL`);
-    return { owner: defaultRepo.owner, repo: defaultRepo.repo, number };
-  }
-  const m = SHORT_REF.exec(s) ?? URL_REF.exec(s);
-  const number = m ? positive(m[3]!) : undefined;
-  if (!m || number === undefined || m[1] === '.' || m[1] === '..' || m[2] === '.' || m[2] === '..') {
-    throw new UsageError(
-      `"${oneLine(ref, 80)}" is not an issue: write 23, owner/repo#23 or https://github.com/owner/repo/issues/23`,
-    );
-  }
-  return { owner: m[1]!, repo: m[2]!, number };
 };

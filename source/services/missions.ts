@@ -11,11 +11,12 @@ import {
   type Dispatcher,
   type MissionTickReport,
 } from '../dispatch/dispatcher.js';
-import type { GitHubClient, IssueRef } from '../github/client.js';
-import { githubToken, parseIssueRef, RestGitHubClient } from '../github/rest.js';
+import type { GitHubClient } from '../github/client.js';
+import { githubToken, RestGitHubClient } from '../github/rest.js';
 import { compileMission, Manifest, type IssueInput } from '../model/compiler.js';
 import { TtError, UsageError } from '../model/errors.js';
 import type { TownEvent } from '../model/event.js';
+import { parseIssueRef, type IssueRef } from '../model/github-ref.js';
 import {
   isTerminalMission,
   MissionPolicy,
