@@ -50,16 +50,18 @@ import { workerConfig } from '../source/services/workers.js';
 import { registerAgent } from '../source/store/agents.js';
 import { makeDb, type Db } from '../source/store/db.js';
 import {
-  addItems,
-  assign,
   availableAgents,
-  createMission,
-  getMission,
   leaseAndView,
-  listItems,
   readView,
   readyHead,
   touchedMismatches,
+} from '../source/store/mission-reads.js';
+import {
+  addItems,
+  assign,
+  createMission,
+  getMission,
+  listItems,
   updateMission,
 } from '../source/store/missions.js';
 import { readHashes } from '../source/store/records.js';

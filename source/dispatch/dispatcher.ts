@@ -28,30 +28,31 @@ import { listAgents } from '../store/agents.js';
 import type { Db } from '../store/db.js';
 import {
   activeMismatches,
-  activeMissionIds,
-  assign,
   availableAgents,
-  dropCompletions,
   dropTouched,
-  lease,
   leaseAndView,
-  LeaseLost,
-  markNote,
-  putWatch,
-  readEach,
   readSnapshot,
   readView,
   readyHead,
-  takeCompletions,
   touchedMismatches,
-  updateItem,
-  updateMission,
   type ActiveMismatch,
-  type Assignment,
   type MissionSnapshot,
   type MissionView,
+} from '../store/mission-reads.js';
+import {
+  activeMissionIds,
+  assign,
+  dropCompletions,
+  lease,
+  LeaseLost,
+  markNote,
+  putWatch,
+  takeCompletions,
+  updateItem,
+  updateMission,
+  type Assignment,
 } from '../store/missions.js';
-import { MalformedRecordError, readHash, readHashes } from '../store/records.js';
+import { MalformedRecordError, readEach, readHash, readHashes } from '../store/records.js';
 import type { Malformed } from '../model/hash.js';
 import { sendMessage } from '../store/messages.js';
 import { moveTask } from '../store/tasks.js';
