@@ -29,6 +29,7 @@ import type { Db } from '../store/db.js';
 import {
   activeMismatches,
   availableAgents,
+  blockedItems,
   dropTouched,
   leaseAndView,
   readSnapshot,
@@ -43,20 +44,23 @@ import {
   activeMissionIds,
   assign,
   dropCompletions,
+  getItem,
   lease,
   LeaseLost,
   markNote,
   putWatch,
+  readEachItem,
+  readItems,
   takeCompletions,
   updateItem,
   updateMission,
+  waitForDispatchWake,
   type Assignment,
 } from '../store/missions.js';
-import { MalformedRecordError, readEach, readHash, readHashes } from '../store/records.js';
+import { MalformedRecordError } from '../store/records.js';
 import type { Malformed } from '../model/hash.js';
 import { sendMessage } from '../store/messages.js';
-import { moveTask } from '../store/tasks.js';
-import { WorkItem as WorkItemSchema } from '../model/mission.js';
+import { moveTask, readEachTask, readTasks, taskState } from '../store/tasks.js';
 import type { DispatchConfig } from './config.js';
 
 /** One dispatcher: its fencing token, its settings, and what it talks to. */
@@ -314,8 +318,8 @@ export const tickMission = async (d: Dispatcher, id: string, pool: Pool = {}): P
     const due = d.github ? view.watches.filter((x) => isDue(x, now)) : [];
     if (d.github && due.length) {
       // The items as they were before the watches act on them.
-      const keys = [...new Set(due.map((w) => w.item))].map((i) => db.keys.missionItem(id, i));
-      const items = new Map((await readHashes(db, WorkItemSchema, keys)).items.map((i) => [i.id, i]));
+      const ids = [...new Set(due.map((w) => w.item))];
+      const items = new Map((await readItems(db, id, ids)).items.map((i) => [i.id, i]));
       for (const w of due) {
         report.watchesChecked++;
         const step = watchPlan(w, await toPrState(d.github, w.target), now, {
@@ -387,7 +391,7 @@ export const tickMission = async (d: Dispatcher, id: string, pool: Pool = {}): P
       }
       if (view.blockedCount > 0) {
         const mission = view.mission;
-        for (const item of await blockedItems(db, id)) {
+        for (const item of (await blockedItems(db, id)).filter((i) => i.status === 'blocked')) {
           if (canFinalize(item, view.watches, mission.policy)) {
             const r = await updateItem(db, id, token, item.id, {
               status: 'done',
@@ -538,23 +542,11 @@ export const tickMission = async (d: Dispatcher, id: string, pool: Pool = {}): P
   }
 };
 
-/** The mission's blocked items. */
-const blockedItems = async (db: Db, id: string): Promise<WorkItem[]> => {
-  const ids = await db.redis.smembers(db.keys.missionBlocked(id));
-  return (
-    await readHashes(
-      db,
-      WorkItemSchema,
-      ids.map((i) => db.keys.missionItem(id, i)),
-    )
-  ).items.filter((i) => i.status === 'blocked');
-};
-
 /** Whether a review task for the item is still live. */
 const reviewOut = async (db: Db, item: WorkItem): Promise<boolean> => {
   if (!item.reviewTask) return false;
-  const state = await db.redis.hget(db.keys.task(item.reviewTask), 'state');
-  return state !== null && state !== 'cancelled' && state !== 'failed';
+  const state = await taskState(db, item.reviewTask);
+  return state !== undefined && state !== 'cancelled' && state !== 'failed';
 };
 
 /** A blocked item that needs its reviewer's word. */
@@ -571,7 +563,7 @@ const staleTask = async (db: Db, id: string): Promise<{ staleTask?: { id: string
   const snap = await readSnapshot(db, id, 1);
   const ids = (snap?.active ?? []).map((i) => i.task).filter((t): t is string => Boolean(t));
   if (!ids.length) return {};
-  const tasks = await readHashes(db, Task, ids.map(db.keys.task));
+  const tasks = await readTasks(db, ids);
   const live = tasks.items.filter((t) => !isTerminalTask(t.state)).sort((a, b) => a.updatedAt - b.updatedAt);
   return live[0] ? { staleTask: { id: live[0].id, updatedAt: live[0].updatedAt } } : {};
 };
@@ -626,7 +618,7 @@ const reconcile = async (d: Dispatcher, id: string): Promise<boolean> => {
 };
 
 const itemOf = async (db: Db, mission: string, item: string | undefined): Promise<WorkItem | undefined> =>
-  item ? readHash(db, WorkItemSchema, db.keys.missionItem(mission, item)) : undefined;
+  item ? getItem(db, mission, item) : undefined;
 
 /**
  * Finished mission tasks feed their items, in order. Their tasks and items are read up front
@@ -643,17 +635,13 @@ const applyCompletions = async (
 ): Promise<boolean> => {
   const { db } = d;
   const m = snap.mission;
-  const tasks = await readEach(db, Task, ids.map(db.keys.task));
+  const tasks = await readEachTask(db, ids);
   const itemIds = [
     ...new Set(
       tasks.flatMap((t) => (t && !(t instanceof MalformedRecordError) && t.workItem ? [t.workItem] : [])),
     ),
   ];
-  const read = await readEach(
-    db,
-    WorkItemSchema,
-    itemIds.map((i) => db.keys.missionItem(m.id, i)),
-  );
+  const read = await readEachItem(db, m.id, itemIds);
   const items = new Map(itemIds.map((i, k) => [i, read[k]]));
   const touched = new Set<string>();
   const writes: Promise<unknown>[] = [];
@@ -890,10 +878,10 @@ const applyNote = async (
     }
     case 'redirect': {
       const items = (
-        await readHashes(
+        await readItems(
           db,
-          WorkItemSchema,
-          [...snap.ready, ...snap.active, ...snap.blocked].map((i) => db.keys.missionItem(m.id, i.id)),
+          m.id,
+          [...snap.ready, ...snap.active, ...snap.blocked].map((i) => i.id),
         )
       ).items;
       const agents = await everyone(db, pool);
@@ -993,7 +981,7 @@ export const runDispatcher = async (
         wait = Math.min(wait, 1000);
       }
       if (signal.aborted) break;
-      await blocking.blpop(d.db.keys.dispatchWake, wait / 1000).catch(() => undefined);
+      await waitForDispatchWake(d.db, blocking, wait / 1000);
     }
   } finally {
     signal.removeEventListener('abort', unblock);

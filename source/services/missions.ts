@@ -33,6 +33,7 @@ import {
   addItems,
   createMission,
   getMission,
+  leaseHolder,
   listItems,
   listMissions,
   listNotes,
@@ -40,6 +41,7 @@ import {
   missionIds,
   queueNote,
   updateMission,
+  wakeDispatcher,
 } from '../store/missions.js';
 import type { Town } from './context.js';
 import { report } from './report.js';
@@ -230,10 +232,7 @@ export const missionStatus = async (t: Town, ref: string, events = 10): Promise<
   const items = report(t, await listItems(t.db, m.id)).sort((a, b) => a.rank - b.rank);
   const watches = report(t, await listWatches(t.db, m.id));
   const notes = await listNotes(t.db, m.id);
-  const [holder, ttl] = await Promise.all([
-    t.db.redis.get(t.db.keys.missionLease(m.id)),
-    t.db.redis.pttl(t.db.keys.missionLease(m.id)),
-  ]);
+  const { holder, ttlMs: ttl } = await leaseHolder(t.db, m.id);
   return {
     mission: m,
     items,
@@ -286,7 +285,7 @@ export const resumeMission = async (t: Town, ref: string): Promise<Mission> => {
     event: 'mission.state',
     text: 'resumed by the operator',
   });
-  await t.db.redis.multi().lpush(t.db.keys.dispatchWake, '1').ltrim(t.db.keys.dispatchWake, 0, 0).exec();
+  await wakeDispatcher(t.db);
   return (await getMission(t.db, m.id))!;
 };
 

@@ -3,7 +3,7 @@ import { Agent } from '../model/agent.js';
 import type { Malformed } from '../model/hash.js';
 import { ControlNote, Mission, Watch, WorkItem } from '../model/mission.js';
 import { script, type Db } from './db.js';
-import { leased, type LeaseResult } from './missions.js';
+import { leased, readItems, type LeaseResult } from './missions.js';
 import { readHashes } from './records.js';
 import { defineScripts, runScriptRaw, type ScriptName } from './scripts.js';
 
@@ -83,6 +83,10 @@ export const readSnapshot = async (
     malformed,
   };
 };
+
+/** The items in the mission's blocked index (malformed ones skipped). */
+export const blockedItems = async (db: Db, id: string): Promise<WorkItem[]> =>
+  (await readItems(db, id, await db.redis.smembers(db.keys.missionBlocked(id)))).items;
 
 /** A read-only script of the tick, with the town prefix and the clock as every script gets them. */
 const readScript = (db: Db, name: ReadScript, args: (string | number)[]): Promise<unknown> =>

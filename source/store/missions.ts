@@ -1,7 +1,8 @@
+import type { Redis } from 'ioredis';
 import { encodeHash } from '../model/hash.js';
 import { ControlNote, Mission, Watch, WorkItem } from '../model/mission.js';
 import { script, type Db } from './db.js';
-import { readHash, readHashes, type Batch } from './records.js';
+import { MalformedRecordError, readEach, readHash, readHashes, type Batch } from './records.js';
 
 /**
  * Mission storage: the records (missions, items, watches, notes) and every write, each a script
@@ -254,6 +255,30 @@ export const listItems = async (db: Db, id: string): Promise<Batch<WorkItem>> =>
   );
 };
 
+/** One item of a mission; throws MalformedRecordError when it does not parse. */
+export const getItem = (db: Db, mission: string, item: string): Promise<WorkItem | undefined> =>
+  readHash(db, WorkItem, db.keys.missionItem(mission, item));
+
+/** Items of a mission by id, in one round trip (missing ones left out, malformed ones reported). */
+export const readItems = (db: Db, mission: string, ids: string[]): Promise<Batch<WorkItem>> =>
+  readHashes(
+    db,
+    WorkItem,
+    ids.map((i) => db.keys.missionItem(mission, i)),
+  );
+
+/** Items of a mission by id, in one round trip, one answer per id (see readEach). */
+export const readEachItem = (
+  db: Db,
+  mission: string,
+  ids: string[],
+): Promise<(WorkItem | undefined | MalformedRecordError)[]> =>
+  readEach(
+    db,
+    WorkItem,
+    ids.map((i) => db.keys.missionItem(mission, i)),
+  );
+
 export const listWatches = async (db: Db, id: string): Promise<Batch<Watch>> => {
   const ids = await db.redis.zrange(db.keys.missionWatches(id), '0', '-1');
   return readHashes(
@@ -274,4 +299,26 @@ export const listNotes = async (db: Db, id: string): Promise<ControlNote[]> => {
       }
     })
     .sort((a, b) => a.createdAt - b.createdAt);
+};
+
+/** Who holds the mission's dispatcher lease, and for how much longer (ms); no holder when it is free. */
+export const leaseHolder = async (db: Db, mission: string): Promise<{ holder?: string; ttlMs: number }> => {
+  const [holder, ttlMs] = await Promise.all([
+    db.redis.get(db.keys.missionLease(mission)),
+    db.redis.pttl(db.keys.missionLease(mission)),
+  ]);
+  return { ...(holder ? { holder } : {}), ttlMs };
+};
+
+/** Wakes a dispatcher blocked in waitForDispatchWake (one token at most is kept). */
+export const wakeDispatcher = async (db: Db): Promise<void> => {
+  await db.redis.multi().lpush(db.keys.dispatchWake, '1').ltrim(db.keys.dispatchWake, 0, 0).exec();
+};
+
+/**
+ * Blocks on `blocking` (a connection of its own) until something wakes the dispatcher or `secs`
+ * pass. A failed wait (the connection closed on shutdown, say) just returns.
+ */
+export const waitForDispatchWake = async (db: Db, blocking: Redis, secs: number): Promise<void> => {
+  await blocking.blpop(db.keys.dispatchWake, secs).catch(() => undefined);
 };

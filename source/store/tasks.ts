@@ -2,10 +2,22 @@ import { TransitionError, TtError } from '../model/errors.js';
 import { encodeHash } from '../model/hash.js';
 import { Task, TASK_STATES, taskStatesInto, type TaskState } from '../model/task.js';
 import { script, type Db } from './db.js';
-import { readHash, readHashes, type Batch } from './records.js';
+import { MalformedRecordError, readEach, readHash, readHashes, type Batch } from './records.js';
 
 export const getTask = (db: Db, id: string): Promise<Task | undefined> =>
   readHash(db, Task, db.keys.task(id));
+
+/** Tasks by id, in one round trip (missing ones left out, malformed ones reported). */
+export const readTasks = (db: Db, ids: string[]): Promise<Batch<Task>> =>
+  readHashes(db, Task, ids.map(db.keys.task));
+
+/** Tasks by id, in one round trip, one answer per id (see readEach). */
+export const readEachTask = (db: Db, ids: string[]): Promise<(Task | undefined | MalformedRecordError)[]> =>
+  readEach(db, Task, ids.map(db.keys.task));
+
+/** A task's state as stored, without reading the rest of it; undefined when the task is gone. */
+export const taskState = async (db: Db, id: string): Promise<string | undefined> =>
+  (await db.redis.hget(db.keys.task(id), 'state')) ?? undefined;
 
 /** Task ids, oldest first. */
 export const taskIds = (db: Db): Promise<string[]> => db.redis.zrange(db.keys.tasks, '0', '-1');
