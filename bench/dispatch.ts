@@ -378,7 +378,7 @@ type Phase = (typeof PHASES)[number][0];
 
 /**
  * The store calls tickMission makes for this state (no notes, completions, watches or blocked
- * items; see tickMission in source/dispatch/dispatcher.ts), timed one by one (the tick itself
+ * items; see tickMission in source/dispatch/tick.ts), timed one by one (the tick itself
  * reads the pool alongside the live items' check). It follows the source as of this benchmark;
  * the sum set against a real tick shows if it drifted.
  */
