@@ -77,6 +77,9 @@ const ReviewsJson = z.array(
 );
 const CommentsJson = z.array(z.object({ user: User, body: z.string().nullable().optional() }));
 
+/** What to do about a token GitHub rejects. */
+const TOKEN_HELP = 'check GITHUB_TOKEN or run gh auth login';
+
 /** GitHub's `message` from an error body, else the start of the body. */
 const errorMessage = (text: string): string => {
   try {
@@ -95,7 +98,10 @@ export const nextLink = (link: string | null): string | undefined => {
   return undefined;
 };
 
-/** How long a rate limit asks us to wait: retry-after (seconds or a date), else x-ratelimit-reset (epoch seconds). */
+/**
+ * How long a rate limit asks us to wait: retry-after (seconds or a date), else x-ratelimit-reset
+ * (epoch seconds).
+ */
 const rateWaitMs = (headers: Headers, now: number): number | undefined => {
   const after = headers.get('retry-after');
   if (after !== null) {
@@ -125,9 +131,8 @@ export class RestGitHubClient implements GitHubClient {
     try {
       base = new URL(opts.baseUrl || DEFAULT_GITHUB_API);
     } catch {
-      throw new UsageError(
-        `"${opts.baseUrl}" is not a URL: give the GitHub API address, e.g. ${DEFAULT_GITHUB_API} or https://host/api/v3`,
-      );
+      const example = `${DEFAULT_GITHUB_API} or https://host/api/v3`;
+      throw new UsageError(`"${opts.baseUrl}" is not a URL: give the GitHub API address, e.g. ${example}`);
     }
     if (base.protocol !== 'https:' && base.protocol !== 'http:')
       throw new UsageError(`the GitHub API address must be http(s), not ${base.protocol}`);
@@ -258,10 +263,8 @@ export class RestGitHubClient implements GitHubClient {
     const r = schema.safeParse(json);
     if (r.success) return r.data;
     const issue = r.error.issues[0];
-    throw new GitHubError(
-      `GitHub sent an unexpected answer for GET ${url.pathname}: ${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`,
-      200,
-    );
+    const what = `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`;
+    throw new GitHubError(`GitHub sent an unexpected answer for GET ${url.pathname}: ${what}`, 200);
   }
 
   private async request(url: URL, ref: IssueRef): Promise<{ json: unknown; link: string | null }> {
@@ -325,7 +328,7 @@ export class RestGitHubClient implements GitHubClient {
     if (status === 401 || (status === 403 && /bad credentials/i.test(msg))) {
       return this.token
         ? new GitHubError(
-            `GitHub rejected the token (${status} ${msg || 'Bad credentials'}); check GITHUB_TOKEN or run gh auth login`,
+            `GitHub rejected the token (${status} ${msg || 'Bad credentials'}); ${TOKEN_HELP}`,
             status,
           )
         : new GitHubError(

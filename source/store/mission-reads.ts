@@ -98,7 +98,10 @@ const jsonRows = (reply: unknown): unknown[][] =>
 /** A field as Lua returned it: absent (false) and empty both mean absent. */
 const field = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
-/** Ids per call of a scan over every agent or every live item: each call stays around a millisecond of Redis time. */
+/**
+ * Ids per call of a scan over every agent or every live item: each call stays around a
+ * millisecond of Redis time.
+ */
 const SCAN_SLICE = 128;
 
 /** One call of `name` per slice of `ids`, all sent together (one round trip). */
@@ -178,7 +181,10 @@ export const readView = async (db: Db, id: string): Promise<MissionView | undefi
   );
 };
 
-/** Takes or renews the lease and reads the mission's view in the same round trip (the view is used only with the lease). */
+/**
+ * Takes or renews the lease and reads the mission's view in the same round trip (the view is
+ * used only with the lease).
+ */
 export const leaseAndView = async (
   db: Db,
   id: string,
@@ -251,7 +257,10 @@ export const activeMismatches = async (db: Db, id: string): Promise<ActiveMismat
     .flatMap(jsonRows)
     .map(mismatchOf);
 
-/** Calls of mission_touched per tick at most (SCAN_SLICE items each); what is left waits for the next tick. */
+/**
+ * Calls of mission_touched per tick at most (SCAN_SLICE items each); what is left waits for the
+ * next tick.
+ */
 const TOUCHED_CALLS = 64;
 
 /**
@@ -294,7 +303,10 @@ const READY_SLICE = 200;
 export interface ReadyHead {
   /** Ready items, best rank first. */
   items: ReadyItem[];
-  /** Entries read from the ready queue (items that failed to parse or are not ready are left out of `items`). */
+  /**
+   * Entries read from the ready queue (items that failed to parse or are not ready are left out
+   * of `items`).
+   */
   read: number;
   readyCount: number;
   malformed: Malformed[];

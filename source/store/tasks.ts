@@ -115,10 +115,13 @@ export const moveTask = async (db: Db, id: string, m: TaskMove): Promise<TaskMov
       throw new TransitionError('task', id.slice(0, 8), a, m.to);
     case 'missing':
       throw new TtError(`task ${id} no longer exists`);
-    case 'not_owner':
+    case 'not_owner': {
+      const holder = a ? a.slice(0, 8) : 'nobody';
+      const expected = m.expectedAssignee?.slice(0, 8);
       throw new TtError(
-        `task ${id.slice(0, 8)} is assigned to ${a ? a.slice(0, 8) : 'nobody'}, not to ${m.expectedAssignee?.slice(0, 8)}; refusing a stale update`,
+        `task ${id.slice(0, 8)} is assigned to ${holder}, not to ${expected}; refusing a stale update`,
       );
+    }
     default:
       return agentRefusal(status, m.assignTo, a);
   }
