@@ -28,16 +28,11 @@ import type { Redis } from 'ioredis';
 import { TownConfig } from '../source/config/schema.js';
 import type { Endpoint } from '../source/config/endpoint.js';
 import { DEFAULT_DISPATCH, type DispatchConfig } from '../source/dispatch/config.js';
-import {
-  newDispatcher,
-  READY_HEAD,
-  releaseLeases,
-  runDispatcher,
-  tick,
-  workAssignments,
-  type Dispatcher,
-  type MissionTickReport,
-} from '../source/dispatch/dispatcher.js';
+import { newDispatcher, type Dispatcher } from '../source/dispatch/dispatcher.js';
+import { releaseLeases, runDispatcher, tick } from '../source/dispatch/loop.js';
+import { type MissionTickReport } from '../source/dispatch/report.js';
+import { workAssignments } from '../source/dispatch/tasks.js';
+import { READY_HEAD } from '../source/dispatch/tick-state.js';
 import type { Agent } from '../source/model/agent.js';
 import { SUPERVISOR_ID } from '../source/model/ids.js';
 import type { Mission, WorkItem } from '../source/model/mission.js';
@@ -51,16 +46,18 @@ import { workerConfig } from '../source/services/workers.js';
 import { registerAgent } from '../source/store/agents.js';
 import { makeDb, type Db } from '../source/store/db.js';
 import {
-  addItems,
-  assign,
   availableAgents,
-  createMission,
-  getMission,
   leaseAndView,
-  listItems,
   readView,
   readyHead,
   touchedMismatches,
+} from '../source/store/mission-reads.js';
+import {
+  addItems,
+  assign,
+  createMission,
+  getMission,
+  listItems,
   updateMission,
 } from '../source/store/missions.js';
 import { readHashes } from '../source/store/records.js';
@@ -377,7 +374,7 @@ type Phase = (typeof PHASES)[number][0];
 
 /**
  * The store calls tickMission makes for this state (no notes, completions, watches or blocked
- * items; see tickMission in source/dispatch/dispatcher.ts), timed one by one (the tick itself
+ * items; see tickMission in source/dispatch/tick.ts), timed one by one (the tick itself
  * reads the pool alongside the live items' check). It follows the source as of this benchmark;
  * the sum set against a real tick shows if it drifted.
  */

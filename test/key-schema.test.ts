@@ -68,7 +68,7 @@ describe('key schema', () => {
     await town.ok('task', 'complete', first.task, '--result', 'https://github.com/o/r/pull/7');
     await town.ok('mission', 'note', m.mission.id, 'hello');
     const { testDispatcher } = await import('./helpers/missions.js');
-    const { tick } = await import('../source/dispatch/dispatcher.js');
+    const { tick } = await import('../source/dispatch/loop.js');
     await tick(testDispatcher(town), [m.mission.id]);
 
     const docs = documented();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RestGitHubClient } from '../source/github/rest.js';
-import { releaseLeases, tick as tickAll } from '../source/dispatch/dispatcher.js';
+import { releaseLeases, tick as tickAll } from '../source/dispatch/loop.js';
 import { ManualClock } from '../source/model/clock.js';
 import type { Task } from '../source/model/task.js';
 import { makeDb } from '../source/store/db.js';

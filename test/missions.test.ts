@@ -40,7 +40,7 @@ describe('missions', () => {
     ]);
     const d = testDispatcher(town);
     const abort = new AbortController();
-    const { runDispatcher } = await import('../source/dispatch/dispatcher.js');
+    const { runDispatcher } = await import('../source/dispatch/loop.js');
     const { Redis } = await import('ioredis');
     const blocking = new Redis({ path: `${town.dir}/.tt/redis.sock`, maxRetriesPerRequest: null });
     const running = runDispatcher(d, blocking, abort.signal);

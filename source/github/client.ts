@@ -1,4 +1,5 @@
 import { TtError } from '../model/errors.js';
+import type { IssueRef } from '../model/github-ref.js';
 
 /**
  * The GitHub client the mission engine uses: issues for bootstrap, pull-request state for the
@@ -6,11 +7,7 @@ import { TtError } from '../model/errors.js';
  * GitHub's raw states to tt's few is pure and lives here.
  */
 
-export interface IssueRef {
-  owner: string;
-  repo: string;
-  number: number;
-}
+export type { IssueRef };
 
 export interface Issue {
   ref: IssueRef;

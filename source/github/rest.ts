@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { z } from 'zod';
 import type { Clock } from '../model/clock.js';
 import { UsageError } from '../model/errors.js';
+import { oneLine } from '../model/format.js';
 import {
   changesRequested,
   ciState,
@@ -76,10 +77,8 @@ const ReviewsJson = z.array(
 );
 const CommentsJson = z.array(z.object({ user: User, body: z.string().nullable().optional() }));
 
-const oneLine = (s: string, max = 160): string => {
-  const t = s.replace(/\s+/g, ' ').trim();
-  return t.length > max ? `${t.slice(0, max - 3)}...` : t;
-};
+/** What to do about a token GitHub rejects. */
+const TOKEN_HELP = 'check GITHUB_TOKEN or run gh auth login';
 
 /** GitHub's `message` from an error body, else the start of the body. */
 const errorMessage = (text: string): string => {
@@ -99,7 +98,10 @@ export const nextLink = (link: string | null): string | undefined => {
   return undefined;
 };
 
-/** How long a rate limit asks us to wait: retry-after (seconds or a date), else x-ratelimit-reset (epoch seconds). */
+/**
+ * How long a rate limit asks us to wait: retry-after (seconds or a date), else x-ratelimit-reset
+ * (epoch seconds).
+ */
 const rateWaitMs = (headers: Headers, now: number): number | undefined => {
   const after = headers.get('retry-after');
   if (after !== null) {
@@ -129,9 +131,8 @@ export class RestGitHubClient implements GitHubClient {
     try {
       base = new URL(opts.baseUrl || DEFAULT_GITHUB_API);
     } catch {
-      throw new UsageError(
-        `"${opts.baseUrl}" is not a URL: give the GitHub API address, e.g. ${DEFAULT_GITHUB_API} or https://host/api/v3`,
-      );
+      const example = `${DEFAULT_GITHUB_API} or https://host/api/v3`;
+      throw new UsageError(`"${opts.baseUrl}" is not a URL: give the GitHub API address, e.g. ${example}`);
     }
     if (base.protocol !== 'https:' && base.protocol !== 'http:')
       throw new UsageError(`the GitHub API address must be http(s), not ${base.protocol}`);
@@ -262,10 +263,8 @@ export class RestGitHubClient implements GitHubClient {
     const r = schema.safeParse(json);
     if (r.success) return r.data;
     const issue = r.error.issues[0];
-    throw new GitHubError(
-      `GitHub sent an unexpected answer for GET ${url.pathname}: ${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`,
-      200,
-    );
+    const what = `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`;
+    throw new GitHubError(`GitHub sent an unexpected answer for GET ${url.pathname}: ${what}`, 200);
   }
 
   private async request(url: URL, ref: IssueRef): Promise<{ json: unknown; link: string | null }> {
@@ -329,7 +328,7 @@ export class RestGitHubClient implements GitHubClient {
     if (status === 401 || (status === 403 && /bad credentials/i.test(msg))) {
       return this.token
         ? new GitHubError(
-            `GitHub rejected the token (${status} ${msg || 'Bad credentials'}); check GITHUB_TOKEN or run gh auth login`,
+            `GitHub rejected the token (${status} ${msg || 'Bad credentials'}); ${TOKEN_HELP}`,
             status,
           )
         : new GitHubError(
@@ -397,37 +396,4 @@ export const githubToken = (
   if (!r || r.status !== 0) return undefined;
   const token = r.stdout.trim().split('\n')[0]?.trim();
   return token && /^[\x21-\x7e]+$/.test(token) ? token : undefined;
-};
-
-const NAME = '[A-Za-z0-9_.-]+';
-const SHORT_REF = new RegExp(`^(${NAME})/(${NAME})#(\\d+)$`);
-const URL_REF = new RegExp(`^https?://[^/\\s]+/(${NAME})/(${NAME})/(?:issues|pulls?)/(\\d+)(?:[/?#]\\S*)?$`);
-
-const positive = (s: string): number | undefined => {
-  const n = Number(s);
-  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
-};
-
-/**
- * `23` (in defaultRepo), `owner/repo#23`, or an issue or pull request URL on any host
- * (https://github.com/o/r/issues/23, https://ghe.example.com/o/r/pull/23/files).
- */
-export const parseIssueRef = (ref: string, defaultRepo?: { owner: string; repo: string }): IssueRef => {
-  const s = ref.trim();
-  const bare = /^#?(\d+)$/.exec(s);
-  if (bare) {
-    const number = positive(bare[1]!);
-    if (number === undefined) throw new UsageError(`"${ref}" is not an issue number`);
-    if (!defaultRepo)
-      throw new UsageError(`"${ref}" names no repository: write owner/repo#${number} or a GitHub URL`);
-    return { owner: defaultRepo.owner, repo: defaultRepo.repo, number };
-  }
-  const m = SHORT_REF.exec(s) ?? URL_REF.exec(s);
-  const number = m ? positive(m[3]!) : undefined;
-  if (!m || number === undefined || m[1] === '.' || m[1] === '..' || m[2] === '.' || m[2] === '..') {
-    throw new UsageError(
-      `"${oneLine(ref, 80)}" is not an issue: write 23, owner/repo#23 or https://github.com/owner/repo/issues/23`,
-    );
-  }
-  return { owner: m[1]!, repo: m[2]!, number };
 };

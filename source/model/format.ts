@@ -1,4 +1,4 @@
-/** Time formats shared by the CLI, the console and the worker's log. */
+/** Text and time formats shared by the CLI, the console, the worker's log and the GitHub client. */
 
 /** "3s", "4m", "2h", "5d": a compact age. */
 export const ago = (ms: number): string => {
@@ -11,3 +11,9 @@ export const ago = (ms: number): string => {
 
 /** "14:03:27": the UTC time of day of an epoch-ms timestamp. */
 export const hhmmss = (ts: number): string => new Date(ts).toISOString().slice(11, 19);
+
+/** Whitespace runs folded to one space, trimmed, and cut to `max` characters with "...". */
+export const oneLine = (s: string, max = 160): string => {
+  const t = s.replace(/\s+/g, ' ').trim();
+  return t.length > max ? `${t.slice(0, max - 3)}...` : t;
+};

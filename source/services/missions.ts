@@ -3,19 +3,15 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { DEFAULT_DISPATCH, type DispatchConfig } from '../dispatch/config.js';
-import {
-  newDispatcher,
-  releaseLeases,
-  runDispatcher,
-  tick,
-  type Dispatcher,
-  type MissionTickReport,
-} from '../dispatch/dispatcher.js';
-import type { GitHubClient, IssueRef } from '../github/client.js';
-import { githubToken, parseIssueRef, RestGitHubClient } from '../github/rest.js';
+import { newDispatcher, type Dispatcher } from '../dispatch/dispatcher.js';
+import { releaseLeases, runDispatcher, tick } from '../dispatch/loop.js';
+import { type MissionTickReport } from '../dispatch/report.js';
+import type { GitHubClient } from '../github/client.js';
+import { githubToken, RestGitHubClient } from '../github/rest.js';
 import { compileMission, Manifest, type IssueInput } from '../model/compiler.js';
 import { TtError, UsageError } from '../model/errors.js';
 import type { TownEvent } from '../model/event.js';
+import { parseIssueRef, type IssueRef } from '../model/github-ref.js';
 import {
   isTerminalMission,
   MissionPolicy,
@@ -32,6 +28,7 @@ import {
   addItems,
   createMission,
   getMission,
+  leaseHolder,
   listItems,
   listMissions,
   listNotes,
@@ -39,6 +36,7 @@ import {
   missionIds,
   queueNote,
   updateMission,
+  wakeDispatcher,
 } from '../store/missions.js';
 import { townDelays, type Town } from './context.js';
 import { report } from './report.js';
@@ -108,6 +106,86 @@ export interface StartOptions {
 const withDependents = (items: WorkItem[]) =>
   items.map((i) => ({ ...i, dependents: items.filter((x) => x.deps.includes(i.id)).map((x) => x.id) }));
 
+/** The issue refs of --issue, bare numbers in the town's default repository. */
+const issueRefs = (t: Town, issues: string[]): IssueRef[] => {
+  const repo = issues.some((r) => /^\d+$/.test(r.trim())) ? defaultRepo(t) : undefined;
+  return issues.map((r) => {
+    try {
+      return parseIssueRef(r, repo);
+    } catch (e) {
+      throw new UsageError(`--issue ${r}: ${(e as Error).message}`);
+    }
+  });
+};
+
+/** The --manifest file, read and checked against its schema. */
+const readManifest = (path: string, file: string): Manifest => {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    const why =
+      (e as NodeJS.ErrnoException).code === 'ENOENT'
+        ? 'no such file'
+        : `not valid JSON: ${(e as Error).message}`;
+    throw new UsageError(`--manifest ${file}: ${why}`);
+  }
+  const r = Manifest.safeParse(raw);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0]!;
+  throw new UsageError(`--manifest ${file}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+};
+
+/** Every issue of the mission, fetched (a failure names the issue). */
+const fetchIssues = async (github: GitHubClient | undefined, refs: IssueRef[]): Promise<IssueInput[]> => {
+  const issues: IssueInput[] = [];
+  for (const ref of refs) {
+    try {
+      const issue = await github!.issue(ref);
+      issues.push({ ref, title: issue.title, body: issue.body });
+    } catch (e) {
+      throw new TtError(`cannot fetch ${ref.owner}/${ref.repo}#${ref.number}: ${(e as Error).message}`);
+    }
+  }
+  return issues;
+};
+
+/** The mission's title: --title, else its first issue (and how many more objectives), else its first file. */
+const missionTitle = (o: StartOptions, refs: IssueRef[], objectives: ObjectiveRef[]): string => {
+  if (o.title?.trim()) return o.title.trim();
+  const first = refs[0];
+  if (!first) return o.docs[0] ?? o.manifest ?? 'mission';
+  const more = objectives.length > 1 ? ` +${objectives.length - 1}` : '';
+  return `${first.owner}/${first.repo}#${first.number}${more}`;
+};
+
+/** The new mission's record, being planned (no items yet). */
+const newMission = (
+  id: string,
+  o: StartOptions,
+  refs: IssueRef[],
+  policy: MissionPolicy,
+  now: number,
+): Mission => {
+  const objectives: ObjectiveRef[] = [
+    ...refs.map((r) => ({ type: 'issue' as const, ...r })),
+    ...o.docs.map((p) => ({ type: 'doc' as const, path: p })),
+    ...(o.manifest ? [{ type: 'manifest' as const, path: o.manifest }] : []),
+  ];
+  return {
+    id,
+    title: missionTitle(o, refs, objectives),
+    objectives,
+    state: 'planning',
+    policy,
+    createdAt: now,
+    updatedAt: now,
+    helpAttempts: 0,
+    itemsTotal: 0,
+    itemsDone: 0,
+  };
+};
+
 /**
  * Starts a mission: every input is checked (issue refs, docs, manifest, the dependency graph)
  * and every issue fetched before anything is stored; then the mission and its items are
@@ -119,49 +197,16 @@ export const startMission = async (
 ): Promise<{ mission: Mission; items: WorkItem[]; tick: MissionTickReport[] }> => {
   if (o.issues.length + o.docs.length === 0 && !o.manifest)
     throw new UsageError('a mission needs at least one --issue, --doc or --manifest');
-  const repo = o.issues.some((r) => /^\d+$/.test(r.trim())) ? defaultRepo(t) : undefined;
-  const refs: IssueRef[] = o.issues.map((r) => {
-    try {
-      return parseIssueRef(r, repo);
-    } catch (e) {
-      throw new UsageError(`--issue ${r}: ${(e as Error).message}`);
-    }
-  });
+  const refs = issueRefs(t, o.issues);
   const base = (p: string) => (isAbsolute(p) ? p : resolve(t.root, p));
   for (const d of o.docs) if (!existsSync(base(d))) throw new UsageError(`--doc ${d}: no such file`);
-  let manifest: Manifest | undefined;
-  if (o.manifest) {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(readFileSync(base(o.manifest), 'utf8'));
-    } catch (e) {
-      throw new UsageError(
-        `--manifest ${o.manifest}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not valid JSON: ${(e as Error).message}`}`,
-      );
-    }
-    const r = Manifest.safeParse(raw);
-    if (!r.success) {
-      const issue = r.error.issues[0]!;
-      throw new UsageError(
-        `--manifest ${o.manifest}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`,
-      );
-    }
-    manifest = r.data;
-  }
+  const manifest = o.manifest ? readManifest(base(o.manifest), o.manifest) : undefined;
   const policy = MissionPolicy.parse({
     ...(o.maxParallel ? { maxParallel: o.maxParallel } : {}),
     ...(o.reviewer === false ? { reviewerRequired: false } : {}),
   });
   const github = refs.length ? (o.github ?? githubFor(t)) : undefined;
-  const issues: IssueInput[] = [];
-  for (const ref of refs) {
-    try {
-      const issue = await github!.issue(ref);
-      issues.push({ ref, title: issue.title, body: issue.body });
-    } catch (e) {
-      throw new TtError(`cannot fetch ${ref.owner}/${ref.repo}#${ref.number}: ${(e as Error).message}`);
-    }
-  }
+  const issues = await fetchIssues(github, refs);
   const id = randomUUID();
   const now = t.clock.now();
   const items = compileMission({
@@ -173,28 +218,7 @@ export const startMission = async (
     newId: randomUUID,
   });
   if (items.length === 0) throw new UsageError('the mission has no work items (everything was skipped)');
-  const objectives: ObjectiveRef[] = [
-    ...refs.map((r) => ({ type: 'issue' as const, ...r })),
-    ...o.docs.map((p) => ({ type: 'doc' as const, path: p })),
-    ...(o.manifest ? [{ type: 'manifest' as const, path: o.manifest }] : []),
-  ];
-  const title =
-    o.title?.trim() ||
-    (refs[0]
-      ? `${refs[0].owner}/${refs[0].repo}#${refs[0].number}${objectives.length > 1 ? ` +${objectives.length - 1}` : ''}`
-      : (o.docs[0] ?? o.manifest ?? 'mission'));
-  const mission: Mission = {
-    id,
-    title,
-    objectives,
-    state: 'planning',
-    policy,
-    createdAt: now,
-    updatedAt: now,
-    helpAttempts: 0,
-    itemsTotal: 0,
-    itemsDone: 0,
-  };
+  const mission = newMission(id, o, refs, policy, now);
   await createMission(t.db, mission);
   await addItems(t.db, id, withDependents(items));
   await updateMission(t.db, id, '', {
@@ -228,10 +252,7 @@ export const missionStatus = async (t: Town, ref: string, events = 10): Promise<
   const items = report(t, await listItems(t.db, m.id)).sort((a, b) => a.rank - b.rank);
   const watches = report(t, await listWatches(t.db, m.id));
   const notes = await listNotes(t.db, m.id);
-  const [holder, ttl] = await Promise.all([
-    t.db.redis.get(t.db.keys.missionLease(m.id)),
-    t.db.redis.pttl(t.db.keys.missionLease(m.id)),
-  ]);
+  const { holder, ttlMs: ttl } = await leaseHolder(t.db, m.id);
   return {
     mission: m,
     items,
@@ -247,7 +268,10 @@ export const missionStatus = async (t: Town, ref: string, events = 10): Promise<
   };
 };
 
-/** Queues an operator's control note for the dispatcher; a malformed directive is refused and nothing stored. */
+/**
+ * Queues an operator's control note for the dispatcher; a malformed directive is refused and
+ * nothing stored.
+ */
 export const noteMission = async (
   t: Town,
   ref: string,
@@ -284,7 +308,7 @@ export const resumeMission = async (t: Town, ref: string): Promise<Mission> => {
     event: 'mission.state',
     text: 'resumed by the operator',
   });
-  await t.db.redis.multi().lpush(t.db.keys.dispatchWake, '1').ltrim(t.db.keys.dispatchWake, 0, 0).exec();
+  await wakeDispatcher(t.db);
   return (await getMission(t.db, m.id))!;
 };
 

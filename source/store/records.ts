@@ -45,3 +45,24 @@ export const readHash = async <S extends z.ZodType>(
 
 // Re-exported while callers move to model/hash.js.
 export { MalformedRecordError };
+
+/**
+ * Records by key in one round trip, in order, as `readHash` reads one: the record, undefined
+ * when it is missing, or the MalformedRecordError `readHash` would throw.
+ */
+export const readEach = async <S extends z.ZodType>(
+  db: Db,
+  schema: S,
+  keys: string[],
+): Promise<(z.infer<S> | undefined | MalformedRecordError)[]> => {
+  if (keys.length === 0) return [];
+  const pipe = db.redis.pipeline();
+  for (const k of keys) pipe.hgetall(k);
+  return ((await pipe.exec()) ?? []).map(([err, fields], i) => {
+    if (err) throw err;
+    const f = fields as Record<string, string>;
+    if (Object.keys(f).length === 0) return undefined;
+    const r = decodeHash(schema, keys[i]!, f);
+    return r.ok ? r.value : new MalformedRecordError(r.malformed);
+  });
+};

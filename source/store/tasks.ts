@@ -2,14 +2,22 @@ import { TransitionError, TtError } from '../model/errors.js';
 import { encodeHash } from '../model/hash.js';
 import { Task, TASK_STATES, taskStatesInto, type TaskState } from '../model/task.js';
 import { script, type Db } from './db.js';
-import { readHash, readHashes, type Batch } from './records.js';
+import { MalformedRecordError, readEach, readHash, readHashes, type Batch } from './records.js';
 
 export const getTask = (db: Db, id: string): Promise<Task | undefined> =>
   readHash(db, Task, db.keys.task(id));
 
-/** Many tasks in one pipeline, in the order asked; missing ones are skipped, malformed ones reported. */
+/** Tasks by id, in one round trip (missing ones left out, malformed ones reported). */
 export const readTasks = (db: Db, ids: string[]): Promise<Batch<Task>> =>
   readHashes(db, Task, ids.map(db.keys.task));
+
+/** Tasks by id, in one round trip, one answer per id (see readEach). */
+export const readEachTask = (db: Db, ids: string[]): Promise<(Task | undefined | MalformedRecordError)[]> =>
+  readEach(db, Task, ids.map(db.keys.task));
+
+/** A task's state as stored, without reading the rest of it; undefined when the task is gone. */
+export const taskState = async (db: Db, id: string): Promise<string | undefined> =>
+  (await db.redis.hget(db.keys.task(id), 'state')) ?? undefined;
 
 /** Task ids, oldest first. */
 export const taskIds = (db: Db): Promise<string[]> => db.redis.zrange(db.keys.tasks, '0', '-1');
@@ -109,9 +117,9 @@ export const moveTask = async (db: Db, id: string, m: TaskMove): Promise<TaskMov
       throw new TtError(`task ${id} no longer exists`);
     case 'not_owner': {
       const holder = a ? a.slice(0, 8) : 'nobody';
-      const caller = m.expectedAssignee?.slice(0, 8);
+      const expected = m.expectedAssignee?.slice(0, 8);
       throw new TtError(
-        `task ${id.slice(0, 8)} is assigned to ${holder}, not to ${caller}; refusing a stale update`,
+        `task ${id.slice(0, 8)} is assigned to ${holder}, not to ${expected}; refusing a stale update`,
       );
     }
     default:

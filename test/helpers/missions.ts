@@ -1,13 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_DISPATCH, type DispatchConfig } from '../../source/dispatch/config.js';
-import {
-  newDispatcher,
-  releaseLeases,
-  tick,
-  type Dispatcher,
-  type MissionTickReport,
-} from '../../source/dispatch/dispatcher.js';
+import { newDispatcher, type Dispatcher } from '../../source/dispatch/dispatcher.js';
+import { releaseLeases, tick } from '../../source/dispatch/loop.js';
+import { type MissionTickReport } from '../../source/dispatch/report.js';
 import type { GitHubClient } from '../../source/github/client.js';
 import type { Clock } from '../../source/model/clock.js';
 import { makeDb } from '../../source/store/db.js';

@@ -16,12 +16,12 @@ import { extractPrRefs } from '../../source/model/submission.js';
 import {
   githubToken,
   MAX_PAGES,
-  parseIssueRef,
   RestGitHubClient,
   type CommandRunner,
   type RestGitHubOptions,
 } from '../../source/github/rest.js';
 import { ManualClock } from '../../source/model/clock.js';
+import { parseIssueRef } from '../../source/model/github-ref.js';
 import { TtError, UsageError } from '../../source/model/errors.js';
 import {
   FAKE_EPOCH,
