@@ -12,6 +12,7 @@ const documented = (): { pattern: string; re: RegExp; type: string }[] => {
       .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
       .replace('\\{<town>\\}', '\\{[^}]+\\}')
       .replace(/<id>/g, '[0-9a-f-]{36}')
+      .replace(/<n>/g, '[0-9]+')
       .replace(/<state>/g, `(${TASK_STATES.join('|')})`);
     return { pattern: pattern!, re: new RegExp(`^${re}$`), type: type!.trim() };
   });
@@ -48,6 +49,14 @@ describe('key schema', () => {
       .lpush(`${town.prefix}activity:${bob.id}`, 'x')
       .expire(`${town.prefix}activity:${bob.id}`, 3600)
       .exec();
+    // An attempt of ada's on her task: its stream and both indexes.
+    const { appendAttemptEvents, openAttempt } = await import('../source/store/attempts.js');
+    const ada = (await town.ok('list', '--json'))
+      .json()
+      .agents.find((a: { name: string }) => a.name === 'ada');
+    const db = makeDb(town.redis, town.name, { now: () => Date.now() });
+    await openAttempt(db, { agentId: ada.id, round: 1 }, [t.id]);
+    await appendAttemptEvents(db, { agentId: ada.id, round: 1 }, [{ kind: 'message', text: 'hi' }]);
     // A mission with a chain, a finished item, a note and a leased tick.
     const { writeFileSync } = await import('node:fs');
     writeFileSync(
@@ -100,5 +109,14 @@ describe('key schema', () => {
     await town.ok('restart', 'ada');
     const len = await town.redis.xlen(`${town.prefix}events:agent:${a.id}`);
     expect(len).toBeLessThan(1200);
+    // Attempts: the stream and both indexes expire (7 days), the stream is capped (test/logs.test.ts).
+    const { appendAttemptEvents, openAttempt } = await import('../source/store/attempts.js');
+    const { makeDb } = await import('../source/store/db.js');
+    const db = makeDb(town.redis, town.name, { now: () => Date.now() });
+    const task = (await town.ok('backlog', 'add', 'x', '--json')).json();
+    await openAttempt(db, { agentId: a.id, round: 1 }, [task.id]);
+    await appendAttemptEvents(db, { agentId: a.id, round: 1 }, [{ kind: 'message', text: 'hi' }]);
+    for (const key of [`attempt:${a.id}:1`, `attempts:task:${task.id}`, `attempts:agent:${a.id}`])
+      expect(await town.redis.ttl(town.prefix + key), key).toBeGreaterThan(7 * 86400 - 100);
   });
 });

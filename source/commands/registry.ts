@@ -3,6 +3,7 @@ import { agentCommands } from './agents.js';
 import { backlogCommands } from './backlog.js';
 import { consoleCmd } from './console.js';
 import { demo } from './demo.js';
+import { logsCommands } from './logs.js';
 import { messageCommands } from './messages.js';
 import { missionCommands } from './mission.js';
 import { statusCommands } from './status.js';
@@ -20,4 +21,5 @@ export const COMMANDS: Command[] = [
   ...messageCommands,
   ...missionCommands,
   ...statusCommands,
+  ...logsCommands,
 ];

@@ -47,6 +47,9 @@ export const keysFor = (town: string) => {
     events: `${p}events`,
     agentEvents: (id: string) => `${p}events:agent:${id}`,
     missionEvents: (id: string) => `${p}events:mission:${id}`,
+    attempt: (agentId: string, round: number) => `${p}attempt:${agentId}:${round}`,
+    taskAttempts: (id: string) => `${p}attempts:task:${id}`,
+    agentAttempts: (id: string) => `${p}attempts:agent:${id}`,
   };
 };
 export type Keys = ReturnType<typeof keysFor>;
@@ -55,3 +58,9 @@ export type Keys = ReturnType<typeof keysFor>;
 export const STOP_FLAG_TTL_SECS = 3600;
 export const ACTIVITY_TTL_SECS = 3600;
 export const ACTIVITY_MAX = 10;
+/** An attempt's event stream: at most about this many events (XADD MAXLEN ~). */
+export const ATTEMPT_EVENTS_MAX = 2000;
+/** An attempt's stream and indexes expire this long after their last write. */
+export const ATTEMPT_TTL_SECS = 7 * 24 * 3600;
+/** Attempts kept in a task's or an agent's index (the newest). */
+export const ATTEMPT_INDEX_MAX = 100;

@@ -35,6 +35,8 @@ const AGENT_KEY_KINDS = [
   'activity:',
   'hb:',
   'events:agent:',
+  'attempt:',
+  'attempts:agent:',
 ];
 
 /** Deletes the town's keys (or only its agents' keys) and records the reset. Returns how many went. */
