@@ -38,6 +38,8 @@ describe('the tt binary', () => {
       expect(r.out, c.name).toContain(`Usage: tt ${c.name}`);
       expect(r.out, c.name).toContain('--town');
       if (c.json) expect(r.out, c.name).toContain('--json');
+      // Flags are typed in kebab case (--sim-duration), and help shows them so.
+      expect(r.out, c.name).not.toMatch(/--[a-z]+[A-Z]/);
     });
   });
 

@@ -17,10 +17,12 @@ const GLOBAL_FLAGS: Record<string, FlagSpec> = {
 };
 const JSON_FLAG: FlagSpec = { type: 'boolean', description: 'print JSON instead of text' };
 
+const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
 const flagLine = (name: string, f: FlagSpec): [string, string] => {
   const value = f.type === 'boolean' ? '' : ` <${f.value ?? (f.choices ? f.choices.join('|') : f.type)}>`;
   const dflt = f.default !== undefined && f.type !== 'boolean' ? ` (default ${f.default})` : '';
-  return [`${f.shortFlag ? `-${f.shortFlag}, ` : '    '}--${name}${value}`, f.description + dflt];
+  return [`${f.shortFlag ? `-${f.shortFlag}, ` : '    '}--${kebab(name)}${value}`, f.description + dflt];
 };
 
 const flagsOf = (c: Command): Record<string, FlagSpec> => ({
@@ -107,8 +109,6 @@ const toMeowFlags = (specs: Record<string, FlagSpec>) =>
       },
     ]),
   );
-
-const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 /** Checks parsed flags against the command's table: unknown flags, wrong types, bad choices. */
 const checkFlags = (c: Command, specs: Record<string, FlagSpec>, flags: Flags): string | undefined => {
