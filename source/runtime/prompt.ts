@@ -1,6 +1,8 @@
+import type { ErrorClass } from '../model/attempt.js';
 import { SUPERVISOR_ID } from '../model/ids.js';
 import { classify, messageText, type Message } from '../model/message.js';
 import type { TaskPriority } from '../model/priority.js';
+import { splitClassifiedError } from '../model/report.js';
 import { taskTitle } from '../model/task.js';
 
 /**
@@ -17,8 +19,10 @@ export interface PromptTask {
   /** 0 or less: no limit. */
   maxAttempts: number;
   tags: string[];
-  /** Why the previous attempt failed, when this is a retry. */
+  /** Why the previous attempt failed, when this is a retry (may start with its class: `timeout: ...`). */
   lastError?: string;
+  /** The class of that failure; when absent, a class in front of `lastError` is used. */
+  lastErrorClass?: ErrorClass;
 }
 
 export interface PromptInput {
@@ -168,7 +172,10 @@ const taskAssignEntry = (
   if (task) {
     out.push(`- Task id: ${id}`, `- Priority: ${task.priority}`, `- This is ${attemptText(task)}.`);
     if (task.tags.length) out.push(`- Tags: ${task.tags.join(', ')}`);
-    if (task.lastError) out.push(`- The previous attempt failed: ${oneLine(task.lastError)}`);
+    if (task.lastError) {
+      const e = splitClassifiedError(task.lastError, task.lastErrorClass);
+      out.push(`- The previous attempt failed${e.class ? ` (${e.class})` : ''}: ${oneLine(e.text)}`);
+    }
     out.push('', 'Description:', '', ...fenced(task.description));
   } else {
     out.push(

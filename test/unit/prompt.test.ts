@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SUPERVISOR_ID } from '../../source/model/ids.js';
 import type { Message } from '../../source/model/message.js';
+import { classifiedError, splitClassifiedError } from '../../source/model/report.js';
 import {
   agentRoleKeywords,
   buildPrompt,
@@ -254,6 +255,50 @@ describe('buildPrompt', () => {
       input({ agent: { id: ADA, name: 'ada', label: 'Ada [worker]', role: 'worker' } }),
     );
     expect(general).toContain('- Backlog fit: any task (you are a generalist)');
+  });
+  it('shows the class of the previous failure on a retry', () => {
+    const retry = (o: Partial<PromptTask>) =>
+      entry(
+        buildPrompt(
+          input({
+            actionable: [{ message: msg({ type: 'task_assign', taskId: T1 }), task: task(T1, 'x', o) }],
+          }),
+        ),
+        1,
+      );
+    expect(retry({ lastError: 'no output for 10 minutes', lastErrorClass: 'timeout' })).toContain(
+      '- The previous attempt failed (timeout): no output for 10 minutes',
+    );
+    // The class in front of lastError, as the store keeps it.
+    expect(retry({ lastError: 'timeout: no output for 10 minutes' })).toContain(
+      '- The previous attempt failed (timeout): no output for 10 minutes\n',
+    );
+    // Given both, the class is not repeated.
+    expect(retry({ lastError: 'stalled: no output\nfor 5 minutes', lastErrorClass: 'stalled' })).toContain(
+      '- The previous attempt failed (stalled): no output for 5 minutes\n',
+    );
+    // An unclassified reason is shown as it is; a word that is not a class is not taken for one.
+    expect(retry({ lastError: 'tests do not pass' })).toContain(
+      '- The previous attempt failed: tests do not pass\n',
+    );
+    expect(retry({ lastError: 'npm: not found' })).toContain(
+      '- The previous attempt failed: npm: not found\n',
+    );
+    expect(retry({})).not.toContain('previous attempt');
+  });
+});
+
+describe('classified errors', () => {
+  it('round-trips a class through lastError', () => {
+    expect(splitClassifiedError(classifiedError('rate_limit', 'resets at 14:00'))).toEqual({
+      class: 'rate_limit',
+      text: 'resets at 14:00',
+    });
+    expect(splitClassifiedError('api: 529 overloaded', 'crash')).toEqual({
+      class: 'crash',
+      text: 'api: 529 overloaded',
+    });
+    expect(splitClassifiedError('plain reason')).toEqual({ text: 'plain reason' });
   });
 });
 
