@@ -15,6 +15,13 @@ import { taskTitle } from '../model/task.js';
  * quoted heredoc, never through a quoted argument.
  */
 
+/** Whether the work of a task should end in a pull request. */
+export interface PromptPullRequest {
+  wanted: boolean;
+  /** The branch it goes into; default: the workspace's base branch. */
+  base?: string;
+}
+
 export interface PromptTask {
   id: string;
   description: string;
@@ -28,6 +35,16 @@ export interface PromptTask {
   lastError?: string;
   /** The class of that failure; when absent, a class in front of `lastError` is used. */
   lastErrorClass?: ErrorClass;
+  /** Set (with `wanted`) when the task's work should end in a pull request. */
+  pullRequest?: PromptPullRequest;
+}
+
+/** Where the agent's CLI runs. */
+export interface PromptWorkspace {
+  /** Absolute path of the directory the CLI runs in (the agent's worktree). */
+  dir: string;
+  /** When `dir` is a git worktree: the agent's own branch and the branch it was made from. */
+  git?: { branch: string; base: string };
 }
 
 export interface PromptInput {
@@ -50,10 +67,12 @@ export interface PromptInput {
    * CLI that runs commands in a login shell loses the PATH the worker set. Default `tt`.
    */
   tt?: string;
+  /** The agent's working directory and branch; without it the prompt says nothing of either. */
+  workspace?: PromptWorkspace;
   /**
-   * Where the agent writes report files (`tt-report-<task id>.md`). Best a directory inside its
-   * working directory that git ignores, since some CLIs' file tools refuse paths outside it.
-   * Default `/tmp`.
+   * Where the agent writes report files (`tt-report-<task id>.md`, `tt-pr-<task id>.md`). Best a
+   * directory inside the workspace that git ignores, since some CLIs' file tools refuse paths
+   * outside it. Default `/tmp`.
    */
   reportDir?: string;
 }
@@ -166,6 +185,7 @@ const ttCmd = (i: PromptInput): string => shellWord(i.tt ?? 'tt');
 const reportDir = (i: PromptInput): string => (i.reportDir ?? '/tmp').replace(/(.)\/+$/, '$1');
 const inDir = (dir: string, file: string): string => (dir === '/' ? `/${file}` : `${dir}/${file}`);
 const reportFile = (i: PromptInput, id: string): string => inDir(reportDir(i), `tt-report-${id}.md`);
+const prBodyFile = (i: PromptInput, id: string): string => inDir(reportDir(i), `tt-pr-${id}.md`);
 
 /** The delimiter of the report heredoc: a word no report line is likely to be. */
 const HEREDOC_END = 'TT_REPORT_END';
@@ -211,6 +231,61 @@ const header = (i: PromptInput): string[] => {
   ];
 };
 
+const workspaceSection = (i: PromptInput): string[] => {
+  const w = i.workspace;
+  if (!w) return [];
+  const dir = w.dir;
+  const reports = reportDir(i);
+  const alsoReports =
+    reports === dir || reports.startsWith(`${dir}/`) ? '' : ` (and ${reports} for report files)`;
+  const out = ['## Workspace', '', `- Directory: ${dir}`];
+  if (!w.git) {
+    return [
+      ...out,
+      '',
+      `Other agents work in parallel, each in its own directory: stay inside ${dir}${alsoReports}.`,
+    ];
+  }
+  const { branch, base } = w.git;
+  return [
+    ...out,
+    `- Your branch: ${branch}`,
+    `- Base branch: ${base}`,
+    '',
+    `Other agents work in parallel, each in its own worktree: stay inside ${dir}${alsoReports}.`,
+    '',
+    `Commit your work on ${branch} as you go, in small commits whose messages say what changed and why:`,
+    '',
+    ...sh('git add <the files you changed>', 'git commit -m "<what changed and why>"'),
+    '',
+    `- Stay on ${branch}: never switch branches or check out another one.`,
+    `- Never commit to, push to, rebase or reset ${base}, and never rewrite commits that are already pushed.`,
+    `- Do not push ${branch} unless a task asks for a pull request.`,
+  ];
+};
+
+/** How to open the pull request a task wants, and where its URL goes. */
+const pullRequestLines = (i: PromptInput, id: string, pr: PromptPullRequest): string[] => {
+  const branch = i.workspace?.git?.branch;
+  const base = pr.base ?? i.workspace?.git?.base;
+  const body = prBodyFile(i, id);
+  const create = [
+    'gh pr create',
+    ...(base ? [`--base ${shellWord(base)}`] : []),
+    ...(branch ? [`--head ${shellWord(branch)}`] : []),
+    '--title "<one-line title>"',
+    `--body-file ${shellWord(body)}`,
+  ].join(' ');
+  return [
+    `This task ends in a pull request${base ? ` into ${base}` : ''}. When your commits are ready, write its description to ${body}, then run:`,
+    '',
+    ...sh(`git push -u origin ${branch ? shellWord(branch) : 'HEAD'}`, create),
+    '',
+    'gh prints the URL of the new pull request: put that URL first in your report.',
+    '',
+  ];
+};
+
 const taskAssignEntry = (
   i: PromptInput,
   n: number,
@@ -220,6 +295,7 @@ const taskAssignEntry = (
   const id = task?.id ?? m.taskId;
   const tt = ttCmd(i);
   const out = [`### ${n}. [${mark(m)}] Task ${id} assigned by ${senderRef(m.from)}`, ''];
+  const pr = task?.pullRequest?.wanted ? task.pullRequest : undefined;
   let hint: string | undefined;
   if (task) {
     out.push(`- Task id: ${id}`, `- Priority: ${task.priority}`, `- This is ${attemptText(task)}.`);
@@ -238,9 +314,9 @@ const taskAssignEntry = (
       `The task's details could not be read; run \`${tt} task show ${id}\` before you start.`,
     );
   }
+  out.push('', ...(pr ? pullRequestLines(i, id, pr) : []));
   out.push(
-    '',
-    `When it is done, write your report (what you did: a short summary) to ${reportFile(i, id)}, then run exactly:`,
+    `When it is done, write your report (${pr ? 'the pull request URL, then' : 'what you did:'} a short summary) to ${reportFile(i, id)}, then run exactly:`,
     '',
     ...sh(completeLine(i, id)),
     '',
@@ -380,11 +456,12 @@ const workflowSection = (i: PromptInput): string[] => {
 
 /**
  * The whole prompt for one round, in Markdown. Sections come in a fixed order; one with nothing
- * to show (no messages of a kind, an empty backlog) is left out.
+ * to show (no workspace, no messages of a kind, an empty backlog) is left out.
  */
 export const buildPrompt = (input: PromptInput): string =>
   [
     header,
+    workspaceSection,
     actionableSection,
     informationalSection,
     confirmationsSection,

@@ -22,8 +22,8 @@ const promptTask = (t: Task): PromptTask => ({
 /** How many backlog tasks a prompt's snapshot looks at. */
 const BACKLOG_PEEK = 50;
 
-/** What only the worker knows: how its CLI reaches tt, where reports go. */
-export type PromptSetting = Pick<PromptInput, 'tt' | 'reportDir'>;
+/** What only the worker knows: how its CLI reaches tt, where it works, where reports go. */
+export type PromptSetting = Pick<PromptInput, 'tt' | 'workspace' | 'reportDir'>;
 
 /**
  * The prompt of one round: its messages in serving order (a task taken from the backlog shows
