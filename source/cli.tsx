@@ -19,6 +19,7 @@ const code = await run(process.argv.slice(2), {
   stdoutIsTTY: Boolean(process.stdout.isTTY),
   signal: controller.signal,
   setTitle: true,
+  stdin: () => process.stdin,
   terminal: { stdout: process.stdout, stdin: process.stdin },
 });
 process.exitCode = code;

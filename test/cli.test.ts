@@ -38,6 +38,8 @@ describe('the tt binary', () => {
       expect(r.out, c.name).toContain(`Usage: tt ${c.name}`);
       expect(r.out, c.name).toContain('--town');
       if (c.json) expect(r.out, c.name).toContain('--json');
+      // Flags are typed in kebab case (--sim-duration), and help shows them so.
+      expect(r.out, c.name).not.toMatch(/--[a-z]+[A-Z]/);
     });
   });
 
@@ -79,5 +81,26 @@ describe('the tt binary', () => {
     expect((await tt(['task', 'complete', task.id], dir, env)).code).toBe(0);
     const down = await tt(['down'], dir, env);
     expect(down.code).toBe(0);
+  });
+
+  it('takes a report through the quoted heredoc the prompt shows, unexpanded', async () => {
+    const dir = tempDir();
+    const env = baseEnv(join(dir, 'home'));
+    onCleanup(() => killPidFile(join(dir, '.tt', 'redis.pid')));
+    expect((await tt(['init', '--name', 'heredoc'], dir, env)).code).toBe(0);
+    const task = JSON.parse((await tt(['backlog', 'add', 'work', '--json'], dir, env)).out);
+    const report = 'Ran `id` and $(id) for $HOME.\n```sh\necho "$(date)"\n```';
+    const script = `'${process.execPath}' '${CLI}' task complete ${task.id} --result - <<'TT_REPORT_END'\n${report}\nTT_REPORT_END\n`;
+    const r = await new Promise<{ code: number; err: string }>((resolve) =>
+      execFile('/bin/sh', ['-c', script], { cwd: dir, env: env as NodeJS.ProcessEnv }, (error, _out, err) =>
+        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, err }),
+      ),
+    );
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse((await tt(['task', 'show', task.id, '--json'], dir, env)).out).result).toBe(
+      `${report}\n`,
+    );
+    expect((await tt(['down'], dir, env)).code).toBe(0);
   });
 });

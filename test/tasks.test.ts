@@ -1,5 +1,8 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeTown } from './helpers/town.js';
+import { REPORT_MAX_BYTES } from '../source/model/report.js';
+import { makeTown, type Result, type TestTown } from './helpers/town.js';
 
 describe('tasks', () => {
   it('assign --json prints the created task, queues its task_assign message and writes both events', async () => {
@@ -247,5 +250,146 @@ describe('messages', () => {
     const all = (await town.ok('inbox', '--all', '--json')).json();
     expect(all.inboxes.map((v: { agent: string }) => v.agent)).toEqual(['supervisor']);
     expect((await town.tt('inbox')).code).toBe(2);
+  });
+});
+
+/** A report an agent writes: backticks, command substitutions, a Markdown code block, multi-byte text. */
+const REPORT = [
+  'Fixed the `parse()` edge case; see $(git log -1) and `$HOME`.',
+  '',
+  '```ts',
+  "const x = `${a}` + '$(rm -rf /)'; // naïve → ok ✓",
+  '```',
+  '',
+  'PR: https://github.com/acme/app/pull/7',
+  '',
+].join('\n');
+
+/** One line on stderr, nothing on stdout, exit 2. */
+const refused = (r: Result, pattern: RegExp) => {
+  expect(r.code).toBe(2);
+  expect(r.out).toBe('');
+  expect(r.err.trimEnd().split('\n')).toHaveLength(1);
+  expect(r.err).toMatch(pattern);
+};
+
+describe('task reports from a file or stdin', () => {
+  const setup = async (): Promise<{
+    town: TestTown;
+    id: string;
+    stored: () => Promise<Record<string, string>>;
+  }> => {
+    const town = await makeTown();
+    await town.ok('spawn', 'ada', '--no-start');
+    const id = (await town.ok('assign', 'ada', 'work', '--json')).json().id as string;
+    return { town, id, stored: () => town.redis.hgetall(`${town.prefix}task:${id}`) };
+  };
+
+  it('complete --result-file stores the file byte for byte, relative to the working directory', async () => {
+    const { town, id, stored } = await setup();
+    mkdirSync(join(town.dir, 'notes'));
+    writeFileSync(join(town.dir, 'notes', 'report.md'), REPORT);
+    const r = (await town.ok('task', 'complete', id, '--result-file', 'notes/report.md', '--json')).json();
+    expect(r).toMatchObject({ state: 'completed', changed: true });
+    expect(r.result).toBe(REPORT);
+    expect((await stored()).result).toBe(REPORT);
+  });
+
+  it('complete --result - reads stdin, a character split across chunks included', async () => {
+    const { town, id, stored } = await setup();
+    const long = `${'é'.repeat(3000)}\n${REPORT}`; // 2-byte characters across 4093-byte chunks
+    const r = await town.ttWithStdin(long, 'task', 'complete', id, '--result', '-');
+    expect(r.code).toBe(0);
+    expect(r.out).toBe(`completed task ${id}\n`);
+    expect((await stored()).result).toBe(long);
+  });
+
+  it('--result-file - and -r - read stdin too', async () => {
+    const { town, id, stored } = await setup();
+    expect((await town.ttWithStdin(REPORT, 'task', 'complete', id, '-r', '-')).code).toBe(0);
+    expect((await stored()).result).toBe(REPORT);
+    const t2 = (await town.ok('assign', 'ada', 'more', '--json')).json().id;
+    expect((await town.ttWithStdin('done\n', 'task', 'complete', t2, '--result-file', '-')).code).toBe(0);
+    expect((await town.ok('task', 'show', t2, '--json')).json().result).toBe('done\n');
+  });
+
+  it('fail --reason-file and --reason - store the reason byte for byte', async () => {
+    const { town, id, stored } = await setup();
+    writeFileSync(join(town.dir, 'why.md'), REPORT);
+    const one = (
+      await town.ok('task', 'fail', id, '--reason-file', join(town.dir, 'why.md'), '--json')
+    ).json();
+    expect(one).toMatchObject({ end: 'retry', lastError: REPORT });
+    const again = REPORT.replace('7', '8');
+    const two = await town.ttWithStdin(again, 'task', 'fail', id, '--reason', '-', '--json');
+    expect(two.code).toBe(0);
+    expect((await stored()).lastError).toBe(again);
+  });
+
+  it('without a result, the result is Completed', async () => {
+    const { town, id } = await setup();
+    expect((await town.ok('task', 'complete', id, '--json')).json().result).toBe('Completed');
+  });
+
+  it('refuses two sources at once: one line, exit 2, nothing stored', async () => {
+    const { town, id, stored } = await setup();
+    writeFileSync(join(town.dir, 'r.md'), 'done');
+    for (const args of [
+      ['task', 'complete', id, '--result', 'x', '--result-file', 'r.md'],
+      ['task', 'complete', id, '--result', '-', '--result-file', 'r.md'],
+      ['task', 'fail', id, '--reason', 'x', '--reason-file', 'r.md'],
+      ['task', 'fail', id, '--reason-file', 'r.md', '--reason', '-'],
+    ])
+      refused(
+        await town.ttWithStdin('from stdin', ...args),
+        /once: --(result|reason) or --(result|reason)-file, not both/,
+      );
+    expect(await stored()).toMatchObject({ state: 'assigned', attempts: '0' });
+    expect((await stored()).result).toBeUndefined();
+  });
+
+  it('refuses a missing or unreadable file, an empty text, and stdin when there is none', async () => {
+    const { town, id, stored } = await setup();
+    refused(
+      await town.tt('task', 'complete', id, '--result-file', 'nope.md'),
+      /cannot read --result-file nope\.md: no such file$/m,
+    );
+    refused(
+      await town.tt('task', 'fail', id, '--reason-file', 'nope.md'),
+      /cannot read --reason-file nope\.md: no such file$/m,
+    );
+    refused(
+      await town.tt('task', 'complete', id, '--result-file', '.tt'),
+      /cannot read --result-file \.tt: it is a directory/,
+    );
+    writeFileSync(join(town.dir, 'empty.md'), ' \n');
+    refused(await town.tt('task', 'complete', id, '--result-file', 'empty.md'), /the result is empty/);
+    refused(await town.ttWithStdin('', 'task', 'fail', id, '--reason', '-'), /the reason is empty/);
+    refused(
+      await town.tt('task', 'complete', id, '--result', '-'),
+      /--result - reads stdin, and there is none/,
+    );
+    writeFileSync(join(town.dir, 'bin.dat'), Buffer.from([0xff, 0xfe, 0x00]));
+    refused(await town.tt('task', 'complete', id, '--result-file', 'bin.dat'), /is not UTF-8 text/);
+    expect(await stored()).toMatchObject({ state: 'assigned', attempts: '0' });
+  });
+
+  it('takes a report of exactly the size limit, and refuses one byte more from any source', async () => {
+    const { town, id, stored } = await setup();
+    const over = 'a'.repeat(REPORT_MAX_BYTES + 1);
+    writeFileSync(join(town.dir, 'big.md'), over);
+    const tooBig = /over 64 KiB; nothing was stored/;
+    refused(await town.tt('task', 'complete', id, '--result-file', 'big.md'), tooBig);
+    refused(await town.ttWithStdin(over, 'task', 'complete', id, '--result', '-'), tooBig);
+    refused(await town.tt('task', 'complete', id, '--result', over), tooBig);
+    refused(await town.tt('task', 'fail', id, '--reason-file', 'big.md'), tooBig);
+    refused(await town.ttWithStdin(over, 'task', 'fail', id, '--reason', '-'), tooBig);
+    expect(await stored()).toMatchObject({ state: 'assigned', attempts: '0' });
+    const events = (await town.ok('history', '--json')).json().events.map((e: { type: string }) => e.type);
+    expect(events).not.toContain('task.completed');
+    expect(events).not.toContain('task.retry');
+    const exact = 'é'.repeat(REPORT_MAX_BYTES / 2);
+    expect((await town.ttWithStdin(exact, 'task', 'complete', id, '--result', '-')).code).toBe(0);
+    expect((await stored()).result).toBe(exact);
   });
 });

@@ -12,6 +12,8 @@ export interface Io {
   signal?: AbortSignal;
   /** This run owns the process: it may set the process title (not when run in-process by tests). */
   setTitle?: boolean;
+  /** The standard input, for verbs that read a text from it (`--result -`); absent: there is none. */
+  stdin?: () => AsyncIterable<Uint8Array | string>;
   /** The terminal, for the full-screen console. */
   terminal?: { stdout: NodeJS.WriteStream; stdin: NodeJS.ReadStream };
 }

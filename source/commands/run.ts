@@ -17,10 +17,13 @@ const GLOBAL_FLAGS: Record<string, FlagSpec> = {
 };
 const JSON_FLAG: FlagSpec = { type: 'boolean', description: 'print JSON instead of text' };
 
+const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+const camel = (s: string) => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
 const flagLine = (name: string, f: FlagSpec): [string, string] => {
   const value = f.type === 'boolean' ? '' : ` <${f.value ?? (f.choices ? f.choices.join('|') : f.type)}>`;
   const dflt = f.default !== undefined && f.type !== 'boolean' ? ` (default ${f.default})` : '';
-  return [`${f.shortFlag ? `-${f.shortFlag}, ` : '    '}--${name}${value}`, f.description + dflt];
+  return [`${f.shortFlag ? `-${f.shortFlag}, ` : '    '}--${kebab(name)}${value}`, f.description + dflt];
 };
 
 const flagsOf = (c: Command): Record<string, FlagSpec> => ({
@@ -108,7 +111,23 @@ const toMeowFlags = (specs: Record<string, FlagSpec>) =>
     ]),
   );
 
-const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+/**
+ * `--result -` names stdin, but the flag parser takes a lone dash for an argument and leaves the
+ * flag empty; a dash after a long string flag is joined to it (`--result=-`).
+ */
+const joinDashValues = (argv: string[], specs: Record<string, FlagSpec>): string[] => {
+  const out: string[] = [];
+  for (let k = 0; k < argv.length; k++) {
+    const a = argv[k]!;
+    if (a === '--') return [...out, ...argv.slice(k)];
+    const m = /^--([a-z][a-z0-9-]*)$/.exec(a);
+    if (m && argv[k + 1] === '-' && specs[camel(m[1]!)]?.type === 'string') {
+      out.push(`${a}=-`);
+      k++;
+    } else out.push(a);
+  }
+  return out;
+};
 
 /** Checks parsed flags against the command's table: unknown flags, wrong types, bad choices. */
 const checkFlags = (c: Command, specs: Record<string, FlagSpec>, flags: Flags): string | undefined => {
@@ -159,7 +178,7 @@ export const run = async (argv: string[], io: Io): Promise<number> => {
   const specs = flagsOf(command);
   const cli = meow({
     importMeta: import.meta,
-    argv: rest,
+    argv: joinDashValues(rest, specs),
     autoHelp: false,
     autoVersion: false,
     allowUnknownFlags: true,

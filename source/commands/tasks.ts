@@ -1,5 +1,6 @@
 import { UsageError } from '../model/errors.js';
 import { TASK_PRIORITIES, type TaskPriority } from '../model/priority.js';
+import { REPORT_MAX_BYTES } from '../model/report.js';
 import { parseTags, TASK_STATES, type Task, type TaskState } from '../model/task.js';
 import { agentLabels } from '../services/agents.js';
 import {
@@ -14,6 +15,7 @@ import {
 } from '../services/tasks.js';
 import { str, type Command, type FlagSpec } from './command.js';
 import { ago, oneLine, short, table, TASK_GLYPH } from './format.js';
+import { readTextInput, textFlags } from './text-input.js';
 import { withTown } from './with-town.js';
 
 export const priorityFlag: FlagSpec = {
@@ -88,38 +90,39 @@ export const taskComplete: Command = {
   name: 'task complete',
   summary: 'mark a task completed (repeating it changes nothing)',
   args: '<task>',
-  flags: {
-    result: {
-      type: 'string',
-      shortFlag: 'r',
-      description: 'what was done: a PR URL, a summary',
-      default: 'Completed',
-      value: 'text',
-    },
-  },
+  description: `A report written by an agent is best passed as a file (--result-file F) or on stdin (--result - <<'EOF' ... EOF), where no shell expands it; it is stored byte for byte, up to ${REPORT_MAX_BYTES / 1024} KiB.`,
+  flags: textFlags(
+    'result',
+    'what was done: a PR URL, a summary (default Completed)',
+    'a file holding what was done',
+    { shortFlag: 'r' },
+  ),
   json: true,
   minArgs: 1,
   maxArgs: 1,
-  run: (ctx) =>
-    withTown(ctx, async (t) => {
-      const { task, end } = await completeTask(t, ctx.args[0]!, str(ctx.flags, 'result')!);
+  run: async (ctx) => {
+    const result = (await readTextInput(ctx, 'result', 'result')) ?? 'Completed';
+    return withTown(ctx, async (t) => {
+      const { task, end } = await completeTask(t, ctx.args[0]!, result);
       if (ctx.json) return ctx.printJson({ ...task, changed: end !== 'unchanged' });
       ctx.io.out(end === 'unchanged' ? `task ${task.id} was already completed` : `completed task ${task.id}`);
-    }),
+    });
+  },
 };
 
 export const taskFail: Command = {
   name: 'task fail',
   summary: 'report a failed attempt: retried with backoff until its attempts run out',
   args: '<task>',
-  flags: { reason: { type: 'string', description: 'why it failed', value: 'text' } },
+  description: `The reason takes the same forms as tt task complete's result: --reason "...", --reason-file F, or --reason - (stdin), up to ${REPORT_MAX_BYTES / 1024} KiB.`,
+  flags: textFlags('reason', 'why it failed', 'a file saying why it failed'),
   json: true,
   minArgs: 1,
   maxArgs: 1,
-  run: (ctx) =>
-    withTown(ctx, async (t) => {
-      const reason = str(ctx.flags, 'reason');
-      if (!reason) throw new UsageError('say why: --reason "..."');
+  run: async (ctx) => {
+    const reason = await readTextInput(ctx, 'reason', 'reason');
+    if (!reason) throw new UsageError('say why: --reason "...", --reason-file F or --reason - (stdin)');
+    return withTown(ctx, async (t) => {
       const { task, end } = await failTask(t, ctx.args[0]!, reason);
       if (ctx.json) return ctx.printJson({ ...task, changed: end !== 'unchanged', end });
       ctx.io.out(
@@ -127,7 +130,8 @@ export const taskFail: Command = {
           ? `task ${task.id} failed attempt ${task.attempts} of ${task.maxAttempts}; it will be retried`
           : `task ${task.id} failed for good after ${task.attempts} attempt(s); tt task retry ${short(task.id)} re-drives it`,
       );
-    }),
+    });
+  },
 };
 
 export const taskRetry: Command = {

@@ -22,6 +22,9 @@ const promptTask = (t: Task): PromptTask => ({
 /** How many backlog tasks a prompt's snapshot looks at. */
 const BACKLOG_PEEK = 50;
 
+/** What only the worker knows: how its CLI reaches tt, where it works, where reports go. */
+export type PromptSetting = Pick<PromptInput, 'tt' | 'workspace' | 'reportDir'>;
+
 /**
  * The prompt of one round: its messages in serving order (a task taken from the backlog shows
  * as an assignment), informational and confirmation summaries, and a snapshot of the backlog
@@ -32,6 +35,7 @@ export const roundPrompt = async (
   town: string,
   maxRounds: number,
   work: Omit<RoundWork, 'prompt'>,
+  setting: PromptSetting = {},
 ): Promise<string> => {
   const tasks = new Map(work.tasks.map(({ task }) => [task.id, task]));
   const actionable: PromptInput['actionable'] = [];
@@ -79,5 +83,6 @@ export const roundPrompt = async (
     informational,
     confirmations,
     backlog: { total: ids.length, matching },
+    ...setting,
   });
 };

@@ -55,12 +55,16 @@ export const tempDir = (prefix = 'tt-test-'): string => {
   return dir;
 };
 
-/** Runs tt in-process with this cwd and env. */
+/**
+ * Runs tt in-process with this cwd and env. `stdin` is what the verb reads as its standard input
+ * (given in chunks, as a pipe delivers it); without it, tt has none.
+ */
 export const runTt = async (
   args: string[],
   cwd: string,
   env: Record<string, string | undefined>,
   signal?: AbortSignal,
+  stdin?: string | Uint8Array,
 ): Promise<Result> => {
   let out = '';
   let err = '';
@@ -70,9 +74,16 @@ export const runTt = async (
     cwd,
     env,
     ...(signal ? { signal } : {}),
+    ...(stdin !== undefined ? { stdin: () => chunksOf(stdin) } : {}),
   });
   return { code, out, err, json: () => JSON.parse(out) };
 };
+
+/** Bytes in pieces of at most 4 KiB, a split UTF-8 character included, like a pipe. */
+async function* chunksOf(input: string | Uint8Array): AsyncIterable<Uint8Array> {
+  const bytes = typeof input === 'string' ? Buffer.from(input) : input;
+  for (let k = 0; k < bytes.length; k += 4093) yield bytes.subarray(k, k + 4093);
+}
 
 export interface TestTown {
   dir: string;
@@ -80,6 +91,8 @@ export interface TestTown {
   env: Record<string, string | undefined>;
   /** Runs tt in the town, in-process. */
   tt(...args: string[]): Promise<Result>;
+  /** Runs tt in the town, in-process, with this standard input. */
+  ttWithStdin(stdin: string | Uint8Array, ...args: string[]): Promise<Result>;
   /** Runs tt and fails the test unless it exits 0. */
   ok(...args: string[]): Promise<Result>;
   /** A raw connection to the town's Redis, for assertions. */
@@ -123,6 +136,7 @@ export const makeTown = async (opts: { name?: string } = {}): Promise<TestTown> 
     name,
     env,
     tt,
+    ttWithStdin: (stdin, ...args) => runTt(args, dir, env, undefined, stdin),
     async ok(...args: string[]) {
       const r = await tt(...args);
       if (r.code !== 0) throw new Error(`tt ${args.join(' ')} exited ${r.code}: ${r.err}`);
