@@ -97,6 +97,34 @@ export const ConsoleSettings = z.strictObject({
   mono: z.boolean().default(false).describe('no colours'),
 });
 
+export const WorktreeSettings = z.strictObject({
+  enabled: z
+    .boolean()
+    .default(true)
+    .describe('in a git town, each agent works in a git worktree of its own, a branch per task'),
+  root: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'the folder agent worktrees go in (under <root>/<town>/<agent>), relative to the town; ' +
+        'outside its checkout; default .tt-worktrees beside the checkout',
+    ),
+  baseBranch: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('the branch task branches start from; default the branch checked out in the town'),
+  setup: z
+    .array(z.string().min(1))
+    .default([])
+    .describe(
+      'shell commands run once in a new worktree, in order (e.g. "npm ci"); they see TT_TOWN, ' +
+        'TT_AGENT_NAME and TT_WORKTREE',
+    ),
+  setupTimeoutSecs: secs(600).describe('the setup commands together may take this long; 0 no limit'),
+});
+
 export const TownConfig = z.strictObject({
   $schema: z.string().optional(),
   name: z.string().regex(TOWN_NAME, 'must be 1-64 letters, digits, ".", "_" or "-"'),
@@ -115,6 +143,7 @@ export const TownConfig = z.strictObject({
   dispatch: DispatchSettings.default(DispatchSettings.parse({})),
   github: GitHubSettings.default({}),
   console: ConsoleSettings.default({ keys: {}, mono: false }),
+  worktrees: WorktreeSettings.default(WorktreeSettings.parse({})),
 });
 export type TownConfig = z.infer<typeof TownConfig>;
 

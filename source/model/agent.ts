@@ -87,6 +87,11 @@ export const Agent = z.object({
   maxRounds: num().optional(),
   /** Settings of the built-in simulated CLI (JSON), for --cli sim. */
   sim: z.string().optional(),
+  /** Spawned with --no-worktree: works in the town's directory even in a git town. */
+  noWorktree: z.preprocess(
+    (v) => (v === undefined || v === '' ? undefined : v === true || v === 'true' || v === '1'),
+    z.boolean().optional(),
+  ),
 });
 export type Agent = z.infer<typeof Agent>;
 

@@ -50,6 +50,11 @@ export const Task = z.object({
   workItem: optStr(),
   missionRole: optStr(),
   watch: optStr(),
+  /**
+   * The git branch the task's work is on: recorded when an attempt ends (a retry goes on from it),
+   * and given at creation to a mission's fix or review task (its work item's branch).
+   */
+  branch: optStr(),
 });
 export type Task = z.infer<typeof Task>;
 
