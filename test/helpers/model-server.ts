@@ -15,7 +15,7 @@
 // (Anthropic counts cache reads apart from input_tokens; OpenAI and Gemini include them in the
 // prompt total and report the cached part beside it).
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 
 export type Vendor = 'anthropic' | 'openai' | 'gemini';
 
@@ -207,7 +207,7 @@ const SECRET_HEADERS = new Set([
   'proxy-authorization',
 ]);
 
-/** Names of the shell tool each vendor's CLI offers (the first offered one is used). */
+/** codex's shell functions, in order of preference (when it offers one outside code mode). */
 const OPENAI_SHELL_TOOLS = ['exec_command', 'shell_command', 'shell'];
 
 export interface ModelServerOptions {
@@ -222,7 +222,7 @@ export async function startModelServer(
   const sideUsage = { ...DEFAULT_USAGE, ...opts.sideUsage };
   const started = Date.now();
   const requests: RecordedRequest[] = [];
-  const sockets = new Set<import('node:net').Socket>();
+  const sockets = new Set<Socket>();
   const waiters: { roles: RequestRole[]; resolve: (r: RecordedRequest) => void }[] = [];
   let turns = script;
   let pointer = 0;
@@ -249,10 +249,12 @@ export async function startModelServer(
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const raw = Buffer.concat(chunks).toString('utf8');
-      handle(req, res, raw).catch((err: unknown) => {
+      try {
+        handle(req, res, raw);
+      } catch (err) {
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
-        res.end(String(err));
-      });
+        res.end(`model-server: ${String(err)}`);
+      }
     });
   });
   server.on('connection', (s) => {
@@ -260,7 +262,7 @@ export async function startModelServer(
     s.on('close', () => sockets.delete(s));
   });
 
-  async function handle(req: http.IncomingMessage, res: http.ServerResponse, raw: string): Promise<void> {
+  function handle(req: http.IncomingMessage, res: http.ServerResponse, raw: string): void {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const query: Record<string, string> = {};
     for (const [k, v] of url.searchParams) if (k !== 'key') query[k] = v;
@@ -286,7 +288,7 @@ export async function startModelServer(
       body,
       role: 'other',
     };
-    rec.vendor = vendorOf(rec.method, url.pathname);
+    rec.vendor = vendorOf(url.pathname);
     const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, any>;
     if (rec.vendor && rec.method === 'POST' && isGenerate(rec.vendor, url.pathname)) {
       rec.role = hasTools(rec.vendor, b) ? 'main' : 'side';
@@ -299,9 +301,9 @@ export async function startModelServer(
       }
     }
 
-    const send = (status: number, json: unknown, extra: Record<string, string> = {}) => {
+    const send = (status: number, json: unknown) => {
       rec.answer = status;
-      res.writeHead(status, { 'content-type': 'application/json', ...extra });
+      res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(json));
     };
 
@@ -424,11 +426,10 @@ export async function startModelServer(
 
 // ---- request classification ----
 
-function vendorOf(method: string, path: string): Vendor | undefined {
+function vendorOf(path: string): Vendor | undefined {
   if (path.startsWith('/v1/messages')) return 'anthropic';
   if (path.startsWith('/v1/responses') || path.startsWith('/v1/chat/completions')) return 'openai';
   if (/^\/v1(beta|alpha)?\/models\/[^/]+:/.test(path)) return 'gemini';
-  void method;
   return undefined;
 }
 
