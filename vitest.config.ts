@@ -16,6 +16,13 @@ export default defineConfig({
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.{ts,tsx}'] } },
       // Against real redis-server processes, the built CLI and tmux.
       { extends: true, test: { name: 'integration', include: ['test/*.test.{ts,tsx}'] } },
+      // The real coding-agent CLIs against the stand-in model (npm run test:agents; they need the
+      // pinned releases from scripts/agent-clis.sh). Not part of npm test: CI runs them as a step
+      // of their own so their start-up load does not squeeze the console's tmux test.
+      {
+        extends: true,
+        test: { name: 'agents', include: ['test/agents/**/*.test.ts'], testTimeout: 120_000 },
+      },
     ],
   },
 });
