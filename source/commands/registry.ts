@@ -3,6 +3,7 @@ import { agentCommands } from './agents.js';
 import { backlogCommands } from './backlog.js';
 import { consoleCmd } from './console.js';
 import { demo } from './demo.js';
+import { doctor } from './doctor.js';
 import { messageCommands } from './messages.js';
 import { missionCommands } from './mission.js';
 import { statusCommands } from './status.js';
@@ -14,6 +15,7 @@ export const COMMANDS: Command[] = [
   consoleCmd,
   ...townCommands,
   demo,
+  doctor,
   ...agentCommands,
   ...taskCommands,
   ...backlogCommands,
