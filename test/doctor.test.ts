@@ -2,6 +2,7 @@ import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI_PRESETS } from '../source/runtime/clis/index.js';
+import { cliStartProblem } from '../source/services/doctor.js';
 import { baseEnv, makeTown, runTt, tempDir } from './helpers/town.js';
 
 /**
@@ -114,5 +115,42 @@ describe('tt doctor', () => {
       usable: true,
       notes: ['a shell command line: not checked'],
     });
+  });
+});
+
+describe('tt spawn of a CLI that is not installed', () => {
+  it('is refused in one line with the fix, exit 2, storing nothing', async () => {
+    const town = await makeTown();
+    town.env.PATH = fakePath(town.dir);
+    const r = await town.tt('spawn', 'cody', '--cli', 'codex');
+    expect(r.code).toBe(2);
+    const lines = r.err.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toBe(
+      'tt spawn: codex is not on PATH; install it: npm i -g @openai/codex@0.171.0 (tt doctor checks every CLI)',
+    );
+    const plain = await town.tt('spawn', 'p1', '--cli', 'my-agent-not-here --fast');
+    expect(plain.code).toBe(2);
+    expect(plain.err.trim()).toBe(
+      'tt spawn: --cli my-agent-not-here --fast: my-agent-not-here is not on PATH; install it, or give its full path (tt doctor checks every CLI)',
+    );
+    expect((await town.ok('list', '--json')).json().agents).toEqual([]);
+    // Registering only starts nothing, so nothing is checked.
+    expect((await town.ok('spawn', 'cody', '--cli', 'codex', '--no-start', '--json')).json().cli).toBe(
+      'codex',
+    );
+  });
+
+  it('checks only what can be told: not sim, not a shell construct', () => {
+    const dir = tempDir();
+    const t = { env: { PATH: fakePath(dir) }, presets: { ...CLI_PRESETS }, root: dir };
+    expect(cliStartProblem(t, 'sim')).toBeUndefined();
+    expect(cliStartProblem(t, 'claude')).toBeUndefined();
+    expect(cliStartProblem(t, 'echo hi; exit 3')).toBeUndefined();
+    expect(cliStartProblem(t, 'FOO=1 codex exec')).toBeUndefined();
+    expect(cliStartProblem(t, 'codex-mini')).toMatch(
+      /^--cli codex-mini: codex is not on PATH; install it: npm i -g @openai\/codex@0\.171\.0/,
+    );
+    expect(cliStartProblem(t, './agent.sh')).toMatch(/^\.\/agent\.sh does not exist or is not executable/);
   });
 });
