@@ -219,6 +219,25 @@ describe('claude stream-json', () => {
     expect(claude.classify(run(events, 1))?.class).toBe('turn_limit');
   });
 
+  it('classifies a hung request that API_TIMEOUT_MS ended as an API timeout', () => {
+    // docs/AGENT-CLIS.md (test/agents): exit 1, result "Request timed out".
+    const line = JSON.stringify({
+      type: 'result',
+      subtype: 'success',
+      is_error: true,
+      api_error_status: null,
+      duration_ms: 4100,
+      num_turns: 1,
+      result: 'Request timed out',
+      session_id: 's1',
+      total_cost_usd: 0,
+    });
+    expect(claude.classify(run(parse(claude, line), 1))).toEqual({
+      class: 'api',
+      reason: 'the API timed out',
+    });
+  });
+
   it('summarises file tools relative to the working directory (sdk-tools.d.ts inputs)', () => {
     const line = JSON.stringify({
       type: 'assistant',
@@ -411,6 +430,15 @@ describe('gemini stream-json', () => {
     expect(gemini.classify(run([], 244))).toEqual({
       class: 'api',
       reason: 'API error 500 (gemini exit 244)',
+    });
+  });
+
+  it('never gives a warning or a stack frame as a reason', () => {
+    const tail =
+      'YOLO mode is enabled. All tool calls will be automatically approved.\nError: boom\n    at main (file.js:1:1)';
+    expect(gemini.classify(run([], 1, tail))).toEqual({
+      class: 'crash',
+      reason: 'exited with code 1: Error: boom',
     });
   });
 

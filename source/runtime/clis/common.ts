@@ -122,6 +122,7 @@ const SERVER =
 const CONNECT =
   /connection (?:failed|refused|reset|error|closed)|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|could not connect|unable to connect|stream disconnected|network error|fetch failed|socket hang up/i;
 const CONTEXT = /context (?:window|length)|prompt is too long|maximum context/i;
+const TIMEOUT = /request timed out|timed out waiting|idle timeout/i;
 
 /**
  * The class of an error message from a CLI or its vendor, and tt's own words for it: never the
@@ -154,6 +155,7 @@ export const classifyText = (text: string): { class: ErrorClass; text: string } 
       text: /stream disconnected/i.test(text) ? 'API stream disconnected' : 'could not reach the API',
     };
   if (CONTEXT.test(text)) return { class: 'api', text: 'the request exceeded the model context window' };
+  if (TIMEOUT.test(text)) return { class: 'api', text: 'the API timed out' };
   if (status !== undefined) return { class: 'api', text: `API refused the request${code}` };
   return undefined;
 };
@@ -228,12 +230,12 @@ export const lastError = (events: readonly AttemptEventInput[]): ErrorEvent | un
 export const lastFinished = (events: readonly AttemptEventInput[]): FinishedEvent | undefined =>
   events.findLast(isFinished);
 
-/** Readable lines of an output tail, oldest first: no blanks, no JSON, no noise. */
+/** Readable lines of an output tail, oldest first: no blanks, no JSON, no stack frames, no noise. */
 export const tailLines = (tail: string, noise: readonly RegExp[] = []): string[] =>
   tail
     .split('\n')
     .map((l) => cleanLine(l).trim())
-    .filter((l) => l && !/^[[{]/.test(l) && !noise.some((r) => r.test(l)));
+    .filter((l) => l && !/^[[{]/.test(l) && !/^at \S+/.test(l) && !noise.some((r) => r.test(l)));
 
 const signalName = (n: number): string | undefined =>
   Object.entries(constants.signals).find(([, v]) => v === n)?.[0];

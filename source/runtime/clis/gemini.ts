@@ -24,6 +24,9 @@ import type { CliAdapter, Failure, ParseContext, RunEnd } from './types.js';
  * from its FatalError classes; an API error exits with its HTTP status & 0xff (429 -> 173).
  */
 
+/** Its warnings on stderr (docs/AGENT-CLIS.md): never why a run failed. */
+const NOISE = [/YOLO mode is enabled/i, /Ripgrep is not available/i];
+
 /** Its built-in tool names (0.61.0 *_TOOL_NAME constants) as summary labels. */
 const LABELS: Record<string, string> = {
   run_shell_command: 'Shell',
@@ -200,7 +203,7 @@ const classify = (end: RunEnd): Failure | undefined => {
     const err = lastError(end.events);
     return err?.class === byCode.class ? { class: err.class, reason: err.text } : byCode;
   }
-  const base = baseClassify(end, { readTail: true });
+  const base = baseClassify(end, { noise: NOISE, readTail: true });
   const http = end.exitCode !== null ? HTTP_EXIT[end.exitCode] : undefined;
   return base?.class === 'crash' && http ? http : base;
 };
