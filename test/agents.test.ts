@@ -41,7 +41,7 @@ describe('agents', () => {
         'a1',
         '--no-start',
         '--cli',
-        'claude --print --dangerously-skip-permissions',
+        'claude --print --output-format stream-json --verbose --dangerously-skip-permissions',
         '--json',
       )
     ).json();

@@ -131,6 +131,7 @@ export const spawn: Command = {
         caps: parseTags(str(ctx.flags, 'cap')),
         ...(maxRounds !== undefined ? { maxRounds } : {}),
         ...(sim ? { sim } : {}),
+        checkCli: ctx.flags.start !== false,
       });
       const how = await startAgentWorker(ctx, t, a);
       if (ctx.json) ctx.printJson({ ...a, worker: how });

@@ -3,6 +3,7 @@ import { agentCommands } from './agents.js';
 import { backlogCommands } from './backlog.js';
 import { consoleCmd } from './console.js';
 import { demo } from './demo.js';
+import { doctor } from './doctor.js';
 import { logsCommands } from './logs.js';
 import { messageCommands } from './messages.js';
 import { missionCommands } from './mission.js';
@@ -15,6 +16,7 @@ export const COMMANDS: Command[] = [
   consoleCmd,
   ...townCommands,
   demo,
+  doctor,
   ...agentCommands,
   ...taskCommands,
   ...backlogCommands,

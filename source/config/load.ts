@@ -3,7 +3,6 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { UsageError } from '../model/errors.js';
-import { CLI_PRESETS } from './presets.js';
 import { describeIssue, GlobalConfig, TownConfig, TownsRegistry } from './schema.js';
 
 export const CONFIG_FILE = 'tt.config.json';
@@ -75,12 +74,13 @@ export const registerTown = (env: Env, name: string, path: string): void => {
   writeJsonAtomic(join(ttHome(env), 'towns.json'), { towns });
 };
 
-/** CLI presets in force: built-ins, then global, then the town's own. */
+/** CLI presets in force: the built-ins (runtime/clis CLI_PRESETS), then global, then the town's own. */
 export const effectivePresets = (
+  builtIn: Readonly<Record<string, string>>,
   town: TownConfig | undefined,
   global: GlobalConfig,
 ): Record<string, string> => ({
-  ...CLI_PRESETS,
+  ...builtIn,
   ...global.clis,
   ...(town?.clis ?? {}),
 });

@@ -1,16 +1,7 @@
-/** Built-in coding-agent CLIs: a name for each non-interactive command line. */
-export const CLI_PRESETS: Record<string, string> = {
-  claude: 'claude --print --dangerously-skip-permissions',
-  codex: 'codex exec --dangerously-bypass-approvals-and-sandbox',
-  'codex-mini':
-    'codex exec --dangerously-bypass-approvals-and-sandbox -m gpt-5.4-mini -c model_reasoning_effort="medium"',
-  aider: 'aider --yes --no-auto-commits --message-file /dev/stdin',
-  gemini: 'gemini',
-  copilot: 'gh copilot',
-  auggie: 'auggie --print',
-  cursor: 'cursor',
-  sim: '(built in: a simulated agent, no LLM)',
-};
+/**
+ * CLI presets: a name for a command line. The built-in ones come from the CLI adapters
+ * (runtime/clis, `CLI_PRESETS`); a town's or the global config may add or override presets.
+ */
 
 /**
  * The preset name for a CLI given on the command line or in config: an exact preset name (from

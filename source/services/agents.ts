@@ -21,6 +21,7 @@ import { peekInbox, reclaimEntry, type ReclaimOutcome } from '../store/messages.
 import { deleteTask, listTasks, moveTask } from '../store/tasks.js';
 import { heartbeat, reap } from '../store/worker.js';
 import type { SimSettings } from '../model/sim.js';
+import { cliStartProblem } from './doctor.js';
 import { launchWorker, signalWorker } from './workers.js';
 import { townDelays, type Town } from './context.js';
 import { report } from './report.js';
@@ -58,6 +59,8 @@ export interface SpawnOptions {
   maxRounds?: number;
   /** Settings of the simulated CLI (for --cli sim). */
   sim?: SimSettings;
+  /** Refuse (storing nothing) when the CLI's program is not on PATH: its worker is about to start. */
+  checkCli?: boolean;
 }
 
 /** A first heartbeat long enough for a worker process to come up. */
@@ -67,6 +70,9 @@ const bootGraceMs = (t: Town) => Math.max(t.config.agent.heartbeatTtlSecs * 1000
 export const registerNewAgent = async (t: Town, o: SpawnOptions): Promise<Agent> => {
   const problem = agentNameProblem(o.name);
   if (problem) throw new UsageError(problem);
+  const cli = normaliseCli(o.cli ?? defaultCli(t.config, t.global), t.presets);
+  const missing = o.checkCli ? cliStartProblem(t, cli) : undefined;
+  if (missing) throw new UsageError(missing);
   const parent = o.parent ? (await findAgent(t, o.parent)).id : undefined;
   const id = randomUUID();
   const now = t.clock.now();
@@ -75,7 +81,7 @@ export const registerNewAgent = async (t: Town, o: SpawnOptions): Promise<Agent>
     name: o.name,
     nickname: o.nickname?.trim() || nicknameFor(id),
     ...(o.role ? { role: o.role } : {}),
-    cli: normaliseCli(o.cli ?? defaultCli(t.config, t.global), t.presets),
+    cli,
     state: 'starting',
     caps: o.caps ?? [],
     ...(parent ? { parent } : {}),

@@ -15,6 +15,7 @@ import {
 import type { GlobalConfig, TownConfig } from '../config/schema.js';
 import type { Clock } from '../model/clock.js';
 import { UsageError } from '../model/errors.js';
+import { CLI_PRESETS } from '../runtime/clis/index.js';
 import { connect, type Role } from '../redis/connect.js';
 import { ensureManaged } from '../redis/server.js';
 import { makeDb, type Db } from '../store/db.js';
@@ -69,7 +70,7 @@ export const readTown = (where: Where) => {
   const config = loadTownConfig(root);
   const global = loadGlobalConfig(where.env);
   const endpoint = resolveEndpoint(config, root, where.env, hostFacts(where.env));
-  return { root, config, global, endpoint, presets: effectivePresets(config, global) };
+  return { root, config, global, endpoint, presets: effectivePresets(CLI_PRESETS, config, global) };
 };
 
 /** Opens a town: loads its config, starts its managed Redis when needed, and connects. */

@@ -18,6 +18,7 @@ import { isTerminalAgent } from '../model/agent.js';
 import { TtError, UsageError } from '../model/errors.js';
 import { connect } from '../redis/connect.js';
 import { pingSocket } from '../redis/ping.js';
+import { CLI_PRESETS } from '../runtime/clis/index.js';
 import { ensureManaged, readPid, stopManaged, waitExit } from '../redis/server.js';
 import { signalWorker } from './workers.js';
 import { infoVersion } from '../redis/version.js';
@@ -159,7 +160,7 @@ export const effectiveConfig = (where: Where) => {
     file: join(root, CONFIG_FILE),
     config: { ...config, defaultCli: defaultCli(config, global), redis },
     endpoint: endpoint.display,
-    clis: effectivePresets(config, global),
+    clis: effectivePresets(CLI_PRESETS, config, global),
   };
 };
 
