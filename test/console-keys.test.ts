@@ -262,22 +262,36 @@ describe('console keys', () => {
 
   it('user key bindings rebind commands; an unknown command or a clash is one clear line', async () => {
     const { applyKeyBindings } = await import('../source/console/commands.js');
-    try {
-      expect(applyKeyBindings({ pause: ['P'] })).toBeUndefined();
-      const h = consoleHarness();
-      await press(h, '3', 'P');
-      expect(h.calls).toEqual([['pauseMission', 'm1']]);
-      expect(applyKeyBindings({ frobnicate: ['x'] })).toBe(
-        'console.keys: no console command "frobnicate" (the ids are listed by ? in the console)',
-      );
-      expect(applyKeyBindings({ pause: ['z'], resume: ['z'] })).toMatch(
-        /"z" is bound to both (pause and resume|resume and pause)/,
-      );
-      // Taking a key another command had in the same scope moves it.
-      expect(applyKeyBindings({ note: ['p'] })).toBeUndefined();
-    } finally {
-      applyKeyBindings({});
-    }
+    const bound = applyKeyBindings({ pause: ['P'] });
+    expect(bound.problem).toBeUndefined();
+    const h = consoleHarness({ commands: bound.commands! });
+    await press(h, '3', 'P');
+    expect(h.calls).toEqual([['pauseMission', 'm1']]);
+    expect(applyKeyBindings({ frobnicate: ['x'] })).toEqual({
+      problem: 'console.keys: no console command "frobnicate" (the ids are listed by ? in the console)',
+    });
+    expect(applyKeyBindings({ pause: ['z'], resume: ['z'] }).problem).toMatch(
+      /"z" is bound to both (pause and resume|resume and pause)/,
+    );
+    // Taking a key another command had in the same scope moves it.
+    const moved = applyKeyBindings({ note: ['p'] });
+    expect(moved.problem).toBeUndefined();
+    expect(moved.commands!.find((c) => c.id === 'pause')!.keys).toEqual([]);
+    expect(moved.commands!.find((c) => c.id === 'help-pause')!.keys).toEqual(['p']);
+  });
+
+  it('key bindings make a new table and leave the default one untouched', async () => {
+    const { applyKeyBindings } = await import('../source/console/commands.js');
+    const before = COMMANDS.map((c) => ({ id: c.id, keys: [...c.keys] }));
+    const bound = applyKeyBindings({ pause: ['P'], note: ['p'], quit: ['Q'] });
+    expect(bound.commands).not.toBe(COMMANDS);
+    expect(bound.commands!.find((c) => c.id === 'quit')!.keys).toEqual(['Q']);
+    expect(COMMANDS.map((c) => ({ id: c.id, keys: [...c.keys] }))).toEqual(before);
+    // A console without bindings keeps the default keys, whatever another console was given.
+    const h = consoleHarness();
+    await press(h, '3', 'p');
+    expect(h.calls).toEqual([['pauseMission', 'm1']]);
+    expect(() => (COMMANDS[0]!.keys as string[]).push('x')).toThrow();
   });
 
   it('? opens the help overlay and any key closes it', async () => {

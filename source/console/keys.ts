@@ -5,7 +5,9 @@ import {
   disabledReason,
   runCommand,
   say,
+  tableOf,
   type CommandContext,
+  type CommandTable,
 } from './commands.js';
 
 /** The parts of an Ink key event the console reads. */
@@ -52,8 +54,9 @@ export const parseCommandLine = (line: string): { name: string; args: string[] }
 };
 
 /** Command names that start with what was typed (for tab completion). */
-export const completions = (prefix: string): string[] =>
-  COMMANDS.map((c) => c.id)
+export const completions = (prefix: string, table: CommandTable = COMMANDS): string[] =>
+  table
+    .map((c) => c.id)
     .filter((id) => id.startsWith(prefix) && !id.endsWith('!'))
     .sort();
 
@@ -105,7 +108,7 @@ export const handleKey = async (
 
   if (name === 'ctrl+c' && modal?.kind !== 'confirm') {
     setUi({ modal: undefined, filtering: undefined });
-    await runCommand(ctx, byId('quit')!);
+    await runCommand(ctx, byId('quit', tableOf(s))!);
     return 'quit';
   }
 
@@ -129,7 +132,7 @@ export const handleKey = async (
       case 'confirm':
         if (name === 'y' || name === 'Y' || name === 'enter') {
           setUi({ modal: undefined });
-          const c = byId(modal.command);
+          const c = byId(modal.command, tableOf(s));
           if (c) await runCommand(ctx, c, modal.args, true);
           return modal.command;
         }
@@ -141,7 +144,7 @@ export const handleKey = async (
         if (name === 'enter') {
           setUi({ modal: undefined });
           if (!modal.value.trim()) return undefined;
-          const c = byId(modal.command);
+          const c = byId(modal.command, tableOf(s));
           if (c) await runCommand(ctx, c, [...modal.args, ...modal.value.trim().split(/\s+/)], true);
           return modal.command;
         }
@@ -153,7 +156,7 @@ export const handleKey = async (
         if (name === 'escape') return void setUi({ modal: undefined });
         if (name === 'tab') {
           const { name: typed, args } = parseCommandLine(modal.value);
-          const options = completions(typed);
+          const options = completions(typed, tableOf(s));
           if (args.length === 0 && options.length === 1)
             setUi({ modal: { ...modal, value: `${options[0]} ` } });
           else if (options.length > 1) say(ctx, options.join('  '));
@@ -173,7 +176,7 @@ export const handleKey = async (
           setUi({ modal: undefined, history: [...s.ui.history, modal.value].slice(-50) });
           const { name: cmd, args } = parseCommandLine(modal.value);
           if (!cmd) return undefined;
-          const c = byId(cmd);
+          const c = byId(cmd, tableOf(s));
           if (!c) {
             say(ctx, `no command "${cmd}" (tab completes; ? lists them)`, 'error');
             return undefined;
@@ -207,7 +210,7 @@ export const handleKey = async (
   const [command] = commandsFor(s, name);
   if (!command) {
     if (name.length === 1 && name !== ' ') {
-      const elsewhere = COMMANDS.find((c) => c.keys.includes(name) && c.scope !== 'global');
+      const elsewhere = tableOf(s).find((c) => c.keys.includes(name) && c.scope !== 'global');
       say(
         ctx,
         elsewhere

@@ -2,7 +2,7 @@ import { render, useInput } from 'ink';
 import { useEffect, useRef } from 'react';
 import type { Town } from '../services/context.js';
 import { dispatch } from '../services/missions.js';
-import { say, type CommandContext } from './commands.js';
+import { say, type CommandContext, type CommandTable } from './commands.js';
 import { detailOf, whyOf } from './detail.js';
 import { handleKey } from './keys.js';
 import { townActions, startAdapter } from './session.js';
@@ -23,6 +23,8 @@ export interface ConsoleOptions {
   mono: boolean;
   stdout: NodeJS.WriteStream;
   stdin: NodeJS.ReadStream;
+  /** The command table with the user's key bindings (applyKeyBindings); the defaults if absent. */
+  commands?: CommandTable;
 }
 
 const ALT_ON = '\u001b[?1049h\u001b[?25l';
@@ -72,7 +74,12 @@ const App = ({
 export const runConsole = async (t: Town, o: ConsoleOptions): Promise<void> => {
   const size = () => ({ columns: o.stdout.columns || 120, rows: o.stdout.rows || 40 });
   const store = createConsoleStore(
-    initialState({ readOnly: o.readOnly, dispatching: o.dispatch, size: size() }),
+    initialState({
+      readOnly: o.readOnly,
+      dispatching: o.dispatch,
+      size: size(),
+      ...(o.commands ? { commands: o.commands } : {}),
+    }),
   );
   const abort = new AbortController();
   let resolveQuit!: () => void;

@@ -2,7 +2,7 @@ import { Box, Text } from 'ink';
 import { memo } from 'react';
 import { useStore } from 'zustand';
 import { AGENT_GLYPH, ITEM_GLYPH, MISSION_GLYPH, TASK_GLYPH } from '../model/glyphs.js';
-import { COMMANDS, disabledReason } from './commands.js';
+import { disabledReason, tableOf } from './commands.js';
 import { age, cell, hhmmss, sparkline } from './format.js';
 import {
   agentNames,
@@ -366,7 +366,7 @@ const Header = memo(
 export const helpLines = (s: ConsoleState): string[] => {
   const scopes: (PaneId | 'global')[] = ['global', ...PANES];
   const lines = scopes.flatMap((sc) => {
-    const cs = COMMANDS.filter((c) => c.scope === sc && c.keys.length && !(s.readOnly && c.mutates));
+    const cs = tableOf(s).filter((c) => c.scope === sc && c.keys.length && !(s.readOnly && c.mutates));
     return cs.length
       ? [
           `${sc === 'global' ? 'everywhere' : `${TITLES[sc]} pane`}:`,
@@ -384,7 +384,7 @@ export const helpLines = (s: ConsoleState): string[] => {
 /** The keys that apply now, from the command registry. */
 export const footerHints = (s: ConsoleState): string => {
   if (s.ui.filtering) return 'type to filter  enter keep  esc clear';
-  const shown = COMMANDS.filter(
+  const shown = tableOf(s).filter(
     (c) =>
       c.hint &&
       (c.scope === 'global' || c.scope === s.ui.pane) &&
