@@ -294,6 +294,30 @@ describe('console keys', () => {
     expect(() => (COMMANDS[0]!.keys as string[]).push('x')).toThrow();
   });
 
+  it('overlays scroll with j/k and close; escape leaves a text field without running anything', async () => {
+    const h = consoleHarness();
+    await press(h, '?', 'j', 'j', 'k');
+    expect(h.store.getState().ui.modal).toEqual({ kind: 'help', scroll: 1 });
+    await press(h, 'k', 'k');
+    expect(h.store.getState().ui.modal).toEqual({ kind: 'help', scroll: 0 });
+    await press(h, 'x');
+    h.store.setState((s) => ({
+      ui: { ...s.ui, modal: { kind: 'detail', title: 'd', lines: ['a', 'b'], scroll: 0 } },
+    }));
+    await press(h, 'j', 'j', 'j');
+    expect(h.store.getState().ui.modal).toMatchObject({ kind: 'detail', scroll: 1 });
+    await press(h, 'x', 'k');
+    expect(h.store.getState().ui.modal).toMatchObject({ kind: 'detail', scroll: 0 });
+    await press(h, 'q');
+    expect(h.store.getState().ui.modal).toBeUndefined();
+    await press(h, '3', 'n', 'x', ['', K.escape], ':', 'p', ['', K.escape]);
+    expect(h.store.getState().ui.modal).toBeUndefined();
+    expect(h.calls).toEqual([]);
+    await press(h, ':', 'q', 'u', 'i', 't', '!', ['', K.enter], ':', ['', K.up], ['', K.down]);
+    expect(h.quits()).toBe(1);
+    expect(h.store.getState().ui.modal).toMatchObject({ kind: 'command', value: '', historyIndex: -1 });
+  });
+
   it('? opens the help overlay and any key closes it', async () => {
     const h = consoleHarness();
     await press(h, '?');

@@ -539,15 +539,6 @@ export const disabledReason = (s: ConsoleState, c: ConsoleCommand): string | und
   return c.disabled?.(s);
 };
 
-/** The commands a key can mean in a pane: the pane's own first, then the global ones. */
-export const commandsFor = (s: ConsoleState, key: string): ConsoleCommand[] =>
-  tableOf(s)
-    .filter(
-      (c) =>
-        c.keys.includes(key) && (c.scope === s.ui.pane || c.scope === 'global') && !(s.readOnly && c.mutates),
-    )
-    .sort((a, b) => (a.scope === 'global' ? 1 : 0) - (b.scope === 'global' ? 1 : 0));
-
 export const byId = (id: string, table: CommandTable = COMMANDS): ConsoleCommand | undefined =>
   table.find((c) => c.id === id);
 
