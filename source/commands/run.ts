@@ -1,8 +1,8 @@
-import meow from 'meow';
 import { findTownRoot } from '../config/load.js';
 import { TtError } from '../model/errors.js';
 import { MalformedRecordError } from '../store/records.js';
-import type { Command, Ctx, FlagSpec, Flags, Io } from './command.js';
+import { parseFlags } from '../services/flags.js';
+import type { Command, Ctx, FlagSpec, Io } from './command.js';
 import { COMMANDS } from './registry.js';
 
 const GLOBAL_FLAGS: Record<string, FlagSpec> = {
@@ -96,40 +96,6 @@ const groupHelp = (group: string): string => {
   ].join('\n');
 };
 
-const toMeowFlags = (specs: Record<string, FlagSpec>) =>
-  Object.fromEntries(
-    Object.entries(specs).map(([n, f]) => [
-      n,
-      {
-        type: f.type,
-        ...(f.shortFlag ? { shortFlag: f.shortFlag } : {}),
-        ...(f.isMultiple ? { isMultiple: true } : {}),
-      },
-    ]),
-  );
-
-const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-
-/** Checks parsed flags against the command's table: unknown flags, wrong types, bad choices. */
-const checkFlags = (c: Command, specs: Record<string, FlagSpec>, flags: Flags): string | undefined => {
-  for (const [name, value] of Object.entries(flags)) {
-    const spec = specs[name];
-    if (!spec) return `unknown option --${kebab(name)} (see tt ${c.name} --help)`;
-    if (
-      spec.type === 'number' &&
-      value !== undefined &&
-      (typeof value !== 'number' || !Number.isFinite(value))
-    )
-      return `--${kebab(name)} needs a number`;
-    if (spec.type === 'string' && value === '' && !spec.isMultiple) return `--${kebab(name)} needs a value`;
-    if (spec.type === 'string' && typeof value !== 'string' && !spec.isMultiple && value !== undefined)
-      return `--${kebab(name)} needs a value`;
-    if (spec.choices && typeof value === 'string' && !spec.choices.includes(value))
-      return `--${kebab(name)} must be one of ${spec.choices.join(', ')}`;
-  }
-  return undefined;
-};
-
 /** Runs tt with these arguments; returns the exit code. Never calls process.exit. */
 export const run = async (argv: string[], io: Io): Promise<number> => {
   // tt alone, in a town on a terminal, opens the console.
@@ -156,27 +122,13 @@ export const run = async (argv: string[], io: Io): Promise<number> => {
     io.err(`tt: unknown command "${rest[0] ?? argv[0]}" (see tt --help)`);
     return 2;
   }
-  const specs = flagsOf(command);
-  const cli = meow({
-    importMeta: import.meta,
-    argv: rest,
-    autoHelp: false,
-    autoVersion: false,
-    allowUnknownFlags: true,
-    booleanDefault: undefined,
-    flags: toMeowFlags(specs) as never,
-  });
-  // meow renames the process to the bare bin name; ps should show the verb and its arguments.
+  const { args, flags, problem } = parseFlags(rest, flagsOf(command), command.name);
+  // ps shows the verb and its arguments.
   if (io.setTitle) process.title = ['tt', ...argv].join(' ');
-  const flags = cli.flags as Flags;
-  for (const [n, f] of Object.entries(specs))
-    if (flags[n] === undefined && f.default !== undefined) flags[n] = f.default;
   if (flags.help) {
     io.out(commandHelp(command));
     return 0;
   }
-  const problem = checkFlags(command, specs, flags);
-  const args = cli.input.map(String);
   const usage = `usage: tt ${command.name}${command.args ? ` ${command.args}` : ''}`;
   if (problem) {
     io.err(`tt ${command.name}: ${problem}`);
