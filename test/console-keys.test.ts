@@ -159,6 +159,71 @@ describe('console keys', () => {
     });
   });
 
+  it(':spawn takes every flag tt spawn takes (its own definitions) and refuses an unknown one', async () => {
+    const { SPAWN_FLAGS } = await import('../source/services/spawn.js');
+    const h = consoleHarness();
+    const line = async (text: string) => {
+      await handleKey(h.ctx, ':', {});
+      await handleKey(h.ctx, text, {});
+      return handleKey(h.ctx, '', K.enter);
+    };
+    const given: Record<string, string> = {
+      cli: '-c claude',
+      role: '--role backend',
+      nickname: '--nickname Adele',
+      parent: '--parent bob',
+      cap: '--cap db,api',
+      maxRounds: '--max-rounds 3',
+      start: '--no-start',
+      simDuration: '--sim-duration 5',
+      simFailRate: '--sim-fail-rate 0.5',
+      simFailFirst: '--sim-fail-first 1',
+      simQueryRate: '--sim-query-rate 0.25',
+    };
+    // Every flag of tt spawn is given here but --foreground, which the console refuses.
+    expect(Object.keys(SPAWN_FLAGS).sort()).toEqual([...Object.keys(given), 'foreground'].sort());
+    expect(await line(`spawn ada ${Object.values(given).join(' ')}`)).toBe('spawn');
+    expect(h.calls).toEqual([
+      [
+        'spawnAgent',
+        {
+          options: {
+            name: 'ada',
+            cli: 'claude',
+            role: 'backend',
+            nickname: 'Adele',
+            parent: 'bob',
+            caps: ['db', 'api'],
+            maxRounds: 3,
+            sim: { durationMs: 5, failRate: 0.5, failFirst: 1, queryRate: 0.25, seed: 1 },
+          },
+          start: false,
+          foreground: false,
+        },
+      ],
+    ]);
+    // Without flags: the defaults tt spawn has (start the worker; the CLI from the config).
+    await line('spawn bob');
+    expect(h.calls.at(-1)).toEqual([
+      'spawnAgent',
+      { options: { name: 'bob', caps: [] }, start: true, foreground: false },
+    ]);
+    const refused = async (text: string, why: string) => {
+      const before = h.calls.length;
+      await line(text);
+      expect(h.calls).toHaveLength(before);
+      expect(h.store.getState().ui.footer).toMatchObject({ text: why, kind: 'error' });
+    };
+    await refused('spawn cy --frobnicate 1', ':spawn: unknown option --frobnicate (see tt spawn --help)');
+    await refused('spawn cy --max-rounds many', ':spawn: --max-rounds needs a number');
+    await refused(
+      'spawn cy --foreground',
+      ':spawn: --foreground runs the worker in a terminal of its own (tt spawn)',
+    );
+    await refused('spawn', 'usage: :spawn <name> [--cli sim] [--role r] ... (the flags of tt spawn --help)');
+    await refused('spawn cy --sim-fail-rate 2', expect.stringMatching(/^--sim-\*: failRate: /) as never);
+  });
+
   it('w explains why a queued task waits, and only for a queued one', async () => {
     const h = consoleHarness();
     await press(h, '2');
@@ -171,7 +236,7 @@ describe('console keys', () => {
     expect(why?.kind === 'detail' && why.lines.join('\n')).toMatch(/idle agents\s+bob/);
   });
 
-  it('w counts an agent as fitting a tagged task by the rule workers claim with (capabilities too)', async () => {
+  it("w counts an agent as fitting a tagged task by the workers' claim rule (capabilities too)", async () => {
     const h = consoleHarness({
       snapshot: snapshot({
         agents: [
@@ -245,7 +310,7 @@ describe('console keys', () => {
     expect(idle.quits()).toBe(1);
   });
 
-  it('several keys arriving in one read are pressed one after another, but typed as text in a field', async () => {
+  it('several keys in one read are pressed one after another, but typed as text in a field', async () => {
     const h = consoleHarness();
     await handleKey(h.ctx, '3jp', {});
     expect(h.store.getState().ui.pane).toBe('missions');

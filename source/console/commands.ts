@@ -1,5 +1,7 @@
 import { isTerminalMission } from '../model/mission.js';
 import { resolveAgentRef, resolveIdPrefix } from '../model/resolve.js';
+import { parseFlags } from '../services/flags.js';
+import { spawnRequest, SPAWN_FLAGS } from '../services/spawn.js';
 import type { ConsoleActions } from './actions.js';
 import { agentRows, helpRows, missionRows, rowIds, selectedIndex, taskRows } from './rows.js';
 import { PANES, type ConsoleState, type ConsoleStore, type Modal, type PaneId } from './store.js';
@@ -512,10 +514,7 @@ const DEFAULTS: ConsoleCommand[] = [
     keys: [],
     scope: 'global',
     mutates: true,
-    run: (ctx, args) =>
-      args[0]
-        ? act(ctx, () => ctx.actions.spawnAgent(args[0]!, args.slice(1)))
-        : say(ctx, 'usage: :spawn <name> [--cli sim] [--role r]', 'error'),
+    run: (ctx, args) => spawnCommand(ctx, args),
   },
   { id: 'quit!', title: 'quit now', keys: [], scope: 'global', run: (ctx) => ctx.quit() },
 ];
@@ -562,6 +561,22 @@ export const runCommand = async (
     return open(ctx, { kind: 'confirm', title: `${c.title}?`, detail: target ?? '', command: c.id, args });
   }
   await c.run(ctx, args);
+};
+
+const SPAWN_USAGE = 'usage: :spawn <name> [--cli sim] [--role r] ... (the flags of tt spawn --help)';
+
+/**
+ * :spawn reads its words with tt spawn's own flags (SPAWN_FLAGS), so it takes every flag the verb
+ * takes; an unknown flag or a bad value is one line in the footer. --foreground would run the
+ * worker inside the console and is refused.
+ */
+const spawnCommand = (ctx: CommandContext, words: string[]) => {
+  const { args, flags, problem } = parseFlags(words, SPAWN_FLAGS, 'spawn');
+  if (problem) return say(ctx, `:spawn: ${problem}`, 'error');
+  if (args.length !== 1) return say(ctx, SPAWN_USAGE, 'error');
+  if (flags.foreground)
+    return say(ctx, ':spawn: --foreground runs the worker in a terminal of its own (tt spawn)', 'error');
+  return act(ctx, () => ctx.actions.spawnAgent(spawnRequest(args[0]!, flags)));
 };
 
 /** What quitting stops: the in-process dispatcher with its missions in flight. */

@@ -33,23 +33,22 @@ export const townActions = (t: Town, store: ConsoleStore): ConsoleActions => {
     interruptAgent: async (id) => `${displayLabel((await interruptAgent(t, id)).agent)} paused`,
     resumeAgent: async (id) => `${displayLabel((await resumeAgent(t, id)).agent)} resumed`,
     killAgent: async (id) => `${displayLabel((await killAgent(t, id)).agent)} stopped`,
-    sendMessage: async (agent, text, urgent) =>
-      `sent ${(await send(t, agent, text, { kind: 'task', urgent, from: 'supervisor' })).id}${urgent ? ' (urgent)' : ''}`,
-    assignTask: async (agent, text) =>
-      `assigned task ${(await assignTask(t, agent, { description: text, from: 'supervisor' })).id.slice(0, 8)}`,
+    sendMessage: async (agent, text, urgent) => {
+      const m = await send(t, agent, text, { kind: 'task', urgent, from: 'supervisor' });
+      return `sent ${m.id}${urgent ? ' (urgent)' : ''}`;
+    },
+    assignTask: async (agent, text) => {
+      const task = await assignTask(t, agent, { description: text, from: 'supervisor' });
+      return `assigned task ${task.id.slice(0, 8)}`;
+    },
     retryTask: async (id) => `task ${(await retryTask(t, id)).id.slice(0, 8)} is back on the backlog`,
     cancelTask: async (id) =>
       `task ${(await cancelTask(t, id, 'cancelled from the console')).task.id.slice(0, 8)} cancelled`,
     reassignTask: async (id, agent) =>
       `task ${(await reassignTask(t, id, agent)).id.slice(0, 8)} reassigned to ${agent}`,
-    spawnAgent: async (name, args) => {
-      const flag = (f: string) => {
-        const i = args.indexOf(f);
-        return i >= 0 ? args[i + 1] : undefined;
-      };
-      const cli = flag('--cli');
-      const role = flag('--role');
-      const a = await registerNewAgent(t, { name, ...(cli ? { cli } : {}), ...(role ? { role } : {}) });
+    spawnAgent: async (request) => {
+      const a = await registerNewAgent(t, request.options);
+      if (!request.start) return `spawned ${displayLabel(a)} (worker not started: --no-start)`;
       const pid = await startWorker(t, a.id);
       return `spawned ${displayLabel(a)} (worker pid ${pid})`;
     },
