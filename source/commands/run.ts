@@ -2,7 +2,7 @@ import { findTownRoot } from '../config/load.js';
 import { TtError } from '../model/errors.js';
 import { MalformedRecordError } from '../store/records.js';
 import { parseFlags } from '../services/flags.js';
-import type { Command, Ctx, FlagSpec, Io } from './command.js';
+import type { Command, Ctx, Flags, FlagSpec, Io } from './command.js';
 import { COMMANDS } from './registry.js';
 
 const GLOBAL_FLAGS: Record<string, FlagSpec> = {
@@ -96,59 +96,38 @@ const groupHelp = (group: string): string => {
   ].join('\n');
 };
 
-/** Runs tt with these arguments; returns the exit code. Never calls process.exit. */
-export const run = async (argv: string[], io: Io): Promise<number> => {
-  // tt alone, in a town on a terminal, opens the console.
-  if (argv.length === 0 && io.terminal?.stdout.isTTY && findTownRoot(io.cwd)) return run(['console'], io);
-  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
-    io.out(mainHelp());
-    return 0;
-  }
-  if (argv[0] === '--version' || argv[0] === '-V') {
-    io.out((await import('../config/version.js')).VERSION);
-    return 0;
-  }
-  const { command, rest, group } = findCommand(argv);
-  if (!command) {
-    if (group) {
-      const sub = rest[1];
-      if (sub === undefined || sub === '--help' || sub === '-h') {
-        io.out(groupHelp(group));
-        return sub === undefined ? 2 : 0;
-      }
-      io.err(`tt ${group}: unknown subcommand "${sub}"\n${groupHelp(group)}`);
-      return 2;
-    }
+/** No verb found: help for a group of subverbs, or one line saying the verb is unknown. */
+const noCommand = (argv: string[], rest: string[], group: string | undefined, io: Io): number => {
+  if (!group) {
     io.err(`tt: unknown command "${rest[0] ?? argv[0]}" (see tt --help)`);
     return 2;
   }
-  const { args, flags, problem } = parseFlags(rest, flagsOf(command), command.name);
-  // ps shows the verb and its arguments.
-  if (io.setTitle) process.title = ['tt', ...argv].join(' ');
-  if (flags.help) {
-    io.out(commandHelp(command));
-    return 0;
+  const sub = rest[1];
+  if (sub === undefined || sub === '--help' || sub === '-h') {
+    io.out(groupHelp(group));
+    return sub === undefined ? 2 : 0;
   }
+  io.err(`tt ${group}: unknown subcommand "${sub}"\n${groupHelp(group)}`);
+  return 2;
+};
+
+/** What is wrong with a verb's flags or its number of arguments, as one line; undefined if nothing. */
+const usageProblem = (command: Command, args: string[], problem: string | undefined): string | undefined => {
   const usage = `usage: tt ${command.name}${command.args ? ` ${command.args}` : ''}`;
-  if (problem) {
-    io.err(`tt ${command.name}: ${problem}`);
-    return 2;
-  }
-  if (args.length < (command.minArgs ?? 0)) {
-    io.err(`tt ${command.name}: missing arguments; ${usage}`);
-    return 2;
-  }
-  if (command.maxArgs !== undefined && args.length > command.maxArgs) {
-    io.err(`tt ${command.name}: too many arguments; ${usage}`);
-    return 2;
-  }
-  const json = Boolean(flags.json);
+  if (problem) return problem;
+  if (args.length < (command.minArgs ?? 0)) return `missing arguments; ${usage}`;
+  if (command.maxArgs !== undefined && args.length > command.maxArgs) return `too many arguments; ${usage}`;
+  return undefined;
+};
+
+/** Runs a verb with its parsed arguments: its exit code, its error as one line, its warnings after. */
+const runVerb = async (command: Command, args: string[], flags: Flags, io: Io): Promise<number> => {
   const warnings: string[] = [];
   const ctx: Ctx = {
     args,
     flags,
     io,
-    json,
+    json: Boolean(flags.json),
     where: {
       cwd: io.cwd,
       env: io.env,
@@ -177,4 +156,33 @@ export const run = async (argv: string[], io: Io): Promise<number> => {
   } finally {
     for (const w of warnings) io.err(`warning: ${w}`);
   }
+};
+
+/** Runs tt with these arguments; returns the exit code. Never calls process.exit. */
+export const run = async (argv: string[], io: Io): Promise<number> => {
+  // tt alone, in a town on a terminal, opens the console.
+  if (argv.length === 0 && io.terminal?.stdout.isTTY && findTownRoot(io.cwd)) return run(['console'], io);
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    io.out(mainHelp());
+    return 0;
+  }
+  if (argv[0] === '--version' || argv[0] === '-V') {
+    io.out((await import('../config/version.js')).VERSION);
+    return 0;
+  }
+  const { command, rest, group } = findCommand(argv);
+  if (!command) return noCommand(argv, rest, group, io);
+  const { args, flags, problem } = parseFlags(rest, flagsOf(command), command.name);
+  // ps shows the verb and its arguments.
+  if (io.setTitle) process.title = ['tt', ...argv].join(' ');
+  if (flags.help) {
+    io.out(commandHelp(command));
+    return 0;
+  }
+  const wrong = usageProblem(command, args, problem);
+  if (wrong) {
+    io.err(`tt ${command.name}: ${wrong}`);
+    return 2;
+  }
+  return runVerb(command, args, flags, io);
 };

@@ -6,7 +6,7 @@ import { say, type CommandContext, type CommandTable } from './commands.js';
 import { detailOf, whyOf } from './detail.js';
 import { handleKey } from './keys.js';
 import { townActions, startAdapter } from './session.js';
-import { createConsoleStore, initialState, type ConsoleStore } from './store.js';
+import { createConsoleStore, initialState, type ConsoleState, type ConsoleStore } from './store.js';
 import { themeFor } from './theme.js';
 import { ConsoleView } from './view.js';
 
@@ -66,6 +66,55 @@ const App = ({
   return <ConsoleView store={store} theme={theme} now={now} />;
 };
 
+/** The command context over a town: its actions, the clock, quitting, the detail and why views. */
+const commandContext = (t: Town, store: ConsoleStore, quit: () => void): CommandContext => {
+  const now = () => t.clock.now();
+  return {
+    store,
+    actions: townActions(t, store),
+    now,
+    quit,
+    detail: () => {
+      const m = detailOf(store.getState());
+      if (m) store.setState((s) => ({ ui: { ...s.ui, modal: m } }));
+      else say({ store, now }, 'nothing selected', 'error');
+    },
+    why: () => {
+      const m = whyOf(store.getState());
+      if (m) store.setState((s) => ({ ui: { ...s.ui, modal: m } }));
+    },
+  };
+};
+
+/**
+ * SIGTERM and SIGHUP quit, a crash restores the terminal before it exits, a resize reaches the
+ * store. Returns what takes the handlers off again.
+ */
+const watchProcess = (
+  o: ConsoleOptions,
+  store: ConsoleStore,
+  size: () => ConsoleState['size'],
+  quit: () => void,
+) => {
+  const onSignal = () => quit();
+  const onCrash = (e: unknown) => {
+    o.stdout.write(ALT_OFF);
+    process.stderr.write(`tt console: ${(e as Error)?.stack ?? String(e)}\n`);
+    process.exit(1);
+  };
+  const onResize = () => store.setState({ size: size() });
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+  process.on('uncaughtException', onCrash);
+  o.stdout.on('resize', onResize);
+  return () => {
+    o.stdout.off('resize', onResize);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
+    process.off('uncaughtException', onCrash);
+  };
+};
+
 /**
  * The console: the alternate screen, the store fed by the adapter, the dispatcher in this process
  * (unless told not to), every key through the command registry. Resolves when the operator quits
@@ -88,37 +137,10 @@ export const runConsole = async (t: Town, o: ConsoleOptions): Promise<void> => {
     abort.abort();
     resolveQuit();
   };
-  const now = () => t.clock.now();
-  const ctx: CommandContext = {
-    store,
-    actions: townActions(t, store),
-    now,
-    quit,
-    detail: () => {
-      const m = detailOf(store.getState());
-      if (m) store.setState((s) => ({ ui: { ...s.ui, modal: m } }));
-      else say({ store, now }, 'nothing selected', 'error');
-    },
-    why: () => {
-      const m = whyOf(store.getState());
-      if (m) store.setState((s) => ({ ui: { ...s.ui, modal: m } }));
-    },
-  };
-  const restore = () => o.stdout.write(ALT_OFF);
-  const onSignal = () => quit();
-  const onCrash = (e: unknown) => {
-    restore();
-    process.stderr.write(`tt console: ${(e as Error)?.stack ?? String(e)}\n`);
-    process.exit(1);
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGHUP', onSignal);
-  process.on('uncaughtException', onCrash);
-  const onResize = () => store.setState({ size: size() });
-  o.stdout.on('resize', onResize);
-
+  const ctx = commandContext(t, store, quit);
+  const unwatch = watchProcess(o, store, size, quit);
   o.stdout.write(ALT_ON);
-  const app = render(<App store={store} ctx={ctx} now={now} theme={themeFor(t.env, o.mono)} />, {
+  const app = render(<App store={store} ctx={ctx} now={ctx.now} theme={themeFor(t.env, o.mono)} />, {
     stdout: o.stdout,
     stdin: o.stdin,
     exitOnCtrlC: false,
@@ -141,11 +163,8 @@ export const runConsole = async (t: Town, o: ConsoleOptions): Promise<void> => {
     await quitting;
   } finally {
     app.unmount();
-    restore();
-    o.stdout.off('resize', onResize);
-    process.off('SIGTERM', onSignal);
-    process.off('SIGHUP', onSignal);
-    process.off('uncaughtException', onCrash);
+    o.stdout.write(ALT_OFF);
+    unwatch();
     await Promise.race([Promise.all([adapter.done, dispatcher]), new Promise((r) => setTimeout(r, 3000))]);
   }
 };
