@@ -79,8 +79,11 @@ interface Press {
   input: string;
 }
 
-/** A step's answer: undefined when the key is not its to handle; else taken, with the command that ran. */
-type Outcome = { ran?: string } | undefined;
+/**
+ * A step's answer: undefined when the key is not its to handle; else taken, with the id of the
+ * command that ran and, for a command still running, its work (handleKey waits for it).
+ */
+type Outcome = { ran?: string; work?: Promise<void> } | undefined;
 type Step = (p: Press) => Outcome | Promise<Outcome>;
 const TAKEN: Outcome = {};
 
@@ -95,11 +98,10 @@ const scrollOf = (name: string): number =>
 type ModalOf<K extends Modal['kind']> = Extract<Modal, { kind: K }>;
 
 /** Ctrl+C quits from anywhere but a confirmation (where it answers no). */
-const quitKey: Step = async ({ ctx, s, table, name }) => {
+const quitKey: Step = ({ ctx, s, table, name }) => {
   if (name !== 'ctrl+c' || s.ui.modal?.kind === 'confirm') return undefined;
   setUi(ctx, { modal: undefined, filtering: undefined });
-  await runCommand(ctx, byId('quit', table)!);
-  return { ran: 'quit' };
+  return { ran: 'quit', work: runCommand(ctx, byId('quit', table)!) };
 };
 
 /** The help overlay: j/k scroll, any other key closes it. */
@@ -243,16 +245,13 @@ const clearFilterKey: Step = ({ ctx, s, name }) => {
 };
 
 /** Runs the command the key names in a scope; a disabled one says why instead. */
-const commandIn = async ({ ctx, s, table, name }: Press, scope: Scope): Promise<Outcome> => {
+const commandIn = ({ ctx, s, table, name }: Press, scope: Scope): Outcome | Promise<Outcome> => {
   const command = table.find((c) => c.scope === scope && c.keys.includes(name) && !(s.readOnly && c.mutates));
   if (!command) return undefined;
   const why = disabledReason(s, command);
-  if (why) {
-    say(ctx, `${command.title}: ${why}`, 'error');
-    return TAKEN;
-  }
-  await runCommand(ctx, command);
-  return { ran: command.id };
+  if (!why) return { ran: command.id, work: runCommand(ctx, command) };
+  say(ctx, `${command.title}: ${why}`, 'error');
+  return TAKEN;
 };
 
 /** The focused pane's command for the key. */
@@ -328,7 +327,9 @@ export const handleKey = async (
   for (const step of STEPS) {
     const answer = step(press);
     const outcome = answer instanceof Promise ? await answer : answer;
-    if (outcome) return outcome.ran;
+    if (!outcome) continue;
+    if (outcome.work) await outcome.work;
+    return outcome.ran;
   }
   return undefined;
 };
