@@ -1,6 +1,5 @@
 import { displayLabel } from '../model/agent.js';
 import { UsageError } from '../model/errors.js';
-import { parseTags } from '../model/task.js';
 import {
   agents,
   closeAgent,
@@ -17,68 +16,22 @@ import {
   waitAgent,
   type OrphanAction,
 } from '../services/agents.js';
-import { str, type Command, type Ctx, type FlagSpec } from './command.js';
+import { maxRoundsOf, spawnRequest, SPAWN_FLAGS, START_FLAGS } from '../services/spawn.js';
+import { str, type Command, type Ctx } from './command.js';
 import type { Agent } from '../model/agent.js';
-import { SimSettings } from '../model/sim.js';
 import type { Town } from '../services/context.js';
 import { runAgentLoop } from '../services/workers.js';
 import { AGENT_GLYPH, short, table } from './format.js';
 import { withTown } from './with-town.js';
 
-const simFlags: Record<string, FlagSpec> = {
-  simDuration: { type: 'number', description: 'sim: milliseconds each task takes', value: 'ms' },
-  simFailRate: { type: 'number', description: 'sim: chance 0..1 that an attempt fails', value: 'p' },
-  simFailFirst: { type: 'number', description: 'sim: the first N attempts of each task fail', value: 'n' },
-  simQueryRate: {
-    type: 'number',
-    description: 'sim: chance 0..1 of asking the supervisor a question',
-    value: 'p',
-  },
-};
-
-const simSettings = (ctx: Ctx): SimSettings | undefined => {
-  const given = Object.keys(simFlags).filter((k) => ctx.flags[k] !== undefined);
-  if (given.length === 0) return undefined;
-  const raw = {
-    ...(ctx.flags.simDuration !== undefined ? { durationMs: ctx.flags.simDuration } : {}),
-    ...(ctx.flags.simFailRate !== undefined ? { failRate: ctx.flags.simFailRate } : {}),
-    ...(ctx.flags.simFailFirst !== undefined ? { failFirst: ctx.flags.simFailFirst } : {}),
-    ...(ctx.flags.simQueryRate !== undefined ? { queryRate: ctx.flags.simQueryRate } : {}),
-  };
-  const r = SimSettings.safeParse(raw);
-  if (!r.success)
-    throw new UsageError(`--sim-*: ${r.error.issues[0]!.path.join('.')}: ${r.error.issues[0]!.message}`);
-  return r.data;
-};
-
-const startFlags: Record<string, FlagSpec> = {
-  maxRounds: {
-    type: 'number',
-    description: 'rounds before the worker stops (0: no limit; default from config)',
-    value: 'n',
-  },
-  foreground: {
-    type: 'boolean',
-    description: 'run the worker here, attached to this terminal, until it stops',
-  },
-  start: {
-    type: 'boolean',
-    default: true,
-    description: 'start the worker process (--no-start: register only)',
-  },
-};
-
-const roundsFlag = (ctx: Ctx): number | undefined => {
-  const n = ctx.flags.maxRounds as number | undefined;
-  if (n !== undefined && (!Number.isInteger(n) || n < 0))
-    throw new UsageError('--max-rounds must be a whole number, 0 or more');
-  return n;
-};
-
 /** Starts an agent's worker: detached in the background, or here with --foreground. */
-const startAgentWorker = async (ctx: Ctx, t: Town, agent: Agent): Promise<string> => {
-  if (!ctx.flags.start) return 'not started (--no-start)';
-  if (ctx.flags.foreground) return 'foreground';
+const startAgentWorker = async (
+  t: Town,
+  agent: Agent,
+  how: { start: boolean; foreground: boolean },
+): Promise<string> => {
+  if (!how.start) return 'not started (--no-start)';
+  if (how.foreground) return 'foreground';
   const pid = await startWorker(t, agent.id);
   return `worker pid ${pid}, log .tt/logs/${agent.name}.log`;
 };
@@ -96,44 +49,17 @@ export const spawn: Command = {
   summary: 'create an agent and start its worker process',
   args: '<name>',
   description:
-    "The worker runs detached (its output in .tt/logs/<name>.log) and takes work from the agent's\ninbox and, when idle, from the backlog. --cli sim is a built-in simulated agent (no LLM).",
-  flags: {
-    cli: {
-      type: 'string',
-      shortFlag: 'c',
-      description: 'CLI preset (claude, codex, aider, gemini, sim, ...) or a shell command',
-      value: 'cli',
-    },
-    role: { type: 'string', description: 'role: worker, reviewer, tester, backend, ...', value: 'role' },
-    nickname: {
-      type: 'string',
-      description: 'display name (default: a 1920s name from the id)',
-      value: 'nick',
-    },
-    parent: { type: 'string', description: 'the agent that delegated to this one', value: 'agent' },
-    cap: { type: 'string', description: 'capabilities, comma separated', value: 'a,b' },
-    ...startFlags,
-    ...simFlags,
-  },
+    "The worker runs detached (its output in .tt/logs/<name>.log) and takes work from the agent's\n" +
+    'inbox and, when idle, from the backlog. --cli sim is a built-in simulated agent (no LLM).',
+  flags: SPAWN_FLAGS,
   json: true,
   minArgs: 1,
   maxArgs: 1,
   run: (ctx) =>
     withTown(ctx, async (t) => {
-      const sim = simSettings(ctx);
-      const maxRounds = roundsFlag(ctx);
-      const a = await registerNewAgent(t, {
-        name: ctx.args[0]!,
-        ...(str(ctx.flags, 'cli') ? { cli: str(ctx.flags, 'cli')! } : sim ? { cli: 'sim' } : {}),
-        ...(str(ctx.flags, 'role') ? { role: str(ctx.flags, 'role')! } : {}),
-        ...(str(ctx.flags, 'nickname') ? { nickname: str(ctx.flags, 'nickname')! } : {}),
-        ...(str(ctx.flags, 'parent') ? { parent: str(ctx.flags, 'parent')! } : {}),
-        caps: parseTags(str(ctx.flags, 'cap')),
-        ...(maxRounds !== undefined ? { maxRounds } : {}),
-        ...(sim ? { sim } : {}),
-        checkCli: ctx.flags.start !== false,
-      });
-      const how = await startAgentWorker(ctx, t, a);
+      const request = spawnRequest(ctx.args[0]!, ctx.flags);
+      const a = await registerNewAgent(t, request.options);
+      const how = await startAgentWorker(t, a, request);
       if (ctx.json) ctx.printJson({ ...a, worker: how });
       else ctx.io.out(`spawned ${displayLabel(a)} (${short(a.id)}) with cli ${a.cli}: ${how}`);
       if (how === 'foreground') return runForeground(ctx, a);
@@ -213,13 +139,13 @@ export const restart: Command = {
   name: 'restart',
   summary: 'bring a stopped agent back (fresh round count) and start its worker',
   args: '<agent>',
-  flags: startFlags,
+  flags: START_FLAGS,
   json: true,
   minArgs: 1,
   maxArgs: 1,
   run: (ctx) =>
     withTown(ctx, async (t) => {
-      const maxRounds = roundsFlag(ctx);
+      const maxRounds = maxRoundsOf(ctx.flags);
       const r = await restartAgent(t, ctx.args[0]!, {
         start: Boolean(ctx.flags.start) && !ctx.flags.foreground,
         ...(maxRounds !== undefined ? { maxRounds } : {}),
@@ -302,7 +228,8 @@ export const reclaim: Command = {
   name: 'reclaim',
   summary: 'take the queued work of stopped agents (or tasks whose agent is gone)',
   description:
-    'Without --to or --to-backlog it only lists. With --orphan-tasks it works on live tasks\nwhose assignee is missing or stopped instead of on inboxes.',
+    'Without --to or --to-backlog it only lists. With --orphan-tasks it works on live tasks\n' +
+    'whose assignee is missing or stopped instead of on inboxes.',
   flags: {
     toBacklog: { type: 'boolean', description: 'put the work back on the backlog' },
     to: { type: 'string', description: 'move the messages to this agent', value: 'agent' },

@@ -1,5 +1,9 @@
 import type { Env } from '../config/load.js';
 import type { Where } from '../services/context.js';
+import type { Flags, FlagSpec } from '../services/flags.js';
+
+// The flag grammar is shared with the console's command line (services/flags.ts).
+export { str, type Flags, type FlagSpec, type FlagType } from '../services/flags.js';
 
 /** What a command can touch of the outside world: injected, so tests run commands in-process. */
 export interface Io {
@@ -17,21 +21,6 @@ export interface Io {
   /** The terminal, for the full-screen console. */
   terminal?: { stdout: NodeJS.WriteStream; stdin: NodeJS.ReadStream };
 }
-
-export type FlagType = 'string' | 'boolean' | 'number';
-
-export interface FlagSpec {
-  type: FlagType;
-  shortFlag?: string;
-  isMultiple?: boolean;
-  choices?: readonly string[];
-  default?: string | boolean | number;
-  description: string;
-  /** Shown in help as the value's name: --priority <level>. */
-  value?: string;
-}
-
-export type Flags = Record<string, string | boolean | number | string[] | undefined>;
 
 export interface Ctx {
   args: string[];
@@ -61,8 +50,3 @@ export interface Command {
   /** Returns the exit code (0 when omitted). */
   run(ctx: Ctx): Promise<number | void>;
 }
-
-export const str = (flags: Flags, name: string): string | undefined => {
-  const v = flags[name];
-  return typeof v === 'string' ? v : undefined;
-};

@@ -27,8 +27,8 @@ export const openConsole = async (ctx: Ctx, town?: string): Promise<number> => {
   }
   // Key bindings are config: a bad one is refused before anything starts.
   const { applyKeyBindings } = await import('../console/commands.js');
-  const problem = applyKeyBindings(readTown(where).config.console.keys);
-  if (problem) throw new UsageError(`tt.config.json: ${problem}`);
+  const bound = applyKeyBindings(readTown(where).config.console.keys);
+  if (bound.problem !== undefined) throw new UsageError(`tt.config.json: ${bound.problem}`);
   const t = await openTown(where, 'console');
   try {
     // On a terminal the operator wants the full screen, even with CI set in the environment
@@ -44,6 +44,7 @@ export const openConsole = async (ctx: Ctx, town?: string): Promise<number> => {
       mono: Boolean(ctx.flags.mono) || t.config.console.mono,
       stdout: term.stdout,
       stdin: term.stdin,
+      commands: bound.commands,
     });
     return 0;
   } finally {

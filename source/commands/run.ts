@@ -1,8 +1,8 @@
-import meow from 'meow';
 import { findTownRoot } from '../config/load.js';
 import { TtError } from '../model/errors.js';
 import { MalformedRecordError } from '../model/hash.js';
-import type { Command, Ctx, FlagSpec, Flags, Io } from './command.js';
+import { parseFlags } from '../services/flags.js';
+import type { Command, Ctx, Flags, FlagSpec, Io } from './command.js';
 import { COMMANDS } from './registry.js';
 
 const GLOBAL_FLAGS: Record<string, FlagSpec> = {
@@ -18,7 +18,6 @@ const GLOBAL_FLAGS: Record<string, FlagSpec> = {
 const JSON_FLAG: FlagSpec = { type: 'boolean', description: 'print JSON instead of text' };
 
 const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-const camel = (s: string) => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
 const flagLine = (name: string, f: FlagSpec): [string, string] => {
   const value = f.type === 'boolean' ? '' : ` <${f.value ?? (f.choices ? f.choices.join('|') : f.type)}>`;
@@ -99,123 +98,38 @@ const groupHelp = (group: string): string => {
   ].join('\n');
 };
 
-const toMeowFlags = (specs: Record<string, FlagSpec>) =>
-  Object.fromEntries(
-    Object.entries(specs).map(([n, f]) => [
-      n,
-      {
-        type: f.type,
-        ...(f.shortFlag ? { shortFlag: f.shortFlag } : {}),
-        ...(f.isMultiple ? { isMultiple: true } : {}),
-      },
-    ]),
-  );
-
-/**
- * `--result -` names stdin, but the flag parser takes a lone dash for an argument and leaves the
- * flag empty; a dash after a long string flag is joined to it (`--result=-`).
- */
-const joinDashValues = (argv: string[], specs: Record<string, FlagSpec>): string[] => {
-  const out: string[] = [];
-  for (let k = 0; k < argv.length; k++) {
-    const a = argv[k]!;
-    if (a === '--') return [...out, ...argv.slice(k)];
-    const m = /^--([a-z][a-z0-9-]*)$/.exec(a);
-    if (m && argv[k + 1] === '-' && specs[camel(m[1]!)]?.type === 'string') {
-      out.push(`${a}=-`);
-      k++;
-    } else out.push(a);
-  }
-  return out;
-};
-
-/** Checks parsed flags against the command's table: unknown flags, wrong types, bad choices. */
-const checkFlags = (c: Command, specs: Record<string, FlagSpec>, flags: Flags): string | undefined => {
-  for (const [name, value] of Object.entries(flags)) {
-    const spec = specs[name];
-    if (!spec) return `unknown option --${kebab(name)} (see tt ${c.name} --help)`;
-    if (
-      spec.type === 'number' &&
-      value !== undefined &&
-      (typeof value !== 'number' || !Number.isFinite(value))
-    )
-      return `--${kebab(name)} needs a number`;
-    if (spec.type === 'string' && value === '' && !spec.isMultiple) return `--${kebab(name)} needs a value`;
-    if (spec.type === 'string' && typeof value !== 'string' && !spec.isMultiple && value !== undefined)
-      return `--${kebab(name)} needs a value`;
-    if (spec.choices && typeof value === 'string' && !spec.choices.includes(value))
-      return `--${kebab(name)} must be one of ${spec.choices.join(', ')}`;
-  }
-  return undefined;
-};
-
-/** Runs tt with these arguments; returns the exit code. Never calls process.exit. */
-export const run = async (argv: string[], io: Io): Promise<number> => {
-  // tt alone, in a town on a terminal, opens the console.
-  if (argv.length === 0 && io.terminal?.stdout.isTTY && findTownRoot(io.cwd)) return run(['console'], io);
-  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
-    io.out(mainHelp());
-    return 0;
-  }
-  if (argv[0] === '--version' || argv[0] === '-V') {
-    io.out((await import('../config/version.js')).VERSION);
-    return 0;
-  }
-  const { command, rest, group } = findCommand(argv);
-  if (!command) {
-    if (group) {
-      const sub = rest[1];
-      if (sub === undefined || sub === '--help' || sub === '-h') {
-        io.out(groupHelp(group));
-        return sub === undefined ? 2 : 0;
-      }
-      io.err(`tt ${group}: unknown subcommand "${sub}"\n${groupHelp(group)}`);
-      return 2;
-    }
+/** No verb found: help for a group of subverbs, or one line saying the verb is unknown. */
+const noCommand = (argv: string[], rest: string[], group: string | undefined, io: Io): number => {
+  if (!group) {
     io.err(`tt: unknown command "${rest[0] ?? argv[0]}" (see tt --help)`);
     return 2;
   }
-  const specs = flagsOf(command);
-  const cli = meow({
-    importMeta: import.meta,
-    argv: joinDashValues(rest, specs),
-    autoHelp: false,
-    autoVersion: false,
-    allowUnknownFlags: true,
-    booleanDefault: undefined,
-    flags: toMeowFlags(specs) as never,
-  });
-  // meow renames the process to the bare bin name; ps should show the verb and its arguments.
-  if (io.setTitle) process.title = ['tt', ...argv].join(' ');
-  const flags = cli.flags as Flags;
-  for (const [n, f] of Object.entries(specs))
-    if (flags[n] === undefined && f.default !== undefined) flags[n] = f.default;
-  if (flags.help) {
-    io.out(commandHelp(command));
-    return 0;
+  const sub = rest[1];
+  if (sub === undefined || sub === '--help' || sub === '-h') {
+    io.out(groupHelp(group));
+    return sub === undefined ? 2 : 0;
   }
-  const problem = checkFlags(command, specs, flags);
-  const args = cli.input.map(String);
+  io.err(`tt ${group}: unknown subcommand "${sub}"\n${groupHelp(group)}`);
+  return 2;
+};
+
+/** What is wrong with a verb's flags or its number of arguments, as one line; undefined if nothing. */
+const usageProblem = (command: Command, args: string[], problem: string | undefined): string | undefined => {
   const usage = `usage: tt ${command.name}${command.args ? ` ${command.args}` : ''}`;
-  if (problem) {
-    io.err(`tt ${command.name}: ${problem}`);
-    return 2;
-  }
-  if (args.length < (command.minArgs ?? 0)) {
-    io.err(`tt ${command.name}: missing arguments; ${usage}`);
-    return 2;
-  }
-  if (command.maxArgs !== undefined && args.length > command.maxArgs) {
-    io.err(`tt ${command.name}: too many arguments; ${usage}`);
-    return 2;
-  }
-  const json = Boolean(flags.json);
+  if (problem) return problem;
+  if (args.length < (command.minArgs ?? 0)) return `missing arguments; ${usage}`;
+  if (command.maxArgs !== undefined && args.length > command.maxArgs) return `too many arguments; ${usage}`;
+  return undefined;
+};
+
+/** Runs a verb with its parsed arguments: its exit code, its error as one line, its warnings after. */
+const runVerb = async (command: Command, args: string[], flags: Flags, io: Io): Promise<number> => {
   const warnings: string[] = [];
   const ctx: Ctx = {
     args,
     flags,
     io,
-    json,
+    json: Boolean(flags.json),
     where: {
       cwd: io.cwd,
       env: io.env,
@@ -244,4 +158,33 @@ export const run = async (argv: string[], io: Io): Promise<number> => {
   } finally {
     for (const w of warnings) io.err(`warning: ${w}`);
   }
+};
+
+/** Runs tt with these arguments; returns the exit code. Never calls process.exit. */
+export const run = async (argv: string[], io: Io): Promise<number> => {
+  // tt alone, in a town on a terminal, opens the console.
+  if (argv.length === 0 && io.terminal?.stdout.isTTY && findTownRoot(io.cwd)) return run(['console'], io);
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    io.out(mainHelp());
+    return 0;
+  }
+  if (argv[0] === '--version' || argv[0] === '-V') {
+    io.out((await import('../config/version.js')).VERSION);
+    return 0;
+  }
+  const { command, rest, group } = findCommand(argv);
+  if (!command) return noCommand(argv, rest, group, io);
+  const { args, flags, problem } = parseFlags(rest, flagsOf(command), command.name);
+  // ps shows the verb and its arguments.
+  if (io.setTitle) process.title = ['tt', ...argv].join(' ');
+  if (flags.help) {
+    io.out(commandHelp(command));
+    return 0;
+  }
+  const wrong = usageProblem(command, args, problem);
+  if (wrong) {
+    io.err(`tt ${command.name}: ${wrong}`);
+    return 2;
+  }
+  return runVerb(command, args, flags, io);
 };

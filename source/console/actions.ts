@@ -1,4 +1,5 @@
 import type { HelpPrompt } from '../services/console.js';
+import type { SpawnRequest } from '../services/spawn.js';
 
 /**
  * What the console can do to the town: every operator verb, each one a services call (the CLI
@@ -18,6 +19,7 @@ export interface ConsoleActions {
   retryTask(id: string): Promise<string>;
   cancelTask(id: string): Promise<string>;
   reassignTask(id: string, agent: string): Promise<string>;
-  spawnAgent(name: string, args: string[]): Promise<string>;
+  /** Spawns an agent as `tt spawn` does (the request read from spawn's own flags). */
+  spawnAgent(request: SpawnRequest): Promise<string>;
   answerHelp(prompt: HelpPrompt, text: string): Promise<string>;
 }

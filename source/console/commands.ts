@@ -1,5 +1,7 @@
 import { isTerminalMission } from '../model/mission.js';
 import { resolveAgentRef, resolveIdPrefix } from '../model/resolve.js';
+import { parseFlags } from '../services/flags.js';
+import { spawnRequest, SPAWN_FLAGS } from '../services/spawn.js';
 import type { ConsoleActions } from './actions.js';
 import { agentRows, helpRows, missionRows, rowIds, selectedIndex, taskRows } from './rows.js';
 import { PANES, type ConsoleState, type ConsoleStore, type Modal, type PaneId } from './store.js';
@@ -22,20 +24,23 @@ export interface CommandContext {
  * `:` command line and read-only mode.
  */
 export interface ConsoleCommand {
-  id: string;
-  title: string;
-  keys: string[];
-  scope: Scope;
+  readonly id: string;
+  readonly title: string;
+  readonly keys: readonly string[];
+  readonly scope: Scope;
   /** Changes the town: disabled while disconnected, gone in read-only mode. */
-  mutates?: boolean;
+  readonly mutates?: boolean;
   /** Asks for confirmation first. */
-  dangerous?: boolean;
+  readonly dangerous?: boolean;
   /** Shown in the footer when it applies. */
-  hint?: string;
+  readonly hint?: string;
   /** Why it cannot run now, or undefined. */
   disabled?(s: ConsoleState): string | undefined;
   run(ctx: CommandContext, args: string[]): void | Promise<void>;
 }
+
+/** A table of console commands: the defaults (COMMANDS), or the defaults with the user's keys. */
+export type CommandTable = readonly ConsoleCommand[];
 
 const set = (ctx: CommandContext, f: (s: ConsoleState) => Partial<ConsoleState>) =>
   ctx.store.setState(f(ctx.store.getState()));
@@ -134,7 +139,7 @@ const needMission = (s: ConsoleState) => (missionOf(s) ? undefined : 'select a m
 const needAgent = (s: ConsoleState) => (selectedAgent(s) ? undefined : 'select an agent first (pane 1)');
 const needTask = (s: ConsoleState) => (selectedTask(s) ? undefined : 'select a task first (pane 2)');
 
-export const COMMANDS: ConsoleCommand[] = [
+const DEFAULTS: ConsoleCommand[] = [
   // Global
   {
     id: 'quit',
@@ -509,12 +514,22 @@ export const COMMANDS: ConsoleCommand[] = [
     keys: [],
     scope: 'global',
     mutates: true,
-    run: (ctx, args) =>
-      args[0]
-        ? act(ctx, () => ctx.actions.spawnAgent(args[0]!, args.slice(1)))
-        : say(ctx, 'usage: :spawn <name> [--cli sim] [--role r]', 'error'),
+    run: (ctx, args) => spawnCommand(ctx, args),
   },
+  { id: 'quit!', title: 'quit now', keys: [], scope: 'global', run: (ctx) => ctx.quit() },
 ];
+
+const freeze = (c: ConsoleCommand): ConsoleCommand =>
+  Object.freeze({ ...c, keys: Object.freeze([...c.keys]) });
+
+/**
+ * The default command table. Frozen: user key bindings make a new table (applyKeyBindings), so
+ * every console and test starts from the same defaults.
+ */
+export const COMMANDS: CommandTable = Object.freeze(DEFAULTS.map(freeze));
+
+/** The command table a console runs with: its own (the user's key bindings) or the defaults. */
+export const tableOf = (s: Pick<ConsoleState, 'commands'>): CommandTable => s.commands ?? COMMANDS;
 
 /** Why a command cannot run now: read-only, disconnected, or its own reason. */
 export const disabledReason = (s: ConsoleState, c: ConsoleCommand): string | undefined => {
@@ -523,14 +538,8 @@ export const disabledReason = (s: ConsoleState, c: ConsoleCommand): string | und
   return c.disabled?.(s);
 };
 
-/** The commands a key can mean in a pane: the pane's own first, then the global ones. */
-export const commandsFor = (s: ConsoleState, key: string): ConsoleCommand[] =>
-  COMMANDS.filter(
-    (c) =>
-      c.keys.includes(key) && (c.scope === s.ui.pane || c.scope === 'global') && !(s.readOnly && c.mutates),
-  ).sort((a, b) => (a.scope === 'global' ? 1 : 0) - (b.scope === 'global' ? 1 : 0));
-
-export const byId = (id: string) => COMMANDS.find((c) => c.id === id);
+export const byId = (id: string, table: CommandTable = COMMANDS): ConsoleCommand | undefined =>
+  table.find((c) => c.id === id);
 
 /** Runs a command (asking first when it is dangerous); a disabled one says why. */
 export const runCommand = async (
@@ -554,6 +563,22 @@ export const runCommand = async (
   await c.run(ctx, args);
 };
 
+const SPAWN_USAGE = 'usage: :spawn <name> [--cli sim] [--role r] ... (the flags of tt spawn --help)';
+
+/**
+ * :spawn reads its words with tt spawn's own flags (SPAWN_FLAGS), so it takes every flag the verb
+ * takes; an unknown flag or a bad value is one line in the footer. --foreground would run the
+ * worker inside the console and is refused.
+ */
+const spawnCommand = (ctx: CommandContext, words: string[]) => {
+  const { args, flags, problem } = parseFlags(words, SPAWN_FLAGS, 'spawn');
+  if (problem) return say(ctx, `:spawn: ${problem}`, 'error');
+  if (args.length !== 1) return say(ctx, SPAWN_USAGE, 'error');
+  if (flags.foreground)
+    return say(ctx, ':spawn: --foreground runs the worker in a terminal of its own (tt spawn)', 'error');
+  return act(ctx, () => ctx.actions.spawnAgent(spawnRequest(args[0]!, flags)));
+};
+
 /** What quitting stops: the in-process dispatcher with its missions in flight. */
 const quitCommand = (ctx: CommandContext) => {
   const s = ctx.store.getState();
@@ -562,48 +587,56 @@ const quitCommand = (ctx: CommandContext) => {
     return open(ctx, {
       kind: 'confirm',
       title: 'quit?',
-      detail: `the dispatcher in this console stops; ${running} running mission(s) wait until a dispatcher runs again`,
+      detail:
+        `the dispatcher in this console stops; ${running} running mission(s) wait until a ` +
+        'dispatcher runs again',
       command: 'quit!',
       args: [],
     });
   }
   ctx.quit();
 };
-COMMANDS.push({ id: 'quit!', title: 'quit now', keys: [], scope: 'global', run: (ctx) => ctx.quit() });
+
+/** Key bindings over a table: the new table, or one line saying what is wrong. */
+export type KeyBindingResult =
+  { commands: CommandTable; problem?: undefined } | { commands?: undefined; problem: string };
+
+/** Whether two commands' keys can meet: in the same pane, or one of them everywhere. */
+const sharesKeys = (a: Scope, b: Scope): boolean => a === b || a === 'global' || b === 'global';
 
 /**
- * Applies the user's key bindings (command id -> keys) over the defaults. Returns one line
- * saying what is wrong (an unknown command, a key bound twice in one scope), or undefined.
+ * Applies the user's key bindings (command id -> keys) over a table (the defaults unless given),
+ * returning a new table; the given one is left as it was. A key given to a command is taken from
+ * every command that had it where the two meet, unless that command is bound by the user too. An
+ * unknown command id, or a key bound twice where the commands meet, is one line in `problem`.
  */
-const DEFAULT_KEYS = new Map(COMMANDS.map((c) => [c.id, [...c.keys]]));
-
-export const applyKeyBindings = (bindings: Record<string, string[]>): string | undefined => {
-  for (const c of COMMANDS) c.keys = [...(DEFAULT_KEYS.get(c.id) ?? [])];
+export const applyKeyBindings = (
+  bindings: Readonly<Record<string, readonly string[]>>,
+  base: CommandTable = COMMANDS,
+): KeyBindingResult => {
   for (const id of Object.keys(bindings))
-    if (!byId(id)) return `console.keys: no console command "${id}" (the ids are listed by ? in the console)`;
-  for (const [id, keys] of Object.entries(bindings)) {
-    // A key given to a command is taken from whatever had it in the same scope.
-    const c = byId(id)!;
-    for (const other of COMMANDS)
-      if (
-        other !== c &&
-        (other.scope === c.scope || other.scope === 'global' || c.scope === 'global') &&
-        !bindings[other.id]
-      )
-        other.keys = other.keys.filter((k) => !keys.includes(k));
-    c.keys = [...keys];
-  }
-  const seen = new Map<string, string>();
-  for (const c of COMMANDS)
+    if (!byId(id, base))
+      return { problem: `console.keys: no console command "${id}" (the ids are listed by ? in the console)` };
+  const bound = base.filter((c) => Object.hasOwn(bindings, c.id));
+  const keysOf = (c: ConsoleCommand): string[] => {
+    if (Object.hasOwn(bindings, c.id)) return [...bindings[c.id]!];
+    const taken = bound.filter((b) => sharesKeys(b.scope, c.scope)).flatMap((b) => bindings[b.id]!);
+    return c.keys.filter((k) => !taken.includes(k));
+  };
+  const commands = Object.freeze(base.map((c) => freeze({ ...c, keys: keysOf(c) })));
+  const clash = keyClash(commands);
+  return clash ? { problem: clash } : { commands };
+};
+
+/** A key bound to two commands that meet, as one line (each key against the last command seen with it). */
+const keyClash = (table: CommandTable): string | undefined => {
+  const seen = new Map<string, ConsoleCommand>();
+  for (const c of table)
     for (const k of c.keys) {
-      const clash = [...seen.entries()].find(
-        ([key, other]) =>
-          key === k &&
-          other !== c.id &&
-          (byId(other)!.scope === c.scope || byId(other)!.scope === 'global' || c.scope === 'global'),
-      );
-      if (clash) return `console.keys: "${k}" is bound to both ${clash[1]} and ${c.id}`;
-      seen.set(k, c.id);
+      const other = seen.get(k);
+      if (other && other.id !== c.id && sharesKeys(other.scope, c.scope))
+        return `console.keys: "${k}" is bound to both ${other.id} and ${c.id}`;
+      seen.set(k, c);
     }
   return undefined;
 };

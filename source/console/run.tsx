@@ -2,11 +2,11 @@ import { render, useInput } from 'ink';
 import { useEffect, useRef } from 'react';
 import type { Town } from '../services/context.js';
 import { dispatch } from '../services/missions.js';
-import { say, type CommandContext } from './commands.js';
+import { say, type CommandContext, type CommandTable } from './commands.js';
 import { detailOf, whyOf } from './detail.js';
 import { handleKey } from './keys.js';
 import { townActions, startAdapter } from './session.js';
-import { createConsoleStore, initialState, type ConsoleStore } from './store.js';
+import { createConsoleStore, initialState, type ConsoleState, type ConsoleStore } from './store.js';
 import { themeFor } from './theme.js';
 import { ConsoleView } from './view.js';
 
@@ -23,6 +23,8 @@ export interface ConsoleOptions {
   mono: boolean;
   stdout: NodeJS.WriteStream;
   stdin: NodeJS.ReadStream;
+  /** The command table with the user's key bindings (applyKeyBindings); the defaults if absent. */
+  commands?: CommandTable;
 }
 
 const ALT_ON = '\u001b[?1049h\u001b[?25l';
@@ -64,25 +66,10 @@ const App = ({
   return <ConsoleView store={store} theme={theme} now={now} />;
 };
 
-/**
- * The console: the alternate screen, the store fed by the adapter, the dispatcher in this process
- * (unless told not to), every key through the command registry. Resolves when the operator quits
- * or a signal arrives; the terminal is restored on every path.
- */
-export const runConsole = async (t: Town, o: ConsoleOptions): Promise<void> => {
-  const size = () => ({ columns: o.stdout.columns || 120, rows: o.stdout.rows || 40 });
-  const store = createConsoleStore(
-    initialState({ readOnly: o.readOnly, dispatching: o.dispatch, size: size() }),
-  );
-  const abort = new AbortController();
-  let resolveQuit!: () => void;
-  const quitting = new Promise<void>((r) => (resolveQuit = r));
-  const quit = () => {
-    abort.abort();
-    resolveQuit();
-  };
+/** The command context over a town: its actions, the clock, quitting, the detail and why views. */
+const commandContext = (t: Town, store: ConsoleStore, quit: () => void): CommandContext => {
   const now = () => t.clock.now();
-  const ctx: CommandContext = {
+  return {
     store,
     actions: townActions(t, store),
     now,
@@ -97,21 +84,63 @@ export const runConsole = async (t: Town, o: ConsoleOptions): Promise<void> => {
       if (m) store.setState((s) => ({ ui: { ...s.ui, modal: m } }));
     },
   };
-  const restore = () => o.stdout.write(ALT_OFF);
+};
+
+/**
+ * SIGTERM and SIGHUP quit, a crash restores the terminal before it exits, a resize reaches the
+ * store. Returns what takes the handlers off again.
+ */
+const watchProcess = (
+  o: ConsoleOptions,
+  store: ConsoleStore,
+  size: () => ConsoleState['size'],
+  quit: () => void,
+) => {
   const onSignal = () => quit();
   const onCrash = (e: unknown) => {
-    restore();
+    o.stdout.write(ALT_OFF);
     process.stderr.write(`tt console: ${(e as Error)?.stack ?? String(e)}\n`);
     process.exit(1);
   };
+  const onResize = () => store.setState({ size: size() });
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', onSignal);
   process.on('uncaughtException', onCrash);
-  const onResize = () => store.setState({ size: size() });
   o.stdout.on('resize', onResize);
+  return () => {
+    o.stdout.off('resize', onResize);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
+    process.off('uncaughtException', onCrash);
+  };
+};
 
+/**
+ * The console: the alternate screen, the store fed by the adapter, the dispatcher in this process
+ * (unless told not to), every key through the command registry. Resolves when the operator quits
+ * or a signal arrives; the terminal is restored on every path.
+ */
+export const runConsole = async (t: Town, o: ConsoleOptions): Promise<void> => {
+  const size = () => ({ columns: o.stdout.columns || 120, rows: o.stdout.rows || 40 });
+  const store = createConsoleStore(
+    initialState({
+      readOnly: o.readOnly,
+      dispatching: o.dispatch,
+      size: size(),
+      ...(o.commands ? { commands: o.commands } : {}),
+    }),
+  );
+  const abort = new AbortController();
+  let resolveQuit!: () => void;
+  const quitting = new Promise<void>((r) => (resolveQuit = r));
+  const quit = () => {
+    abort.abort();
+    resolveQuit();
+  };
+  const ctx = commandContext(t, store, quit);
+  const unwatch = watchProcess(o, store, size, quit);
   o.stdout.write(ALT_ON);
-  const app = render(<App store={store} ctx={ctx} now={now} theme={themeFor(t.env, o.mono)} />, {
+  const app = render(<App store={store} ctx={ctx} now={ctx.now} theme={themeFor(t.env, o.mono)} />, {
     stdout: o.stdout,
     stdin: o.stdin,
     exitOnCtrlC: false,
@@ -134,11 +163,8 @@ export const runConsole = async (t: Town, o: ConsoleOptions): Promise<void> => {
     await quitting;
   } finally {
     app.unmount();
-    restore();
-    o.stdout.off('resize', onResize);
-    process.off('SIGTERM', onSignal);
-    process.off('SIGHUP', onSignal);
-    process.off('uncaughtException', onCrash);
+    o.stdout.write(ALT_OFF);
+    unwatch();
     await Promise.race([Promise.all([adapter.done, dispatcher]), new Promise((r) => setTimeout(r, 3000))]);
   }
 };

@@ -29,23 +29,22 @@ export const townActions = (t: Town, store: ConsoleStore): ConsoleActions => {
     interruptAgent: async (id) => `${displayLabel((await interruptAgent(t, id)).agent)} paused`,
     resumeAgent: async (id) => `${displayLabel((await resumeAgent(t, id)).agent)} resumed`,
     killAgent: async (id) => `${displayLabel((await killAgent(t, id)).agent)} stopped`,
-    sendMessage: async (agent, text, urgent) =>
-      `sent ${(await send(t, agent, text, { kind: 'task', urgent, from: 'supervisor' })).id}${urgent ? ' (urgent)' : ''}`,
-    assignTask: async (agent, text) =>
-      `assigned task ${(await assignTask(t, agent, { description: text, from: 'supervisor' })).id.slice(0, 8)}`,
+    sendMessage: async (agent, text, urgent) => {
+      const m = await send(t, agent, text, { kind: 'task', urgent, from: 'supervisor' });
+      return `sent ${m.id}${urgent ? ' (urgent)' : ''}`;
+    },
+    assignTask: async (agent, text) => {
+      const task = await assignTask(t, agent, { description: text, from: 'supervisor' });
+      return `assigned task ${task.id.slice(0, 8)}`;
+    },
     retryTask: async (id) => `task ${(await retryTask(t, id)).id.slice(0, 8)} is back on the backlog`,
     cancelTask: async (id) =>
       `task ${(await cancelTask(t, id, 'cancelled from the console')).task.id.slice(0, 8)} cancelled`,
     reassignTask: async (id, agent) =>
       `task ${(await reassignTask(t, id, agent)).id.slice(0, 8)} reassigned to ${agent}`,
-    spawnAgent: async (name, args) => {
-      const flag = (f: string) => {
-        const i = args.indexOf(f);
-        return i >= 0 ? args[i + 1] : undefined;
-      };
-      const cli = flag('--cli');
-      const role = flag('--role');
-      const a = await registerNewAgent(t, { name, ...(cli ? { cli } : {}), ...(role ? { role } : {}) });
+    spawnAgent: async (request) => {
+      const a = await registerNewAgent(t, request.options);
+      if (!request.start) return `spawned ${displayLabel(a)} (worker not started: --no-start)`;
       const pid = await startWorker(t, a.id);
       return `spawned ${displayLabel(a)} (worker pid ${pid})`;
     },
@@ -57,85 +56,90 @@ export const townActions = (t: Town, store: ConsoleStore): ConsoleActions => {
   };
 };
 
-/**
- * Feeds the store: a snapshot every `snapshotMs` (and on demand), and the event stream, with
- * updates coalesced to at most one store write per `flushMs`. Redis trouble shows as the link
- * state, never as a crash; a resync happens on reconnect.
- */
-export const startAdapter = (
-  t: Town,
-  store: ConsoleStore,
-  o: { snapshotMs: number; flushMs: number; signal: AbortSignal; onHelp?: () => void },
-) => {
+interface AdapterOptions {
+  snapshotMs: number;
+  flushMs: number;
+  signal: AbortSignal;
+  onHelp?: () => void;
+}
+
+/** What the adapter's loops share: events waiting for the next flush, and a snapshot on demand. */
+interface Feed {
+  pending: TownEvent[];
+  refreshNow?: () => void;
+}
+
+/** Redis trouble shows as the link state, with a count of the retries. */
+const linkDown = (store: ConsoleStore, e: unknown) =>
+  store.setState((s) => ({
+    link: 'disconnected',
+    retries: s.link === 'disconnected' ? s.retries + 1 : 1,
+    linkError: (e as Error).message,
+  }));
+
+/** A snapshot every `snapshotMs`, or sooner when asked (feed.refreshNow), until aborted. */
+const snapshotLoop = async (t: Town, store: ConsoleStore, o: AdapterOptions, feed: Feed) => {
+  while (!o.signal.aborted) {
+    try {
+      const snap = await consoleSnapshot(t);
+      const helpBefore = store.getState().snapshot?.help.length ?? 0;
+      store.setState({ snapshot: snap, link: 'linked', retries: 0 });
+      if (snap.help.length > helpBefore) o.onHelp?.();
+    } catch (e) {
+      linkDown(store, e);
+    }
+    await new Promise<void>((r) => {
+      const done = () => {
+        clearTimeout(timer);
+        o.signal.removeEventListener('abort', done);
+        r();
+      };
+      const timer = setTimeout(done, o.snapshotMs);
+      feed.refreshNow = done;
+      o.signal.addEventListener('abort', done, { once: true });
+    });
+  }
+};
+
+/** Follows the town's event stream into feed.pending; agent and mission events ask for a snapshot. */
+const eventLoop = async (t: Town, store: ConsoleStore, o: AdapterOptions, feed: Feed) => {
   let follower: EventFollower | undefined;
   let after: string | undefined;
-  let pending: TownEvent[] = [];
-  let lastBucket = Math.floor(t.clock.now() / SPARK_BUCKET_MS);
-  let refreshNow: (() => void) | undefined;
-
-  const down = (e: unknown) =>
-    store.setState((s) => ({
-      link: 'disconnected',
-      retries: s.link === 'disconnected' ? s.retries + 1 : 1,
-      linkError: (e as Error).message,
-    }));
-
-  const snapshots = (async () => {
-    while (!o.signal.aborted) {
-      try {
-        const snap = await consoleSnapshot(t);
-        const helpBefore = store.getState().snapshot?.help.length ?? 0;
-        store.setState({ snapshot: snap, link: 'linked', retries: 0 });
-        if (snap.help.length > helpBefore) o.onHelp?.();
-      } catch (e) {
-        down(e);
+  while (!o.signal.aborted) {
+    try {
+      if (!follower) {
+        follower = await followEvents(t);
+        const start = await follower.start(after ? 0 : 500);
+        if (!after) feed.pending.push(...start.events);
+        after ??= start.after;
       }
-      await new Promise<void>((r) => {
-        const done = () => {
-          clearTimeout(timer);
-          o.signal.removeEventListener('abort', done);
-          r();
-        };
-        const timer = setTimeout(done, o.snapshotMs);
-        refreshNow = done;
-        o.signal.addEventListener('abort', done, { once: true });
-      });
-    }
-  })();
-
-  const events = (async () => {
-    while (!o.signal.aborted) {
-      try {
-        if (!follower) {
-          follower = await followEvents(t);
-          const start = await follower.start(after ? 0 : 500);
-          if (!after) pending.push(...start.events);
-          after ??= start.after;
-        }
-        const batch = await follower.next(after!, 1000);
-        if (batch.length) {
-          after = batch.at(-1)!.id;
-          pending.push(...batch);
-          if (batch.some((e) => /^(mission|agent)\./.test(e.type) || e.type === 'message.sent'))
-            refreshNow?.();
-        }
-      } catch (e) {
-        if (o.signal.aborted) break;
-        down(e);
-        follower?.close();
-        follower = undefined;
-        await new Promise((r) => setTimeout(r, 500));
+      const batch = await follower.next(after!, 1000);
+      if (batch.length) {
+        after = batch.at(-1)!.id;
+        feed.pending.push(...batch);
+        if (batch.some((e) => /^(mission|agent)\./.test(e.type) || e.type === 'message.sent'))
+          feed.refreshNow?.();
       }
+    } catch (e) {
+      if (o.signal.aborted) break;
+      linkDown(store, e);
+      follower?.close();
+      follower = undefined;
+      await new Promise((r) => setTimeout(r, 500));
     }
-    follower?.close();
-  })();
+  }
+  follower?.close();
+};
 
+/** Moves the pending events into the store every `flushMs`, ageing the sparklines as time passes. */
+const startFlushing = (t: Town, store: ConsoleStore, o: AdapterOptions, feed: Feed, firstBucket: number) => {
+  let lastBucket = firstBucket;
   const flush = setInterval(() => {
     const now = t.clock.now();
     const bucket = Math.floor(now / SPARK_BUCKET_MS);
-    if (pending.length === 0 && bucket === lastBucket) return;
-    const batch = pending;
-    pending = [];
+    if (feed.pending.length === 0 && bucket === lastBucket) return;
+    const batch = feed.pending;
+    feed.pending = [];
     store.setState((s) => {
       const aged =
         bucket !== lastBucket ? { ...s, throughput: ageThroughput(s.throughput, bucket - lastBucket) } : s;
@@ -147,6 +151,18 @@ export const startAdapter = (
     lastBucket = bucket;
   }, o.flushMs);
   o.signal.addEventListener('abort', () => clearInterval(flush), { once: true });
+};
 
-  return { done: Promise.all([snapshots, events]), refresh: () => refreshNow?.() };
+/**
+ * Feeds the store: a snapshot every `snapshotMs` (and on demand), and the event stream, with
+ * updates coalesced to at most one store write per `flushMs`. Redis trouble shows as the link
+ * state, never as a crash; a resync happens on reconnect.
+ */
+export const startAdapter = (t: Town, store: ConsoleStore, o: AdapterOptions) => {
+  const feed: Feed = { pending: [] };
+  const firstBucket = Math.floor(t.clock.now() / SPARK_BUCKET_MS);
+  const snapshots = snapshotLoop(t, store, o, feed);
+  const events = eventLoop(t, store, o, feed);
+  startFlushing(t, store, o, feed, firstBucket);
+  return { done: Promise.all([snapshots, events]), refresh: () => feed.refreshNow?.() };
 };

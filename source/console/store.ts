@@ -1,6 +1,7 @@
 import { createStore } from 'zustand/vanilla';
 import type { TownEvent } from '../model/event.js';
 import type { ConsoleSnapshot } from '../services/console.js';
+import type { CommandTable } from './commands.js';
 
 /** The console's panes, in focus order (1-5). */
 export const PANES = ['agents', 'tasks', 'missions', 'events', 'help'] as const;
@@ -62,13 +63,20 @@ export interface ConsoleState {
     tick?: number;
   }[];
   size: { columns: number; rows: number };
+  /** The command table with the user's key bindings; the defaults (COMMANDS) when absent. */
+  commands?: CommandTable;
 }
 
 export const SPARK_BUCKETS = 12;
 export const SPARK_BUCKET_MS = 10_000;
 
 export const initialState = (
-  o: { readOnly?: boolean; dispatching?: boolean; size?: { columns: number; rows: number } } = {},
+  o: {
+    readOnly?: boolean;
+    dispatching?: boolean;
+    size?: { columns: number; rows: number };
+    commands?: CommandTable;
+  } = {},
 ): ConsoleState => ({
   link: 'connecting',
   retries: 0,
@@ -80,6 +88,7 @@ export const initialState = (
   dispatching: o.dispatching ?? true,
   receipts: [],
   size: o.size ?? { columns: 120, rows: 40 },
+  ...(o.commands ? { commands: o.commands } : {}),
 });
 
 export const createConsoleStore = (init: ConsoleState = initialState()) =>

@@ -1,9 +1,22 @@
 import { Box, Text } from 'ink';
 import { memo } from 'react';
 import { useStore } from 'zustand';
-import { AGENT_GLYPH, ITEM_GLYPH, MISSION_GLYPH, TASK_GLYPH } from '../model/glyphs.js';
-import { COMMANDS, disabledReason } from './commands.js';
-import { age, cell, hhmmss, sparkline } from './format.js';
+import type { TownEvent } from '../model/event.js';
+import type { Task } from '../model/task.js';
+import {
+  AGENT_COLUMNS,
+  EVENT_COLUMNS,
+  HELP_COLUMNS,
+  headerLine,
+  layout,
+  MISSION_COLUMNS,
+  rowLine,
+  TASK_COLUMNS,
+  type CellContext,
+  type Table,
+} from './columns.js';
+import { disabledReason, tableOf } from './commands.js';
+import { age, cell } from './format.js';
 import {
   agentNames,
   agentRows,
@@ -46,6 +59,7 @@ interface FrameProps {
   width: number;
   height: number;
   title: string;
+  /** The column titles (after the selection marker's place). */
   header: string;
   /** The visible rows, at most the body height. */
   rows: RowView[];
@@ -85,7 +99,7 @@ const Frame = memo(
           {line(cell(`${focused ? '>' : ' '}${title}`, inner))}
         </Text>
         <Text {...dim} wrap="truncate-end">
-          {line(cell(header, inner))}
+          {line(cell(` ${header}`, inner))}
         </Text>
         {rows.map((r, i) => {
           const isSelected = i === selected;
@@ -134,30 +148,50 @@ interface PaneArgs {
   now: number;
 }
 
-/**
- * A pane's frame: the selection and its window over `count` rows, and a row drawn only when it is
- * visible (`rowAt`).
- */
-const frameOf = (
-  { s, theme, width, height }: PaneArgs,
-  pane: PaneId,
-  count: number,
-  rowAt: (i: number) => RowView,
-  header: string,
-  note?: string,
-): FrameProps => {
-  const focused = s.ui.pane === pane;
-  const body = Math.max(0, height - 5);
-  const at = selectedIndex(s, pane);
-  const start = windowStart(at, count, body);
-  const end = Math.min(count, start + body);
-  const rows: RowView[] = [];
-  for (let i = start; i < end; i++) rows.push(rowAt(i));
+/** A pane's title: its number and name, whether events follow, the filter being typed. */
+const paneTitle = (s: ConsoleState, pane: PaneId): string => {
   const filter = s.ui.filter[pane];
   const typing = s.ui.filtering === pane;
-  const title = ` ${PANES.indexOf(pane) + 1} ${TITLES[pane]}${pane === 'events' ? (s.ui.follow ? ' (follow)' : ` (paused${s.ui.unseen ? `, ${s.ui.unseen} new` : ''})`) : ''}${filter || typing ? ` /${filter ?? ''}${typing ? '_' : ''}` : ''} `;
-  const position = count ? `${Math.min(at + 1, count)} of ${count}` : (note ?? 'empty');
-  return { theme, focused, width, height, title, header, rows, selected: at - start, position };
+  const unseen = s.ui.unseen ? `, ${s.ui.unseen} new` : '';
+  const follow = pane === 'events' ? (s.ui.follow ? ' (follow)' : ` (paused${unseen})`) : '';
+  const filtered = filter || typing ? ` /${filter ?? ''}${typing ? '_' : ''}` : '';
+  return ` ${PANES.indexOf(pane) + 1} ${TITLES[pane]}${follow}${filtered} `;
+};
+
+/**
+ * A pane's frame: its rows laid out by its column table, the selection and its window over them;
+ * a row is drawn only when it is visible.
+ */
+const frameOf = <R extends { id: string }>(
+  { s, theme, width, height, now }: PaneArgs,
+  pane: PaneId,
+  table: Table<R>,
+  rows: readonly R[],
+  color: (row: R) => string | undefined,
+  note: string,
+): FrameProps => {
+  const c: CellContext = { s, now, names: agentNames(s), width: width - 3 };
+  const laid = layout(table, c.width);
+  const body = Math.max(0, height - 5);
+  const at = selectedIndex(s, pane);
+  const start = windowStart(at, rows.length, body);
+  const end = Math.min(rows.length, start + body);
+  const shown: RowView[] = [];
+  for (let i = start; i < end; i++) {
+    const row = rows[i]!;
+    shown.push({ id: row.id, color: color(row), text: rowLine(laid, row, c) });
+  }
+  return {
+    theme,
+    focused: s.ui.pane === pane,
+    width,
+    height,
+    title: paneTitle(s, pane),
+    header: headerLine(laid, c),
+    rows: shown,
+    selected: at - start,
+    position: rows.length ? `${Math.min(at + 1, rows.length)} of ${rows.length}` : note,
+  };
 };
 
 const stateColor = (theme: Theme, state: string): string | undefined =>
@@ -169,176 +203,100 @@ const stateColor = (theme: Theme, state: string): string | undefined =>
         ? theme.ok
         : undefined;
 
-const NO_THROUGHPUT: number[] = new Array(12).fill(0);
+const eventColor = (theme: Theme, e: TownEvent): string | undefined =>
+  /dead|failed|reaped|help/.test(e.type)
+    ? theme.bad
+    : /retry|paused|blocked/.test(`${e.type} ${e.state ?? ''}`)
+      ? theme.warn
+      : undefined;
 
-const agentsFrame = (a: PaneArgs): FrameProps => {
-  const { s, theme, width } = a;
-  const w = width - 3;
-  // Narrow panes drop the role and the sparkline before the name gets squeezed.
-  const full = w >= 80;
-  const name = Math.max(10, w - (full ? 56 : 34));
-  const rows = agentRows(s);
-  const header = ` ${cell('STATE', 10)} ${cell('NAME', name)} ${full ? `${cell('ROLE', 9)} ` : ''}${cell('TASK', 6)} ${cell('HB', 4)} ${cell('IN', 3)}${full ? ` ${cell('RND', 4)} DONE/2m` : ''}`;
-  return frameOf(
-    a,
-    'agents',
-    rows.length,
-    (i) => {
-      const x = rows[i]!;
-      return {
-        id: x.id,
-        color: stateColor(theme, x.state),
-        text: `${cell(`${AGENT_GLYPH[x.state]} ${x.state}`, 10)} ${cell(x.label, name)} ${full ? `${cell(x.role ?? '-', 9)} ` : ''}${cell(x.currentTask?.slice(0, 6) ?? '-', 6)} ${cell(x.heartbeatAgeMs !== undefined ? age(x.heartbeatAgeMs) : '-', 4)} ${cell(String(x.inbox), 3)}${full ? ` ${cell(String(x.rounds), 4)} ${sparkline(s.throughput[x.id] ?? NO_THROUGHPUT)}` : ''}`,
-      };
-    },
-    header,
-    s.snapshot ? 'no agents: :spawn <name> --cli sim' : 'loading',
-  );
-};
-
-const tasksFrame = (a: PaneArgs): FrameProps => {
-  const { s, theme, width, now } = a;
-  const w = width - 3;
-  const labels = agentNames(s);
-  const rows = taskRows(s);
-  const c = s.snapshot?.taskCounts;
-  return frameOf(
-    a,
-    'tasks',
-    rows.length,
-    (i) => {
-      const t = rows[i]!;
-      return {
-        id: t.id,
-        color: t.state === 'failed' ? theme.bad : t.priority === 'critical' ? theme.warn : undefined,
-        text: `${cell(t.priority.slice(0, 4), 4)} ${cell(`${TASK_GLYPH[t.state]} ${t.state === 'failed' ? 'dead' : t.state}`, 10)} ${cell(t.description.split('\n', 1)[0]!, Math.max(8, w - 36))} ${cell(t.assignedTo ? (labels.get(t.assignedTo) ?? t.assignedTo.slice(0, 6)) : '-', 8)} ${cell(age(now - t.createdAt), 4)} ${cell(`${t.attempts}/${t.maxAttempts}`, 5)}`,
-      };
-    },
-    ` ${cell('PRI', 4)} ${cell('STATE', 10)} ${cell('TASK', Math.max(8, w - 36))} ${cell('AGENT', 8)} ${cell('AGE', 4)} TRY`,
-    c ? `${c.completed} done, nothing queued` : 'loading',
-  );
-};
-
-const missionsFrame = (a: PaneArgs): FrameProps => {
-  const { s, theme, width } = a;
-  const labels = agentNames(s);
-  const rows = missionRows(s);
-  return frameOf(
-    a,
-    'missions',
-    rows.length,
-    (i) => {
-      const r = rows[i]!;
-      return r.kind === 'mission'
-        ? {
-            id: r.id,
-            color: stateColor(theme, r.mission.state),
-            text: `${MISSION_GLYPH[r.mission.state]} ${r.id.slice(0, 4)} ${cell(r.mission.state, 9)} ${cell(r.mission.title, Math.max(8, width - 40))} ${r.mission.itemsDone}/${r.mission.itemsTotal} done`,
-          }
-        : {
-            id: r.id,
-            color: stateColor(theme, r.item.status),
-            text: `    ${ITEM_GLYPH[r.item.status]} ${cell(r.item.title, Math.max(8, width - 38))} ${cell(r.item.status, 8)} ${cell(r.item.assignedTo ? (labels.get(r.item.assignedTo) ?? '?') : r.item.deps.length && r.item.status === 'pending' ? 'waits' : '-', 8)}`,
-          };
-    },
-    ' MISSION / WORK ITEM',
-    s.snapshot ? 'no missions: tt mission start' : 'loading',
-  );
-};
-
-const eventsFrame = (a: PaneArgs): FrameProps => {
-  const { s, theme } = a;
-  const labels = agentNames(s);
-  const rows = eventRows(s);
-  return frameOf(
-    a,
-    'events',
-    rows.length,
-    (i) => {
-      const e = rows[i]!;
-      return {
-        id: e.id,
-        color: /dead|failed|reaped|help/.test(e.type)
-          ? theme.bad
-          : /retry|paused|blocked/.test(`${e.type} ${e.state ?? ''}`)
-            ? theme.warn
-            : undefined,
-        text: `${hhmmss(e.ts)} ${cell(e.type, 15)} ${cell(e.agent ? (labels.get(e.agent) ?? e.agent.slice(0, 6)) : e.mission ? `m ${e.mission.slice(0, 4)}` : '', 8)} ${e.task ? `${e.task.slice(0, 4)} ` : ''}${e.state ? `${e.prev ? `${e.prev}->` : ''}${e.state} ` : ''}${e.text ?? ''}`,
-      };
-    },
-    ` TIME     TYPE            WHO      (${s.eventsTotal} seen)`,
-    'no events yet',
-  );
-};
-
-const helpFrame = (a: PaneArgs): FrameProps => {
-  const { s, theme, now } = a;
-  const rows = helpRows(s);
-  return frameOf(
-    a,
-    'help',
-    rows.length,
-    (i) => {
-      const h = rows[i]!;
-      return {
-        id: h.id,
-        color: theme.warn,
-        text: `! ${cell(age(now - h.createdAt), 4)} ${h.mission ? `mission ${h.mission.slice(0, 4)}: ` : ''}${h.text.replace(/^\[Mission Help Needed\] Mission \S+\s*/, '').split('\n', 1)[0]}`,
-      };
-    },
-    ' AGE  QUESTION (a answer, r resume, p pause)',
-    'no help prompts',
-  );
-};
+/** What an empty pane says: what it waits for, or how to fill it. */
+const loadingOr = (s: ConsoleState, empty: string) => (s.snapshot ? empty : 'loading');
 
 const FRAMES: Record<PaneId, (a: PaneArgs) => FrameProps> = {
-  agents: agentsFrame,
-  tasks: tasksFrame,
-  missions: missionsFrame,
-  events: eventsFrame,
-  help: helpFrame,
+  agents: (a) =>
+    frameOf(
+      a,
+      'agents',
+      AGENT_COLUMNS,
+      agentRows(a.s),
+      (x) => stateColor(a.theme, x.state),
+      loadingOr(a.s, 'no agents: :spawn <name> --cli sim'),
+    ),
+  tasks: (a) => {
+    const c = a.s.snapshot?.taskCounts;
+    const color = (t: Task) =>
+      t.state === 'failed' ? a.theme.bad : t.priority === 'critical' ? a.theme.warn : undefined;
+    const note = c ? `${c.completed} done, nothing queued` : 'loading';
+    return frameOf(a, 'tasks', TASK_COLUMNS, taskRows(a.s), color, note);
+  },
+  missions: (a) =>
+    frameOf(
+      a,
+      'missions',
+      MISSION_COLUMNS,
+      missionRows(a.s),
+      (r) => stateColor(a.theme, r.kind === 'mission' ? r.mission.state : r.item.status),
+      loadingOr(a.s, 'no missions: tt mission start'),
+    ),
+  events: (a) =>
+    frameOf(a, 'events', EVENT_COLUMNS, eventRows(a.s), (e) => eventColor(a.theme, e), 'no events yet'),
+  help: (a) => frameOf(a, 'help', HELP_COLUMNS, helpRows(a.s), () => a.theme.warn, 'no help prompts'),
+};
+
+const linkText = (s: ConsoleState): string =>
+  s.link === 'linked'
+    ? 'linked'
+    : s.link === 'connecting'
+      ? 'connecting...'
+      : `DISCONNECTED (retry ${s.retries})`;
+
+/** The dispatcher's pulse, read from the missions' last ticks. */
+const dispatcherText = (s: ConsoleState, now: number): string => {
+  if (!s.dispatching) return 'dispatcher off (--no-dispatch)';
+  let lastTick = 0;
+  let tick = 0;
+  let wake = Infinity;
+  for (const m of s.snapshot?.missions ?? []) {
+    lastTick = Math.max(lastTick, m.lastTickAt ?? 0);
+    tick = Math.max(tick, m.lastTick ?? 0);
+    if (m.nextWakeAt) wake = Math.min(wake, m.nextWakeAt);
+  }
+  if (!lastTick) return 'dispatcher idle';
+  const next = Number.isFinite(wake) ? `  next ${age(wake - now)}` : '';
+  return `dispatcher ok ${age(now - lastTick)} ago  tick ${tick}${next}`;
+};
+
+/** How many of `list` are in each of `states`, in that order. */
+const countIn = <T,>(list: readonly T[], stateOf: (x: T) => string, states: readonly string[]): number[] => {
+  const n = states.map(() => 0);
+  for (const x of list) {
+    const i = states.indexOf(stateOf(x));
+    if (i >= 0) n[i]!++;
+  }
+  return n;
+};
+
+/** The second header line: agents, tasks and missions counted by state. */
+const countsLine = (s: ConsoleState): string => {
+  const agents = s.snapshot?.agents ?? [];
+  const [working, idle, paused] = countIn(agents, (a) => a.state, ['working', 'idle', 'paused']);
+  const [running, blocked] = countIn(s.snapshot?.missions ?? [], (m) => m.state, ['running', 'blocked']);
+  const c = s.snapshot?.taskCounts;
+  const tasks = c
+    ? `${c.pending} queued ${c.assigned + c.running} running ${c.completed} done ${c.failed} dead`
+    : '-';
+  return (
+    ` agents ${agents.length}: ${working} working ${idle} idle ${paused} paused   tasks ${tasks}` +
+    `   missions ${running} running ${blocked} blocked`
+  );
 };
 
 /** The two header lines. */
 const headerLines = (s: ConsoleState, now: number): [string, string] => {
-  const snap = s.snapshot;
-  const missions = snap?.missions ?? [];
-  const link =
-    s.link === 'linked'
-      ? 'linked'
-      : s.link === 'connecting'
-        ? 'connecting...'
-        : `DISCONNECTED (retry ${s.retries})`;
-  let lastTick = 0;
-  let tick = 0;
-  let wake = Infinity;
-  let running = 0;
-  let blocked = 0;
-  for (const m of missions) {
-    lastTick = Math.max(lastTick, m.lastTickAt ?? 0);
-    tick = Math.max(tick, m.lastTick ?? 0);
-    if (m.nextWakeAt) wake = Math.min(wake, m.nextWakeAt);
-    if (m.state === 'running') running++;
-    else if (m.state === 'blocked') blocked++;
-  }
-  const dispatcher = !s.dispatching
-    ? 'dispatcher off (--no-dispatch)'
-    : lastTick
-      ? `dispatcher ok ${age(now - lastTick)} ago  tick ${tick}${Number.isFinite(wake) ? `  next ${age(wake - now)}` : ''}`
-      : 'dispatcher idle';
-  const a = snap?.agents ?? [];
-  let working = 0;
-  let idle = 0;
-  let paused = 0;
-  for (const x of a) {
-    if (x.state === 'working') working++;
-    else if (x.state === 'idle') idle++;
-    else if (x.state === 'paused') paused++;
-  }
-  const c = snap?.taskCounts;
-  const line1 = ` tt  town ${snap?.town ?? '?'}  redis ${snap?.endpoint ?? '?'} (${link})  ${dispatcher}${s.readOnly ? '  [READ-ONLY]' : ''}`;
-  const line2 = ` agents ${a.length}: ${working} working ${idle} idle ${paused} paused   tasks ${c ? `${c.pending} queued ${c.assigned + c.running} running ${c.completed} done ${c.failed} dead` : '-'}   missions ${running} running ${blocked} blocked`;
-  return [line1, line2];
+  const where = `town ${s.snapshot?.town ?? '?'}  redis ${s.snapshot?.endpoint ?? '?'} (${linkText(s)})`;
+  const line1 = ` tt  ${where}  ${dispatcherText(s, now)}${s.readOnly ? '  [READ-ONLY]' : ''}`;
+  return [line1, countsLine(s)];
 };
 
 const Header = memo(
@@ -366,7 +324,7 @@ const Header = memo(
 export const helpLines = (s: ConsoleState): string[] => {
   const scopes: (PaneId | 'global')[] = ['global', ...PANES];
   const lines = scopes.flatMap((sc) => {
-    const cs = COMMANDS.filter((c) => c.scope === sc && c.keys.length && !(s.readOnly && c.mutates));
+    const cs = tableOf(s).filter((c) => c.scope === sc && c.keys.length && !(s.readOnly && c.mutates));
     return cs.length
       ? [
           `${sc === 'global' ? 'everywhere' : `${TITLES[sc]} pane`}:`,
@@ -384,7 +342,7 @@ export const helpLines = (s: ConsoleState): string[] => {
 /** The keys that apply now, from the command registry. */
 export const footerHints = (s: ConsoleState): string => {
   if (s.ui.filtering) return 'type to filter  enter keep  esc clear';
-  const shown = COMMANDS.filter(
+  const shown = tableOf(s).filter(
     (c) =>
       c.hint &&
       (c.scope === 'global' || c.scope === s.ui.pane) &&
@@ -397,12 +355,11 @@ export const footerHints = (s: ConsoleState): string => {
 /** The footer's text: a recent message, else the last note's receipt and the keys that apply. */
 const footerText = (s: ConsoleState, now: number): { text: string; error: boolean } => {
   const f = s.ui.footer && now - s.ui.footer.at < 8000 ? s.ui.footer : undefined;
-  const receipt = s.receipts.at(-1);
-  const text = f
-    ? f.text
-    : receipt
-      ? `note "${receipt.body}": ${receipt.state === 'queued' ? 'queued' : `applied at tick ${receipt.tick ?? '?'}: ${receipt.effect}`}   ${footerHints(s)}`
-      : footerHints(s);
+  const r = s.receipts.at(-1);
+  const receipt =
+    r &&
+    `note "${r.body}": ${r.state === 'queued' ? 'queued' : `applied at tick ${r.tick ?? '?'}: ${r.effect}`}`;
+  const text = f ? f.text : receipt ? `${receipt}   ${footerHints(s)}` : footerHints(s);
   return { text, error: f?.kind === 'error' };
 };
 
@@ -461,7 +418,10 @@ const Overlay = ({
   );
 };
 
-/** The whole console, laid out for the terminal size in the store (one row shorter than the terminal: Ink 6.8 repaints fully otherwise). */
+/**
+ * The whole console, laid out for the terminal size in the store (one row shorter than the
+ * terminal: Ink 6.8 repaints fully otherwise).
+ */
 export const ConsoleView = ({
   store,
   theme,
@@ -484,15 +444,7 @@ export const ConsoleView = ({
     );
   }
   const body = height - 3;
-  const wide = columns >= 100;
-  const helpH = Math.max(4, Math.min(7, Math.floor(body / 6) + 2));
-  const rest = body - helpH;
-  const topH = Math.ceil(rest / 2);
-  const midH = rest - topH;
-  const left = Math.floor(columns / 2);
-  const pane = (id: PaneId, width: number, h: number) => (
-    <Frame {...FRAMES[id]({ s, theme, width, height: h, now: t })} />
-  );
+  const panes: PaneArgs = { s, theme, width: columns, height: body, now: t };
   const overlay = overlayOf(s);
   const [line1, line2] = headerLines(s, t);
   const footer = footerText(s, t);
@@ -503,25 +455,38 @@ export const ConsoleView = ({
         <Box height={body} width={columns} justifyContent="center" alignItems="center">
           <Overlay title={overlay.title} lines={overlay.lines} theme={theme} width={columns} height={body} />
         </Box>
-      ) : wide ? (
-        <Box flexDirection="column" height={body}>
-          <Box height={topH}>
-            {pane('agents', left, topH)}
-            {pane('tasks', columns - left, topH)}
-          </Box>
-          <Box height={midH}>
-            {pane('missions', left, midH)}
-            {pane('events', columns - left, midH)}
-          </Box>
-          {pane('help', columns, helpH)}
-        </Box>
       ) : (
         <Box flexDirection="column" height={body}>
-          {narrowPanes({ s, theme, width: columns, height: body, now: t })}
+          {columns >= 100 ? widePanes(panes) : narrowPanes(panes)}
         </Box>
       )}
       <Footer text={footer.text} bad={footer.error ? theme.bad : undefined} width={columns} />
     </Box>
+  );
+};
+
+/** Wide terminals: agents and tasks, then missions and events, side by side; help prompts below. */
+const widePanes = ({ s, theme, width, height, now }: PaneArgs) => {
+  const helpH = Math.max(4, Math.min(7, Math.floor(height / 6) + 2));
+  const rest = height - helpH;
+  const topH = Math.ceil(rest / 2);
+  const midH = rest - topH;
+  const left = Math.floor(width / 2);
+  const pane = (id: PaneId, w: number, h: number) => (
+    <Frame {...FRAMES[id]({ s, theme, width: w, height: h, now })} />
+  );
+  return (
+    <>
+      <Box height={topH}>
+        {pane('agents', left, topH)}
+        {pane('tasks', width - left, topH)}
+      </Box>
+      <Box height={midH}>
+        {pane('missions', left, midH)}
+        {pane('events', width - left, midH)}
+      </Box>
+      {pane('help', width, helpH)}
+    </>
   );
 };
 

@@ -137,13 +137,17 @@ describe('runCli', () => {
       onSpawn: (p) => {
         pid = p;
         // Abort once the command has started its grandchild.
+        // The shell creates the file before echo writes the pid: an empty read means not yet.
         const t = setInterval(() => {
+          let written = '';
           try {
-            if (readFileSync(pidFile, 'utf8').trim()) ac.abort();
+            written = readFileSync(pidFile, 'utf8').trim();
           } catch {
             return;
           }
+          if (!written) return;
           clearInterval(t);
+          ac.abort();
         }, 10);
       },
     });

@@ -159,6 +159,72 @@ describe('console keys', () => {
     });
   });
 
+  it(':spawn takes every flag tt spawn takes (its own definitions) and refuses an unknown one', async () => {
+    const { SPAWN_FLAGS } = await import('../../source/services/spawn.js');
+    const h = consoleHarness();
+    const line = async (text: string) => {
+      await handleKey(h.ctx, ':', {});
+      await handleKey(h.ctx, text, {});
+      return handleKey(h.ctx, '', K.enter);
+    };
+    const given: Record<string, string> = {
+      cli: '-c claude',
+      role: '--role backend',
+      nickname: '--nickname Adele',
+      parent: '--parent bob',
+      cap: '--cap db,api',
+      maxRounds: '--max-rounds 3',
+      start: '--no-start',
+      simDuration: '--sim-duration 5',
+      simFailRate: '--sim-fail-rate 0.5',
+      simFailFirst: '--sim-fail-first 1',
+      simQueryRate: '--sim-query-rate 0.25',
+    };
+    // Every flag of tt spawn is given here but --foreground, which the console refuses.
+    expect(Object.keys(SPAWN_FLAGS).sort()).toEqual([...Object.keys(given), 'foreground'].sort());
+    expect(await line(`spawn ada ${Object.values(given).join(' ')}`)).toBe('spawn');
+    expect(h.calls).toEqual([
+      [
+        'spawnAgent',
+        {
+          options: {
+            name: 'ada',
+            cli: 'claude',
+            role: 'backend',
+            nickname: 'Adele',
+            parent: 'bob',
+            caps: ['db', 'api'],
+            maxRounds: 3,
+            checkCli: false,
+            sim: { durationMs: 5, failRate: 0.5, failFirst: 1, queryRate: 0.25, seed: 1 },
+          },
+          start: false,
+          foreground: false,
+        },
+      ],
+    ]);
+    // Without flags: the defaults tt spawn has (start the worker; the CLI from the config).
+    await line('spawn bob');
+    expect(h.calls.at(-1)).toEqual([
+      'spawnAgent',
+      { options: { name: 'bob', caps: [], checkCli: true }, start: true, foreground: false },
+    ]);
+    const refused = async (text: string, why: string) => {
+      const before = h.calls.length;
+      await line(text);
+      expect(h.calls).toHaveLength(before);
+      expect(h.store.getState().ui.footer).toMatchObject({ text: why, kind: 'error' });
+    };
+    await refused('spawn cy --frobnicate 1', ':spawn: unknown option --frobnicate (see tt spawn --help)');
+    await refused('spawn cy --max-rounds many', ':spawn: --max-rounds needs a number');
+    await refused(
+      'spawn cy --foreground',
+      ':spawn: --foreground runs the worker in a terminal of its own (tt spawn)',
+    );
+    await refused('spawn', 'usage: :spawn <name> [--cli sim] [--role r] ... (the flags of tt spawn --help)');
+    await refused('spawn cy --sim-fail-rate 2', expect.stringMatching(/^--sim-\*: failRate: /) as never);
+  });
+
   it('w explains why a queued task waits, and only for a queued one', async () => {
     const h = consoleHarness();
     await press(h, '2');
@@ -171,7 +237,7 @@ describe('console keys', () => {
     expect(why?.kind === 'detail' && why.lines.join('\n')).toMatch(/idle agents\s+bob/);
   });
 
-  it('w counts an agent as fitting a tagged task by the rule workers claim with (capabilities too)', async () => {
+  it("w counts an agent as fitting a tagged task by the workers' claim rule (capabilities too)", async () => {
     const h = consoleHarness({
       snapshot: snapshot({
         agents: [
@@ -245,7 +311,7 @@ describe('console keys', () => {
     expect(idle.quits()).toBe(1);
   });
 
-  it('several keys arriving in one read are pressed one after another, but typed as text in a field', async () => {
+  it('several keys in one read are pressed one after another, but typed as text in a field', async () => {
     const h = consoleHarness();
     await handleKey(h.ctx, '3jp', {});
     expect(h.store.getState().ui.pane).toBe('missions');
@@ -262,22 +328,60 @@ describe('console keys', () => {
 
   it('user key bindings rebind commands; an unknown command or a clash is one clear line', async () => {
     const { applyKeyBindings } = await import('../../source/console/commands.js');
-    try {
-      expect(applyKeyBindings({ pause: ['P'] })).toBeUndefined();
-      const h = consoleHarness();
-      await press(h, '3', 'P');
-      expect(h.calls).toEqual([['pauseMission', 'm1']]);
-      expect(applyKeyBindings({ frobnicate: ['x'] })).toBe(
-        'console.keys: no console command "frobnicate" (the ids are listed by ? in the console)',
-      );
-      expect(applyKeyBindings({ pause: ['z'], resume: ['z'] })).toMatch(
-        /"z" is bound to both (pause and resume|resume and pause)/,
-      );
-      // Taking a key another command had in the same scope moves it.
-      expect(applyKeyBindings({ note: ['p'] })).toBeUndefined();
-    } finally {
-      applyKeyBindings({});
-    }
+    const bound = applyKeyBindings({ pause: ['P'] });
+    expect(bound.problem).toBeUndefined();
+    const h = consoleHarness({ commands: bound.commands! });
+    await press(h, '3', 'P');
+    expect(h.calls).toEqual([['pauseMission', 'm1']]);
+    expect(applyKeyBindings({ frobnicate: ['x'] })).toEqual({
+      problem: 'console.keys: no console command "frobnicate" (the ids are listed by ? in the console)',
+    });
+    expect(applyKeyBindings({ pause: ['z'], resume: ['z'] }).problem).toMatch(
+      /"z" is bound to both (pause and resume|resume and pause)/,
+    );
+    // Taking a key another command had in the same scope moves it.
+    const moved = applyKeyBindings({ note: ['p'] });
+    expect(moved.problem).toBeUndefined();
+    expect(moved.commands!.find((c) => c.id === 'pause')!.keys).toEqual([]);
+    expect(moved.commands!.find((c) => c.id === 'help-pause')!.keys).toEqual(['p']);
+  });
+
+  it('key bindings make a new table and leave the default one untouched', async () => {
+    const { applyKeyBindings } = await import('../../source/console/commands.js');
+    const before = COMMANDS.map((c) => ({ id: c.id, keys: [...c.keys] }));
+    const bound = applyKeyBindings({ pause: ['P'], note: ['p'], quit: ['Q'] });
+    expect(bound.commands).not.toBe(COMMANDS);
+    expect(bound.commands!.find((c) => c.id === 'quit')!.keys).toEqual(['Q']);
+    expect(COMMANDS.map((c) => ({ id: c.id, keys: [...c.keys] }))).toEqual(before);
+    // A console without bindings keeps the default keys, whatever another console was given.
+    const h = consoleHarness();
+    await press(h, '3', 'p');
+    expect(h.calls).toEqual([['pauseMission', 'm1']]);
+    expect(() => (COMMANDS[0]!.keys as string[]).push('x')).toThrow();
+  });
+
+  it('overlays scroll with j/k and close; escape leaves a text field without running anything', async () => {
+    const h = consoleHarness();
+    await press(h, '?', 'j', 'j', 'k');
+    expect(h.store.getState().ui.modal).toEqual({ kind: 'help', scroll: 1 });
+    await press(h, 'k', 'k');
+    expect(h.store.getState().ui.modal).toEqual({ kind: 'help', scroll: 0 });
+    await press(h, 'x');
+    h.store.setState((s) => ({
+      ui: { ...s.ui, modal: { kind: 'detail', title: 'd', lines: ['a', 'b'], scroll: 0 } },
+    }));
+    await press(h, 'j', 'j', 'j');
+    expect(h.store.getState().ui.modal).toMatchObject({ kind: 'detail', scroll: 1 });
+    await press(h, 'x', 'k');
+    expect(h.store.getState().ui.modal).toMatchObject({ kind: 'detail', scroll: 0 });
+    await press(h, 'q');
+    expect(h.store.getState().ui.modal).toBeUndefined();
+    await press(h, '3', 'n', 'x', ['', K.escape], ':', 'p', ['', K.escape]);
+    expect(h.store.getState().ui.modal).toBeUndefined();
+    expect(h.calls).toEqual([]);
+    await press(h, ':', 'q', 'u', 'i', 't', '!', ['', K.enter], ':', ['', K.up], ['', K.down]);
+    expect(h.quits()).toBe(1);
+    expect(h.store.getState().ui.modal).toMatchObject({ kind: 'command', value: '', historyIndex: -1 });
   });
 
   it('? opens the help overlay and any key closes it', async () => {

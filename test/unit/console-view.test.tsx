@@ -121,7 +121,7 @@ describe('console view', () => {
     r.unmount();
   });
 
-  it('keeps its height with far more rows than fit: windows the list around the selection and counts them', () => {
+  it('keeps its height with far more rows than fit: windows around the selection, counts them', () => {
     const many = Array.from({ length: 1000 }, (_, i) => agent(`agent${String(i).padStart(4, '0')}`));
     const tasks = Array.from({ length: 10_000 }, (_, i) => task(`task${i}`));
     const { tree, store } = view({ snapshot: snapshot({ agents: many, tasks }) }, { columns: 100, rows: 30 });
@@ -190,6 +190,35 @@ describe('console view', () => {
     expect(c.lastFrame()).toMatch(/stop the agent now\?/);
     expect(c.lastFrame()).toMatch(/Bob \[tester\]/);
     c.unmount();
+  });
+
+  it('columns are declared once: titles stand over their cells, narrow panes drop wide ones', async () => {
+    const { AGENT_COLUMNS, TASK_COLUMNS, headerLine, layout, rowLine } =
+      await import('../../source/console/columns.js');
+    const s: ConsoleState = { ...initialState(), snapshot: snapshot() };
+    const names = new Map([['ada-0000-4000-8000-000000000000', 'ada']]);
+    const offsets = (widths: number[]) =>
+      widths.map((_, i) => widths.slice(0, i).reduce((n, w) => n + w + 1, 0));
+    for (const [table, row, width] of [
+      [AGENT_COLUMNS, s.snapshot!.agents[0]!, 97],
+      [AGENT_COLUMNS, s.snapshot!.agents[0]!, 47],
+      [TASK_COLUMNS, s.snapshot!.tasks[0]!, 77],
+    ] as const) {
+      const c = { s, now: NOW, names, width };
+      const l = layout(table as typeof AGENT_COLUMNS, width);
+      const header = headerLine(l, c);
+      const line = rowLine(l, row as never, c);
+      const at = offsets(l.columns.map((x) => x.width));
+      l.columns.forEach(({ column, width: w }, i) => {
+        expect(header.slice(at[i]!).startsWith(column.title as string)).toBe(true);
+        expect(line.slice(at[i]!, at[i]! + w).trimEnd()).toBe(column.cell(row as never, c).trimEnd());
+      });
+      expect(line.length).toBeLessThanOrEqual(width);
+    }
+    expect(headerLine(layout(AGENT_COLUMNS, 97), { s, now: NOW, names, width: 97 })).toMatch(
+      /ROLE.*DONE\/2m/,
+    );
+    expect(headerLine(layout(AGENT_COLUMNS, 47), { s, now: NOW, names, width: 47 })).not.toMatch(/ROLE|RND/);
   });
 
   it('status never by colour alone: states carry a glyph and a word', () => {
