@@ -1,3 +1,4 @@
+import { shortId } from '../model/ids.js';
 import { displayLabel } from '../model/agent.js';
 import { UsageError } from '../model/errors.js';
 import {
@@ -21,7 +22,7 @@ import { str, type Command, type Ctx } from './command.js';
 import type { Agent } from '../model/agent.js';
 import type { Town } from '../services/context.js';
 import { runAgentLoop } from '../services/workers.js';
-import { AGENT_GLYPH, short, table } from './format.js';
+import { AGENT_GLYPH, table } from './format.js';
 import { withTown } from './with-town.js';
 
 /** Starts an agent's worker: detached in the background, or here with --foreground. */
@@ -61,7 +62,7 @@ export const spawn: Command = {
       const a = await registerNewAgent(t, request.options);
       const how = await startAgentWorker(t, a, request);
       if (ctx.json) ctx.printJson({ ...a, worker: how });
-      else ctx.io.out(`spawned ${displayLabel(a)} (${short(a.id)}) with cli ${a.cli}: ${how}`);
+      else ctx.io.out(`spawned ${displayLabel(a)} (${shortId(a.id)}) with cli ${a.cli}: ${how}`);
       if (how === 'foreground') return runForeground(ctx, a);
     }),
 };
@@ -97,7 +98,7 @@ export const list: Command = {
       ctx.io.out(
         table([
           ['STATE', 'AGENT', 'ID', 'CLI'],
-          ...all.map((a) => [`${AGENT_GLYPH[a.state]} ${a.state}`, displayLabel(a), short(a.id), a.cli]),
+          ...all.map((a) => [`${AGENT_GLYPH[a.state]} ${a.state}`, displayLabel(a), shortId(a.id), a.cli]),
         ]),
       );
       const prunable = all.filter((a) => a.state === 'stopped' || a.state === 'error').length;
@@ -257,7 +258,7 @@ export const reclaim: Command = {
         ctx.io.out(
           table(
             rows.map((r) => [
-              short(r.task.id),
+              shortId(r.task.id),
               r.task.state,
               r.reason,
               r.done ? orphanAction(ctx) : 'listed',

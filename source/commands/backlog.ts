@@ -1,3 +1,4 @@
+import { shortId } from '../model/ids.js';
 import type { TaskPriority } from '../model/priority.js';
 import { parseTags } from '../model/task.js';
 import {
@@ -8,7 +9,7 @@ import {
   removeFromBacklog,
 } from '../services/backlog.js';
 import { str, type Command } from './command.js';
-import { ago, oneLine, short, table } from './format.js';
+import { ago, oneLine, table } from './format.js';
 import { priorityFlag, tagsFlag } from './tasks.js';
 import { withTown } from './with-town.js';
 
@@ -46,7 +47,7 @@ export const backlogList: Command = {
         table([
           ['ID', 'PRI', 'AGE', 'TAGS', 'TASK'],
           ...tasks.map((x) => [
-            short(x.id),
+            shortId(x.id),
             x.priority,
             ago(now - x.createdAt),
             x.tags.join(',') || '-',

@@ -17,8 +17,6 @@ export { ago, hhmmss as clock } from '../model/format.js';
 
 export { AGENT_GLYPH, TASK_GLYPH } from '../model/glyphs.js';
 
-export const short = (id: string | undefined): string => (id ? id.slice(0, 8) : '-');
-
 export const oneLine = (s: string, max: number): string => {
   const line = s.split('\n', 1)[0]!.trim();
   return line.length > max ? `${line.slice(0, max - 3)}...` : line;

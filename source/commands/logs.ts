@@ -1,3 +1,4 @@
+import { shortId } from '../model/ids.js';
 import { attemptEventLine } from '../model/attempt.js';
 import { UsageError } from '../model/errors.js';
 import {
@@ -12,13 +13,13 @@ import {
 } from '../services/logs.js';
 import type { Town } from '../services/context.js';
 import type { Command, Ctx } from './command.js';
-import { clock, flatLine, short } from './format.js';
+import { clock, flatLine } from './format.js';
 import { withTown } from './with-town.js';
 
 /** "attempt 2 of 2 of task 1a2b3c4d: Bob [worker] round 1 (.tt/logs/bob_round_1.log)" */
 const header = (t: Town, a: AttemptView): string => {
   const what = a.task
-    ? `attempt ${a.number} of ${a.of} of task ${short(a.task)}: ${a.agent} round ${a.round}`
+    ? `attempt ${a.number} of ${a.of} of task ${shortId(a.task)}: ${a.agent} round ${a.round}`
     : `${a.agent} round ${a.round} of ${a.of}`;
   const file = shownLogFile(t, a);
   return file ? `${what} (${file})` : what;

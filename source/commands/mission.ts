@@ -1,3 +1,4 @@
+import { shortId } from '../model/ids.js';
 import { ITEM_GLYPH, MISSION_GLYPH } from '../model/glyphs.js';
 import { objectiveLabel, type Mission } from '../model/mission.js';
 import {
@@ -11,12 +12,12 @@ import {
 } from '../services/missions.js';
 import { agentLabels } from '../services/agents.js';
 import { str, type Command } from './command.js';
-import { ago, clock, oneLine, short, table } from './format.js';
+import { ago, clock, oneLine, table } from './format.js';
 import { eventLine } from './status.js';
 import { withTown } from './with-town.js';
 
 const summaryLine = (m: Mission, now: number): string =>
-  `${MISSION_GLYPH[m.state]} ${short(m.id)} ${m.state.padEnd(9)} ${oneLine(m.title, 40).padEnd(40)} ${m.itemsDone}/${m.itemsTotal} done  ${ago(now - m.createdAt)}${m.blockedReason ? `  ${oneLine(m.blockedReason, 50)}` : ''}`;
+  `${MISSION_GLYPH[m.state]} ${shortId(m.id)} ${m.state.padEnd(9)} ${oneLine(m.title, 40).padEnd(40)} ${m.itemsDone}/${m.itemsTotal} done  ${ago(now - m.createdAt)}${m.blockedReason ? `  ${oneLine(m.blockedReason, 50)}` : ''}`;
 
 /** A repeatable flag's values. */
 const list = (v: unknown): string[] =>
@@ -72,9 +73,9 @@ export const missionStart: Command = {
           r.items
             .sort((a, b) => a.rank - b.rank)
             .map((i) => [
-              short(i.id),
+              shortId(i.id),
               i.kind,
-              i.deps.length ? `after ${i.deps.map(short).join(',')}` : 'ready',
+              i.deps.length ? `after ${i.deps.map((d) => shortId(d)).join(',')}` : 'ready',
               oneLine(i.title, 60),
             ]),
         ),
@@ -139,10 +140,10 @@ export const missionStatusCmd: Command = {
           ['', 'ITEM', 'KIND', 'STATUS', 'AGENT', 'TITLE'],
           ...v.items.map((i) => [
             ITEM_GLYPH[i.status],
-            short(i.id),
+            shortId(i.id),
             i.kind,
             i.status,
-            i.assignedTo ? (labels.get(i.assignedTo) ?? short(i.assignedTo)) : '-',
+            i.assignedTo ? (labels.get(i.assignedTo) ?? shortId(i.assignedTo)) : '-',
             oneLine(i.title, 50),
           ]),
         ]),
@@ -192,7 +193,7 @@ export const missionNote: Command = {
       const note = await noteMission(t, ctx.args[0]!, ctx.args.slice(1).join(' '), str(ctx.flags, 'from')!);
       if (ctx.json) return ctx.printJson(note);
       ctx.io.out(
-        `queued note ${short(note.id)} for mission ${short(note.mission)}; the dispatcher applies it on its next tick`,
+        `queued note ${shortId(note.id)} for mission ${shortId(note.mission)}; the dispatcher applies it on its next tick`,
       );
     }),
 };
@@ -248,7 +249,7 @@ export const missionDispatch: Command = {
           for (const r of rs)
             if (r.progress || r.status !== 'ticked')
               ctx.io.out(
-                `${clock(t.clock.now())} ${short(r.mission)} ${r.status}${r.state ? ` ${r.state}` : ''}: ${r.assigned} assigned, ${r.completions} finished task(s), ${r.notes.length} note(s)${r.help ? `, help: ${r.help}` : ''}`,
+                `${clock(t.clock.now())} ${shortId(r.mission)} ${r.status}${r.state ? ` ${r.state}` : ''}: ${r.assigned} assigned, ${r.completions} finished task(s), ${r.notes.length} note(s)${r.help ? `, help: ${r.help}` : ''}`,
               );
         },
       });
@@ -259,7 +260,7 @@ export const missionDispatch: Command = {
           ? reports
               .map(
                 (r) =>
-                  `${short(r.mission)} ${r.status}${r.state ? ` ${r.state}` : ''}: ${r.assigned} assigned, ${r.completions} finished task(s), ${r.notes.length} note(s)${r.help ? `; asked for help: ${r.help}` : ''}`,
+                  `${shortId(r.mission)} ${r.status}${r.state ? ` ${r.state}` : ''}: ${r.assigned} assigned, ${r.completions} finished task(s), ${r.notes.length} note(s)${r.help ? `; asked for help: ${r.help}` : ''}`,
               )
               .join('\n')
           : 'no active missions',

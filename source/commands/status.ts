@@ -1,8 +1,9 @@
+import { shortId } from '../model/ids.js';
 import type { TownEvent } from '../model/event.js';
 import { agentLabels, agents, labelsOf, pickAgent } from '../services/agents.js';
 import { history, prunableCount, townStatus } from '../services/status.js';
 import { str, type Command } from './command.js';
-import { AGENT_GLYPH, ago, clock, oneLine, short, table, TASK_GLYPH } from './format.js';
+import { AGENT_GLYPH, ago, clock, oneLine, table, TASK_GLYPH } from './format.js';
 import { withTown } from './with-town.js';
 import type { EventScope } from '../model/event.js';
 import { followEvents } from '../services/events.js';
@@ -42,7 +43,7 @@ export const status: Command = {
               `${AGENT_GLYPH[a.state]} ${a.state}`,
               a.label,
               String(a.inbox),
-              short(a.currentTask),
+              shortId(a.currentTask),
               ...(ctx.flags.deep
                 ? [
                     a.heartbeatAgeMs !== undefined ? ago(a.heartbeatAgeMs) : '-',
@@ -63,7 +64,7 @@ export const status: Command = {
         out(`\n${g.agent} (${g.tasks.length})`);
         for (const x of g.tasks.slice(0, 10))
           out(
-            `  ${TASK_GLYPH[x.state]} ${short(x.id)} ${x.state.padEnd(9)} ${x.priority.padEnd(8)} ${oneLine(x.description, 60)}`,
+            `  ${TASK_GLYPH[x.state]} ${shortId(x.id)} ${x.state.padEnd(9)} ${x.priority.padEnd(8)} ${oneLine(x.description, 60)}`,
           );
         if (g.tasks.length > 10) out(`  ... and ${g.tasks.length - 10} more`);
       }
@@ -72,12 +73,12 @@ export const status: Command = {
 
 export const eventLine = (e: TownEvent, labels: Map<string, string>): string => {
   const who = e.agent
-    ? (labels.get(e.agent) ?? short(e.agent))
+    ? (labels.get(e.agent) ?? shortId(e.agent))
     : e.from
-      ? (labels.get(e.from) ?? short(e.from))
+      ? (labels.get(e.from) ?? shortId(e.from))
       : 'system';
   const bits = [
-    e.task ? `task ${short(e.task)}` : '',
+    e.task ? `task ${shortId(e.task)}` : '',
     e.state ? (e.prev ? `${e.prev} -> ${e.state}` : e.state) : '',
     e.text ? oneLine(e.text, 80) : '',
   ].filter(Boolean);

@@ -1,3 +1,4 @@
+import { shortId } from '../model/ids.js';
 import { UsageError } from '../model/errors.js';
 import { TASK_PRIORITIES, type TaskPriority } from '../model/priority.js';
 import { REPORT_MAX_BYTES } from '../model/report.js';
@@ -14,7 +15,7 @@ import {
   tasksIn,
 } from '../services/tasks.js';
 import { str, type Command, type FlagSpec } from './command.js';
-import { ago, oneLine, short, table, TASK_GLYPH } from './format.js';
+import { ago, oneLine, table, TASK_GLYPH } from './format.js';
 import { readTextInput, textFlags } from './text-input.js';
 import { withTown } from './with-town.js';
 
@@ -128,7 +129,7 @@ export const taskFail: Command = {
       ctx.io.out(
         end === 'retry'
           ? `task ${task.id} failed attempt ${task.attempts} of ${task.maxAttempts}; it will be retried`
-          : `task ${task.id} failed for good after ${task.attempts} attempt(s); tt task retry ${short(task.id)} re-drives it`,
+          : `task ${task.id} failed for good after ${task.attempts} attempt(s); tt task retry ${shortId(task.id)} re-drives it`,
       );
     });
   },
@@ -206,10 +207,10 @@ export const taskList: Command = {
           ['', 'ID', 'STATE', 'PRI', 'AGENT', 'TRY', 'TASK'],
           ...tasks.map((x) => [
             TASK_GLYPH[x.state],
-            short(x.id),
+            shortId(x.id),
             x.state,
             x.priority,
-            x.assignedTo ? (labels.get(x.assignedTo) ?? short(x.assignedTo)) : '-',
+            x.assignedTo ? (labels.get(x.assignedTo) ?? shortId(x.assignedTo)) : '-',
             `${x.attempts}/${x.maxAttempts}`,
             oneLine(x.description, 50),
           ]),

@@ -1,3 +1,4 @@
+import { shortId } from '../model/ids.js';
 import { AGENT_GLYPH, ITEM_GLYPH, MISSION_GLYPH, TASK_GLYPH } from '../model/glyphs.js';
 import type { TownEvent } from '../model/event.js';
 import type { Task } from '../model/task.js';
@@ -139,7 +140,7 @@ export const AGENT_COLUMNS: Table<AgentStatus> = {
     { title: 'STATE', width: 10, cell: (a) => `${AGENT_GLYPH[a.state]} ${a.state}` },
     { title: 'NAME', width: { share: 1, min: 10 }, cell: (a) => a.label },
     { title: 'ROLE', width: 9, wide: true, cell: (a) => a.role ?? '-' },
-    { title: 'TASK', width: 6, cell: (a) => a.currentTask?.slice(0, 6) ?? '-' },
+    { title: 'TASK', width: 6, cell: (a) => shortId(a.currentTask, 6) },
     {
       title: 'HB',
       width: 4,
@@ -157,7 +158,7 @@ export const AGENT_COLUMNS: Table<AgentStatus> = {
 };
 
 /** The name an agent goes by in a pane, or the start of its id. */
-const agentName = (id: string, c: CellContext): string => c.names.get(id) ?? id.slice(0, 6);
+const agentName = (id: string, c: CellContext): string => c.names.get(id) ?? shortId(id, 6);
 
 export const TASK_COLUMNS: Table<Task> = {
   columns: [
@@ -181,7 +182,7 @@ type ItemLine = Extract<MissionRow, { kind: 'item' }>;
 const MISSION_LINE: Table<MissionLine> = {
   columns: [
     { title: '', width: 1, cell: (r) => MISSION_GLYPH[r.mission.state] },
-    { title: 'ID', width: 4, raw: true, cell: (r) => r.id.slice(0, 4) },
+    { title: 'ID', width: 4, raw: true, cell: (r) => shortId(r.id, 4) },
     { title: 'STATE', width: 9, cell: (r) => r.mission.state },
     { title: 'TITLE', width: { share: 1, min: 8 }, cell: (r) => r.mission.title },
     {
@@ -232,7 +233,7 @@ export const MISSION_COLUMNS: Table<MissionRow> = {
 
 /** What an event says after who: its task, its state change, its text. */
 const eventWhat = (e: TownEvent): string => {
-  const task = e.task ? `${e.task.slice(0, 4)} ` : '';
+  const task = e.task ? `${shortId(e.task, 4)} ` : '';
   const state = e.state ? `${e.prev ? `${e.prev}->` : ''}${e.state} ` : '';
   return `${task}${state}${e.text ?? ''}`;
 };
@@ -244,7 +245,7 @@ export const EVENT_COLUMNS: Table<TownEvent> = {
     {
       title: 'WHO',
       width: 8,
-      cell: (e, c) => (e.agent ? agentName(e.agent, c) : e.mission ? `m ${e.mission.slice(0, 4)}` : ''),
+      cell: (e, c) => (e.agent ? agentName(e.agent, c) : e.mission ? `m ${shortId(e.mission, 4)}` : ''),
     },
     { title: (c) => `(${c.s.eventsTotal} seen)`, width: 0, raw: true, cell: eventWhat },
   ],
@@ -266,7 +267,7 @@ export const HELP_COLUMNS: Table<HelpPrompt> = {
       title: 'QUESTION (a answer, r resume, p pause)',
       width: 0,
       raw: true,
-      cell: (h) => `${h.mission ? `mission ${h.mission.slice(0, 4)}: ` : ''}${question(h)}`,
+      cell: (h) => `${h.mission ? `mission ${shortId(h.mission, 4)}: ` : ''}${question(h)}`,
     },
   ],
 };

@@ -1,3 +1,4 @@
+import { shortId } from '../model/ids.js';
 import { isTerminalAgent, mayTake, skillsOf } from '../model/agent.js';
 import { taskBand } from '../model/priority.js';
 import { whyNotAssigned } from '../services/console.js';
@@ -41,7 +42,7 @@ export const detailOf = (s: ConsoleState): Modal | undefined => {
       return (
         t && {
           kind: 'detail',
-          title: `task ${t.id.slice(0, 8)}`,
+          title: `task ${shortId(t.id)}`,
           scroll: 0,
           lines: [
             ...fields({ ...t, description: undefined }),

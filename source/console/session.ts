@@ -1,3 +1,4 @@
+import { shortId } from '../model/ids.js';
 import { displayLabel } from '../model/agent.js';
 import { interruptAgent, killAgent, registerNewAgent, resumeAgent, startWorker } from '../services/agents.js';
 import { consoleSnapshot, type HelpPrompt } from '../services/console.js';
@@ -17,15 +18,14 @@ export const townActions = (t: Town, store: ConsoleStore): ConsoleActions => {
     store.setState((s) => ({
       receipts: [...s.receipts, { note: n.id, mission, body, state: 'queued' as const }].slice(-20),
     }));
-    return `note "${body}" queued for mission ${mission.slice(0, 8)}`;
+    return `note "${body}" queued for mission ${shortId(mission)}`;
   };
   return {
     pauseMission: (id) => note(id, 'pause'),
     resumeMission: (id) => note(id, 'resume'),
     noteMission: note,
-    stopMission: async (id, force) =>
-      `mission ${id.slice(0, 8)} is ${(await stopMission(t, id, force)).state}`,
-    redirectItem: (mission, item, agent) => note(mission, `redirect ${item.slice(0, 8)} to ${agent}`),
+    stopMission: async (id, force) => `mission ${shortId(id)} is ${(await stopMission(t, id, force)).state}`,
+    redirectItem: (mission, item, agent) => note(mission, `redirect ${shortId(item)} to ${agent}`),
     interruptAgent: async (id) => `${displayLabel((await interruptAgent(t, id)).agent)} paused`,
     resumeAgent: async (id) => `${displayLabel((await resumeAgent(t, id)).agent)} resumed`,
     killAgent: async (id) => `${displayLabel((await killAgent(t, id)).agent)} stopped`,
@@ -35,13 +35,13 @@ export const townActions = (t: Town, store: ConsoleStore): ConsoleActions => {
     },
     assignTask: async (agent, text) => {
       const task = await assignTask(t, agent, { description: text, from: 'supervisor' });
-      return `assigned task ${task.id.slice(0, 8)}`;
+      return `assigned task ${shortId(task.id)}`;
     },
-    retryTask: async (id) => `task ${(await retryTask(t, id)).id.slice(0, 8)} is back on the backlog`,
+    retryTask: async (id) => `task ${shortId((await retryTask(t, id)).id)} is back on the backlog`,
     cancelTask: async (id) =>
-      `task ${(await cancelTask(t, id, 'cancelled from the console')).task.id.slice(0, 8)} cancelled`,
+      `task ${shortId((await cancelTask(t, id, 'cancelled from the console')).task.id)} cancelled`,
     reassignTask: async (id, agent) =>
-      `task ${(await reassignTask(t, id, agent)).id.slice(0, 8)} reassigned to ${agent}`,
+      `task ${shortId((await reassignTask(t, id, agent)).id)} reassigned to ${agent}`,
     spawnAgent: async (request) => {
       const a = await registerNewAgent(t, request.options);
       if (!request.start) return `spawned ${displayLabel(a)} (worker not started: --no-start)`;
@@ -51,7 +51,7 @@ export const townActions = (t: Town, store: ConsoleStore): ConsoleActions => {
     answerHelp: async (prompt: HelpPrompt, text: string) => {
       if (prompt.mission) return note(prompt.mission, text);
       await send(t, prompt.from, text, { kind: 'info', from: 'supervisor' });
-      return `answered ${prompt.from.slice(0, 8)}`;
+      return `answered ${shortId(prompt.from)}`;
     },
   };
 };

@@ -1,3 +1,4 @@
+import { shortId } from '../model/ids.js';
 import {
   activeMismatches,
   dropTouched,
@@ -65,7 +66,7 @@ const realign = async (d: Dispatcher, id: string, { item, task }: ActiveMismatch
     await updateItem(db, id, token, item.id, {
       set: { assignedTo: task.assignedTo },
       event: 'mission.item',
-      text: `${item.title}: rebound to ${task.assignedTo.slice(0, 8)}`,
+      text: `${item.title}: rebound to ${shortId(task.assignedTo)}`,
     });
     return true;
   }

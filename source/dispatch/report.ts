@@ -1,3 +1,4 @@
+import { shortId } from '../model/ids.js';
 import type { Mission } from '../model/mission.js';
 import type { Dispatcher } from './dispatcher.js';
 
@@ -44,5 +45,5 @@ export const reportMalformed = (d: Dispatcher, report: MissionTickReport, line: 
   if (!seen) logged.set(d, (seen = new Set()));
   if (seen.has(line)) return;
   seen.add(line);
-  d.log?.(`mission ${report.mission.slice(0, 8)}: skipped malformed record ${line}`);
+  d.log?.(`mission ${shortId(report.mission)}: skipped malformed record ${line}`);
 };

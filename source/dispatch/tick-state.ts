@@ -1,3 +1,4 @@
+import { shortId } from '../model/ids.js';
 import type { Malformed } from '../model/hash.js';
 import { readView, type MissionView } from '../store/mission-reads.js';
 import type { Dispatcher } from './dispatcher.js';
@@ -32,7 +33,7 @@ export const reread = async (t: Tick): Promise<MissionView> => {
 export const freshView = (t: Tick): Promise<MissionView> => (t.stale ? reread(t) : Promise.resolve(t.view));
 
 /** A line in the dispatcher's log about this mission. */
-export const say = (t: Tick, line: string): void => t.d.log?.(`mission ${t.id.slice(0, 8)}: ${line}`);
+export const say = (t: Tick, line: string): void => t.d.log?.(`mission ${shortId(t.id)}: ${line}`);
 
 /** Records the tick could not read: reported and skipped. */
 export const skipMalformed = (t: Tick, list: Malformed[]): void =>

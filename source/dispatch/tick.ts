@@ -1,3 +1,4 @@
+import { shortId } from '../model/ids.js';
 import { isTerminalMission } from '../model/mission.js';
 import { leaseAndView, readView, type MissionView } from '../store/mission-reads.js';
 import { LeaseLost, type LeaseResult } from '../store/missions.js';
@@ -66,7 +67,7 @@ const openMission = async (
   if (opened.lease.status !== 'renewed') d.swept?.delete(id);
   if (opened.lease.status === 'held' || d.failpoint !== 'hold-lease') return opened;
   // Test hook: hold the lease a while, then read the view again.
-  d.log?.(`failpoint hold-lease: holding the lease on ${id.slice(0, 8)} (token ${d.token.slice(0, 8)})`);
+  d.log?.(`failpoint hold-lease: holding the lease on ${shortId(id)} (token ${shortId(d.token)})`);
   await new Promise((r) => setTimeout(r, 500));
   const view = await readView(d.db, id);
   return { lease: opened.lease, ...(view ? { view } : {}) };

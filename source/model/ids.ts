@@ -10,3 +10,9 @@ export const isSupervisorAlias = (s: string): boolean =>
 
 /** A prefix of an id a user may type: at least 4 hex digits (dashes allowed). */
 export const isIdPrefix = (s: string): boolean => /^[0-9a-f-]{4,36}$/i.test(s);
+
+/**
+ * The short form of an id for people: its first `n` characters (8 in text and errors, 4 or 6 in
+ * the console's narrow columns); `-` for no id. The one way ids are shortened.
+ */
+export const shortId = (id: string | undefined, n = 8): string => (id ? id.slice(0, n) : '-');

@@ -1,3 +1,4 @@
+import { shortId } from './ids.js';
 import { UsageError } from './errors.js';
 import type { WorkItem } from './mission.js';
 
@@ -45,7 +46,7 @@ export const parseNote = (body: string): ParsedNote => {
 };
 
 type RefItem = Pick<WorkItem, 'id' | 'status' | 'title'>;
-const describe = (i: RefItem): string => `${i.id.slice(0, 8)} "${i.title}"`;
+const describe = (i: RefItem): string => `${shortId(i.id)} "${i.title}"`;
 
 /**
  * The work item a note means, among the items that are not done: a full id, a unique prefix of

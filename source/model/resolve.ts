@@ -1,6 +1,6 @@
 import { displayLabel, displayName, type Agent } from './agent.js';
 import { UsageError } from './errors.js';
-import { SUPERVISOR_ID, isIdPrefix, isSupervisorAlias, isUuid } from './ids.js';
+import { shortId, SUPERVISOR_ID, isIdPrefix, isSupervisorAlias, isUuid } from './ids.js';
 
 type Candidate = Pick<Agent, 'id' | 'name' | 'nickname' | 'role'>;
 
@@ -36,7 +36,7 @@ export const resolveAgentRef = (
     const hits = agents.filter(match);
     if (hits.length === 1) return hits[0]!.id;
     if (hits.length > 1) {
-      const list = hits.map((a) => `${displayLabel(a)} (${a.id.slice(0, 8)})`).join(', ');
+      const list = hits.map((a) => `${displayLabel(a)} (${shortId(a.id)})`).join(', ');
       throw new UsageError(`"${r}" is ambiguous: it matches ${list}; use a name or a longer id`);
     }
   }
@@ -54,7 +54,7 @@ export const resolveIdPrefix = (kind: string, ref: string, ids: Iterable<string>
   throw new UsageError(
     `${kind} id "${ref}" is ambiguous: ${hits
       .slice(0, 5)
-      .map((h) => h.slice(0, 8))
+      .map((h) => shortId(h))
       .join(', ')}${hits.length > 5 ? ', ...' : ''}`,
   );
 };

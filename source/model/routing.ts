@@ -1,3 +1,4 @@
+import { shortId } from './ids.js';
 import type { Agent } from './agent.js';
 import type { Mission, WorkItem, WorkKind } from './mission.js';
 
@@ -398,7 +399,6 @@ export interface ExplainInput {
   agents: readonly AvailableAgent[];
 }
 
-const short = (id: string): string => id.slice(0, 8);
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
 /**
@@ -442,8 +442,8 @@ export const explainAssignment = (input: ExplainInput): GateCheck[] => {
               .map((d) => {
                 const dep = byId.get(d);
                 return dep
-                  ? `${short(d)} "${dep.title}" (${dep.status})`
-                  : `${short(d)} (missing: it never completes)`;
+                  ? `${shortId(d)} "${dep.title}" (${dep.status})`
+                  : `${shortId(d)} (missing: it never completes)`;
               })
               .join(', ')}`,
   });

@@ -1,3 +1,4 @@
+import { shortId } from '../model/ids.js';
 import { join } from 'node:path';
 import type { Agent } from '../model/agent.js';
 import { summarize, type MessageBody } from '../model/message.js';
@@ -152,6 +153,6 @@ const sayResults = (w: WorkerRun, results: AttemptResult[], outcomes: FinishOutc
   if (!w.o.log) return;
   results.forEach((r, i) => {
     const why = r.outcome === 'failed' ? ` (${r.text})` : '';
-    w.say(`task ${r.id.slice(0, 8)} ${r.outcome}: ${outcomes[i]}${why}`);
+    w.say(`task ${shortId(r.id)} ${r.outcome}: ${outcomes[i]}${why}`);
   });
 };

@@ -1,3 +1,4 @@
+import { shortId } from '../model/ids.js';
 import type { Redis } from 'ioredis';
 import type { Agent } from '../model/agent.js';
 import type { Db } from '../store/db.js';
@@ -77,7 +78,7 @@ export const reachedMaxRounds = (w: WorkerRun): boolean =>
   w.config.maxRounds > 0 && w.rounds >= w.config.maxRounds;
 
 /** The base of the claim tokens of the worker's next round. */
-export const tokenBase = (w: WorkerRun): string => `${w.agentId.slice(0, 8)}-${w.nonce}-${w.rounds}`;
+export const tokenBase = (w: WorkerRun): string => `${shortId(w.agentId)}-${w.nonce}-${w.rounds}`;
 
 /** What the round scripts need to know to claim for this agent. */
 export const policyOf = (w: WorkerRun): RoundPolicy => ({ ...w.config.policy, ...w.skills });

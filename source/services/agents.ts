@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { defaultCli } from '../config/load.js';
 import { normaliseCli } from '../config/presets.js';
 import { Agent, agentNameProblem, displayLabel, isTerminalAgent, type AgentState } from '../model/agent.js';
-import { SUPERVISOR_ID } from '../model/ids.js';
+import { shortId, SUPERVISOR_ID } from '../model/ids.js';
 import { TtError, UsageError } from '../model/errors.js';
 import { nicknameFor } from '../model/nicknames.js';
 import { resolveAgentRef } from '../model/resolve.js';
@@ -251,7 +251,7 @@ export const reclaimInboxes = async (t: Town, o: ReclaimOptions): Promise<Reclai
     for (const { message, member } of items) {
       const what =
         message.type === 'task_assign'
-          ? `task_assign ${message.taskId.slice(0, 8)}`
+          ? `task_assign ${shortId(message.taskId)}`
           : message.type === 'task'
             ? `task: ${message.description.slice(0, 50)}`
             : message.type;

@@ -1,3 +1,4 @@
+import { shortId } from '../model/ids.js';
 import type { Task } from '../model/task.js';
 import { backlogIds, claimBacklog, inBacklog } from '../store/backlog.js';
 import { createTask, deleteTask, readTasks } from '../store/tasks.js';
@@ -25,7 +26,7 @@ export const claimFromBacklog = async (t: Town, taskRef: string, agentRef: strin
   const agent = pickAgent(agentRef, all);
   const { id } = await findTask(t, taskRef);
   const [claimed] = await claimBacklog(t.db, agent.id, senderIdAmong(t, all), { taskId: id });
-  if (!claimed) throw new TtError(`task ${id.slice(0, 8)} is no longer pending`);
+  if (!claimed) throw new TtError(`task ${shortId(id)} is no longer pending`);
   return claimed;
 };
 
@@ -37,7 +38,7 @@ export const assignAllBacklog = async (t: Town, agentRef: string): Promise<strin
 
 export const removeFromBacklog = async (t: Town, taskRef: string): Promise<string> => {
   const { id } = await findTask(t, taskRef);
-  if (!(await inBacklog(t.db, id))) throw new TtError(`task ${id.slice(0, 8)} is not in the backlog`);
+  if (!(await inBacklog(t.db, id))) throw new TtError(`task ${shortId(id)} is not in the backlog`);
   await deleteTask(t.db, id, ['pending'], 'backlog.removed');
   return id;
 };

@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { displayLabel, displayName, type Agent } from '../model/agent.js';
 import { TtError, UsageError } from '../model/errors.js';
-import { isIdPrefix, isUuid } from '../model/ids.js';
+import { shortId, isIdPrefix, isUuid } from '../model/ids.js';
 import { resolveIdPrefix } from '../model/resolve.js';
 import {
   attemptsOfAgent,
@@ -67,7 +67,7 @@ const subjectOf = async (t: Town, ref: string, all: readonly Agent[]): Promise<S
     );
     if (byName || taskHits.length === 0) return { agent };
     throw new UsageError(
-      `"${r}" is ambiguous: agent ${agent.name} (${agent.id.slice(0, 8)}) and task ${taskHits[0]!.slice(0, 8)}; give a name or a longer id`,
+      `"${r}" is ambiguous: agent ${agent.name} (${shortId(agent.id)}) and task ${shortId(taskHits[0])}; give a name or a longer id`,
     );
   }
   if (taskHits.length > 0) return { task: resolveIdPrefix('task', r, ids) };
@@ -80,7 +80,7 @@ const viewOf = (t: Town, all: readonly Agent[], ref: AttemptRef): Omit<AttemptVi
   return {
     agentId: ref.agentId,
     round: ref.round,
-    agent: a ? displayLabel(a) : ref.agentId.slice(0, 8),
+    agent: a ? displayLabel(a) : shortId(ref.agentId),
     ...(a ? { logFile: join(logsDir(t), rawLogName(a.name, ref.round)) } : {}),
   };
 };
@@ -101,7 +101,7 @@ export const findAttempt = async (t: Town, ref: string, n?: number): Promise<Att
   if ('task' in subject) {
     const task = subject.task;
     const list = report(t, await attemptsOfTask(t.db, task));
-    const short = task.slice(0, 8);
+    const short = shortId(task);
     if (list.length === 0) return { none: `task ${short} has no attempt yet` };
     if (n !== undefined && n > list.length)
       throw new UsageError(`task ${short} has ${list.length} attempt(s); there is no attempt ${n}`);

@@ -1,6 +1,6 @@
 import { displayLabel, type Agent } from '../model/agent.js';
 import { UsageError } from '../model/errors.js';
-import { SUPERVISOR_ID } from '../model/ids.js';
+import { shortId, SUPERVISOR_ID } from '../model/ids.js';
 import { classify, parseAck, summarize, type Message, type MessageBody } from '../model/message.js';
 import type { MessagePriority } from '../model/priority.js';
 import { readTasks } from '../store/tasks.js';
@@ -68,7 +68,7 @@ const labelOf = (all: readonly Agent[], id: string) =>
     ? 'supervisor'
     : (() => {
         const a = all.find((x) => x.id === id);
-        return a ? displayLabel(a) : id.slice(0, 8);
+        return a ? displayLabel(a) : shortId(id);
       })();
 
 /** Peeks (never takes) an inbox; task_assign entries are expanded with their task's description. */
@@ -95,7 +95,7 @@ export const inbox = async (
     if (message.type === 'task_assign') {
       const task = tasks.get(message.taskId);
       if (task)
-        summary = `task_assign ${task.id.slice(0, 8)} [${task.priority}]: ${task.description.split('\n', 1)[0]!.slice(0, 70)}`;
+        summary = `task_assign ${shortId(task.id)} [${task.priority}]: ${task.description.split('\n', 1)[0]!.slice(0, 70)}`;
     }
     messages.push({ ...message, summary });
   }

@@ -1,3 +1,4 @@
+import { shortId } from '../model/ids.js';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -299,7 +300,7 @@ export const noteMission = async (
 export const resumeMission = async (t: Town, ref: string): Promise<Mission> => {
   const m = await findMission(t, ref);
   if (m.state !== 'blocked')
-    throw new TtError(`mission ${m.id.slice(0, 8)} is ${m.state}; only a blocked mission resumes`);
+    throw new TtError(`mission ${shortId(m.id)} is ${m.state}; only a blocked mission resumes`);
   await updateMission(t.db, m.id, '', {
     state: 'running',
     del: ['blockedReason', 'helpAt', 'helpReason'],
@@ -315,7 +316,7 @@ export const resumeMission = async (t: Town, ref: string): Promise<Mission> => {
 /** Stops a mission: blocked ("stopped by the operator"), or failed with --force. */
 export const stopMission = async (t: Town, ref: string, force: boolean): Promise<Mission> => {
   const m = await findMission(t, ref);
-  if (isTerminalMission(m.state)) throw new TtError(`mission ${m.id.slice(0, 8)} is already ${m.state}`);
+  if (isTerminalMission(m.state)) throw new TtError(`mission ${shortId(m.id)} is already ${m.state}`);
   await updateMission(t.db, m.id, '', {
     state: force ? 'failed' : 'blocked',
     set: { blockedReason: force ? 'Stopped by the operator (forced)' : 'Stopped by the operator' },

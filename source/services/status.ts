@@ -1,6 +1,6 @@
 import { displayLabel, isTerminalAgent, type Agent } from '../model/agent.js';
 import type { TownEvent } from '../model/event.js';
-import { SUPERVISOR_ID } from '../model/ids.js';
+import { shortId, SUPERVISOR_ID } from '../model/ids.js';
 import { TASK_STATES, type Task, type TaskState } from '../model/task.js';
 import { readActivity } from '../store/agents.js';
 import { backlogLength } from '../store/backlog.js';
@@ -95,9 +95,7 @@ export const townStatus = async (
     const label = new Map(all.map((a) => [a.id, displayLabel(a)]));
     const groups = new Map<string, NonNullable<TownStatus['groups']>[number]['tasks']>();
     for (const task of await tasksIn(t)) {
-      const key = task.assignedTo
-        ? (label.get(task.assignedTo) ?? task.assignedTo.slice(0, 8))
-        : 'unassigned';
+      const key = task.assignedTo ? (label.get(task.assignedTo) ?? shortId(task.assignedTo)) : 'unassigned';
       if (!groups.has(key)) groups.set(key, []);
       groups
         .get(key)!

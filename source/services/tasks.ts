@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { SUPERVISOR_ID, isUuid } from '../model/ids.js';
+import { shortId, SUPERVISOR_ID, isUuid } from '../model/ids.js';
 import { TransitionError, TtError, UsageError } from '../model/errors.js';
 import type { TaskPriority } from '../model/priority.js';
 import { resolveAgentRef, resolveIdPrefix } from '../model/resolve.js';
@@ -94,10 +94,10 @@ export const finishTask = async (
   const r = await finishAttempt(t.db, task.id, token, outcome, text, townDelays(t), expected);
   if (r === 'stale')
     throw new TtError(
-      `task ${task.id.slice(0, 8)} is no longer this agent's attempt (it was reassigned or retried); refusing a stale update`,
+      `task ${shortId(task.id)} is no longer this agent's attempt (it was reassigned or retried); refusing a stale update`,
     );
   if (r === 'missing') throw new TtError(`task ${task.id} no longer exists`);
-  if (r.startsWith('illegal:')) throw new TransitionError('task', task.id.slice(0, 8), r.slice(8), outcome);
+  if (r.startsWith('illegal:')) throw new TransitionError('task', shortId(task.id), r.slice(8), outcome);
   const end: AttemptEnd =
     r === 'completed'
       ? 'completed'
@@ -120,7 +120,7 @@ export const failTask = (t: Town, ref: string, reason: string) => {
 export const retryTask = async (t: Town, ref: string): Promise<Task> => {
   const task = await findTask(t, ref);
   if (task.state !== 'failed')
-    throw new TtError(`task ${task.id.slice(0, 8)} is ${task.state}; only failed tasks are retried`);
+    throw new TtError(`task ${shortId(task.id)} is ${task.state}; only failed tasks are retried`);
   await moveTask(t.db, task.id, {
     to: 'pending',
     set: { attempts: 0 },
@@ -162,7 +162,7 @@ export const currentTask = async (t: Town, agentRef?: string): Promise<{ agent: 
   );
   if (live.length > 1)
     throw new TtError(
-      `agent ${agent.name} has ${live.length} live tasks: ${live.map((x) => x.id.slice(0, 8)).join(', ')}`,
+      `agent ${agent.name} has ${live.length} live tasks: ${live.map((x) => shortId(x.id)).join(', ')}`,
     );
   return { agent: agent.name, ...(live[0] ? { task: live[0] } : {}) };
 };

@@ -1,3 +1,4 @@
+import { shortId } from '../model/ids.js';
 import { Agent, agentStatesInto, type AgentState } from '../model/agent.js';
 import { TransitionError, TtError } from '../model/errors.js';
 import { encodeHash } from '../model/hash.js';
@@ -52,7 +53,7 @@ export const moveAgent = async (db: Db, id: string, move: AgentMove): Promise<Ag
     move.text ?? '',
   ]);
   if (status === 'missing') throw new TtError(`agent ${id} no longer exists`);
-  if (status === 'illegal') throw new TransitionError('agent', id.slice(0, 8), state, move.to);
+  if (status === 'illegal') throw new TransitionError('agent', shortId(id), state, move.to);
   return state as AgentState;
 };
 

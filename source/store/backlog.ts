@@ -1,3 +1,4 @@
+import { shortId } from '../model/ids.js';
 import { TtError } from '../model/errors.js';
 import { script, type Db } from './db.js';
 import { agentRefusal } from './tasks.js';
@@ -22,7 +23,6 @@ export const claimBacklog = async (
     from,
   ]);
   if (status === 'ok') return rest;
-  if (status === 'not_in_backlog')
-    throw new TtError(`task ${opts.taskId?.slice(0, 8)} is not in the backlog`);
+  if (status === 'not_in_backlog') throw new TtError(`task ${shortId(opts.taskId)} is not in the backlog`);
   return agentRefusal(status, agentId, rest[0]);
 };

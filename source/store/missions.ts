@@ -1,3 +1,4 @@
+import { shortId } from '../model/ids.js';
 import type { Redis } from 'ioredis';
 import { encodeHash } from '../model/hash.js';
 import { ControlNote, Mission, Watch, WorkItem } from '../model/mission.js';
@@ -20,7 +21,7 @@ const flat = (record: object) => Object.entries(encodeHash(record)).flat();
 
 export class LeaseLost extends Error {
   constructor(readonly mission: string) {
-    super(`lost the lease on mission ${mission.slice(0, 8)}; another dispatcher has it`);
+    super(`lost the lease on mission ${shortId(mission)}; another dispatcher has it`);
   }
 }
 

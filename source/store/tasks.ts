@@ -1,3 +1,4 @@
+import { shortId } from '../model/ids.js';
 import { TransitionError, TtError } from '../model/errors.js';
 import { encodeHash } from '../model/hash.js';
 import { Task, TASK_STATES, taskStatesInto, type TaskState } from '../model/task.js';
@@ -47,7 +48,7 @@ export const countTasksByState = async (db: Db): Promise<Record<TaskState, numbe
 /** Throws the error for a script that refused an agent: missing, or in a state that takes no work. */
 export const agentRefusal = (status: string, agent: string | undefined, state: string | undefined): never => {
   if (status === 'missing_agent') throw new TtError(`agent ${agent} no longer exists`);
-  throw new TtError(`agent ${agent?.slice(0, 8)} is ${state}; restart it (tt restart) or pick another agent`);
+  throw new TtError(`agent ${shortId(agent)} is ${state}; restart it (tt restart) or pick another agent`);
 };
 
 export interface NewTask {
@@ -112,14 +113,14 @@ export const moveTask = async (db: Db, id: string, m: TaskMove): Promise<TaskMov
     case 'noop':
       return { changed: false, state: a as TaskState };
     case 'illegal':
-      throw new TransitionError('task', id.slice(0, 8), a, m.to);
+      throw new TransitionError('task', shortId(id), a, m.to);
     case 'missing':
       throw new TtError(`task ${id} no longer exists`);
     case 'not_owner': {
-      const holder = a ? a.slice(0, 8) : 'nobody';
-      const expected = m.expectedAssignee?.slice(0, 8);
+      const holder = a ? shortId(a) : 'nobody';
+      const expected = shortId(m.expectedAssignee);
       throw new TtError(
-        `task ${id.slice(0, 8)} is assigned to ${holder}, not to ${expected}; refusing a stale update`,
+        `task ${shortId(id)} is assigned to ${holder}, not to ${expected}; refusing a stale update`,
       );
     }
     default:
@@ -135,6 +136,6 @@ export const deleteTask = async (
   text = '',
 ): Promise<TaskState | undefined> => {
   const [status, state] = await script(db, 'task_delete', [id, allowed.join(','), event, text]);
-  if (status === 'illegal') throw new TtError(`task ${id.slice(0, 8)} is ${state}; it cannot be deleted`);
+  if (status === 'illegal') throw new TtError(`task ${shortId(id)} is ${state}; it cannot be deleted`);
   return status === 'ok' ? (state as TaskState) : undefined;
 };
