@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { TASK_STATES } from '../source/model/task.js';
+import { keysFor } from '../source/store/keys.js';
+import { preludeSource, withPrelude } from '../source/store/scripts.js';
 import { makeTown } from './helpers/town.js';
 
 /** The key patterns documented in docs/REDIS.md, as regular expressions. */
@@ -100,5 +102,30 @@ describe('key schema', () => {
     await town.ok('restart', 'ada');
     const len = await town.redis.xlen(`${town.prefix}events:agent:${a.id}`);
     expect(len).toBeLessThan(1200);
+  });
+
+  it('the Lua key table (K in the prelude) builds every key as keys.ts does, name for name', async () => {
+    const town = await makeTown();
+    const keys = keysFor(town.name) as Record<string, string | ((...ids: string[]) => string)>;
+    const names = Object.keys(keys).filter((n) => n !== 'prefix');
+    const prelude = preludeSource();
+    const inLua = [...prelude.matchAll(/^(?:function K\.(\w+)\(|K\.(\w+) =)/gm)].map((m) => m[1] ?? m[2]);
+    expect([...inLua].sort()).toEqual([...names].sort());
+    const ids = ['3f0c2a57-aaaa-4bbb-8ccc-000000000001', 'item-2'];
+    const expected = names.map((n) => {
+      const k = keys[n]!;
+      return typeof k === 'string' ? k : k(...ids.slice(0, k.length));
+    });
+    const exprs = names.map((n) => {
+      const k = keys[n]!;
+      return typeof k === 'string'
+        ? `K.${n}`
+        : `K.${n}(${ids
+            .slice(0, k.length)
+            .map((id) => `'${id}'`)
+            .join(', ')})`;
+    });
+    const lua = withPrelude(prelude, `return { ${exprs.join(', ')} }`);
+    expect(await town.redis.eval(lua, 1, town.prefix, 0)).toEqual(expected);
   });
 });

@@ -47,8 +47,15 @@ interface Block {
 }
 
 /**
- * Splits the prelude into its top-level definitions (`local function f` / `local X =`, with the
- * comments above them); the first block (P, NOW) has no name and is always kept.
+ * A top-level definition of the prelude: `local function f`, `local X =`, or an entry of the key
+ * table (`function K.agent(id)`, `K.seq =`).
+ */
+const DEFINITION =
+  /^(?:local (?:function )?([A-Za-z_]\w*)|function ([A-Za-z_]\w*\.[A-Za-z_]\w*)\(|([A-Za-z_]\w*\.[A-Za-z_]\w*) =)/;
+
+/**
+ * Splits the prelude into its top-level definitions, each with the comments above it; the first
+ * block (P, NOW) has no name and is always kept.
  */
 const preludeBlocks = (prelude: string): Block[] => {
   const blocks: Block[] = [{ text: '' }];
@@ -58,27 +65,31 @@ const preludeBlocks = (prelude: string): Block[] => {
       comments += `${line}\n`;
       continue;
     }
-    const def = /^local (?:function )?([A-Za-z_][A-Za-z0-9_]*)/.exec(line);
-    if (def && def[1] !== 'P' && def[1] !== 'NOW')
-      blocks.push({ name: def[1]!, text: `${comments}${line}\n` });
+    const def = DEFINITION.exec(line);
+    const name = def && (def[1] ?? def[2] ?? def[3]);
+    if (name && name !== 'P' && name !== 'NOW') blocks.push({ name, text: `${comments}${line}\n` });
     else blocks.at(-1)!.text += `${comments}${line}\n`;
     comments = '';
   }
   return blocks;
 };
 
+/** Lua text without its comments: a name a comment mentions is not a use. */
+const code = (lua: string) => lua.replace(/--.*$/gm, '');
+
 /**
  * A script with the prelude definitions it uses (directly or through other definitions), in
- * prelude order. Defining every helper on every call costs several microseconds of Redis time.
+ * prelude order: of the key table, only the entries it uses. Defining every helper on every
+ * call costs several microseconds of Redis time.
  */
 export const withPrelude = (prelude: string, body: string): string => {
   const blocks = preludeBlocks(prelude);
   const used = new Set<number>([0]);
-  const uses = (text: string, name: string) => new RegExp(`\\b${name}\\b`).test(text);
+  const uses = (text: string, name: string) => new RegExp(`\\b${name.replace('.', '\\.')}\\b`).test(text);
   let grew = true;
   while (grew) {
     grew = false;
-    const text = [body, ...[...used].map((i) => blocks[i]!.text)].join('\n');
+    const text = code([body, ...[...used].map((i) => blocks[i]!.text)].join('\n'));
     blocks.forEach((b, i) => {
       if (!used.has(i) && b.name && uses(text, b.name)) {
         used.add(i);
@@ -92,10 +103,13 @@ export const withPrelude = (prelude: string, body: string): string => {
     .join('')}\n${body}`;
 };
 
+/** The prelude as written (before withPrelude keeps what a script uses). */
+export const preludeSource = (): string => read('prelude');
+
 let sources: Map<ScriptName, string> | undefined;
 const load = () => {
   if (!sources) {
-    const prelude = read('prelude');
+    const prelude = preludeSource();
     sources = new Map(NAMES.map((n) => [n, withPrelude(prelude, read(n))]));
   }
   return sources;

@@ -6,17 +6,17 @@ local id, assignTo, from = ARGV[2], ARGV[3], ARGV[4]
 local state, createdAt = ARGV[7], ARGV[9]
 if assignTo ~= '' then
   if not agent_exists(assignTo) then return { 'missing_agent' } end
-  local st = redis.call('HGET', P .. 'agent:' .. assignTo, 'state')
+  local st = redis.call('HGET', K.agent(assignTo), 'state')
   if st and TERMINAL_AGENT[st] then return { 'terminal_agent', st } end
 end
-local key = P .. 'task:' .. id
+local key = K.task(id)
 redis.call('HSET', key, unpack(ARGV, 10))
 if assignTo ~= '' then
   state = 'assigned'
   redis.call('HSET', key, 'state', state, 'assignedTo', assignTo)
 end
-redis.call('ZADD', P .. 'tasks', createdAt, id)
-redis.call('SADD', P .. 'tasks:' .. state, id)
+redis.call('ZADD', K.tasks, createdAt, id)
+redis.call('SADD', K.tasksIn(state), id)
 local band = PRIORITY_BAND[ARGV[8]] or 2
 if ARGV[5] == '1' then backlog_add(id, band) end
 emit({ type = 'task.created', task = id, state = state, text = (ARGV[5] == '1' and 'on the backlog: ' or '') .. ARGV[6] })

@@ -6,7 +6,7 @@
 -- Returns {'ok', prevState, prevAssignee} | {'noop', state} | {'illegal', state} | {'missing'}
 --       | {'missing_agent'} | {'terminal_agent', state} | {'not_owner', assignee}.
 local id, to = ARGV[2], ARGV[3]
-local key = P .. 'task:' .. id
+local key = K.task(id)
 local cur = redis.call('HGET', key, 'state')
 if not cur then return { 'missing' } end
 if cur == 'in_flight' then cur = 'running' end
@@ -17,7 +17,7 @@ if ARGV[12] ~= '' and prevAssignee ~= ARGV[12] then return { 'not_owner', prevAs
 local assignTo = ARGV[7]
 if assignTo ~= '' then
   if not agent_exists(assignTo) then return { 'missing_agent' } end
-  local st = redis.call('HGET', P .. 'agent:' .. assignTo, 'state')
+  local st = redis.call('HGET', K.agent(assignTo), 'state')
   if st and TERMINAL_AGENT[st] then return { 'terminal_agent', st } end
 end
 
@@ -31,13 +31,13 @@ move_task_state(id, cur, to)
 
 local terminal = (to == 'completed' or to == 'failed' or to == 'cancelled')
 if (terminal or to == 'pending' or assignTo ~= '') and prevAssignee ~= '' and prevAssignee ~= assignTo then
-  redis.call('SREM', P .. 'running:' .. prevAssignee, id)
+  redis.call('SREM', K.running(prevAssignee), id)
   redis.call('HDEL', key, 'claimToken')
-  local akey = P .. 'agent:' .. prevAssignee
+  local akey = K.agent(prevAssignee)
   if redis.call('HGET', akey, 'currentTask') == id then redis.call('HDEL', akey, 'currentTask') end
 end
-if to == 'completed' and prevAssignee ~= '' and redis.call('EXISTS', P .. 'agent:' .. prevAssignee) == 1 then
-  redis.call('HINCRBY', P .. 'agent:' .. prevAssignee, 'tasksCompleted', 1)
+if to == 'completed' and prevAssignee ~= '' and redis.call('EXISTS', K.agent(prevAssignee)) == 1 then
+  redis.call('HINCRBY', K.agent(prevAssignee), 'tasksCompleted', 1)
 end
 
 local priority = redis.call('HGET', key, 'priority') or 'normal'
@@ -45,9 +45,9 @@ local band = PRIORITY_BAND[priority] or 2
 if ARGV[9] == 'add' then
   backlog_add(id)
 elseif ARGV[9] == 'remove' or terminal or assignTo ~= '' then
-  redis.call('ZREM', P .. 'backlog', id)
+  redis.call('ZREM', K.backlog, id)
 end
-if terminal or assignTo ~= '' then redis.call('ZREM', P .. 'delayed', id) end
+if terminal or assignTo ~= '' then redis.call('ZREM', K.delayed, id) end
 if assignTo ~= '' then
   push_message(assignTo, { type = 'task_assign', taskId = id, from = ARGV[8], priority = ({ 'urgent', 'high', 'normal', 'low' })[band + 1] }, band)
 end
