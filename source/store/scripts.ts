@@ -74,22 +74,148 @@ const preludeBlocks = (prelude: string): Block[] => {
   return blocks;
 };
 
+/** A key kind of the key table: its parameters (none for a fixed name) and the parts joined by `..`. */
+interface KeyKind {
+  params: string[];
+  parts: string[];
+}
+
+/**
+ * The key table K of the prelude: `K.seq = P .. 'seq'` and `function K.agent(id) return P ..
+ * 'agent:' .. id end`, each a concatenation of P, quoted text and its parameters.
+ */
+const keyKinds = (prelude: string): Map<string, KeyKind> => {
+  const kinds = new Map<string, KeyKind>();
+  for (const line of prelude.split('\n')) {
+    const m =
+      /^function K\.(\w+)\(([\w, ]*)\) return (.+) end$/.exec(line) ??
+      /^K\.(\w+) = ()(.+)$/.exec(line) ??
+      undefined;
+    if (!m) continue;
+    const params = m[2]!
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean);
+    const parts = m[3]!.split(' .. ');
+    const odd = parts.find((p) => p !== 'P' && !/^'[^']*'$/.test(p) && !params.includes(p));
+    if (odd !== undefined)
+      throw new Error(`prelude: K.${m[1]} is not built from P, text and its parameters: ${odd}`);
+    if (kinds.has(m[1]!)) throw new Error(`prelude: K.${m[1]} is defined twice`);
+    kinds.set(m[1]!, { params, parts });
+  }
+  return kinds;
+};
+
+/** Where a key may be used as written: as a value in a list, a call, an assignment or a concatenation. */
+const BEFORE_KEY = /(?:^|[(,={[]|\.\.|\b(?:return|and|or)\b)\s*$/;
+const AFTER_KEY = /^\s*(?:$|--|[,)}\]]|\.\.|==|~=|(?:and|or|then)\b)/;
+
+/**
+ * A line of Lua with each use of the key table (outside comments and quoted text) replaced by the
+ * concatenation it stands for: `K.agent(id)` becomes `P .. 'agent:' .. id`, as the scripts spelled
+ * it before the table existed, so the table costs nothing per call (defining it in every script
+ * run cost about 2 µs). A use of an unknown key kind, or one with the wrong arguments, fails here,
+ * when the scripts are loaded.
+ */
+const expandKeys = (line: string, kinds: Map<string, KeyKind>): string => {
+  let out = '';
+  let i = 0;
+  let quote = '';
+  while (i < line.length) {
+    const c = line[i]!;
+    if (quote) {
+      out += c;
+      if (c === '\\') out += line[++i] ?? '';
+      else if (c === quote) quote = '';
+      i++;
+      continue;
+    }
+    if (c === "'" || c === '"') quote = c;
+    if (c === '-' && line[i + 1] === '-') return out + line.slice(i);
+    const use = c === 'K' && !/\w/.test(line[i - 1] ?? '') ? /^K\.(\w+)/.exec(line.slice(i)) : null;
+    if (!use) {
+      out += c;
+      i++;
+      continue;
+    }
+    const kind = kinds.get(use[1]!);
+    if (!kind) throw new Error(`Lua: ${use[0]} is not in the key table: ${line.trim()}`);
+    let j = i + use[0].length;
+    const args: string[] = [];
+    if (kind.params.length) {
+      if (line[j] !== '(')
+        throw new Error(`Lua: ${use[0]} needs (${kind.params.join(', ')}): ${line.trim()}`);
+      // The arguments, split at top-level commas (brackets and quoted text are skipped whole).
+      let depth = 0;
+      let q = '';
+      let arg = '';
+      for (j++; j < line.length; j++) {
+        const d = line[j]!;
+        if (q) {
+          if (d === '\\') arg += d + (line[++j] ?? '');
+          else {
+            if (d === q) q = '';
+            arg += d;
+          }
+          continue;
+        }
+        if (d === "'" || d === '"') q = d;
+        else if ('([{'.includes(d)) depth++;
+        else if (')]}'.includes(d) && depth > 0) depth--;
+        else if (d === ')') break;
+        else if (d === ',' && depth === 0) {
+          args.push(arg.trim());
+          arg = '';
+          continue;
+        }
+        arg += d;
+      }
+      args.push(arg.trim());
+      j++;
+      if (args.length !== kind.params.length)
+        throw new Error(`Lua: ${use[0]} takes (${kind.params.join(', ')}): ${line.trim()}`);
+    } else if (line[j] === '(') throw new Error(`Lua: ${use[0]} is a name, not a function: ${line.trim()}`);
+    if (!BEFORE_KEY.test(out) || !AFTER_KEY.test(line.slice(j)))
+      throw new Error(`Lua: ${use[0]} used where its expansion would not stand alone: ${line.trim()}`);
+    out += kind.parts
+      .map((p) => {
+        const k = kind.params.indexOf(p);
+        if (k < 0) return p;
+        const a = expandKeys(args[k]!, kinds);
+        return /^[A-Za-z_][\w.]*(?:\[[\w']+\])?$/.test(a) ? a : `(${a})`;
+      })
+      .join(' .. ');
+    i = j;
+  }
+  return out;
+};
+
+const expandAll = (lua: string, kinds: Map<string, KeyKind>) =>
+  lua
+    .split('\n')
+    .map((line) => expandKeys(line, kinds))
+    .join('\n');
+
 /** Lua text without its comments: a name a comment mentions is not a use. */
 const code = (lua: string) => lua.replace(/--.*$/gm, '');
 
 /**
  * A script with the prelude definitions it uses (directly or through other definitions), in
- * prelude order: of the key table, only the entries it uses. Defining every helper on every
- * call costs several microseconds of Redis time.
+ * prelude order, and its uses of the key table expanded (so the table itself is left out).
+ * Defining every helper on every call costs several microseconds of Redis time.
  */
 export const withPrelude = (prelude: string, body: string): string => {
-  const blocks = preludeBlocks(prelude);
+  const kinds = keyKinds(prelude);
+  const blocks = preludeBlocks(prelude).map((b) =>
+    b.name === 'K' || b.name?.startsWith('K.') ? b : { ...b, text: expandAll(b.text, kinds) },
+  );
+  const script = expandAll(body, kinds);
   const used = new Set<number>([0]);
   const uses = (text: string, name: string) => new RegExp(`\\b${name.replace('.', '\\.')}\\b`).test(text);
   let grew = true;
   while (grew) {
     grew = false;
-    const text = code([body, ...[...used].map((i) => blocks[i]!.text)].join('\n'));
+    const text = code([script, ...[...used].map((i) => blocks[i]!.text)].join('\n'));
     blocks.forEach((b, i) => {
       if (!used.has(i) && b.name && uses(text, b.name)) {
         used.add(i);
@@ -100,7 +226,7 @@ export const withPrelude = (prelude: string, body: string): string => {
   return `${blocks
     .filter((_, i) => used.has(i))
     .map((b) => b.text)
-    .join('')}\n${body}`;
+    .join('')}\n${script}`;
 };
 
 /** The prelude as written (before withPrelude keeps what a script uses). */

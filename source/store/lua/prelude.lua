@@ -7,7 +7,9 @@ local NOW = tonumber(ARGV[1])
 
 -- The key table: every key kind of docs/REDIS.md, built here and nowhere else, named as keysFor
 -- names it in keys.ts (test/key-schema.test.ts checks the two build the same names). A key with
--- an id is a function of it; the loader keeps only the entries a script uses.
+-- an id is a function of it. Each entry is one line, P, quoted text and its parameters joined by
+-- `..`: the loader writes every use out inline (scripts.ts, expandKeys), so the table costs a
+-- script run nothing, and a use of a kind that is not here fails when the scripts load.
 local K = {}
 K.meta = P .. 'town'
 K.seq = P .. 'seq'
