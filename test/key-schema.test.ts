@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { TASK_STATES } from '../source/model/task.js';
 import { keysFor } from '../source/store/keys.js';
-import { preludeSource, withPrelude } from '../source/store/scripts.js';
+import { preludeSources, withPrelude } from '../source/store/scripts.js';
 import { makeTown } from './helpers/town.js';
 
 /** The key patterns documented in docs/REDIS.md, as regular expressions. */
@@ -108,8 +108,10 @@ describe('key schema', () => {
     const town = await makeTown();
     const keys = keysFor(town.name) as Record<string, string | ((...ids: string[]) => string)>;
     const names = Object.keys(keys).filter((n) => n !== 'prefix');
-    const prelude = preludeSource();
-    const inLua = [...prelude.matchAll(/^(?:function K\.(\w+)\(|K\.(\w+) =)/gm)].map((m) => m[1] ?? m[2]);
+    const prelude = preludeSources();
+    const inLua = [...prelude.join('\n').matchAll(/^(?:function K\.(\w+)\(|K\.(\w+) =)/gm)].map(
+      (m) => m[1] ?? m[2],
+    );
     expect([...inLua].sort()).toEqual([...names].sort());
     const ids = ['3f0c2a57-aaaa-4bbb-8ccc-000000000001', 'item-2'];
     const expected = names.map((n) => {
@@ -128,6 +130,6 @@ describe('key schema', () => {
     const body = `return { ${exprs.join(', ')} }`;
     // As the loader registers a script (uses expanded inline), and as the table itself builds them.
     expect(await town.redis.eval(withPrelude(prelude, body), 1, town.prefix, 0)).toEqual(expected);
-    expect(await town.redis.eval(`${prelude}\n${body}`, 1, town.prefix, 0)).toEqual(expected);
+    expect(await town.redis.eval(`${prelude.join('\n')}\n${body}`, 1, town.prefix, 0)).toEqual(expected);
   });
 });

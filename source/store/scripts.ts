@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 /**
  * The Lua scripts, kept as .lua files beside this module and registered with defineCommand so
  * they run by EVALSHA (ioredis falls back to EVAL after a NOSCRIPT). Every script starts with
- * prelude.lua.
+ * the parts of the prelude (lua/prelude/*.lua) it uses.
  */
 const NAMES = [
   'agent_register',
@@ -39,6 +39,14 @@ const NAMES = [
 ] as const;
 export type ScriptName = (typeof NAMES)[number];
 
+/**
+ * The prelude's files, one concern each, in the order they are laid down: each uses only the
+ * files before it (keys: P, NOW and the key table K; util: small helpers; events: emit; queues:
+ * sequence, scores, push_message; tasks: state moves, backlog, attempts, requeues; agents: who may
+ * get work, held messages, begin_round; missions: the lease and the item indexes).
+ */
+const PRELUDE = ['keys', 'util', 'events', 'queues', 'tasks', 'agents', 'missions'] as const;
+
 const read = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
 
 interface Block {
@@ -54,23 +62,30 @@ const DEFINITION =
   /^(?:local (?:function )?([A-Za-z_]\w*)|function ([A-Za-z_]\w*\.[A-Za-z_]\w*)\(|([A-Za-z_]\w*\.[A-Za-z_]\w*) =)/;
 
 /**
- * Splits the prelude into its top-level definitions, each with the comments above it; the first
- * block (P, NOW) has no name and is always kept.
+ * Splits the prelude's files into their top-level definitions, each with the comments above it.
+ * The first block (the first file's opening: P, NOW) has no name and is always kept; the opening
+ * comment of every other file describes the file and is left out.
  */
-const preludeBlocks = (prelude: string): Block[] => {
+const preludeBlocks = (files: readonly string[]): Block[] => {
   const blocks: Block[] = [{ text: '' }];
-  let comments = '';
-  for (const line of prelude.split('\n')) {
-    if (line.startsWith('--')) {
-      comments += `${line}\n`;
-      continue;
+  files.forEach((file, n) => {
+    let opening = n > 0;
+    let comments = '';
+    for (const line of file.split('\n')) {
+      if (line.startsWith('--')) {
+        comments += `${line}\n`;
+        continue;
+      }
+      const def = DEFINITION.exec(line);
+      const name = def && (def[1] ?? def[2] ?? def[3]);
+      if (name && name !== 'P' && name !== 'NOW') {
+        blocks.push({ name, text: `${comments}${line}\n` });
+        opening = false;
+      } else if (!opening) blocks.at(-1)!.text += `${comments}${line}\n`;
+      else if (line.trim() !== '') throw new Error(`prelude: code before the first definition: ${line}`);
+      comments = '';
     }
-    const def = DEFINITION.exec(line);
-    const name = def && (def[1] ?? def[2] ?? def[3]);
-    if (name && name !== 'P' && name !== 'NOW') blocks.push({ name, text: `${comments}${line}\n` });
-    else blocks.at(-1)!.text += `${comments}${line}\n`;
-    comments = '';
-  }
+  });
   return blocks;
 };
 
@@ -84,9 +99,9 @@ interface KeyKind {
  * The key table K of the prelude: `K.seq = P .. 'seq'` and `function K.agent(id) return P ..
  * 'agent:' .. id end`, each a concatenation of P, quoted text and its parameters.
  */
-const keyKinds = (prelude: string): Map<string, KeyKind> => {
+const keyKinds = (prelude: readonly string[]): Map<string, KeyKind> => {
   const kinds = new Map<string, KeyKind>();
-  for (const line of prelude.split('\n')) {
+  for (const line of prelude.join('\n').split('\n')) {
     const m =
       /^function K\.(\w+)\(([\w, ]*)\) return (.+) end$/.exec(line) ??
       /^K\.(\w+) = ()(.+)$/.exec(line) ??
@@ -204,7 +219,7 @@ const code = (lua: string) => lua.replace(/--.*$/gm, '');
  * prelude order, and its uses of the key table expanded (so the table itself is left out).
  * Defining every helper on every call costs several microseconds of Redis time.
  */
-export const withPrelude = (prelude: string, body: string): string => {
+export const withPrelude = (prelude: readonly string[], body: string): string => {
   const kinds = keyKinds(prelude);
   const blocks = preludeBlocks(prelude).map((b) =>
     b.name === 'K' || b.name?.startsWith('K.') ? b : { ...b, text: expandAll(b.text, kinds) },
@@ -229,13 +244,14 @@ export const withPrelude = (prelude: string, body: string): string => {
     .join('')}\n${script}`;
 };
 
-/** The prelude as written (before withPrelude keeps what a script uses). */
-export const preludeSource = (): string => read('prelude');
+/** The prelude's files as written (before withPrelude keeps what a script uses), in order. */
+export const preludeSources = (): string[] => PRELUDE.map((f) => read(`prelude/${f}`));
 
 let sources: Map<ScriptName, string> | undefined;
-const load = () => {
+/** Every script as it is registered (prelude parts and expanded keys included), by name. */
+export const scriptSources = (): ReadonlyMap<ScriptName, string> => {
   if (!sources) {
-    const prelude = preludeSource();
+    const prelude = preludeSources();
     sources = new Map(NAMES.map((n) => [n, withPrelude(prelude, read(n))]));
   }
   return sources;
@@ -246,7 +262,7 @@ const DEFINED = Symbol('tt.scripts');
 export const defineScripts = (redis: Redis): void => {
   const r = redis as Redis & { [DEFINED]?: boolean };
   if (r[DEFINED]) return;
-  for (const [name, lua] of load()) redis.defineCommand(`tt_${name}`, { numberOfKeys: 1, lua });
+  for (const [name, lua] of scriptSources()) redis.defineCommand(`tt_${name}`, { numberOfKeys: 1, lua });
   r[DEFINED] = true;
 };
 
