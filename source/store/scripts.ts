@@ -40,6 +40,55 @@ const NAMES = [
 export type ScriptName = (typeof NAMES)[number];
 
 /**
+ * The options of each script that reads them with the prelude's options() instead of positional
+ * ARGV (each script's header says what they mean). Flags travel as '1' / '0'.
+ */
+export interface ScriptOptions {
+  task_create: {
+    id: string;
+    assignTo: string;
+    from: string;
+    backlog: boolean;
+    eventText: string;
+    state: string;
+    priority: string;
+    createdAt: number;
+  };
+  task_transition: {
+    id: string;
+    to: string;
+    allowedFrom: string;
+    set: string;
+    del: string;
+    assignTo: string;
+    from: string;
+    backlog: '' | 'add' | 'remove';
+    eventType: string;
+    eventText: string;
+    expectedAssignee: string;
+  };
+  task_delete: { id: string; allowed: string; eventType: string; eventText: string };
+}
+
+/**
+ * ARGV after now for a script that reads options(): how many there are, then each as name, value
+ * (true / false as '1' / '0'), then the script's list, if it takes one.
+ */
+export const optionArgs = (
+  options: { readonly [name: string]: string | number | boolean },
+  list: readonly (string | number)[] = [],
+): (string | number)[] => {
+  const names = Object.keys(options);
+  const args: (string | number)[] = [names.length];
+  for (const name of names) {
+    const v = options[name]!;
+    args.push(name, v === true ? '1' : v === false ? '0' : v);
+  }
+  for (const v of list) args.push(v);
+  return args;
+};
+
+/**
  * The prelude's files, one concern each, in the order they are laid down: each uses only the
  * files before it (keys: P, NOW and the key table K; util: small helpers; events: emit; queues:
  * sequence, scores, push_message; tasks: state moves, backlog, attempts, requeues; agents: who may

@@ -1,6 +1,7 @@
--- Delete a task. ARGV: now, id, allowedStates (csv), eventType, eventText.
--- Returns {'ok', state} | {'illegal', state} | {'missing'}.
-local id = ARGV[2]
+-- Delete a task. Options: id, allowed (csv of the states it may be deleted in), eventType,
+-- eventText. Returns {'ok', state} | {'illegal', state} | {'missing'}.
+local o = options()
+local id = o.id
 local key = K.task(id)
 local st = redis.call('HGET', key, 'state')
 if not st then
@@ -8,7 +9,7 @@ if not st then
   redis.call('ZREM', K.tasks, id)
   return { 'missing' }
 end
-if not csv_set(ARGV[3])[st] then return { 'illegal', st } end
+if not csv_set(o.allowed)[st] then return { 'illegal', st } end
 local assignee = redis.call('HGET', key, 'assignedTo')
 if assignee and redis.call('HGET', K.agent(assignee), 'currentTask') == id then
   redis.call('HDEL', K.agent(assignee), 'currentTask')
@@ -18,5 +19,5 @@ redis.call('DEL', key)
 redis.call('ZREM', K.backlog, id)
 redis.call('ZREM', K.tasks, id)
 redis.call('SREM', K.tasksIn(st), id)
-emit({ type = ARGV[4], task = id, prev = st, text = nz(ARGV[5]) })
+emit({ type = o.eventType, task = id, prev = st, text = nz(o.eventText) })
 return { 'ok', st }

@@ -1,4 +1,14 @@
--- Small helpers: empty values, hashes written from tables, comma-separated lists.
+-- Small helpers: a script's options, empty values, hashes written from tables, comma-separated
+-- lists.
+
+-- A script's options (scripts.ts optionArgs): ARGV[2] is how many name, value pairs follow it.
+-- Returns them as a table of strings (flags are '1' or '0'), and the index of the first ARGV after
+-- them, where the script's list (if it takes one) begins.
+local function options()
+  local o, last = {}, 2 + 2 * tonumber(ARGV[2])
+  for i = 3, last, 2 do o[ARGV[i]] = ARGV[i + 1] end
+  return o, last + 1
+end
 
 local function nz(v) if v == false or v == nil or v == '' then return nil end return v end
 
