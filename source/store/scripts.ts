@@ -68,6 +68,21 @@ export interface ScriptOptions {
     expectedAssignee: string;
   };
   task_delete: { id: string; allowed: string; eventType: string; eventText: string };
+  backlog_claim: { agent: string; taskId: string; max: number; from: string };
+  agent_register: { id: string; name: string; fields: string; hbTtlMs: number };
+  agent_transition: {
+    id: string;
+    to: string;
+    allowedFrom: string;
+    set: string;
+    del: string;
+    stop: '' | 'set' | 'clear';
+    stopTtlSecs: number;
+    eventType: string;
+    eventText: string;
+  };
+  message_send: { to: string; message: string; band: number; eventText: string };
+  inbox_reclaim: { from: string; member: string; to: string; newTaskId: string; newTaskFields: string };
 }
 
 /**

@@ -1,7 +1,8 @@
 -- Assign backlog tasks to an agent, best priority first (or one named task).
--- ARGV: now, agentId, taskId ('' = take from the head), max, from.
+-- Options: agent, taskId ('' = take from the head), max, from.
 -- Returns {'ok', id1, id2, ...} | {'missing_agent'} | {'terminal_agent', state} | {'not_in_backlog'}.
-local agent, want, max, from = ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
+local o = options()
+local agent, want, max, from = o.agent, o.taskId, tonumber(o.max), o.from
 if not agent_exists(agent) then return { 'missing_agent' } end
 local ast = redis.call('HGET', K.agent(agent), 'state')
 if ast and TERMINAL_AGENT[ast] then return { 'terminal_agent', ast } end

@@ -1,8 +1,9 @@
 -- Take one message out of a (dead) agent's inbox and put its work somewhere live.
--- ARGV: now, fromAgent, member (the exact inbox entry), toAgent ('' = backlog), newTaskId,
---       newTaskFields (JSON, for a free-text task going to the backlog).
+-- Options: from (the agent), member (the exact inbox entry), to (an agent; '' = the backlog),
+--   newTaskId and newTaskFields (JSON: the task a free-text message becomes on the backlog).
 -- Returns {'ok', what} | {'gone'} | {'missing_agent'} | {'kept'}.
-local from, member, to = ARGV[2], ARGV[3], ARGV[4]
+local o = options()
+local from, member, to = o.from, o.member, o.to
 if to ~= '' and not agent_exists(to) then return { 'missing_agent' } end
 local ok, msg = pcall(cjson.decode, member)
 if not ok or type(msg) ~= 'table' then msg = { type = 'unreadable' } end
@@ -36,8 +37,8 @@ if msg.type == 'task_assign' then
   end
   return { 'ok', 'stale' }
 end
-local fields = cjson.decode(ARGV[6])
-local id = ARGV[5]
+local fields = cjson.decode(o.newTaskFields)
+local id = o.newTaskId
 hset_table(K.task(id), fields)
 redis.call('ZADD', K.tasks, fields.createdAt, id)
 redis.call('SADD', K.tasksIn('pending'), id)
