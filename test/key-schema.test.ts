@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { TASK_STATES } from '../source/model/task.js';
 import { keysFor } from '../source/store/keys.js';
-import { preludeSources, withPrelude } from '../source/store/scripts.js';
+import { preludeSources, scriptSources, withPrelude } from '../source/store/scripts.js';
 import { makeTown } from './helpers/town.js';
 
 /** The key patterns documented in docs/REDIS.md, as regular expressions. */
@@ -131,5 +131,14 @@ describe('key schema', () => {
     // As the loader registers a script (uses expanded inline), and as the table itself builds them.
     expect(await town.redis.eval(withPrelude(prelude, body), 1, town.prefix, 0)).toEqual(expected);
     expect(await town.redis.eval(`${prelude.join('\n')}\n${body}`, 1, town.prefix, 0)).toEqual(expected);
+  });
+
+  it('registered scripts have their key-table uses written out and only the prelude they use', () => {
+    const sources = scriptSources();
+    for (const [name, lua] of sources) expect(lua.replace(/--.*$/gm, ''), name).not.toMatch(/\bK\./);
+    expect(sources.get('task_create')).toContain('local function push_message');
+    expect(sources.get('task_create')).not.toContain('begin_round');
+    expect(sources.get('worker_begin')).toContain('local function begin_round');
+    expect(sources.get('lease')).not.toContain('local function emit');
   });
 });

@@ -132,6 +132,7 @@ const DEFINITION =
  */
 const preludeBlocks = (files: readonly string[]): Block[] => {
   const blocks: Block[] = [{ text: '' }];
+  const names = new Set<string>();
   files.forEach((file, n) => {
     let opening = n > 0;
     let comments = '';
@@ -143,6 +144,9 @@ const preludeBlocks = (files: readonly string[]): Block[] => {
       const def = DEFINITION.exec(line);
       const name = def && (def[1] ?? def[2] ?? def[3]);
       if (name && name !== 'P' && name !== 'NOW') {
+        // A second definition would shadow the first for some scripts and not others.
+        if (names.has(name)) throw new Error(`prelude: ${name} is defined twice`);
+        names.add(name);
         blocks.push({ name, text: `${comments}${line}\n` });
         opening = false;
       } else if (!opening) blocks.at(-1)!.text += `${comments}${line}\n`;
