@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { TASK_STATES } from '../source/model/task.js';
+import { keysFor } from '../source/store/keys.js';
+import { preludeSources, scriptSources, withPrelude } from '../source/store/scripts.js';
 import { makeTown } from './helpers/town.js';
 
 /** The key patterns documented in docs/REDIS.md, as regular expressions. */
@@ -118,5 +120,43 @@ describe('key schema', () => {
     await appendAttemptEvents(db, { agentId: a.id, round: 1 }, [{ kind: 'message', text: 'hi' }]);
     for (const key of [`attempt:${a.id}:1`, `attempts:task:${task.id}`, `attempts:agent:${a.id}`])
       expect(await town.redis.ttl(town.prefix + key), key).toBeGreaterThan(7 * 86400 - 100);
+  });
+
+  it('the Lua key table (K in the prelude) builds every key as keys.ts does, name for name', async () => {
+    const town = await makeTown();
+    const keys = keysFor(town.name) as unknown as Record<string, string | ((...ids: string[]) => string)>;
+    const names = Object.keys(keys).filter((n) => n !== 'prefix');
+    const prelude = preludeSources();
+    const inLua = [...prelude.join('\n').matchAll(/^(?:function K\.(\w+)\(|K\.(\w+) =)/gm)].map(
+      (m) => m[1] ?? m[2],
+    );
+    expect([...inLua].sort()).toEqual([...names].sort());
+    const ids = ['3f0c2a57-aaaa-4bbb-8ccc-000000000001', 'item-2'];
+    const expected = names.map((n) => {
+      const k = keys[n]!;
+      return typeof k === 'string' ? k : k(...ids.slice(0, k.length));
+    });
+    const exprs = names.map((n) => {
+      const k = keys[n]!;
+      return typeof k === 'string'
+        ? `K.${n}`
+        : `K.${n}(${ids
+            .slice(0, k.length)
+            .map((id) => `'${id}'`)
+            .join(', ')})`;
+    });
+    const body = `return { ${exprs.join(', ')} }`;
+    // As the loader registers a script (uses expanded inline), and as the table itself builds them.
+    expect(await town.redis.eval(withPrelude(prelude, body), 1, town.prefix, 0)).toEqual(expected);
+    expect(await town.redis.eval(`${prelude.join('\n')}\n${body}`, 1, town.prefix, 0)).toEqual(expected);
+  });
+
+  it('registered scripts have their key-table uses written out and only the prelude they use', () => {
+    const sources = scriptSources();
+    for (const [name, lua] of sources) expect(lua.replace(/--.*$/gm, ''), name).not.toMatch(/\bK\./);
+    expect(sources.get('task_create')).toContain('local function push_message');
+    expect(sources.get('task_create')).not.toContain('begin_round');
+    expect(sources.get('worker_begin')).toContain('local function begin_round');
+    expect(sources.get('lease')).not.toContain('local function emit');
   });
 });

@@ -9,9 +9,8 @@
  * logged window are therefore upper bounds; time wall clocks in windows without the log.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
-import { withPrelude } from '../../source/store/scripts.js';
+import { scriptSources } from '../../source/store/scripts.js';
 
 export interface ScriptCall {
   /** The tt script's name (mission_assign, lease, ...), or the SHA / "eval" when unknown. */
@@ -42,14 +41,8 @@ let names: Map<string, string> | undefined;
 /** SHA1 of each built tt script (prelude included, as the store registers it) to its name. */
 export const scriptNamesBySha = (): Map<string, string> => {
   if (names) return names;
-  const dir = new URL('../../source/store/lua/', import.meta.url);
-  const prelude = readFileSync(new URL('prelude.lua', dir), 'utf8');
   names = new Map();
-  for (const file of readdirSync(dir)) {
-    if (!file.endsWith('.lua') || file === 'prelude.lua') continue;
-    const lua = withPrelude(prelude, readFileSync(new URL(file, dir), 'utf8'));
-    names.set(createHash('sha1').update(lua).digest('hex'), file.slice(0, -4));
-  }
+  for (const [name, lua] of scriptSources()) names.set(createHash('sha1').update(lua).digest('hex'), name);
   return names;
 };
 

@@ -48,7 +48,7 @@ export const skillsOf = (a: {
 
 /**
  * Whether an agent with these skills may take a backlog task with these tags: the claim rule,
- * `may_take` in store/lua/prelude.lua. A generalist takes anything, an untagged task is for
+ * `may_take` in store/lua/prelude/tasks.lua. A generalist takes anything, an untagged task is for
  * anyone, and a tagged one for agents whose skills name one of its tags exactly. The skills
  * travel to the script as one comma-separated list, so they are split the same way here.
  */

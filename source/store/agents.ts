@@ -2,7 +2,7 @@ import { shortId } from '../model/ids.js';
 import { Agent, agentStatesInto, type AgentState } from '../model/agent.js';
 import { TransitionError, TtError } from '../model/errors.js';
 import { encodeHash } from '../model/hash.js';
-import { script, type Db } from './db.js';
+import { script, scriptWith, type Db } from './db.js';
 import { STOP_FLAG_TTL_SECS } from './keys.js';
 import { readHash, readHashes, type Batch } from './records.js';
 
@@ -19,12 +19,12 @@ export const getAgent = (db: Db, id: string): Promise<Agent | undefined> =>
 export type RegisterResult = { ok: true } | { ok: false; existingId: string; existingState: string };
 
 export const registerAgent = async (db: Db, agent: Agent, hbTtlMs = 0): Promise<RegisterResult> => {
-  const [status, existingId = '', existingState = ''] = await script(db, 'agent_register', [
-    agent.id,
-    agent.name,
-    JSON.stringify(encodeHash(agent)),
-    Math.round(hbTtlMs),
-  ]);
+  const [status, existingId = '', existingState = ''] = await scriptWith(db, 'agent_register', {
+    id: agent.id,
+    name: agent.name,
+    fields: JSON.stringify(encodeHash(agent)),
+    hbTtlMs: Math.round(hbTtlMs),
+  });
   return status === 'ok' ? { ok: true } : { ok: false, existingId, existingState };
 };
 
@@ -41,17 +41,17 @@ export interface AgentMove {
 
 /** Moves an agent through its state machine; the legality check runs inside the writing script. */
 export const moveAgent = async (db: Db, id: string, move: AgentMove): Promise<AgentState> => {
-  const [status, state = ''] = await script(db, 'agent_transition', [
+  const [status, state = ''] = await scriptWith(db, 'agent_transition', {
     id,
-    move.to,
-    agentStatesInto(move.to).join(','),
-    JSON.stringify(move.set ?? {}),
-    (move.del ?? []).join(','),
-    move.stopFlag ?? '',
-    STOP_FLAG_TTL_SECS,
-    move.event ?? 'agent.state',
-    move.text ?? '',
-  ]);
+    to: move.to,
+    allowedFrom: agentStatesInto(move.to).join(','),
+    set: JSON.stringify(move.set ?? {}),
+    del: (move.del ?? []).join(','),
+    stop: move.stopFlag ?? '',
+    stopTtlSecs: STOP_FLAG_TTL_SECS,
+    eventType: move.event ?? 'agent.state',
+    eventText: move.text ?? '',
+  });
   if (status === 'missing') throw new TtError(`agent ${id} no longer exists`);
   if (status === 'illegal') throw new TransitionError('agent', shortId(id), state, move.to);
   return state as AgentState;

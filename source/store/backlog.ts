@@ -1,6 +1,6 @@
 import { shortId } from '../model/ids.js';
 import { TtError } from '../model/errors.js';
-import { script, type Db } from './db.js';
+import { scriptWith, type Db } from './db.js';
 import { agentRefusal } from './tasks.js';
 
 /** Backlog task ids in the order they will be claimed: best priority, then oldest. */
@@ -16,12 +16,12 @@ export const claimBacklog = async (
   from: string,
   opts: { taskId?: string; max?: number },
 ): Promise<string[]> => {
-  const [status, ...rest] = await script(db, 'backlog_claim', [
-    agentId,
-    opts.taskId ?? '',
-    opts.max ?? 1,
+  const [status, ...rest] = await scriptWith(db, 'backlog_claim', {
+    agent: agentId,
+    taskId: opts.taskId ?? '',
+    max: opts.max ?? 1,
     from,
-  ]);
+  });
   if (status === 'ok') return rest;
   if (status === 'not_in_backlog') throw new TtError(`task ${shortId(opts.taskId)} is not in the backlog`);
   return agentRefusal(status, agentId, rest[0]);

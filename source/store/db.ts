@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Clock } from '../model/clock.js';
 import { keysFor, type Keys } from './keys.js';
-import { runScript, runScriptRaw, type ScriptName } from './scripts.js';
+import { optionArgs, runScript, runScriptRaw, type ScriptName, type ScriptOptions } from './scripts.js';
 
 /** A town's handle on Redis: the connection, its keys and the clock its writes are stamped with. */
 export interface Db {
@@ -23,3 +23,11 @@ export const script = (db: Db, name: ScriptName, args: (string | number)[]) =>
 
 export const scriptRaw = (db: Db, name: ScriptName, args: (string | number)[]) =>
   runScriptRaw(db.redis, name, db.keys.prefix, db.clock.now(), args);
+
+/** Runs a script that reads options (scripts.ts ScriptOptions), with its list, if any, after them. */
+export const scriptWith = <N extends keyof ScriptOptions>(
+  db: Db,
+  name: N,
+  options: ScriptOptions[N],
+  list: readonly (string | number)[] = [],
+) => runScript(db.redis, name, db.keys.prefix, db.clock.now(), optionArgs(options, list));

@@ -3,7 +3,7 @@ import { TtError } from '../model/errors.js';
 import type { Malformed } from '../model/hash.js';
 import { Message, type MessageBody } from '../model/message.js';
 import { messageBand, type MessagePriority } from '../model/priority.js';
-import { script, type Db } from './db.js';
+import { script, scriptWith, type Db } from './db.js';
 import type { Batch } from './records.js';
 
 export interface Outgoing {
@@ -22,12 +22,12 @@ export const sendMessage = async (db: Db, m: Outgoing, eventText: string): Promi
     priority: m.priority,
     ...(m.correlationId ? { correlationId: m.correlationId } : {}),
   };
-  const [status, id = ''] = await script(db, 'message_send', [
-    m.to,
-    JSON.stringify(wire),
-    messageBand(m.priority),
+  const [status, id = ''] = await scriptWith(db, 'message_send', {
+    to: m.to,
+    message: JSON.stringify(wire),
+    band: messageBand(m.priority),
     eventText,
-  ]);
+  });
   if (status === 'missing') throw new TtError(`agent ${m.to} no longer exists`);
   return id;
 };
@@ -87,13 +87,13 @@ export const reclaimEntry = async (
   to: string | undefined,
   newTask?: { id: string; fields: Record<string, string> },
 ): Promise<ReclaimOutcome> => {
-  const [status, what = ''] = await script(db, 'inbox_reclaim', [
-    fromAgent,
+  const [status, what = ''] = await scriptWith(db, 'inbox_reclaim', {
+    from: fromAgent,
     member,
-    to ?? '',
-    newTask?.id ?? '',
-    JSON.stringify(newTask?.fields ?? {}),
-  ]);
+    to: to ?? '',
+    newTaskId: newTask?.id ?? '',
+    newTaskFields: JSON.stringify(newTask?.fields ?? {}),
+  });
   if (status === 'missing_agent') throw new TtError(`agent ${to} no longer exists`);
   return (status === 'ok' ? what : status) as ReclaimOutcome;
 };

@@ -2,7 +2,7 @@ import { shortId } from '../model/ids.js';
 import { TransitionError, TtError } from '../model/errors.js';
 import { encodeHash } from '../model/hash.js';
 import { Task, TASK_STATES, taskStatesInto, type TaskState } from '../model/task.js';
-import { script, type Db } from './db.js';
+import { scriptWith, type Db } from './db.js';
 import { MalformedRecordError, readEach, readHash, readHashes, type Batch } from './records.js';
 
 export const getTask = (db: Db, id: string): Promise<Task | undefined> =>
@@ -60,18 +60,21 @@ export interface NewTask {
 
 /** Creates a task; with `assignTo` it is assigned and its task_assign message queued in the same step. */
 export const createTask = async (db: Db, n: NewTask): Promise<void> => {
-  const fields = Object.entries(encodeHash(n.task)).flat();
-  const [status, state] = await script(db, 'task_create', [
-    n.task.id,
-    n.assignTo ?? '',
-    n.from,
-    n.backlog ? '1' : '0',
-    n.task.description.split('\n', 1)[0]!.slice(0, 120),
-    n.task.state,
-    n.task.priority,
-    n.task.createdAt,
-    ...fields,
-  ]);
+  const [status, state] = await scriptWith(
+    db,
+    'task_create',
+    {
+      id: n.task.id,
+      assignTo: n.assignTo ?? '',
+      from: n.from,
+      backlog: n.backlog ?? false,
+      eventText: n.task.description.split('\n', 1)[0]!.slice(0, 120),
+      state: n.task.state,
+      priority: n.task.priority,
+      createdAt: n.task.createdAt,
+    },
+    Object.entries(encodeHash(n.task)).flat(),
+  );
   if (status !== 'ok') agentRefusal(status, n.assignTo, state);
 };
 
@@ -94,19 +97,19 @@ export type TaskMoveResult =
 
 /** Moves a task through its state machine. Repeating a terminal move is a no-op, not an error. */
 export const moveTask = async (db: Db, id: string, m: TaskMove): Promise<TaskMoveResult> => {
-  const [status, a = '', b = ''] = await script(db, 'task_transition', [
+  const [status, a = '', b = ''] = await scriptWith(db, 'task_transition', {
     id,
-    m.to,
-    taskStatesInto(m.to).join(','),
-    JSON.stringify(m.set ?? {}),
-    (m.del ?? []).join(','),
-    m.assignTo ?? '',
-    m.from ?? '',
-    m.backlog ?? '',
-    m.event,
-    m.text ?? '',
-    m.expectedAssignee ?? '',
-  ]);
+    to: m.to,
+    allowedFrom: taskStatesInto(m.to).join(','),
+    set: JSON.stringify(m.set ?? {}),
+    del: (m.del ?? []).join(','),
+    assignTo: m.assignTo ?? '',
+    from: m.from ?? '',
+    backlog: m.backlog ?? '',
+    eventType: m.event,
+    eventText: m.text ?? '',
+    expectedAssignee: m.expectedAssignee ?? '',
+  });
   switch (status) {
     case 'ok':
       return { changed: true, prev: a as TaskState, ...(b ? { prevAssignee: b } : {}) };
@@ -135,7 +138,12 @@ export const deleteTask = async (
   event: string,
   text = '',
 ): Promise<TaskState | undefined> => {
-  const [status, state] = await script(db, 'task_delete', [id, allowed.join(','), event, text]);
+  const [status, state] = await scriptWith(db, 'task_delete', {
+    id,
+    allowed: allowed.join(','),
+    eventType: event,
+    eventText: text,
+  });
   if (status === 'illegal') throw new TtError(`task ${shortId(id)} is ${state}; it cannot be deleted`);
   return status === 'ok' ? (state as TaskState) : undefined;
 };

@@ -1,27 +1,28 @@
 -- Move an agent to a new state if its current state allows it.
--- ARGV: now, id, to, allowedFrom (csv), set (JSON object), del (csv fields), stop ('set'|'clear'|''),
---       stopTtlSecs, eventType, eventText.
+-- Options: id, to, allowedFrom (csv), set (JSON object of fields), del (csv of fields), stop
+--   ('set'|'clear'|''), stopTtlSecs, eventType, eventText.
 -- Returns {'ok', previousState} | {'illegal', currentState} | {'missing'}.
-local id, to = ARGV[2], ARGV[3]
-local key = P .. 'agent:' .. id
+local o = options()
+local id, to = o.id, o.to
+local key = K.agent(id)
 local cur = redis.call('HGET', key, 'state')
 if not cur then return { 'missing' } end
-if not csv_set(ARGV[4])[cur] then return { 'illegal', cur } end
-local set = cjson.decode(ARGV[5])
+if not csv_set(o.allowedFrom)[cur] then return { 'illegal', cur } end
+local set = cjson.decode(o.set)
 set.state = to
 set.updatedAt = NOW
 hset_table(key, set)
-hdel_csv(key, ARGV[6])
-if ARGV[7] == 'set' then
-  redis.call('SET', P .. 'stop:' .. id, '1', 'EX', tonumber(ARGV[8]))
-elseif ARGV[7] == 'clear' then
-  redis.call('DEL', P .. 'stop:' .. id)
+hdel_csv(key, o.del)
+if o.stop == 'set' then
+  redis.call('SET', K.stop(id), '1', 'EX', tonumber(o.stopTtlSecs))
+elseif o.stop == 'clear' then
+  redis.call('DEL', K.stop(id))
 end
 -- Wake the agent's worker if it is blocked, so it sees the change now.
-redis.call('LPUSH', P .. 'wake:' .. id, '1')
-redis.call('LTRIM', P .. 'wake:' .. id, 0, 0)
-local etype = ARGV[9]
+redis.call('LPUSH', K.wake(id), '1')
+redis.call('LTRIM', K.wake(id), 0, 0)
+local etype = o.eventType
 if cur ~= to or etype ~= 'agent.state' then
-  emit({ type = etype, agent = id, state = to, prev = cur, text = nz(ARGV[10]) })
+  emit({ type = etype, agent = id, state = to, prev = cur, text = nz(o.eventText) })
 end
 return { 'ok', cur }

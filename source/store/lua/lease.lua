@@ -1,6 +1,6 @@
 -- A dispatcher's lease on a mission (a fencing token). ARGV: now, missionId, token, ttlMs,
 -- release ('1' = give it up). Returns {'acquired'|'renewed'|'released'} or {'held', holder}.
-local key = P .. 'mission:' .. ARGV[2] .. ':lease'
+local key = K.missionLease(ARGV[2])
 local holder = redis.call('GET', key)
 if ARGV[5] == '1' then
   if holder == ARGV[3] then redis.call('DEL', key) end

@@ -9,7 +9,7 @@
 -- share (the task indexes, the ready and active sets, the stream trims) is written once per call.
 local mid, token, from = ARGV[2], ARGV[3], ARGV[4]
 if not lease_ok(mid, token) then return { 'lost' } end
-local m = mission_key(mid)
+local m = K.mission(mid)
 local mf = redis.call('HMGET', m, 'maxAttempts', 'title')
 local maxAttempts, mtitle = mf[1] or '3', mf[2] or ''
 local out = { 'ok', 0 }
@@ -31,12 +31,12 @@ for k = 5, #ARGV, 10 do
   local iid, agent, mode = ARGV[k], ARGV[k + 1], ARGV[k + 9]
   local st = status[iid]
   if st == nil then
-    local f = redis.call('HMGET', item_key(mid, iid), 'status', 'title', 'body', 'kind', 'sourceRef')
+    local f = redis.call('HMGET', K.missionItem(mid, iid), 'status', 'title', 'body', 'kind', 'sourceRef')
     st, items[iid] = f[1], f
   end
   local ast = agents[agent]
   if ast == nil then
-    ast = redis.call('HGET', P .. 'agent:' .. agent, 'state')
+    ast = redis.call('HGET', K.agent(agent), 'state')
     agents[agent] = ast
   end
   if not st or not ast or TERMINAL_AGENT[ast] or (mode == 'ready' and st ~= 'ready') then
@@ -50,14 +50,14 @@ end
 local n = #go
 if n == 0 then return out end
 
-local seq = redis.call('INCRBY', P .. 'seq', n) - n
+local seq = redis.call('INCRBY', K.seq, n) - n
 local scored, tids, readied = {}, {}, {}
-local town, stream = P .. 'events', P .. 'events:mission:' .. mid
+local town, stream = K.events, K.missionEvents(mid)
 for j, e in ipairs(go) do
   local k, st = e[1], e[2]
   local iid, agent, tid, priority, tags, role, watch, mode = ARGV[k], ARGV[k + 1], ARGV[k + 2], ARGV[k + 5], ARGV[k + 6], ARGV[k + 7], ARGV[k + 8], ARGV[k + 9]
   local f = items[iid]
-  local key = task_key(tid)
+  local key = K.task(tid)
   redis.call('HSET', key, 'id', tid, 'description', describe(ARGV[k + 3], iid, f, ARGV[k + 4]), 'state', 'assigned', 'priority', priority, 'tags', tags,
     'assignedTo', agent, 'createdAt', NOW, 'updatedAt', NOW, 'attempts', 0, 'maxAttempts', maxAttempts,
     'mission', mid, 'workItem', iid, 'missionRole', role)
@@ -69,22 +69,22 @@ for j, e in ipairs(go) do
   local band = PRIORITY_BAND[priority] or 2
   local s = seq + j
   local msg = cjson.encode({ type = 'task_assign', taskId = tid, from = from, priority = ({ 'urgent', 'high', 'normal', 'low' })[band + 1], id = 'm' .. s, to = agent, createdAt = NOW })
-  redis.call('ZADD', P .. 'inbox:' .. agent, score(band, s), msg)
-  if redis.call('LPUSH', P .. 'wake:' .. agent, '1') > 1 then redis.call('LTRIM', P .. 'wake:' .. agent, 0, 0) end
+  redis.call('ZADD', K.inbox(agent), score(band, s), msg)
+  if redis.call('LPUSH', K.wake(agent), '1') > 1 then redis.call('LTRIM', K.wake(agent), 0, 0) end
   if mode ~= 'keep' then
-    redis.call('HSET', item_key(mid, iid), 'status', 'assigned', 'assignedTo', agent, 'task', tid, 'updatedAt', NOW, 'reviewerApproved', 'false')
+    redis.call('HSET', K.missionItem(mid, iid), 'status', 'assigned', 'assignedTo', agent, 'task', tid, 'updatedAt', NOW, 'reviewerApproved', 'false')
     if st == 'ready' then readied[#readied + 1] = iid else index_item(mid, iid, st, 'assigned') end
   end
   local data = cjson.encode({ by = token, type = 'task.created', task = tid, agent = agent, mission = mid, state = 'assigned', text = role .. ': ' .. (f[2] or ''), ts = NOW })
   redis.call('XADD', town, '*', 'type', 'task.created', 'data', data)
-  redis.call('XADD', P .. 'events:agent:' .. agent, 'MAXLEN', '~', SCOPED_EVENTS_MAX, '*', 'type', 'task.created', 'data', data)
+  redis.call('XADD', K.agentEvents(agent), 'MAXLEN', '~', SCOPED_EVENTS_MAX, '*', 'type', 'task.created', 'data', data)
   redis.call('XADD', stream, '*', 'type', 'task.created', 'data', data)
 end
-redis.call('ZADD', P .. 'tasks', unpack(scored))
-redis.call('SADD', P .. 'tasks:assigned', unpack(tids))
+redis.call('ZADD', K.tasks, unpack(scored))
+redis.call('SADD', K.tasksIn('assigned'), unpack(tids))
 if #readied > 0 then
-  redis.call('ZREM', m .. ':ready', unpack(readied))
-  redis.call('SADD', m .. ':active', unpack(readied))
+  redis.call('ZREM', K.missionReady(mid), unpack(readied))
+  redis.call('SADD', K.missionActive(mid), unpack(readied))
 end
 redis.call('XTRIM', town, 'MAXLEN', '~', TOWN_EVENTS_MAX)
 redis.call('XTRIM', stream, 'MAXLEN', '~', SCOPED_EVENTS_MAX)

@@ -3,7 +3,7 @@
 -- done ('1': remove the first `max`). Returns {'lost'} | {'ok', taskIds...}.
 local mid, token = ARGV[2], ARGV[3]
 if not lease_ok(mid, token) then return { 'lost' } end
-local list = P .. 'mission:' .. mid .. ':completions'
+local list = K.missionCompletions(mid)
 if ARGV[5] == '1' then
   redis.call('LTRIM', list, tonumber(ARGV[4]), -1)
   return { 'ok' }

@@ -7,12 +7,12 @@ local cap = tonumber(ARGV[2])
 local out = {}
 for k = 3, #ARGV do
   local id = ARGV[k]
-  local inbox, running = P .. 'inbox:' .. id, P .. 'running:' .. id
+  local inbox, running = K.inbox(id), K.running(id)
   -- Room for one means no queued message and no started task: neither key exists.
   local load = cap <= 1 and redis.call('EXISTS', inbox, running) or redis.call('ZCARD', inbox)
   if load < cap and cap > 1 then load = load + redis.call('SCARD', running) end
   if load < cap then
-    local f = redis.call('HMGET', P .. 'agent:' .. id, 'state', 'name', 'role', 'caps', 'createdAt')
+    local f = redis.call('HMGET', K.agent(id), 'state', 'name', 'role', 'caps', 'createdAt')
     if f[1] == 'idle' or f[1] == 'working' or f[1] == 'starting' then
       f[6], f[7] = id, load
       out[#out + 1] = cjson.encode(f)

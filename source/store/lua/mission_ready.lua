@@ -5,7 +5,7 @@
 -- Returns {readyCount, entries read, then one JSON array per item: [id, kind, ownerRole, caps,
 -- status, rank, createdAt] (absent fields false)}.
 local mid, from, to, max = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local key = mission_key(mid) .. ':ready'
+local key = K.missionReady(mid)
 local count = redis.call('ZCARD', key)
 local ids = {}
 if from < to and from < count then
@@ -19,8 +19,7 @@ if from < to and from < count then
   end
 end
 local out = { count, #ids }
-local pre = mission_key(mid) .. ':item:'
 for _, iid in ipairs(ids) do
-  out[#out + 1] = cjson.encode(redis.call('HMGET', pre .. iid, 'id', 'kind', 'ownerRole', 'caps', 'status', 'rank', 'createdAt'))
+  out[#out + 1] = cjson.encode(redis.call('HMGET', K.missionItem(mid, iid), 'id', 'kind', 'ownerRole', 'caps', 'status', 'rank', 'createdAt'))
 end
 return out

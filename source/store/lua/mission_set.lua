@@ -4,7 +4,7 @@
 -- field pairs to set. Returns {'lost'} | {'missing'} | {'ok', previousState}.
 local mid, token, to = ARGV[2], ARGV[3], ARGV[4]
 if token ~= '' and not lease_ok(mid, token) then return { 'lost' } end
-local m = mission_key(mid)
+local m = K.mission(mid)
 local from = redis.call('HGET', m, 'state')
 if not from then return { 'missing' } end
 if #ARGV >= 10 then redis.call('HSET', m, unpack(ARGV, 10)) end
@@ -12,11 +12,11 @@ hdel_csv(m, ARGV[5])
 redis.call('HSET', m, 'updatedAt', NOW)
 if to ~= '' and to ~= from then
   redis.call('HSET', m, 'state', to)
-  if to == 'running' or to == 'blocked' then redis.call('SADD', P .. 'missions:active', mid) else redis.call('SREM', P .. 'missions:active', mid) end
-  if to == 'completed' or to == 'failed' then redis.call('DEL', m .. ':touched') end
+  if to == 'running' or to == 'blocked' then redis.call('SADD', K.missionsActive, mid) else redis.call('SREM', K.missionsActive, mid) end
+  if to == 'completed' or to == 'failed' then redis.call('DEL', K.missionTouched(mid)) end
 end
 if ARGV[9] == '1' then
-  local inbox = P .. 'inbox:' .. SUPERVISOR
+  local inbox = K.inbox(SUPERVISOR)
   for _, member in ipairs(redis.call('ZRANGE', inbox, 0, -1)) do
     local ok, msg = pcall(cjson.decode, member)
     if ok and type(msg) == 'table' and msg.mission == mid and msg.type == 'query' then redis.call('ZREM', inbox, member) end

@@ -8,7 +8,7 @@
 -- mission_active's).
 local mid, token, count = ARGV[2], ARGV[3], tonumber(ARGV[4])
 if not lease_ok(mid, token) then return { 'lost' } end
-local key = mission_key(mid) .. ':touched'
+local key = K.missionTouched(mid)
 if count == 0 then
   redis.call('DEL', key)
   return { 'ok', 0 }

@@ -2,8 +2,8 @@
 -- outcome ('completed'|'failed'), text, delays (csv of retry delays in ms, by attempt),
 -- expectedAssignee ('' = anyone: an agent without the attempt token must still be the assignee).
 -- Returns {outcome} as finish_task names it.
-if ARGV[7] ~= '' and redis.call('HGET', task_key(ARGV[2]), 'assignedTo') ~= ARGV[7] then
-  local st = redis.call('HGET', task_key(ARGV[2]), 'state')
+if ARGV[7] ~= '' and redis.call('HGET', K.task(ARGV[2]), 'assignedTo') ~= ARGV[7] then
+  local st = redis.call('HGET', K.task(ARGV[2]), 'state')
   if st == 'completed' and ARGV[4] == 'completed' then return { 'noop' } end
   return { 'stale' }
 end

@@ -4,10 +4,10 @@
 -- Returns {'stop'|'paused'|'gone'|'reaped'|'idle', state} or {'ok', json} with json =
 -- {messages, tasks, stale, agent}.
 local id = ARGV[2]
-local akey = P .. 'agent:' .. id
+local akey = K.agent(id)
 local state = redis.call('HGET', akey, 'state')
 if not state then return { 'gone', '' } end
-local stopFlag = redis.call('EXISTS', P .. 'stop:' .. id) == 1
+local stopFlag = redis.call('EXISTS', K.stop(id)) == 1
 -- Stopped with no stop request: the reaper took this agent for dead (a Redis outage or a long
 -- pause outlived its heartbeat) while its worker lives on. The worker may come back.
 if state == 'stopped' and not stopFlag then return { 'reaped', state } end

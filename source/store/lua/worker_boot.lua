@@ -4,16 +4,16 @@
 -- agent was reaped comes back; a stop request still wins).
 -- Returns {'ok', previousState} | {'gone'} | {'stop', state}.
 local id = ARGV[2]
-local akey = P .. 'agent:' .. id
+local akey = K.agent(id)
 local state = redis.call('HGET', akey, 'state')
 if not state then return { 'gone' } end
-local revive = ARGV[6] == '1' and state == 'stopped' and redis.call('EXISTS', P .. 'stop:' .. id) == 0
+local revive = ARGV[6] == '1' and state == 'stopped' and redis.call('EXISTS', K.stop(id)) == 0
 if (TERMINAL_AGENT[state] and not revive) or state == 'draining' then return { 'stop', state } end
 return_held(id, false)
-for _, tid in ipairs(redis.call('SMEMBERS', P .. 'running:' .. id)) do
+for _, tid in ipairs(redis.call('SMEMBERS', K.running(id))) do
   finish_task(tid, '', 'failed', 'the worker restarted during this attempt', split_csv(ARGV[5]))
 end
-redis.call('SET', P .. 'hb:' .. id, NOW, 'PX', tonumber(ARGV[4]))
+redis.call('SET', K.heartbeat(id), NOW, 'PX', tonumber(ARGV[4]))
 redis.call('HSET', akey, 'pid', ARGV[3], 'lastHeartbeat', NOW, 'lastActiveAt', NOW, 'updatedAt', NOW)
 redis.call('HDEL', akey, 'currentTask')
 if state ~= 'idle' and state ~= 'paused' then
