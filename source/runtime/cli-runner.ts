@@ -51,6 +51,8 @@ export const DEFAULT_KILL_GRACE_MS = 2000;
 /** After the command exits, how long a background process holding its output open may delay the end. */
 const DRAIN_MS = 500;
 const POLL_MS = 50;
+/** After SIGKILL, how long to wait for the group to be gone before giving up on it. */
+const KILL_WAIT_MS = 5000;
 
 const errText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
@@ -259,21 +261,26 @@ export const runCli = async (run: CliRun): Promise<CliOutcome> => {
       );
     };
 
-    /** SIGTERM to the whole group; SIGKILL to whatever is left after the grace. */
+    /**
+     * SIGTERM to the whole group; SIGKILL to whatever is left after the grace; then wait (a
+     * little) until the group is really gone: a killed process dies only when it is next
+     * scheduled, and the caller may hand the task to someone else the moment this returns.
+     */
     const stop = (): void => {
       if (stopping !== 'no' || pid === undefined) return;
       stopping = 'waiting';
       signalGroup(pid, 'SIGTERM');
       const deadline = performance.now() + grace;
+      let killedAt: number | undefined;
       const poll = (): void => {
-        if (!groupAlive(pid)) {
+        const now = performance.now();
+        if (!groupAlive(pid) || (killedAt !== undefined && now - killedAt >= KILL_WAIT_MS)) {
           stopping = 'done';
           return finish();
         }
-        if (performance.now() >= deadline) {
+        if (killedAt === undefined && now >= deadline) {
           signalGroup(pid, 'SIGKILL');
-          stopping = 'done';
-          return finish();
+          killedAt = now;
         }
         later(POLL_MS, poll);
       };
