@@ -152,6 +152,15 @@ const repoOf = async (townRoot: string, o: GitOptions): Promise<Repo | { why: st
   return { checkout: canonical(checkout!), prefix: prefix ?? '' };
 };
 
+/** Whether a town's directory is in a git work tree (so its agents may get worktrees). Never throws. */
+export const isGitTown = async (townRoot: string, o: GitOptions = {}): Promise<boolean> => {
+  try {
+    return !('why' in (await repoOf(townRoot, o)));
+  } catch {
+    return false;
+  }
+};
+
 /** The branch (or commit) task branches start from; one clear line when there is none. */
 const baseOf = async (
   townRoot: string,

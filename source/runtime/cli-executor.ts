@@ -87,7 +87,7 @@ export interface CliExecutorOptions extends CliSettings {
   attemptLimits?: AttemptLimits;
 }
 
-/** Events kept in memory for the classifier: the newest, plus every error and finished. */
+/** Events kept in memory for the classifier: the newest, plus the last errors and finished before them. */
 const MEMORY = 2000;
 
 class EventMemory {
@@ -96,7 +96,7 @@ class EventMemory {
     this.all.push(...events);
     if (this.all.length > MEMORY * 2) {
       const old = this.all.splice(0, this.all.length - MEMORY);
-      this.all.unshift(...old.filter((e) => e.kind === 'error' || e.kind === 'finished'));
+      this.all.unshift(...old.filter((e) => e.kind === 'error' || e.kind === 'finished').slice(-100));
     }
   }
 }

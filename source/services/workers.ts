@@ -5,6 +5,7 @@ import type { Agent } from '../model/agent.js';
 import { retryDelaysMs } from '../model/retry.js';
 import { environValue, isAlive } from '../redis/process.js';
 import { cliCommand } from '../config/presets.js';
+import { isGitTown } from '../git/worktrees.js';
 import { cliExecutor, cliSettings } from '../runtime/cli-executor.js';
 import { SIM } from '../runtime/clis/index.js';
 import { ttEntry, writeShim } from '../runtime/entry.js';
@@ -122,7 +123,7 @@ export const runAgentLoop = async (
     const blocking = await t.connect('blocking');
     const config = workerConfig(t, opts.maxRounds ?? agent.maxRounds);
     // A worktree holds one task's branch at a time: one task a round.
-    if (usesWorktree(t, agent)) config.policy.maxTasks = 1;
+    if (usesWorktree(t, agent) && (await isGitTown(t.root, { env: t.env }))) config.policy.maxTasks = 1;
     const shim = writeShim(join(t.root, '.tt', 'bin'), t.env, t.root);
     const env = Object.fromEntries(
       Object.entries(t.env).filter((e): e is [string, string] => e[1] !== undefined),
