@@ -28,7 +28,7 @@ import type { Agent } from '../source/model/agent.js';
 import { SUPERVISOR_ID } from '../source/model/ids.js';
 import type { Task } from '../source/model/task.js';
 import { connect } from '../source/redis/connect.js';
-import { cliExecutor } from '../source/runtime/cli-executor.js';
+import { cliExecutor, cliSettings } from '../source/runtime/cli-executor.js';
 import { failureReason, runCli } from '../source/runtime/cli-runner.js';
 import type { Executor } from '../source/runtime/executor.js';
 import { SimSettings } from '../source/model/sim.js';
@@ -349,7 +349,10 @@ const ttRun = async (ctx: Ctx, row: Row, p: Params): Promise<Measured> => {
     const flow = new Flow(row.tasks, depthOf(row, p));
     const index = new Map<string, number>();
     const ids: string[] = [];
-    const inner = row.cli === 'sim' ? simExecutor(SimSettings.parse({})) : cliExecutor('true', ctx.dir, 0);
+    const inner =
+      row.cli === 'sim'
+        ? simExecutor(SimSettings.parse({}))
+        : cliExecutor({ ...cliSettings('true', 'true'), townRoot: ctx.dir });
     const executor: Executor = (work) => {
       for (const { task } of work.tasks) {
         const i = index.get(task.id);

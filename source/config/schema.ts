@@ -40,7 +40,26 @@ export const AgentConfig = z.strictObject({
     'an agent whose heartbeat is older than this is dead: its work is taken back',
   ),
   reapIntervalSecs: period(5).describe('how often the town looks for dead agents and due retries'),
-  taskTimeoutSecs: z.number().min(0).default(0).describe('kill a CLI round after this long; 0 never'),
+  taskTimeoutSecs: z
+    .number()
+    .min(0)
+    .optional()
+    .describe(
+      'kill a CLI round after this long (attempt class timeout); 0 never; default 3600 for CLIs judged by their report, 0 for other commands',
+    ),
+  stallTimeoutSecs: z
+    .number()
+    .min(0)
+    .optional()
+    .describe(
+      'kill a CLI round that prints nothing for this long (attempt class stalled); 0 never; default 600 for CLIs judged by their report, 0 for other commands',
+    ),
+  judge: z
+    .record(z.string(), z.enum(['report', 'exit']))
+    .default({})
+    .describe(
+      'how a CLI\'s attempt is judged, by preset name or command: "report" (only the agent\'s own tt task complete|fail counts; exit 0 without it fails) or "exit" (the exit code decides); default report for the coding-agent presets, exit for other commands',
+    ),
   tasksPerRound: z
     .number()
     .int()

@@ -159,6 +159,15 @@ export const placementProblem = (
 export const CONFIG_FILE = 'tt.config.json';
 
 /**
+ * The folder in an agent's worktree (at the town's folder) where the agent writes its report
+ * files: git ignores it through the repository's `info/exclude`, so tt's leftover commit and
+ * `git status` never see the reports.
+ */
+export const REPORT_DIR = '.tt-reports';
+/** The `info/exclude` line that hides REPORT_DIR at any depth. */
+export const REPORT_EXCLUDE = `${REPORT_DIR}/`;
+
+/**
  * The repository paths of the config files an agent's tree must not show: the town's own and any
  * in a folder above it (an agent's `tt` walks up from its working directory to find a town, and
  * must never take a checked-out copy for the real one). `prefix` is the town's folder inside the

@@ -1,5 +1,14 @@
-import { existsSync, mkdirSync, readdirSync, realpathSync, rmdirSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, relative } from 'node:path';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmdirSync,
+  writeFileSync,
+} from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative } from 'node:path';
 import { GitError, git, gitOut, withoutRedirects, type Env } from './exec.js';
 import {
   agentOfPath,
@@ -16,6 +25,8 @@ import {
   parseWorktreeList,
   placementProblem,
   pruneVerdict,
+  REPORT_DIR,
+  REPORT_EXCLUDE,
   rescueBranchName,
   sparsePatterns,
   strayMessage,
@@ -139,6 +150,15 @@ const repoOf = async (townRoot: string, o: GitOptions): Promise<Repo | { why: st
     await gitOut(['rev-parse', '--show-toplevel', '--show-prefix'], at(townRoot, o))
   ).split('\n');
   return { checkout: canonical(checkout!), prefix: prefix ?? '' };
+};
+
+/** Whether a town's directory is in a git work tree (so its agents may get worktrees). Never throws. */
+export const isGitTown = async (townRoot: string, o: GitOptions = {}): Promise<boolean> => {
+  try {
+    return !('why' in (await repoOf(townRoot, o)));
+  } catch {
+    return false;
+  }
 };
 
 /** The branch (or commit) task branches start from; one clear line when there is none. */
@@ -495,6 +515,34 @@ export const commitLeftovers = async (
   const r = await commitAll(wt, leftoverMessage(wt.agent, task.id), [taskBranchName(wt.agent, task)], o);
   if (o.release !== false && r.branch) await git(['switch', '-q', '--detach'], at(wt.path, o));
   return r;
+};
+
+/** The branch (or commit) a worktree's new task branches start from: `worktrees.baseBranch`, else the town's. */
+export const taskBase = (wt: Worktree, o: GitOptions = {}): Promise<string> =>
+  baseOf(wt.townRoot, wt.baseBranch, wt.checkout, o);
+
+/**
+ * The folder the agent writes its report files to, `<cwd>/.tt-reports`: made if missing, and
+ * ignored by git through the repository's `info/exclude` (shared by all its worktrees, so the
+ * line is written once), so neither the agent's `git add -A` nor tt's leftover commit takes it.
+ */
+export const ensureReportDir = async (wt: Worktree, o: GitOptions = {}): Promise<string> => {
+  const rel = await gitOut(['rev-parse', '--git-path', 'info/exclude'], at(wt.path, o));
+  const exclude = isAbsolute(rel) ? rel : join(wt.path, rel);
+  let text = '';
+  try {
+    text = readFileSync(exclude, 'utf8');
+  } catch {
+    // no exclude file yet
+  }
+  if (!text.split('\n').some((l) => l.trim() === REPORT_EXCLUDE)) {
+    mkdirSync(dirname(exclude), { recursive: true });
+    const sep = text && !text.endsWith('\n') ? '\n' : '';
+    appendFileSync(exclude, `${sep}# tt: agents' report files\n${REPORT_EXCLUDE}\n`);
+  }
+  const dir = join(wt.cwd, REPORT_DIR);
+  mkdirSync(dir, { recursive: true });
+  return dir;
 };
 
 /** One agent worktree of a town, as `worktreeStatus` sees it. */

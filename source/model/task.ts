@@ -55,6 +55,8 @@ export const Task = z.object({
    * and given at creation to a mission's fix or review task (its work item's branch).
    */
   branch: optStr(),
+  /** The head commit of `branch` when the last attempt ended. */
+  head: optStr(),
 });
 export type Task = z.infer<typeof Task>;
 

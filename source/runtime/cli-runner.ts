@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, readdirSync, readFileSync, statSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { StringDecoder } from 'node:string_decoder';
 
 /**
  * Runs one coding-agent CLI round: `sh -c <command>` in its own process group, the prompt on
@@ -22,6 +23,19 @@ export interface CliRun {
   logFile: string;
   /** 0 = no timeout. */
   timeoutMs: number;
+  /** Stop the command when it prints nothing for this long; 0 or absent = never. */
+  stallMs?: number;
+  /**
+   * Each line of output (stdout and stderr as joined), without its newline, as it arrives; a line
+   * longer than LINE_MAX is handed over in pieces. The last line is handed over at the end even
+   * without a newline. A callback that throws does not break the run.
+   */
+  onLine?: (line: string) => void;
+  /**
+   * When the command exits, stop whatever it left running in its process group (SIGTERM, then
+   * SIGKILL after the grace) before the run ends, so that nothing of it still writes in `cwd`.
+   */
+  reapGroup?: boolean;
   /** Abort = stop the child now. An already aborted signal means the command is never started. */
   signal?: AbortSignal;
   onSpawn?: (pid: number) => void;
@@ -33,6 +47,8 @@ export interface CliOutcome {
   exitCode: number | null;
   signal: string | null;
   timedOut: boolean;
+  /** Stopped because it printed nothing for `stallMs`. */
+  stalled?: boolean;
   aborted: boolean;
   durationMs: number;
   /** The last lines (at most TAIL_LINES, TAIL_BYTES) of combined output, escape codes removed. */
@@ -53,6 +69,8 @@ const DRAIN_MS = 500;
 const POLL_MS = 50;
 /** After SIGKILL, how long to wait for the group to be gone before giving up on it. */
 const KILL_WAIT_MS = 5000;
+/** The longest line handed to `onLine` in one piece. */
+export const LINE_MAX = 1024 * 1024;
 
 const errText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
@@ -106,6 +124,40 @@ class Readability {
       decode();
     } catch {
       this.problem = 'output is not valid UTF-8';
+    }
+  }
+}
+
+/** Splits a byte stream into lines (UTF-8, a character split across chunks kept whole). */
+class Lines {
+  private decoder = new StringDecoder('utf8');
+  private partial = '';
+  constructor(private readonly emit: (line: string) => void) {}
+  push(chunk: Buffer): void {
+    this.take(this.decoder.write(chunk));
+  }
+  end(): void {
+    this.take(this.decoder.end());
+    if (this.partial) this.out(this.partial);
+    this.partial = '';
+  }
+  private take(text: string): void {
+    let rest = this.partial + text;
+    for (let nl = rest.indexOf('\n'); nl >= 0; nl = rest.indexOf('\n')) {
+      this.out(rest.slice(0, nl));
+      rest = rest.slice(nl + 1);
+    }
+    while (rest.length >= LINE_MAX) {
+      this.out(rest.slice(0, LINE_MAX));
+      rest = rest.slice(LINE_MAX);
+    }
+    this.partial = rest;
+  }
+  private out(line: string): void {
+    try {
+      this.emit(line);
+    } catch {
+      // A caller's callback must not break the run.
     }
   }
 }
@@ -206,12 +258,14 @@ export const runCli = async (run: CliRun): Promise<CliOutcome> => {
   return new Promise<CliOutcome>((resolve) => {
     const tail = new ByteTail(TAIL_BYTES);
     const readable = new Readability();
+    const lines = run.onLine ? new Lines(run.onLine) : undefined;
     const grace = run.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
     let logError: string | undefined;
     let spawnError: string | undefined;
     let exit: { code: number | null; signal: string | null } | undefined;
     let outputDone = false;
     let timedOut = false;
+    let stalled = false;
     let aborted = false;
     let stopping: 'no' | 'waiting' | 'done' = 'no';
     let settled = false;
@@ -246,11 +300,13 @@ export const runCli = async (run: CliRun): Promise<CliOutcome> => {
       for (const t of timers) clearTimeout(t);
       run.signal?.removeEventListener('abort', onAbort);
       readable.end();
+      lines?.end();
       void closeLog(log).then(() =>
         resolve({
           exitCode: exit?.code ?? null,
           signal: exit?.signal ?? null,
           timedOut,
+          ...(stalled ? { stalled } : {}),
           aborted,
           durationMs: performance.now() - started,
           tail: tailText(tail.bytes()),
@@ -287,6 +343,22 @@ export const runCli = async (run: CliRun): Promise<CliOutcome> => {
       later(POLL_MS, poll);
     };
 
+    /** (Re)arms the stall timer: output came, or the command just started. */
+    let stallTimer: NodeJS.Timeout | undefined;
+    function quiet(): void {
+      const ms = run.stallMs ?? 0;
+      if (ms <= 0 || settled || exit || stopping !== 'no') return;
+      if (stallTimer) stallTimer.refresh();
+      else
+        timers.push(
+          (stallTimer = setTimeout(() => {
+            if (settled || exit || stopping !== 'no') return;
+            stalled = true;
+            stop();
+          }, ms)),
+        );
+    }
+
     function onAbort(): void {
       if (settled || exit || stopping !== 'no') return;
       aborted = true;
@@ -302,6 +374,9 @@ export const runCli = async (run: CliRun): Promise<CliOutcome> => {
 
     child.on('exit', (code, sig) => {
       exit = { code, signal: sig };
+      // What the command left in its group goes with it (the group outlives its leader while a
+      // member lives, so the id is still the group's).
+      if (run.reapGroup && pid !== undefined && stopping === 'no' && groupAlive(pid)) stop();
       // A background process may still hold the output open: give it a moment, then let go.
       if (!outputDone) later(DRAIN_MS, () => out?.destroy());
       finish();
@@ -315,6 +390,8 @@ export const runCli = async (run: CliRun): Promise<CliOutcome> => {
       out.on('data', (chunk: Buffer) => {
         tail.push(chunk);
         readable.push(chunk);
+        lines?.push(chunk);
+        quiet();
         if (!log.destroyed && !log.write(chunk)) {
           out.pause();
           log.once('drain', () => out.resume());
@@ -343,11 +420,13 @@ export const runCli = async (run: CliRun): Promise<CliOutcome> => {
         timedOut = true;
         stop();
       });
+    quiet();
     child.stdin?.end(run.prompt);
   });
 };
 
-const duration = (ms: number): string => {
+/** A duration in a few characters: `300ms`, `1.5s`, `5m30s`. */
+export const duration = (ms: number): string => {
   if (ms < 1000) return `${Math.round(ms)}ms`;
   if (ms < 60_000) return `${Number((ms / 1000).toFixed(1))}s`;
   const m = Math.floor(ms / 60_000);
@@ -370,10 +449,11 @@ const clipped = (line: string | undefined): string | undefined =>
 const unreadableWhy = (u: string): string => u.replace(/^output (is )?/, '');
 
 /** One clear line saying why a run did not succeed, or undefined when it did (exit 0 and readable output). */
-export const failureReason = (o: CliOutcome, timeoutMs: number): string | undefined => {
+export const failureReason = (o: CliOutcome, timeoutMs: number, stallMs = 0): string | undefined => {
   if (o.spawnError) return `could not start: ${o.spawnError}`;
   if (o.aborted) return 'stopped before it finished (aborted)';
   if (o.timedOut) return `timed out after ${duration(timeoutMs)}`;
+  if (o.stalled) return `no output for ${duration(stallMs)}`;
   const line = o.unreadable ? undefined : clipped(lastLine(o.tail));
   const said = o.unreadable
     ? ` (printed unreadable output: ${unreadableWhy(o.unreadable)})`

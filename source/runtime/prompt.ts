@@ -77,6 +77,9 @@ export interface PromptInput {
   reportDir?: string;
 }
 
+/** What only the worker knows: how its CLI reaches tt, where it works, where reports go. */
+export type PromptSetting = Pick<PromptInput, 'tt' | 'workspace' | 'reportDir'>;
+
 /** How many informational lines and backlog tasks the prompt lists before "and N more". */
 export const PROMPT_LIST_CAP = 8;
 

@@ -7,7 +7,15 @@ import { backlogIds } from '../store/backlog.js';
 import type { Db } from '../store/db.js';
 import { readTasks } from '../store/tasks.js';
 import type { RoundWork } from './executor.js';
-import { agentRoleKeywords, buildPrompt, matchesRole, type PromptInput, type PromptTask } from './prompt.js';
+import {
+  agentRoleKeywords,
+  buildPrompt,
+  matchesRole,
+  type PromptInput,
+  type PromptSetting,
+  type PromptTask,
+} from './prompt.js';
+import { splitClassifiedError } from '../model/report.js';
 
 const promptTask = (t: Task): PromptTask => ({
   id: t.id,
@@ -16,14 +24,19 @@ const promptTask = (t: Task): PromptTask => ({
   attempts: t.attempts,
   maxAttempts: t.maxAttempts,
   tags: t.tags,
-  ...(t.lastError ? { lastError: t.lastError } : {}),
+  ...(t.lastError ? lastErrorOf(t.lastError) : {}),
 });
+
+/** A task's last error and, when it starts with one (`timeout: ...`), its class. */
+const lastErrorOf = (lastError: string): Pick<PromptTask, 'lastError' | 'lastErrorClass'> => {
+  const cls = splitClassifiedError(lastError).class;
+  return { lastError, ...(cls ? { lastErrorClass: cls } : {}) };
+};
 
 /** How many backlog tasks a prompt's snapshot looks at. */
 const BACKLOG_PEEK = 50;
 
-/** What only the worker knows: how its CLI reaches tt, where it works, where reports go. */
-export type PromptSetting = Pick<PromptInput, 'tt' | 'workspace' | 'reportDir'>;
+export type { PromptSetting };
 
 /**
  * The prompt of one round: its messages in serving order (a task taken from the backlog shows

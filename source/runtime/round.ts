@@ -50,8 +50,12 @@ const roundWork = (w: WorkerRun, round: Round, signal: AbortSignal): RoundWork =
     env: roundEnv(w, agent, onlyTask(round.tasks)),
     signal,
     send: (to, body) => sendAs(w, to, body),
+    log: w.say,
   };
-  return { ...base, prompt: async () => (w.o.buildPrompt ? w.o.buildPrompt(base) : '') };
+  return {
+    ...base,
+    prompt: async (setting) => (w.o.buildPrompt ? w.o.buildPrompt(base, setting) : ''),
+  };
 };
 
 const onlyTask = (tasks: ClaimedTask[]): ClaimedTask | undefined =>

@@ -4,6 +4,7 @@ import type { Agent } from '../model/agent.js';
 import type { Db } from '../store/db.js';
 import type { AttemptResult, FinishOutcome, Round, RoundPolicy } from '../store/worker.js';
 import type { Executor, RoundWork } from './executor.js';
+import type { PromptSetting } from './prompt.js';
 
 export interface WorkerConfig {
   heartbeatMs: number;
@@ -26,8 +27,8 @@ export interface WorkerOptions {
   agentId: string;
   executor: Executor;
   config: WorkerConfig;
-  /** Builds a round's prompt (the CLI executor needs it). */
-  buildPrompt?: (work: Omit<RoundWork, 'prompt'>) => Promise<string>;
+  /** Builds a round's prompt (the CLI executor needs it), with the executor's setting. */
+  buildPrompt?: (work: Omit<RoundWork, 'prompt'>, setting?: PromptSetting) => Promise<string>;
   logsDir: string;
   /** The environment a CLI runs with, before the per-round variables. */
   env: Record<string, string>;

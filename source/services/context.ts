@@ -49,11 +49,18 @@ export interface Where {
 
 export const hostFacts = (env: Env) => ({ tmpdir: env.TMPDIR || tmpdir(), uid: process.getuid?.() ?? 0 });
 
+/**
+ * The town's directory: -t/--town, else $TT_TOWN (a worker sets it for its agent's CLI, whose
+ * worktree lies outside the town), else the nearest town upwards from cwd.
+ */
 export const locateTown = (where: Where): string => {
-  if (where.town) {
-    const root = resolve(where.cwd, where.town);
+  const given = where.town ?? (where.env.TT_TOWN || undefined);
+  if (given) {
+    const root = resolve(where.cwd, given);
     if (!existsSync(join(root, CONFIG_FILE)))
-      throw new UsageError(`${root} is not a town (no ${CONFIG_FILE}); run tt init there`);
+      throw new UsageError(
+        `${root}${where.town ? '' : ' (from TT_TOWN)'} is not a town (no ${CONFIG_FILE}); run tt init there`,
+      );
     return root;
   }
   const root = findTownRoot(where.cwd);

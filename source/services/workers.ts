@@ -5,7 +5,9 @@ import type { Agent } from '../model/agent.js';
 import { retryDelaysMs } from '../model/retry.js';
 import { environValue, isAlive } from '../redis/process.js';
 import { cliCommand } from '../config/presets.js';
-import { cliExecutor } from '../runtime/cli-executor.js';
+import { isGitTown } from '../git/worktrees.js';
+import { cliExecutor, cliSettings } from '../runtime/cli-executor.js';
+import { SIM } from '../runtime/clis/index.js';
 import { ttEntry, writeShim } from '../runtime/entry.js';
 import type { Executor } from '../runtime/executor.js';
 import { roundPrompt } from '../runtime/round-prompt.js';
@@ -42,15 +44,34 @@ export const workerConfig = (t: Pick<Town, 'config'>, maxRounds?: number): Worke
   };
 };
 
-/** The executor for an agent's CLI: the built-in simulator, or a command run per round. */
-export const executorFor = (t: Town, agent: Agent): Executor =>
-  agent.cli === 'sim'
-    ? simExecutor(parseSim(agent.sim))
-    : cliExecutor(
-        cliCommand(agent.cli, t.presets),
-        t.root,
-        Math.round(t.config.agent.taskTimeoutSecs * 1000),
-      );
+/**
+ * Whether an agent's rounds run in a worktree of its own when the town is a git town: a CLI
+ * agent (not the simulator), worktrees on for the town, the agent not spawned --no-worktree.
+ */
+export const usesWorktree = (t: Pick<Town, 'config'>, agent: Agent): boolean =>
+  agent.cli !== SIM && t.config.worktrees.enabled && !agent.noWorktree;
+
+/**
+ * The executor for an agent's CLI: the built-in simulator, or the CLI run per round through its
+ * adapter, in the agent's worktree in a git town. `ttBin` is the shim the agent runs tt by.
+ */
+export const executorFor = (t: Town, agent: Agent, ttBin?: string): Executor => {
+  if (agent.cli === SIM) return simExecutor(parseSim(agent.sim));
+  const settings = cliSettings(agent.cli, cliCommand(agent.cli, t.presets), t.config.agent);
+  return cliExecutor({
+    ...settings,
+    townRoot: t.root,
+    db: t.db,
+    ...(ttBin ? { ttBin } : {}),
+    workspace: {
+      town: { root: t.root, name: t.config.name, worktrees: t.config.worktrees },
+      agent: { name: agent.name, noWorktree: agent.noWorktree },
+      env: t.env,
+      db: t.db,
+      ...(ttBin ? { ttBin } : {}),
+    },
+  });
+};
 
 /** Starts a detached worker process for an agent (its own session, output to .tt/logs/<name>.log). */
 export const launchWorker = (t: Town, agent: Agent): number => {
@@ -101,7 +122,9 @@ export const runAgentLoop = async (
     if (!agent) return 'gone';
     const blocking = await t.connect('blocking');
     const config = workerConfig(t, opts.maxRounds ?? agent.maxRounds);
-    const shim = writeShim(join(t.root, '.tt', 'bin'), t.env);
+    // A worktree holds one task's branch at a time: one task a round.
+    if (usesWorktree(t, agent) && (await isGitTown(t.root, { env: t.env }))) config.policy.maxTasks = 1;
+    const shim = writeShim(join(t.root, '.tt', 'bin'), t.env, t.root);
     const env = Object.fromEntries(
       Object.entries(t.env).filter((e): e is [string, string] => e[1] !== undefined),
     );
@@ -109,9 +132,9 @@ export const runAgentLoop = async (
       db: t.db,
       blocking,
       agentId,
-      executor: executorFor(t, agent),
+      executor: executorFor(t, agent, join(shim, 'tt')),
       config,
-      buildPrompt: (work) => roundPrompt(t.db, t.config.name, config.maxRounds, work),
+      buildPrompt: (work, setting) => roundPrompt(t.db, t.config.name, config.maxRounds, work, setting),
       logsDir: logsDir(t),
       env: { ...env, TT_TOWN: t.root, PATH: `${shim}:${env.PATH ?? ''}` },
       ...(opts.signal ? { signal: opts.signal } : {}),

@@ -147,3 +147,35 @@ export const deleteTask = async (
   if (status === 'illegal') throw new TtError(`task ${shortId(id)} is ${state}; it cannot be deleted`);
   return status === 'ok' ? (state as TaskState) : undefined;
 };
+
+/**
+ * Records where a task's work is: its git branch and head commit, after an attempt (a retry, on
+ * any agent, goes on from that branch). Only a task that still exists is written (a deleted
+ * task's hash is not brought back). Returns whether it was.
+ */
+export const recordTaskBranch = async (db: Db, id: string, branch: string, head: string): Promise<boolean> =>
+  (await db.redis.eval(
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n" +
+      "redis.call('HSET', KEYS[1], 'branch', ARGV[1], 'head', ARGV[2])\nreturn 1",
+    1,
+    db.keys.task(id),
+    branch,
+    head,
+  )) === 1;
+
+/**
+ * The attempt token each task holds now (undefined when it holds none, or is gone), in one round
+ * trip: an attempt whose token a task no longer holds was ended by someone else (the agent's own
+ * `tt task complete|fail`, an operator, the reaper).
+ */
+export const claimTokens = async (db: Db, ids: readonly string[]): Promise<(string | undefined)[]> => {
+  if (ids.length === 0) return [];
+  const pipe = db.redis.pipeline();
+  for (const id of ids) pipe.hget(db.keys.task(id), 'claimToken');
+  const replies = (await pipe.exec()) ?? [];
+  return ids.map((_, i) => {
+    const [err, v] = replies[i] ?? [new Error('no reply'), null];
+    if (err) throw err;
+    return typeof v === 'string' && v !== '' ? v : undefined;
+  });
+};

@@ -37,7 +37,14 @@ interface TurnBase {
 
 export type Turn = TurnBase &
   (
-    | { kind: 'shell'; command: string; text?: string; usage?: Usage; headers?: Record<string, string> }
+    | {
+        kind: 'shell';
+        /** The command, or a function of the request it answers (to run what the prompt says). */
+        command: string | ((req: RecordedRequest) => string);
+        text?: string;
+        usage?: Usage;
+        headers?: Record<string, string>;
+      }
     | { kind: 'text'; text: string; usage?: Usage; headers?: Record<string, string> }
     | {
         kind: 'fail';
@@ -56,7 +63,7 @@ export const DEFAULT_USAGE: Required<Usage> = { input: 100, output: 20, cached: 
 export const turn = {
   /** Have the CLI run `command` with its shell tool (optionally saying `text` first). */
   shell: (
-    command: string,
+    command: string | ((req: RecordedRequest) => string),
     opts: { text?: string; usage?: Usage; headers?: Record<string, string>; times?: number } = {},
   ): Turn => ({
     kind: 'shell',
@@ -366,7 +373,8 @@ export async function startModelServer(
         return;
       case 'shell': {
         const parts: Part[] = t.text ? [{ type: 'text', text: t.text }] : [];
-        parts.push({ type: 'shell', command: t.command, openaiTool: openaiShellTool(b) });
+        const command = typeof t.command === 'function' ? t.command(rec) : t.command;
+        parts.push({ type: 'shell', command, openaiTool: openaiShellTool(b) });
         answer(parts, { ...t.usage }, t.headers);
         return;
       }

@@ -139,7 +139,7 @@ describe('runCli', () => {
         // Abort once the command has started its grandchild.
         // The shell creates the file before echo writes the pid: an empty read means not yet.
         const t = setInterval(() => {
-          let written = '';
+          let written: string;
           try {
             written = readFileSync(pidFile, 'utf8').trim();
           } catch {
@@ -242,6 +242,39 @@ describe('runCli', () => {
     expect(o.tail).toBe('bye');
     expect(o.durationMs).toBeLessThan(3000);
     process.kill(readPid(pidFile), 'SIGKILL');
+  });
+
+  it('hands each output line over as it comes, a split character and an unended last line included', async () => {
+    const lines: string[] = [];
+    const o = await run(
+      "printf '{\"a\":1}\\nca'; sleep 0.05; printf 'f\\303'; sleep 0.05; printf '\\251\\n\\nlast'",
+      { onLine: (l) => lines.push(l) },
+    );
+    expect(o.exitCode).toBe(0);
+    expect(lines).toEqual(['{"a":1}', 'café', '', 'last']);
+    const thrown = await run('echo a; echo b', {
+      onLine: () => {
+        throw new Error('a broken callback');
+      },
+    });
+    expect(thrown).toMatchObject({ exitCode: 0, tail: 'a\nb' });
+  });
+
+  it('stops a command that prints nothing for the stall time, and not one that keeps printing', async () => {
+    const quiet = await run('echo started; sleep 30', { stallMs: 300 });
+    expect(quiet).toMatchObject({ stalled: true, timedOut: false, signal: 'SIGTERM' });
+    expect(quiet.durationMs).toBeLessThan(2500);
+    expect(failureReason(quiet, 0, 300)).toBe('no output for 300ms');
+    const busy = await run('for i in 1 2 3 4 5 6; do echo $i; sleep 0.2; done', { stallMs: 1000 });
+    expect(busy.stalled).toBeUndefined();
+    expect(busy.exitCode).toBe(0);
+  });
+
+  it('with reapGroup, ends what the command left running in its group before it returns', async () => {
+    const pidFile = join(dir, 'reaped.pid');
+    const o = await run(`sleep 30 >/dev/null 2>&1 & echo $! > ${pidFile}; echo bye`, { reapGroup: true });
+    expect(o).toMatchObject({ exitCode: 0, tail: 'bye' });
+    expect(alive(readPid(pidFile))).toBe(false);
   });
 
   it('describes a start that fails, without throwing', async () => {

@@ -232,6 +232,6 @@ export const gemini: CliAdapter = {
     env: ['GEMINI_API_KEY', 'GOOGLE_API_KEY', 'GOOGLE_APPLICATION_CREDENTIALS'],
     files: ['.gemini/oauth_creds.json'],
   },
-  parser: (ctx = {}) => jsonLinesParser(handler(ctx)),
+  parser: (ctx = {}) => jsonLinesParser(handler(ctx), NOISE),
   classify,
 };
