@@ -78,7 +78,7 @@ const pairs = (flat: string[]): HashFields => {
   return out;
 };
 
-/** Decodes a round from begin_round's flat list (prelude.lua says the layout). */
+/** Decodes a round from begin_round's flat list (prelude/agents.lua says the layout). */
 const decodeRound = (db: Db, agentId: string, flat: string[]): Round => {
   let i = 0;
   const take = (n: number) => flat.slice(i, (i += n));
