@@ -116,6 +116,37 @@ export interface ScriptOptions {
     activityTtlSecs: number;
     activityMax: number;
   } & ({ chain: false } | ({ chain: true } & RoundOptions));
+  lease: { mission: string; token: string; ttlMs: number; release: boolean };
+  mission_set: {
+    mission: string;
+    token: string;
+    state: string;
+    del: string;
+    eventType: string;
+    eventText: string;
+    help: string;
+    retire: boolean;
+  };
+  mission_item: {
+    mission: string;
+    token: string;
+    item: string;
+    status: string;
+    del: string;
+    eventType: string;
+    eventText: string;
+  };
+  mission_watch: {
+    mission: string;
+    token: string;
+    watch: string;
+    due: number | '+inf';
+    eventType: string;
+    eventText: string;
+  };
+  mission_note: { mission: string; note: string; json: string; token: string; tick: number; effect: string };
+  mission_completions: { mission: string; token: string; max: number; done: boolean };
+  mission_ready: { mission: string; from: number; to: number; max: number; ties: boolean };
 }
 
 /**
