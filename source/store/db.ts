@@ -31,3 +31,11 @@ export const scriptWith = <N extends keyof ScriptOptions>(
   options: ScriptOptions[N],
   list: readonly (string | number)[] = [],
 ) => runScript(db.redis, name, db.keys.prefix, db.clock.now(), optionArgs(options, list));
+
+/** scriptWith for a script whose reply is nested (the reply as Redis sent it). */
+export const scriptRawWith = <N extends keyof ScriptOptions>(
+  db: Db,
+  name: N,
+  options: ScriptOptions[N],
+  list: readonly (string | number)[] = [],
+) => runScriptRaw(db.redis, name, db.keys.prefix, db.clock.now(), optionArgs(options, list));

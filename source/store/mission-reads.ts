@@ -2,10 +2,10 @@ import type { ChainableCommander } from 'ioredis';
 import { Agent } from '../model/agent.js';
 import type { Malformed } from '../model/hash.js';
 import { ControlNote, Mission, Watch, WorkItem } from '../model/mission.js';
-import { script, type Db } from './db.js';
+import { script, scriptRawWith, type Db } from './db.js';
 import { leased, readItems, type LeaseResult } from './missions.js';
 import { readHashes } from './records.js';
-import { defineScripts, runScriptRaw, type ScriptName } from './scripts.js';
+import { defineScripts, optionArgs, runScriptRaw, type ScriptName, type ScriptOptions } from './scripts.js';
 
 /**
  * What a dispatcher tick reads: the mission's view (with the lease), a full snapshot, the live
@@ -88,10 +88,13 @@ export const readSnapshot = async (
 export const blockedItems = async (db: Db, id: string): Promise<WorkItem[]> =>
   (await readItems(db, id, await db.redis.smembers(db.keys.missionBlocked(id)))).items;
 
-/** A read-only script of the tick, with the town prefix and the clock as every script gets them. */
+/**
+ * A read-only script of the tick that takes one value and a list of ids by position, with the town
+ * prefix and the clock as every script gets them.
+ */
 const readScript = (db: Db, name: ReadScript, args: (string | number)[]): Promise<unknown> =>
   runScriptRaw(db.redis, name, db.keys.prefix, db.clock.now(), args);
-type ReadScript = Extract<ScriptName, 'mission_pool' | 'mission_active' | 'mission_ready'>;
+type ReadScript = Extract<ScriptName, 'mission_pool' | 'mission_active'>;
 
 const jsonRows = (reply: unknown): unknown[][] =>
   (Array.isArray(reply) ? reply : []).map((row) => JSON.parse(String(row)) as unknown[]);
@@ -196,10 +199,12 @@ export const leaseAndView = async (
   (pipe as unknown as Record<string, (...a: (string | number)[]) => unknown>).tt_lease!(
     db.keys.prefix,
     db.clock.now(),
-    id,
-    token,
-    Math.round(ttlMs),
-    '0',
+    ...optionArgs({
+      mission: id,
+      token,
+      ttlMs: Math.round(ttlMs),
+      release: false,
+    } satisfies ScriptOptions['lease']),
   );
   queueView(db, pipe, id);
   const replies = (await pipe.exec()) ?? [];
@@ -322,7 +327,7 @@ export const readyHead = async (db: Db, id: string, want: number, max: number): 
   const calls: Promise<unknown>[] = [];
   for (let from = 0; from < n || from === 0; from += READY_SLICE) {
     const to = Math.min(from + READY_SLICE, n);
-    calls.push(readScript(db, 'mission_ready', [id, from, to, max, to === n ? '1' : '0']));
+    calls.push(scriptRawWith(db, 'mission_ready', { mission: id, from, to, max, ties: to === n }));
   }
   const out: ReadyHead = { items: [], read: 0, readyCount: 0, malformed: [] };
   for (const reply of (await Promise.all(calls)) as unknown[][]) {

@@ -2,7 +2,7 @@ import { shortId } from '../model/ids.js';
 import type { Redis } from 'ioredis';
 import { encodeHash } from '../model/hash.js';
 import { ControlNote, Mission, Watch, WorkItem } from '../model/mission.js';
-import { script, type Db } from './db.js';
+import { script, scriptWith, type Db } from './db.js';
 import { MalformedRecordError, readEach, readHash, readHashes, type Batch } from './records.js';
 
 /**
@@ -63,12 +63,12 @@ export const lease = async (
   ttlMs: number,
   release = false,
 ): Promise<LeaseResult> => {
-  const [status, holder = ''] = await script(db, 'lease', [
+  const [status, holder = ''] = await scriptWith(db, 'lease', {
     mission,
     token,
-    Math.round(ttlMs),
-    release ? '1' : '0',
-  ]);
+    ttlMs: Math.round(ttlMs),
+    release,
+  });
   return status === 'held' ? { status, holder } : { status: status as 'acquired' | 'renewed' | 'released' };
 };
 
@@ -91,17 +91,21 @@ export const updateMission = async (
   token: string,
   u: MissionUpdate,
 ): Promise<Mission['state'] | undefined> => {
-  const [status, prev] = await script(db, 'mission_set', [
-    id,
-    token,
-    u.state ?? '',
-    (u.del ?? []).join(','),
-    u.event ?? '',
-    u.text ?? '',
-    u.help ? JSON.stringify(u.help) : '',
-    u.retireHelp ? '1' : '0',
-    ...Object.entries(u.set ?? {}).flat(),
-  ]);
+  const [status, prev] = await scriptWith(
+    db,
+    'mission_set',
+    {
+      mission: id,
+      token,
+      state: u.state ?? '',
+      del: (u.del ?? []).join(','),
+      eventType: u.event ?? '',
+      eventText: u.text ?? '',
+      help: u.help ? JSON.stringify(u.help) : '',
+      retire: u.retireHelp ?? false,
+    },
+    Object.entries(u.set ?? {}).flat(),
+  );
   leased(id, status!);
   return status === 'ok' ? (prev as Mission['state']) : undefined;
 };
@@ -121,16 +125,20 @@ export const updateItem = async (
   item: string,
   u: ItemUpdate,
 ): Promise<{ prev: WorkItem['status']; promoted: number } | undefined> => {
-  const [status, prev, promoted] = await script(db, 'mission_item', [
-    mission,
-    token,
-    item,
-    u.status ?? '',
-    (u.del ?? []).join(','),
-    u.event ?? '',
-    u.text ?? '',
-    ...Object.entries(u.set ?? {}).flat(),
-  ]);
+  const [status, prev, promoted] = await scriptWith(
+    db,
+    'mission_item',
+    {
+      mission,
+      token,
+      item,
+      status: u.status ?? '',
+      del: (u.del ?? []).join(','),
+      eventType: u.event ?? '',
+      eventText: u.text ?? '',
+    },
+    Object.entries(u.set ?? {}).flat(),
+  );
   leased(mission, status!);
   return status === 'ok' ? { prev: prev as WorkItem['status'], promoted: Number(promoted) } : undefined;
 };
@@ -201,32 +209,43 @@ export const putWatch = async (
   event?: string,
   text?: string,
 ): Promise<void> => {
-  const [status] = await script(db, 'mission_watch', [
-    mission,
-    token,
-    w.id,
-    w.status === 'done' ? '+inf' : w.nextDueAt,
-    event ?? '',
-    text ?? '',
-    ...flat(w),
-  ]);
+  const [status] = await scriptWith(
+    db,
+    'mission_watch',
+    {
+      mission,
+      token,
+      watch: w.id,
+      due: w.status === 'done' ? '+inf' : w.nextDueAt,
+      eventType: event ?? '',
+      eventText: text ?? '',
+    },
+    flat(w),
+  );
   leased(mission, status!);
 };
 
 export const queueNote = async (db: Db, note: ControlNote): Promise<boolean> => {
-  const [status] = await script(db, 'mission_note', [note.mission, note.id, JSON.stringify(note), '', 0, '']);
+  const [status] = await scriptWith(db, 'mission_note', {
+    mission: note.mission,
+    note: note.id,
+    json: JSON.stringify(note),
+    token: '',
+    tick: 0,
+    effect: '',
+  });
   return status === 'ok';
 };
 
 export const markNote = async (db: Db, token: string, note: ControlNote): Promise<void> => {
-  const [status] = await script(db, 'mission_note', [
-    note.mission,
-    note.id,
-    JSON.stringify(note),
+  const [status] = await scriptWith(db, 'mission_note', {
+    mission: note.mission,
+    note: note.id,
+    json: JSON.stringify(note),
     token,
-    note.tick ?? 0,
-    note.effect ?? '',
-  ]);
+    tick: note.tick ?? 0,
+    effect: note.effect ?? '',
+  });
   leased(note.mission, status!);
 };
 
@@ -236,13 +255,13 @@ export const takeCompletions = async (
   token: string,
   max: number,
 ): Promise<string[]> => {
-  const [status, ...ids] = await script(db, 'mission_completions', [mission, token, max, '0']);
+  const [status, ...ids] = await scriptWith(db, 'mission_completions', { mission, token, max, done: false });
   leased(mission, status!);
   return ids;
 };
 
 export const dropCompletions = async (db: Db, mission: string, token: string, n: number): Promise<void> => {
-  const [status] = await script(db, 'mission_completions', [mission, token, n, '1']);
+  const [status] = await scriptWith(db, 'mission_completions', { mission, token, max: n, done: true });
   leased(mission, status!);
 };
 

@@ -40,6 +40,20 @@ const NAMES = [
 export type ScriptName = (typeof NAMES)[number];
 
 /**
+ * What begin_round (prelude/agents.lua) reads from the options of worker_begin, and of worker_end
+ * when it chains into the next round.
+ */
+export type RoundOptions = {
+  maxMsgs: number;
+  maxTasks: number;
+  autoClaim: boolean;
+  skills: string;
+  generalist: boolean;
+  tokenBase: string;
+  backlogScan: number;
+};
+
+/**
  * The options of each script that reads them with the prelude's options() instead of positional
  * ARGV (each script's header says what they mean). Flags travel as '1' / '0'.
  */
@@ -83,6 +97,56 @@ export interface ScriptOptions {
   };
   message_send: { to: string; message: string; band: number; eventText: string };
   inbox_reclaim: { from: string; member: string; to: string; newTaskId: string; newTaskFields: string };
+  task_finish: {
+    id: string;
+    token: string;
+    outcome: 'completed' | 'failed';
+    text: string;
+    delays: string;
+    expectedAssignee: string;
+  };
+  worker_boot: { agent: string; pid: number; hbTtlMs: number; delays: string; revive: boolean };
+  worker_begin: { agent: string } & RoundOptions;
+  // begin_round's options only with chain: without it they are not read, so not sent.
+  worker_end: {
+    agent: string;
+    acks: string;
+    delays: string;
+    activity: string;
+    activityTtlSecs: number;
+    activityMax: number;
+  } & ({ chain: false } | ({ chain: true } & RoundOptions));
+  lease: { mission: string; token: string; ttlMs: number; release: boolean };
+  mission_set: {
+    mission: string;
+    token: string;
+    state: string;
+    del: string;
+    eventType: string;
+    eventText: string;
+    help: string;
+    retire: boolean;
+  };
+  mission_item: {
+    mission: string;
+    token: string;
+    item: string;
+    status: string;
+    del: string;
+    eventType: string;
+    eventText: string;
+  };
+  mission_watch: {
+    mission: string;
+    token: string;
+    watch: string;
+    due: number | '+inf';
+    eventType: string;
+    eventText: string;
+  };
+  mission_note: { mission: string; note: string; json: string; token: string; tick: number; effect: string };
+  mission_completions: { mission: string; token: string; max: number; done: boolean };
+  mission_ready: { mission: string; from: number; to: number; max: number; ties: boolean };
 }
 
 /**

@@ -3,9 +3,10 @@ import { decodeHash, type HashFields, type Malformed } from '../model/hash.js';
 import { Agent } from '../model/agent.js';
 import { Task } from '../model/task.js';
 import { MalformedRecordError } from './records.js';
-import { script, scriptRaw, type Db } from './db.js';
+import { script, scriptRawWith, scriptWith, type Db } from './db.js';
 import { ACTIVITY_MAX, ACTIVITY_TTL_SECS } from './keys.js';
 import { parseInboxMember, type InboxEntry } from './messages.js';
+import type { RoundOptions } from './scripts.js';
 
 /** What a worker needs from the town to run its rounds. */
 export interface RoundPolicy {
@@ -33,13 +34,13 @@ export const bootWorker = async (
   delaysMs: number[],
   revive = false,
 ): Promise<BootResult> => {
-  const [status, a = ''] = await script(db, 'worker_boot', [
-    agentId,
+  const [status, a = ''] = await scriptWith(db, 'worker_boot', {
+    agent: agentId,
     pid,
-    Math.round(hbTtlMs),
-    delaysMs.join(','),
-    revive ? '1' : '0',
-  ]);
+    hbTtlMs: Math.round(hbTtlMs),
+    delays: delaysMs.join(','),
+    revive,
+  });
   if (status === 'ok') return { status, previous: a };
   if (status === 'stop') return { status, state: a };
   return { status: 'gone' };
@@ -62,15 +63,15 @@ export interface Round {
 
 export type RoundStart = Round | { status: 'stop' | 'paused' | 'gone' | 'reaped' | 'idle'; state: string };
 
-const roundArgs = (tokenBase: string, p: RoundPolicy) => [
-  p.maxMessages,
-  p.maxTasks,
-  p.autoClaim ? '1' : '0',
-  p.skills.join(','),
-  p.generalist ? '1' : '0',
+const roundOptions = (tokenBase: string, p: RoundPolicy): RoundOptions => ({
+  maxMsgs: p.maxMessages,
+  maxTasks: p.maxTasks,
+  autoClaim: p.autoClaim,
+  skills: p.skills.join(','),
+  generalist: p.generalist,
   tokenBase,
-  p.backlogScan,
-];
+  backlogScan: p.backlogScan,
+});
 
 const pairs = (flat: string[]): HashFields => {
   const out: HashFields = {};
@@ -78,7 +79,7 @@ const pairs = (flat: string[]): HashFields => {
   return out;
 };
 
-/** Decodes a round from begin_round's flat list (prelude.lua says the layout). */
+/** Decodes a round from begin_round's flat list (prelude/agents.lua says the layout). */
 const decodeRound = (db: Db, agentId: string, flat: string[]): Round => {
   let i = 0;
   const take = (n: number) => flat.slice(i, (i += n));
@@ -118,10 +119,10 @@ export const beginRound = async (
   tokenBase: string,
   p: RoundPolicy,
 ): Promise<RoundStart> => {
-  const [status, payload] = (await scriptRaw(db, 'worker_begin', [agentId, ...roundArgs(tokenBase, p)])) as [
-    string,
-    unknown,
-  ];
+  const [status, payload] = (await scriptRawWith(db, 'worker_begin', {
+    agent: agentId,
+    ...roundOptions(tokenBase, p),
+  })) as [string, unknown];
   if (status !== 'ok')
     return { status: status as 'stop' | 'paused' | 'gone' | 'reaped' | 'idle', state: String(payload ?? '') };
   return decodeRound(db, agentId, strings(payload));
@@ -153,17 +154,20 @@ export const endRound = async (
   end: { results: AttemptResult[]; ackIds: string[]; delaysMs: number[]; activity: string },
   chain?: { tokenBase: string; policy: RoundPolicy },
 ): Promise<RoundEnd> => {
-  const [next, ...outcomes] = (await scriptRaw(db, 'worker_end', [
-    agentId,
-    end.ackIds.join(','),
-    end.delaysMs.join(','),
-    end.activity,
-    ACTIVITY_TTL_SECS,
-    ACTIVITY_MAX,
-    chain ? '1' : '0',
-    ...(chain ? roundArgs(chain.tokenBase, chain.policy) : ['', '', '', '', '', '', '']),
-    ...end.results.flatMap((r) => [r.id, r.token, r.outcome, r.text]),
-  ])) as [unknown, ...string[]];
+  const [next, ...outcomes] = (await scriptRawWith(
+    db,
+    'worker_end',
+    {
+      agent: agentId,
+      acks: end.ackIds.join(','),
+      delays: end.delaysMs.join(','),
+      activity: end.activity,
+      activityTtlSecs: ACTIVITY_TTL_SECS,
+      activityMax: ACTIVITY_MAX,
+      ...(chain ? { chain: true, ...roundOptions(chain.tokenBase, chain.policy) } : { chain: false }),
+    },
+    end.results.flatMap((r) => [r.id, r.token, r.outcome, r.text]),
+  )) as [unknown, ...string[]];
   return {
     outcomes: outcomes as FinishOutcome[],
     ...(Array.isArray(next) ? { next: decodeRound(db, agentId, strings(next)) } : {}),
@@ -180,14 +184,14 @@ export const finishAttempt = async (
   delaysMs: number[],
   expectedAssignee = '',
 ): Promise<FinishOutcome> => {
-  const [r] = await script(db, 'task_finish', [
-    taskId,
+  const [r] = await scriptWith(db, 'task_finish', {
+    id: taskId,
     token,
     outcome,
     text,
-    delaysMs.join(','),
+    delays: delaysMs.join(','),
     expectedAssignee,
-  ]);
+  });
   return r as FinishOutcome;
 };
 

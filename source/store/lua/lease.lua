@@ -1,15 +1,17 @@
--- A dispatcher's lease on a mission (a fencing token). ARGV: now, missionId, token, ttlMs,
--- release ('1' = give it up). Returns {'acquired'|'renewed'|'released'} or {'held', holder}.
-local key = K.missionLease(ARGV[2])
+-- A dispatcher's lease on a mission (a fencing token). Options: mission, token, ttlMs, release
+-- ('1' = give it up). Returns {'acquired'|'renewed'|'released'} or {'held', holder}.
+local o = options()
+local token = o.token
+local key = K.missionLease(o.mission)
 local holder = redis.call('GET', key)
-if ARGV[5] == '1' then
-  if holder == ARGV[3] then redis.call('DEL', key) end
+if o.release == '1' then
+  if holder == token then redis.call('DEL', key) end
   return { 'released' }
 end
-if holder == ARGV[3] then
-  redis.call('PEXPIRE', key, tonumber(ARGV[4]))
+if holder == token then
+  redis.call('PEXPIRE', key, tonumber(o.ttlMs))
   return { 'renewed' }
 end
 if holder then return { 'held', holder } end
-redis.call('SET', key, ARGV[3], 'PX', tonumber(ARGV[4]))
+redis.call('SET', key, token, 'PX', tonumber(o.ttlMs))
 return { 'acquired' }

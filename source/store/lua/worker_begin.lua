@@ -1,9 +1,10 @@
 -- Begin a worker round, atomically: check the agent may work, then begin_round (prelude).
--- ARGV: now, agentId, maxMsgs, maxTasks, autoClaim ('1'|'0'), skills (csv), generalist ('1'|'0'),
---       tokenBase, backlogScan.
+-- Options: agent, then begin_round's: maxMsgs, maxTasks, autoClaim ('1'|'0'), skills (csv),
+--   generalist ('1'|'0'), tokenBase, backlogScan.
 -- Returns {'stop'|'paused'|'gone'|'reaped'|'idle', state} or {'ok', json} with json =
 -- {messages, tasks, stale, agent}.
-local id = ARGV[2]
+local o = options()
+local id = o.agent
 local akey = K.agent(id)
 local state = redis.call('HGET', akey, 'state')
 if not state then return { 'gone', '' } end
@@ -14,6 +15,6 @@ if state == 'stopped' and not stopFlag then return { 'reaped', state } end
 if TERMINAL_AGENT[state] or state == 'draining' or stopFlag then return { 'stop', state } end
 if state == 'paused' then return { 'paused', state } end
 
-local round = begin_round(id, state, { ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9] })
+local round = begin_round(id, state, o)
 if not round then return { 'idle', state } end
 return { 'ok', round }

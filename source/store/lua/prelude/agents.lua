@@ -30,13 +30,14 @@ end
 -- start the assigned tasks, and when nothing is actionable take one fitting backlog task.
 -- Whatever the agent already holds is handed out again first: a round ends by acknowledging
 -- all of it, so anything still held comes from a round whose reply was lost.
--- a = {maxMsgs, maxTasks, autoClaim, skills (csv), generalist, tokenBase, scan} (ARGV strings).
+-- a = the script's options (options()): maxMsgs, maxTasks, autoClaim ('1'|'0'), skills (csv),
+-- generalist ('1'|'0'), tokenBase, backlogScan.
 -- Returns the round as one flat list, or nil when there is nothing to do:
 --   #messages, messages..., #tasks, then per task #fields, its HGETALL..., #stale, stale ids...,
 --   then #agent fields and the agent's HGETALL (0 for a chained round: the worker has it).
 local function begin_round(id, state, a, chained)
   local akey = K.agent(id)
-  local maxMsgs, maxTasks, tokenBase = tonumber(a[1]), tonumber(a[2]), a[6]
+  local maxMsgs, maxTasks, tokenBase = tonumber(a.maxMsgs), tonumber(a.maxTasks), a.tokenBase
   local inbox, held = K.inbox(id), K.held(id)
   local taken, started, stale = {}, {}, {}
   local actionable = false
@@ -80,8 +81,8 @@ local function begin_round(id, state, a, chained)
     end
   end
   if #queued > 0 and redis.call('ZCARD', inbox) == 0 then redis.call('DEL', K.wake(id)) end
-  if not actionable and a[3] == '1' then
-    local got = take_backlog(id, tokenBase .. ':' .. #started, csv_set(a[4]), a[5] == '1', tonumber(a[7]))
+  if not actionable and a.autoClaim == '1' then
+    local got = take_backlog(id, tokenBase .. ':' .. #started, csv_set(a.skills), a.generalist == '1', tonumber(a.backlogScan))
     if got then started[#started + 1] = got end
   end
   if #started == 0 and #taken == 0 then return nil end
