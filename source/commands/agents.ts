@@ -61,7 +61,10 @@ export const spawn: Command = {
       const a = await registerNewAgent(t, request.options);
       const how = await startAgentWorker(t, a, request);
       if (ctx.json) ctx.printJson({ ...a, worker: how });
-      else ctx.io.out(`spawned ${displayLabel(a)} (${short(a.id)}) with cli ${a.cli}: ${how}`);
+      else {
+        const where = a.noWorktree ? ", in the town's directory (--no-worktree)" : '';
+        ctx.io.out(`spawned ${displayLabel(a)} (${short(a.id)}) with cli ${a.cli}${where}: ${how}`);
+      }
       if (how === 'foreground') return runForeground(ctx, a);
     }),
 };
