@@ -14,6 +14,8 @@ export interface ConsoleActions {
   interruptAgent(id: string): Promise<string>;
   resumeAgent(id: string): Promise<string>;
   killAgent(id: string): Promise<string>;
+  /** Brings a stopped agent back and starts its worker, as `tt restart` does. */
+  restartAgent(id: string): Promise<string>;
   sendMessage(agent: string, text: string, urgent: boolean): Promise<string>;
   assignTask(agent: string, text: string): Promise<string>;
   retryTask(id: string): Promise<string>;

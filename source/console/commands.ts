@@ -1,3 +1,4 @@
+import { isTerminalAgent } from '../model/agent.js';
 import { isTerminalMission } from '../model/mission.js';
 import { resolveAgentRef, resolveIdPrefix } from '../model/resolve.js';
 import { parseFlags } from '../services/flags.js';
@@ -417,6 +418,18 @@ const DEFAULTS: ConsoleCommand[] = [
     dangerous: true,
     disabled: needAgent,
     run: (ctx) => act(ctx, () => ctx.actions.killAgent(selectedAgent(ctx.store.getState())!.id)),
+  },
+  {
+    id: 'restart',
+    title: 'restart the stopped agent and its worker (tt restart)',
+    keys: ['R'],
+    scope: 'agents',
+    mutates: true,
+    hint: 'restart',
+    disabled: (s) =>
+      needAgent(s) ??
+      (isTerminalAgent(selectedAgent(s)!.state) ? undefined : 'only a stopped agent is restarted'),
+    run: (ctx) => act(ctx, () => ctx.actions.restartAgent(selectedAgent(ctx.store.getState())!.id)),
   },
   {
     id: 'send',

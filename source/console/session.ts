@@ -1,5 +1,12 @@
 import { displayLabel } from '../model/agent.js';
-import { interruptAgent, killAgent, registerNewAgent, resumeAgent, startWorker } from '../services/agents.js';
+import {
+  interruptAgent,
+  killAgent,
+  registerNewAgent,
+  restartAgent,
+  resumeAgent,
+  startWorker,
+} from '../services/agents.js';
 import { consoleSnapshot, type HelpPrompt } from '../services/console.js';
 import type { Town } from '../services/context.js';
 import { followEvents, type EventFollower } from '../services/events.js';
@@ -29,6 +36,10 @@ export const townActions = (t: Town, store: ConsoleStore): ConsoleActions => {
     interruptAgent: async (id) => `${displayLabel((await interruptAgent(t, id)).agent)} paused`,
     resumeAgent: async (id) => `${displayLabel((await resumeAgent(t, id)).agent)} resumed`,
     killAgent: async (id) => `${displayLabel((await killAgent(t, id)).agent)} stopped`,
+    restartAgent: async (id) => {
+      const r = await restartAgent(t, id);
+      return `${displayLabel(r.agent)} restarted (was ${r.prev}); its worker is starting`;
+    },
     sendMessage: async (agent, text, urgent) => {
       const m = await send(t, agent, text, { kind: 'task', urgent, from: 'supervisor' });
       return `sent ${m.id}${urgent ? ' (urgent)' : ''}`;
