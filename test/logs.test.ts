@@ -136,7 +136,11 @@ describe('tt logs', () => {
   it('--raw prints the raw log file; --raw --follow tails it until the attempt finishes', async () => {
     const { town, db, task, ada } = await scene();
     mkdirSync(join(town.dir, '.tt', 'logs'), { recursive: true });
-    writeFileSync(join(town.dir, '.tt', 'logs', 'bob_round_1.log'), 'raw line one\nraw line two\n');
+    writeFileSync(
+      join(town.dir, '.tt', 'logs', 'bob_round_1.log'),
+      'raw line one\nraw \u001b[31mline\u001b[0m two\u001b]0;title\u0007\n',
+    );
+    // Printed display-safe: the terminal escapes the CLI wrote are dropped.
     expect((await town.ok('logs', task, '--raw')).out).toBe('raw line one\nraw line two\n');
     expect((await town.tt('logs', task, '--attempt', '1', '--raw')).err).toMatch(
       /^tt logs: no raw log at .*ada_round_1\.log\n$/,
@@ -146,7 +150,7 @@ describe('tt logs', () => {
     const ref = { ...ada, round: 2 };
     await openAttempt(db, ref, [task]);
     const file = join(town.dir, '.tt', 'logs', 'ada_round_2.log');
-    writeFileSync(file, 'starting\npartial ');
+    writeFileSync(file, 'start\u001b[1ming\npartial ');
     const f = running(town, ['logs', 'ada', '--raw', '--follow']);
     await f.seen(/^starting$/);
     appendFileSync(file, 'line\nlast words');

@@ -24,4 +24,5 @@ export const oneLine = (s: string, max: number): string => {
   return line.length > max ? `${line.slice(0, max - 3)}...` : line;
 };
 
-export { flatLine } from '../model/format.js';
+/** The display sanitiser (model/format.ts): every text from an agent or a model goes through it. */
+export { displaySafe, flatLine } from '../model/format.js';
