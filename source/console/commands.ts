@@ -4,6 +4,7 @@ import { resolveAgentRef, resolveIdPrefix } from '../model/resolve.js';
 import { parseFlags } from '../services/flags.js';
 import { spawnRequest, SPAWN_FLAGS } from '../services/spawn.js';
 import type { ConsoleActions } from './actions.js';
+import { openLog } from './logview.js';
 import { agentRows, helpRows, missionRows, rowIds, selectedIndex, taskRows } from './rows.js';
 import { PANES, type ConsoleState, type ConsoleStore, type Modal, type PaneId } from './store.js';
 
@@ -420,6 +421,18 @@ const DEFAULTS: ConsoleCommand[] = [
     run: (ctx) => act(ctx, () => ctx.actions.killAgent(selectedAgent(ctx.store.getState())!.id)),
   },
   {
+    id: 'logs',
+    title: "follow the log of the agent's latest attempt (:logs [<agent|task>])",
+    keys: ['l'],
+    scope: 'agents',
+    hint: 'logs',
+    disabled: needAgent,
+    run: (ctx, args) => {
+      const a = selectedAgent(ctx.store.getState())!;
+      openLog(ctx, args.length ? { ref: args[0]!, subject: args[0]! } : { ref: a.id, subject: a.label });
+    },
+  },
+  {
     id: 'restart',
     title: 'restart the stopped agent and its worker (tt restart)',
     keys: ['R'],
@@ -518,6 +531,19 @@ const DEFAULTS: ConsoleCommand[] = [
       args.length
         ? act(ctx, () => ctx.actions.reassignTask(selectedTask(ctx.store.getState())!.id, args.join(' ')))
         : open(ctx, { kind: 'input', title: 'reassign to agent', value: '', command: 'reassign', args: [] }),
+  },
+
+  {
+    id: 'task-logs',
+    title: "follow the log of the task's latest attempt",
+    keys: ['l'],
+    scope: 'tasks',
+    hint: 'logs',
+    disabled: needTask,
+    run: (ctx) => {
+      const t = selectedTask(ctx.store.getState())!;
+      openLog(ctx, { ref: t.id, subject: `task ${t.id.slice(0, 8)}` });
+    },
   },
 
   // Command-line only
