@@ -16,8 +16,8 @@
  * `agent.state` event back to idle with the task completed, read from the agent's event stream.
  *
  * Side by side, in the same run and interleaved round by round with the tt rounds: the same
- * script run directly (`sh -c 'node noop.mjs'`, a 4 KiB prompt on stdin, to its exit) and a bare
- * `node -e 0`. tt's overhead per round is the round's median less the bare script's; the ratios
+ * script run directly (`sh -c 'node noop.mjs'`, a 4 KiB prompt on stdin, to its exit), a bare
+ * `node -e 0`, and `tt --version` (the start of tt's own CLI, which every report pays). tt's overhead per round is the round's median less the bare script's; the ratios
  * are the round's median over theirs. Figures are medians and nearest-rank p95 of the rounds,
  * after warm-up rounds.
  */
@@ -68,8 +68,8 @@ const NOOP_SCRIPT = `process.stdin.resume();
 process.stdin.on('end', () => process.stdout.write(${JSON.stringify(`${RESULT_LINE}\n`)}));
 `;
 
-type Series = 'bare' | 'node' | 'exit' | 'report';
-const SERIES: readonly Series[] = ['bare', 'node', 'exit', 'report'];
+type Series = 'bare' | 'node' | 'ttStart' | 'exit' | 'report';
+const SERIES: readonly Series[] = ['bare', 'node', 'ttStart', 'exit', 'report'];
 
 interface Summary {
   medianMs: number;
@@ -237,11 +237,13 @@ export const agentRound: Benchmark = {
         );
 
         const input = `${'You are a coding agent in a town of agents. '.repeat(90)}\n`;
-        const ran: Record<Series, number[]> = { bare: [], node: [], exit: [], report: [] };
+        const ran: Record<Series, number[]> = { bare: [], node: [], ttStart: [], exit: [], report: [] };
         const starts: Record<'exit' | 'report', number[]> = { exit: [], report: [] };
         const one = async (series: Series): Promise<{ ms: number; startMs?: number }> => {
           if (series === 'bare') return { ms: await timed('sh', ['-c', script], input, env) };
           if (series === 'node') return { ms: await timed(process.execPath, ['-e', '0'], '', env) };
+          if (series === 'ttStart')
+            return { ms: await timed(process.execPath, [entry, '--version'], '', env) };
           return oneRound(t, hosted[series]!, p, problems);
         };
         for (let i = 0; i < p.warmup + p.rounds; i++) {
@@ -264,6 +266,8 @@ export const agentRound: Benchmark = {
           ...sum[k],
           /** The round's median less the bare script's: what tt adds per round. */
           overheadMs: round(sum[k].medianMs - sum.bare.medianMs),
+          /** The median of each round less the bare run of the same iteration (less drift). */
+          overheadPairedMs: round(median(ran[k].map((x, i) => x - ran.bare[i]!))),
           /** From the assign to the task.started event (event times are whole ms). */
           claimMedianMs: round(median(starts[k])),
           ratioToBare: round(ratio(sum[k].medianMs, sum.bare.medianMs)),
@@ -290,10 +294,12 @@ export const agentRound: Benchmark = {
             peers: {
               bare: "sh -c 'node noop.mjs' with a 4 KiB prompt on stdin, to its exit",
               node: 'node -e 0',
+              ttStart: "tt --version: the start of tt's own CLI, which an agent's tt task complete pays",
             },
           },
           bare: sum.bare,
           nodeStart: sum.node,
+          ttStart: sum.ttStart,
           tt,
           ratios: {
             exitToBare: tt.exit.ratioToBare,
@@ -301,6 +307,7 @@ export const agentRound: Benchmark = {
             exitToNodeStart: tt.exit.ratioToNode,
             reportToNodeStart: tt.report.ratioToNode,
             bareToNodeStart: round(ratio(sum.bare.medianMs, sum.node.medianMs)),
+            ttStartToNodeStart: round(ratio(sum.ttStart.medianMs, sum.node.medianMs)),
           },
           problems,
         };
@@ -321,23 +328,27 @@ export const agentRound: Benchmark = {
             : []),
           '',
           ...table(
-            ['ms per round', 'median', 'p95', 'min', 'max', 'tt overhead', 'x bare', 'x node -e 0'],
+            ['ms per round', 'median', 'p95', 'min', 'max', 'overhead', 'paired', 'x bare', 'x node -e 0'],
             [
-              row('node -e 0', sum.node, ['', '', '']),
-              row('no-op CLI run directly', sum.bare, ['', '', times(json.ratios.bareToNodeStart)]),
+              row('node -e 0', sum.node, ['', '', '', '']),
+              row('tt --version', sum.ttStart, ['', '', '', times(json.ratios.ttStartToNodeStart)]),
+              row('no-op CLI run directly', sum.bare, ['', '', '', times(json.ratios.bareToNodeStart)]),
               row('tt round, exit judged', sum.exit, [
                 fixed(tt.exit.overheadMs, 1),
+                fixed(tt.exit.overheadPairedMs, 1),
                 times(tt.exit.ratioToBare),
                 times(tt.exit.ratioToNode),
               ]),
               row('tt round, agent reports', sum.report, [
                 fixed(tt.report.overheadMs, 1),
+                fixed(tt.report.overheadPairedMs, 1),
                 times(tt.report.ratioToBare),
                 times(tt.report.ratioToNode),
               ]),
             ],
           ),
           '',
+          `overhead: the round's median less the bare run's; paired: the median of each round less the bare run of its iteration`,
           `assign to task started (claim, whole ms): exit ${fixed(tt.exit.claimMedianMs, 0)}, report ${fixed(tt.report.claimMedianMs, 0)}`,
           "a round: assign, the idle worker's wake-up, claim, prompt, sh -c + the CLI, its output logged and read, the outcome recorded; 'agent reports' adds tt task complete (a tt process) inside the CLI's run",
           `ran ${s.elapsedSec()} s`,
