@@ -6,6 +6,7 @@
  * --quick runs a short version that only checks the benchmark still works (CI).
  * No name lists the benchmarks; --list prints just their names, one a line (for scripts).
  */
+import { agentRound } from './agent-round.js';
 import { bus } from './bus.js';
 import { consoleBench } from './console.js';
 import { dispatch } from './dispatch.js';
@@ -14,7 +15,7 @@ import { throughput } from './throughput.js';
 import type { Benchmark } from './lib/types.js';
 
 /** Every benchmark by name. */
-const BENCHMARKS: readonly Benchmark[] = [bus, throughput, dispatch, consoleBench];
+const BENCHMARKS: readonly Benchmark[] = [bus, throughput, dispatch, consoleBench, agentRound];
 
 const USAGE = 'usage: npm run bench -- <name> [--json] [--quick] | --list';
 

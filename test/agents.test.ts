@@ -33,6 +33,22 @@ describe('agents', () => {
     expect(events.json().events.map((e: { type: string }) => e.type)).toEqual(['agent.spawned']);
   });
 
+  it('spawn --no-worktree is stored on the agent; without it the field is absent', async () => {
+    const town = await makeTown();
+    const a = (await town.ok('spawn', 'ada', '--no-start', '--no-worktree', '--json')).json();
+    expect(a.noWorktree).toBe(true);
+    expect(await town.redis.hget(`${town.prefix}agent:${a.id}`, 'noWorktree')).toBe('true');
+    const b = (await town.ok('spawn', 'bob', '--no-start', '--json')).json();
+    expect(b.noWorktree).toBeUndefined();
+    expect(await town.redis.hexists(`${town.prefix}agent:${b.id}`, 'noWorktree')).toBe(0);
+    const listed = (await town.ok('list', '--json')).json().agents;
+    expect(listed.map((x: { name: string; noWorktree?: boolean }) => [x.name, x.noWorktree])).toEqual([
+      ['ada', true],
+      ['bob', undefined],
+    ]);
+    expect((await town.ok('spawn', '--help')).out).toMatch(/--worktree\s+in a git town, .*--no-worktree/);
+  });
+
   it('normalises a preset given as its full command line, and keeps other commands verbatim', async () => {
     const town = await makeTown();
     const a = (

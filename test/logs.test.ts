@@ -1,6 +1,10 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import type { LogAttempt } from '../source/console/actions.js';
+import { townActions } from '../source/console/session.js';
+import { createConsoleStore } from '../source/console/store.js';
+import { openTown } from '../source/services/context.js';
 import type { AttemptEventInput } from '../source/model/attempt.js';
 import { hhmmss } from '../source/model/format.js';
 import { run } from '../source/commands/run.js';
@@ -136,7 +140,11 @@ describe('tt logs', () => {
   it('--raw prints the raw log file; --raw --follow tails it until the attempt finishes', async () => {
     const { town, db, task, ada } = await scene();
     mkdirSync(join(town.dir, '.tt', 'logs'), { recursive: true });
-    writeFileSync(join(town.dir, '.tt', 'logs', 'bob_round_1.log'), 'raw line one\nraw line two\n');
+    writeFileSync(
+      join(town.dir, '.tt', 'logs', 'bob_round_1.log'),
+      'raw line one\nraw \u001b[31mline\u001b[0m two\u001b]0;title\u0007\n',
+    );
+    // Printed display-safe: the terminal escapes the CLI wrote are dropped.
     expect((await town.ok('logs', task, '--raw')).out).toBe('raw line one\nraw line two\n');
     expect((await town.tt('logs', task, '--attempt', '1', '--raw')).err).toMatch(
       /^tt logs: no raw log at .*ada_round_1\.log\n$/,
@@ -146,7 +154,7 @@ describe('tt logs', () => {
     const ref = { ...ada, round: 2 };
     await openAttempt(db, ref, [task]);
     const file = join(town.dir, '.tt', 'logs', 'ada_round_2.log');
-    writeFileSync(file, 'starting\npartial ');
+    writeFileSync(file, 'start\u001b[1ming\npartial ');
     const f = running(town, ['logs', 'ada', '--raw', '--follow']);
     await f.seen(/^starting$/);
     appendFileSync(file, 'line\nlast words');
@@ -230,6 +238,68 @@ describe('tt logs', () => {
     const batch = await readAttemptEvents(db, ref);
     expect(batch.items.map((e) => e.event.kind)).toEqual(['message', 'finished']);
     expect(batch.malformed).toHaveLength(3);
+  });
+
+  it("the console's log view gets the same lines through its actions, following a live attempt", async () => {
+    const { town, db, task, ada } = await scene();
+    const t = await openTown({ cwd: town.dir, env: town.env });
+    try {
+      const actions = townActions(t, createConsoleStore());
+      const sink = () => {
+        const got = { attempts: [] as LogAttempt[], lines: [] as string[] };
+        return {
+          got,
+          sink: {
+            attempt: (a: LogAttempt) => got.attempts.push(a),
+            lines: (l: string[]) => got.lines.push(...l),
+          },
+        };
+      };
+      // A task's latest attempt, finished: its events, then the end.
+      const done = sink();
+      const stop = new AbortController();
+      expect(await actions.watchLog({ ref: task, raw: false }, done.sink, stop.signal)).toBe('finished');
+      expect(done.got.attempts).toEqual([
+        {
+          agent: expect.stringMatching(/\[bob\]$/),
+          task,
+          number: 2,
+          of: 2,
+          round: 1,
+          prev: 1,
+          file: '.tt/logs/bob_round_1.log',
+        },
+      ]);
+      expect(done.got.lines).toEqual([
+        `${hhmmss(T0 + 1000)} message second try ⏎ with two lines`,
+        `${hhmmss(T0 + 2000)} usage   1200 in (300 cached) 80 out`,
+        `${hhmmss(T0 + 2000)} done    ok, 1 turns`,
+      ]);
+
+      // ada's live round 2: the stored event, then one appended while followed, then the abort.
+      const ref = { ...ada, round: 2 };
+      await openAttempt(db, ref, []);
+      await appendAttemptEvents(db, ref, [{ kind: 'message', text: 'working \u001b[2Jhard' }]);
+      const live = sink();
+      const following = actions.watchLog({ ref: ada.agentId, raw: false }, live.sink, stop.signal);
+      await vi.waitFor(() => expect(live.got.lines).toHaveLength(1), { timeout: 5000 });
+      expect(live.got.attempts[0]).toMatchObject({ number: 2, of: 2, round: 2, prev: 1 });
+      expect(live.got.lines[0]).toMatch(/message working hard$/);
+      await appendAttemptEvents(db, ref, [{ kind: 'tool_call', tool: 'Edit', summary: 'Edit a.ts' }]);
+      await vi.waitFor(() => expect(live.got.lines).toHaveLength(2), { timeout: 5000 });
+      stop.abort();
+      expect(await following).toBe('stopped');
+
+      // No attempt: said, not thrown.
+      const none = sink();
+      expect(
+        await actions.watchLog({ ref: 'cy', raw: false }, none.sink, new AbortController().signal),
+      ).toEqual({
+        none: expect.stringMatching(/\[cy\] has no attempt yet$/),
+      });
+    } finally {
+      await t.close();
+    }
   });
 });
 

@@ -2,6 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPORT_MAX_BYTES } from '../source/model/report.js';
+import { openTown } from '../source/services/context.js';
+import { reassignTask } from '../source/services/tasks.js';
 import { makeTown, type Result, type TestTown } from './helpers/town.js';
 
 describe('tasks', () => {
@@ -51,8 +53,24 @@ describe('tasks', () => {
     await town.ok('kill', 'ada');
     const r = await town.tt('assign', 'ada', 'work');
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/is stopped; restart it/);
+    expect(r.err).toMatch(
+      /^tt assign: \w+ \[ada\] is stopped: restart it with tt restart ada, or pick another agent\n$/,
+    );
     expect(await town.redis.zcard(`${town.prefix}tasks`)).toBe(0);
+    // Reassigning a task to it (the console's R on a task) says the same.
+    await town.ok('spawn', 'bob', '--no-start');
+    const task = (await town.ok('assign', 'bob', 'work', '--json')).json();
+    const t = await openTown({ cwd: town.dir, env: town.env });
+    try {
+      await expect(reassignTask(t, task.id, 'ada')).rejects.toThrow(
+        /\[ada\] is stopped: restart it with tt restart ada, or pick another agent$/,
+      );
+    } finally {
+      await t.close();
+    }
+    // Once restarted it takes work again.
+    await town.ok('restart', 'ada', '--no-start');
+    await town.ok('assign', 'ada', 'work');
   });
 
   it('complete is idempotent, counts once, clears the current-task pointer, and failed tasks cannot complete', async () => {

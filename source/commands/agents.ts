@@ -22,6 +22,7 @@ import { str, type Command, type Ctx } from './command.js';
 import type { Agent } from '../model/agent.js';
 import type { Town } from '../services/context.js';
 import { runAgentLoop } from '../services/workers.js';
+import { pruneAgentWorktrees } from '../services/worktrees.js';
 import { AGENT_GLYPH, table } from './format.js';
 import { withTown } from './with-town.js';
 
@@ -62,7 +63,10 @@ export const spawn: Command = {
       const a = await registerNewAgent(t, request.options);
       const how = await startAgentWorker(t, a, request);
       if (ctx.json) ctx.printJson({ ...a, worker: how });
-      else ctx.io.out(`spawned ${displayLabel(a)} (${shortId(a.id)}) with cli ${a.cli}: ${how}`);
+      else {
+        const where = a.noWorktree ? ", in the town's directory (--no-worktree)" : '';
+        ctx.io.out(`spawned ${displayLabel(a)} (${shortId(a.id)}) with cli ${a.cli}${where}: ${how}`);
+      }
       if (how === 'foreground') return runForeground(ctx, a);
     }),
 };
@@ -181,14 +185,46 @@ export const wait: Command = {
     }),
 };
 
+/** `tt prune --worktrees`: the agents' clean, merged worktrees removed; what stays and why. */
+const pruneTrees = async (ctx: Ctx, t: Town): Promise<void> => {
+  const dryRun = Boolean(ctx.flags.dryRun);
+  const r = await pruneAgentWorktrees(t, { dryRun });
+  if (ctx.json) return ctx.printJson({ dryRun, ...r });
+  if (r.why) return void ctx.io.out(`no worktrees to prune: ${r.why}`);
+  if (!r.removed.length && !r.kept.length) return void ctx.io.out('no agent worktrees');
+  ctx.io.out(
+    table([
+      ...r.removed.map((w) => [dryRun ? 'would remove' : 'removed', w.agent, w.path, w.why]),
+      ...r.kept.map((w) => ['kept', w.agent, w.path, w.why]),
+    ]),
+  );
+  if (r.removed.length)
+    ctx.io.out(
+      `\nbranches are kept; ${dryRun ? 'nothing was removed (--dry-run)' : 'git branch -d removes merged ones'}`,
+    );
+};
+
 export const prune: Command = {
   name: 'prune',
-  summary: 'remove stopped and errored agents and their keys',
-  flags: { all: { type: 'boolean', description: 'remove every agent, running or not' } },
+  summary: 'remove stopped and errored agents and their keys (--worktrees: clean, merged worktrees)',
+  description:
+    "--worktrees removes, instead, the agents' git worktrees that are clean and whose HEAD the\n" +
+    'base branch already has, never one whose agent is working; it says what stays and why.\n' +
+    'Branches are never deleted.',
+  flags: {
+    all: { type: 'boolean', description: 'remove every agent, running or not' },
+    worktrees: { type: 'boolean', description: "remove the agents' clean, merged worktrees (not agents)" },
+    dryRun: { type: 'boolean', description: 'with --worktrees: say what would go, remove nothing' },
+  },
   json: true,
   maxArgs: 0,
   run: (ctx) =>
     withTown(ctx, async (t) => {
+      if (ctx.flags.worktrees) {
+        if (ctx.flags.all) throw new UsageError('--all prunes agents, --worktrees their worktrees: give one');
+        return pruneTrees(ctx, t);
+      }
+      if (ctx.flags.dryRun) throw new UsageError('--dry-run goes with --worktrees');
       const removed = await pruneAgents(t, Boolean(ctx.flags.all));
       if (ctx.json)
         return ctx.printJson({ removed: removed.map((a) => ({ id: a.id, name: a.name, state: a.state })) });

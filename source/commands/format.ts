@@ -22,16 +22,5 @@ export const oneLine = (s: string, max: number): string => {
   return line.length > max ? `${line.slice(0, max - 3)}...` : line;
 };
 
-// ESC sequences (CSI, OSC, two-byte), then any other C0/C1 control but tab.
-const ESCAPES = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|\u001b[@-_]?/g;
-const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
-
-/**
- * Untrusted text (a model's, a tool's) as one printable line: line breaks become " ⏎ ", terminal
- * escapes and other control characters are dropped. (Until model/ has the one sanitiser.)
- */
-export const flatLine = (s: string): string =>
-  s
-    .replace(/\r?\n|\r/g, ' ⏎ ')
-    .replace(ESCAPES, '')
-    .replace(CONTROLS, '');
+/** The display sanitiser (model/format.ts): every text from an agent or a model goes through it. */
+export { displaySafe, flatLine } from '../model/format.js';

@@ -1,7 +1,7 @@
 import { shortId } from '../model/ids.js';
-import { attemptEventLine } from '../model/attempt.js';
 import { UsageError } from '../model/errors.js';
 import {
+  attemptLine,
   attemptLog,
   findAttempt,
   followAttempt,
@@ -13,7 +13,7 @@ import {
 } from '../services/logs.js';
 import type { Town } from '../services/context.js';
 import type { Command, Ctx } from './command.js';
-import { clock, flatLine } from './format.js';
+import { displaySafe } from './format.js';
 import { withTown } from './with-town.js';
 
 /** "attempt 2 of 2 of task 1a2b3c4d: Bob [worker] round 1 (.tt/logs/bob_round_1.log)" */
@@ -25,18 +25,17 @@ const header = (t: Town, a: AttemptView): string => {
   return file ? `${what} (${file})` : what;
 };
 
-const eventText = (e: StoredAttemptEvent): string => `${clock(e.ts)} ${flatLine(attemptEventLine(e.event))}`;
-
 const eventJson = (a: AttemptView, e: StoredAttemptEvent): string =>
   JSON.stringify({ id: e.id, ts: e.ts, agent: a.agentId, round: a.round, event: e.event });
 
 const showRaw = async (ctx: Ctx, t: Town, a: AttemptView): Promise<void> => {
   if (!ctx.flags.follow) {
-    const text = await rawLog(a);
+    const text = displaySafe(await rawLog(a));
     if (text) ctx.io.out(text.endsWith('\n') ? text.slice(0, -1) : text);
     return;
   }
-  await followRawLog(t, a, (line) => ctx.io.out(line), ctx.io.signal ? { signal: ctx.io.signal } : {});
+  const print = (line: string) => ctx.io.out(displaySafe(line));
+  await followRawLog(t, a, print, ctx.io.signal ? { signal: ctx.io.signal } : {});
 };
 
 export const logs: Command = {
@@ -58,7 +57,10 @@ export const logs: Command = {
       description: "the task's Nth attempt, or the agent's round N (default: the latest)",
       value: 'n',
     },
-    raw: { type: 'boolean', description: "print the CLI's raw log file instead of the events" },
+    raw: {
+      type: 'boolean',
+      description: "print the CLI's raw log file instead of the events (terminal escapes dropped)",
+    },
   },
   json: true,
   minArgs: 1,
@@ -71,7 +73,7 @@ export const logs: Command = {
       if ('none' in found) return void (ctx.json ? ctx.io.err(found.none) : ctx.io.out(found.none));
       const a = found.attempt;
       if (ctx.flags.raw) return showRaw(ctx, t, a);
-      const print = (e: StoredAttemptEvent) => ctx.io.out(ctx.json ? eventJson(a, e) : eventText(e));
+      const print = (e: StoredAttemptEvent) => ctx.io.out(ctx.json ? eventJson(a, e) : attemptLine(e));
       if (!ctx.json) ctx.io.out(header(t, a));
       const log = await attemptLog(t, a);
       log.events.forEach(print);

@@ -10,6 +10,7 @@ import { missionCommands } from './mission.js';
 import { statusCommands } from './status.js';
 import { taskCommands } from './tasks.js';
 import { townCommands } from './town.js';
+import { worktreeCommands } from './worktrees.js';
 
 /** Every verb, in the order `tt --help` lists them. */
 export const COMMANDS: Command[] = [
@@ -24,4 +25,5 @@ export const COMMANDS: Command[] = [
   ...missionCommands,
   ...statusCommands,
   ...logsCommands,
+  ...worktreeCommands,
 ];

@@ -1,8 +1,10 @@
+import { isTerminalAgent } from '../model/agent.js';
 import { isTerminalMission } from '../model/mission.js';
 import { resolveAgentRef, resolveIdPrefix } from '../model/resolve.js';
 import { parseFlags } from '../services/flags.js';
 import { spawnRequest, SPAWN_FLAGS } from '../services/spawn.js';
 import type { ConsoleActions } from './actions.js';
+import { openLog } from './logview.js';
 import { agentRows, helpRows, missionRows, rowIds, selectedIndex, taskRows } from './rows.js';
 import { PANES, type ConsoleState, type ConsoleStore, type Modal, type PaneId } from './store.js';
 
@@ -419,6 +421,30 @@ const DEFAULTS: ConsoleCommand[] = [
     run: (ctx) => act(ctx, () => ctx.actions.killAgent(selectedAgent(ctx.store.getState())!.id)),
   },
   {
+    id: 'logs',
+    title: "follow the log of the agent's latest attempt (:logs [<agent|task>])",
+    keys: ['l'],
+    scope: 'agents',
+    hint: 'logs',
+    disabled: needAgent,
+    run: (ctx, args) => {
+      const a = selectedAgent(ctx.store.getState())!;
+      openLog(ctx, args.length ? { ref: args[0]!, subject: args[0]! } : { ref: a.id, subject: a.label });
+    },
+  },
+  {
+    id: 'restart',
+    title: 'restart the stopped agent and its worker (tt restart)',
+    keys: ['R'],
+    scope: 'agents',
+    mutates: true,
+    hint: 'restart',
+    disabled: (s) =>
+      needAgent(s) ??
+      (isTerminalAgent(selectedAgent(s)!.state) ? undefined : 'only a stopped agent is restarted'),
+    run: (ctx) => act(ctx, () => ctx.actions.restartAgent(selectedAgent(ctx.store.getState())!.id)),
+  },
+  {
     id: 'send',
     title: 'send the agent a message (:send <text>; urgent with :send! <text>)',
     keys: ['m'],
@@ -505,6 +531,19 @@ const DEFAULTS: ConsoleCommand[] = [
       args.length
         ? act(ctx, () => ctx.actions.reassignTask(selectedTask(ctx.store.getState())!.id, args.join(' ')))
         : open(ctx, { kind: 'input', title: 'reassign to agent', value: '', command: 'reassign', args: [] }),
+  },
+
+  {
+    id: 'task-logs',
+    title: "follow the log of the task's latest attempt",
+    keys: ['l'],
+    scope: 'tasks',
+    hint: 'logs',
+    disabled: needTask,
+    run: (ctx) => {
+      const t = selectedTask(ctx.store.getState())!;
+      openLog(ctx, { ref: t.id, subject: `task ${t.id.slice(0, 8)}` });
+    },
   },
 
   // Command-line only

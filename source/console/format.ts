@@ -1,7 +1,12 @@
-/** Fixed-width text cells (the console lays rows out by hand, so a pane never grows). */
+import { displaySafe } from '../model/format.js';
+
+/**
+ * Fixed-width text cells (the console lays rows out by hand, so a pane never grows). Every cell
+ * goes through the one sanitiser (model/format.ts displaySafe): no escape reaches the terminal.
+ */
 export const cell = (s: string, width: number): string => {
   if (width <= 0) return '';
-  const flat = s.replace(/[\r\n\t]+/g, ' ');
+  const flat = displaySafe(s.replace(/[\r\n\t]+/g, ' '));
   return flat.length > width ? `${flat.slice(0, Math.max(0, width - 1))}~` : flat.padEnd(width);
 };
 

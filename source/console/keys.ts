@@ -9,6 +9,7 @@ import {
   type CommandTable,
   type Scope,
 } from './commands.js';
+import { logKey } from './logview.js';
 import type { ConsoleState, Modal, UiState } from './store.js';
 
 /** The parts of an Ink key event the console reads. */
@@ -166,6 +167,9 @@ const modalKey: Step = (p) => {
       return confirmKey(p, modal);
     case 'input':
       return inputKey(p, modal);
+    case 'log':
+      logKey(p.ctx, modal.log, p.name);
+      return TAKEN;
     default:
       return undefined;
   }

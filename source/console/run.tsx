@@ -5,6 +5,7 @@ import { dispatch } from '../services/missions.js';
 import { say, type CommandContext, type CommandTable } from './commands.js';
 import { detailOf, whyOf } from './detail.js';
 import { handleKey } from './keys.js';
+import { stopLog } from './logview.js';
 import { townActions, startAdapter } from './session.js';
 import { createConsoleStore, initialState, type ConsoleState, type ConsoleStore } from './store.js';
 import { themeFor } from './theme.js';
@@ -162,6 +163,7 @@ export const runConsole = async (t: Town, o: ConsoleOptions): Promise<void> => {
   try {
     await quitting;
   } finally {
+    stopLog(store);
     app.unmount();
     o.stdout.write(ALT_OFF);
     unwatch();

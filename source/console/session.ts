@@ -1,13 +1,29 @@
 import { shortId } from '../model/ids.js';
 import { displayLabel } from '../model/agent.js';
-import { interruptAgent, killAgent, registerNewAgent, resumeAgent, startWorker } from '../services/agents.js';
+import { flatLine } from '../model/format.js';
+import {
+  interruptAgent,
+  killAgent,
+  registerNewAgent,
+  restartAgent,
+  resumeAgent,
+  startWorker,
+} from '../services/agents.js';
 import { consoleSnapshot, type HelpPrompt } from '../services/console.js';
 import type { Town } from '../services/context.js';
 import { followEvents, type EventFollower } from '../services/events.js';
+import {
+  attemptLine,
+  attemptLog,
+  findAttempt,
+  followAttempt,
+  followRawLog,
+  shownLogFile,
+} from '../services/logs.js';
 import { send } from '../services/messages.js';
 import { noteMission, stopMission } from '../services/missions.js';
 import { assignTask, cancelTask, reassignTask, retryTask } from '../services/tasks.js';
-import type { ConsoleActions } from './actions.js';
+import type { ConsoleActions, LogEnd, LogRequest, LogSink } from './actions.js';
 import { ageThroughput, appendEvents, SPARK_BUCKET_MS, type ConsoleStore } from './store.js';
 import type { TownEvent } from '../model/event.js';
 
@@ -29,6 +45,10 @@ export const townActions = (t: Town, store: ConsoleStore): ConsoleActions => {
     interruptAgent: async (id) => `${displayLabel((await interruptAgent(t, id)).agent)} paused`,
     resumeAgent: async (id) => `${displayLabel((await resumeAgent(t, id)).agent)} resumed`,
     killAgent: async (id) => `${displayLabel((await killAgent(t, id)).agent)} stopped`,
+    restartAgent: async (id) => {
+      const r = await restartAgent(t, id);
+      return `${displayLabel(r.agent)} restarted (was ${r.prev}); its worker is starting`;
+    },
     sendMessage: async (agent, text, urgent) => {
       const m = await send(t, agent, text, { kind: 'task', urgent, from: 'supervisor' });
       return `sent ${m.id}${urgent ? ' (urgent)' : ''}`;
@@ -53,7 +73,31 @@ export const townActions = (t: Town, store: ConsoleStore): ConsoleActions => {
       await send(t, prompt.from, text, { kind: 'info', from: 'supervisor' });
       return `answered ${shortId(prompt.from)}`;
     },
+    watchLog: (request, sink, signal) => watchLog(t, request, sink, signal),
   };
+};
+
+/** tt logs [--raw] --follow, into a sink: the stored events first, then each one as it comes. */
+const watchLog = async (t: Town, r: LogRequest, sink: LogSink, signal: AbortSignal): Promise<LogEnd> => {
+  const found = await findAttempt(t, r.ref, r.attempt);
+  if ('none' in found) return { none: found.none };
+  const a = found.attempt;
+  const file = shownLogFile(t, a);
+  sink.attempt({
+    agent: a.agent,
+    ...(a.task ? { task: a.task } : {}),
+    number: a.number,
+    of: a.of,
+    round: a.round,
+    ...(a.prev !== undefined ? { prev: a.prev } : {}),
+    ...(a.next !== undefined ? { next: a.next } : {}),
+    ...(file ? { file } : {}),
+  });
+  if (r.raw) return followRawLog(t, a, (line) => sink.lines([flatLine(line)]), { signal });
+  const log = await attemptLog(t, a);
+  sink.lines(log.events.map(attemptLine));
+  if (log.finished || signal.aborted) return log.finished ? 'finished' : 'stopped';
+  return followAttempt(t, a, log.after, (e) => sink.lines([attemptLine(e)]), { signal });
 };
 
 interface AdapterOptions {

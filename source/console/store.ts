@@ -1,14 +1,39 @@
 import { createStore } from 'zustand/vanilla';
 import type { TownEvent } from '../model/event.js';
 import type { ConsoleSnapshot } from '../services/console.js';
+import type { LogAttempt } from './actions.js';
 import type { CommandTable } from './commands.js';
 
 /** The console's panes, in focus order (1-5). */
 export const PANES = ['agents', 'tasks', 'missions', 'events', 'help'] as const;
 export type PaneId = (typeof PANES)[number];
 
+/** What a log view shows and where it is (console/logview.ts drives it). */
+export interface LogView {
+  /** The agent id or task id whose attempt it shows. */
+  ref: string;
+  /** Who or what, before the attempt is found: "Ada [backend]", "task 1a2b3c4d". */
+  subject: string;
+  /** The raw log file instead of the events. */
+  raw: boolean;
+  /** The attempt asked for (tt logs --attempt); the latest when absent. */
+  number?: number;
+  attempt?: LogAttempt;
+  /** The lines kept (the newest LOG_LINES_MAX). */
+  lines: string[];
+  /** First line on screen when not following. */
+  top: number;
+  /** Pinned to the newest line. */
+  follow: boolean;
+  /** loading; live (being followed); finished; none (no attempt); error. */
+  status: 'loading' | 'live' | 'finished' | 'none' | 'error';
+  /** Why there is no attempt, or the error. */
+  note?: string;
+}
+
 export type Modal =
   | { kind: 'help'; scroll: number }
+  | { kind: 'log'; log: LogView }
   | { kind: 'confirm'; title: string; detail: string; command: string; args: string[] }
   | { kind: 'input'; title: string; value: string; command: string; args: string[] }
   | { kind: 'detail'; title: string; lines: string[]; scroll: number }

@@ -27,7 +27,8 @@ import {
   taskRows,
   windowStart,
 } from './rows.js';
-import { PANES, type ConsoleState, type ConsoleStore, type PaneId } from './store.js';
+import { logEmpty, logRows, logTitle, logTop } from './logview.js';
+import { PANES, type ConsoleState, type ConsoleStore, type LogView, type PaneId } from './store.js';
 import type { Theme } from './theme.js';
 
 /** The smallest terminal the console lays out in. */
@@ -320,6 +321,9 @@ const Header = memo(
   ),
 );
 
+/** The keys of the log view (console/logview.ts logKey). */
+export const LOG_HINTS = 'j/k scroll  g top  G follow  p previous  n next attempt  r raw  esc close';
+
 /** Every key, from the command registry, grouped by where it works. */
 export const helpLines = (s: ConsoleState): string[] => {
   const scopes: (PaneId | 'global')[] = ['global', ...PANES];
@@ -335,6 +339,7 @@ export const helpLines = (s: ConsoleState): string[] => {
   return [
     ...lines,
     '',
+    `log view (l): ${LOG_HINTS}`,
     'command line (:): every command by its name, e.g. :note resume, :assign <text>, :spawn ada --cli sim',
   ];
 };
@@ -355,6 +360,7 @@ export const footerHints = (s: ConsoleState): string => {
 /** The footer's text: a recent message, else the last note's receipt and the keys that apply. */
 const footerText = (s: ConsoleState, now: number): { text: string; error: boolean } => {
   const f = s.ui.footer && now - s.ui.footer.at < 8000 ? s.ui.footer : undefined;
+  if (s.ui.modal?.kind === 'log') return { text: f ? f.text : LOG_HINTS, error: f?.kind === 'error' };
   const r = s.receipts.at(-1);
   const receipt =
     r &&
@@ -380,6 +386,7 @@ const overlayOf = (s: ConsoleState): { title: string; lines: string[] } | undefi
     return { title: m.title, lines: [`> ${m.value}_`, '', 'enter: send    esc: cancel'] };
   if (m.kind === 'command')
     return { title: 'command (tab completes, up/down history, esc cancels)', lines: [`:${m.value}_`] };
+  if (m.kind === 'log') return undefined;
   return { title: `${m.title} (j/k scroll, esc closes)`, lines: m.lines.slice(m.scroll) };
 };
 
@@ -419,6 +426,48 @@ const Overlay = ({
 };
 
 /**
+ * The log view over the whole body: a title (whose attempt, which, following or finished) and
+ * the visible window of its lines, cut to the width. The lines were made display-safe when they
+ * arrived (flatLine); cell() strips again on the way out.
+ */
+const LogFrame = ({
+  log,
+  rows,
+  theme,
+  width,
+  height,
+}: {
+  log: LogView;
+  rows: number;
+  theme: Theme;
+  width: number;
+  height: number;
+}) => {
+  const inner = Math.max(1, width - 2);
+  const top = logTop(log, rows);
+  const shown = log.lines.length ? log.lines.slice(top, top + rows) : [logEmpty(log)];
+  const bad = log.status === 'error' ? { color: theme.bad } : {};
+  return (
+    <Box
+      flexDirection="column"
+      width={width}
+      height={height}
+      borderStyle="classic"
+      {...(theme.focus ? { borderColor: theme.focus } : {})}
+    >
+      <Text bold wrap="truncate-end" {...bad}>
+        {line(cell(` ${logTitle(log, rows)}`, inner))}
+      </Text>
+      {shown.map((l, i) => (
+        <Text key={top + i} wrap="truncate-end">
+          {line(cell(` ${l}`, inner))}
+        </Text>
+      ))}
+    </Box>
+  );
+};
+
+/**
  * The whole console, laid out for the terminal size in the store (one row shorter than the
  * terminal: Ink 6.8 repaints fully otherwise).
  */
@@ -451,7 +500,9 @@ export const ConsoleView = ({
   return (
     <Box flexDirection="column" width={columns} height={height}>
       <Header line1={line1} line2={line2} bad={s.link !== 'linked' ? theme.bad : undefined} width={columns} />
-      {overlay ? (
+      {s.ui.modal?.kind === 'log' ? (
+        <LogFrame log={s.ui.modal.log} rows={logRows(s.size)} theme={theme} width={columns} height={body} />
+      ) : overlay ? (
         <Box height={body} width={columns} justifyContent="center" alignItems="center">
           <Overlay title={overlay.title} lines={overlay.lines} theme={theme} width={columns} height={body} />
         </Box>

@@ -59,6 +59,8 @@ export interface SpawnOptions {
   maxRounds?: number;
   /** Settings of the simulated CLI (for --cli sim). */
   sim?: SimSettings;
+  /** Work in the town's directory, not a worktree of its own, even in a git town (--no-worktree). */
+  noWorktree?: boolean;
   /** Refuse (storing nothing) when the CLI's program is not on PATH: its worker is about to start. */
   checkCli?: boolean;
 }
@@ -93,6 +95,7 @@ export const registerNewAgent = async (t: Town, o: SpawnOptions): Promise<Agent>
     roundsCompleted: 0,
     ...(o.maxRounds !== undefined ? { maxRounds: o.maxRounds } : {}),
     ...(o.sim ? { sim: JSON.stringify(o.sim) } : {}),
+    ...(o.noWorktree ? { noWorktree: true } : {}),
   };
   const r = await registerAgent(t.db, agent, bootGraceMs(t));
   if (!r.ok) {

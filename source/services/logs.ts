@@ -2,6 +2,8 @@ import { open } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { displayLabel, displayName, type Agent } from '../model/agent.js';
+import { attemptEventLine } from '../model/attempt.js';
+import { flatLine, hhmmss } from '../model/format.js';
 import { TtError, UsageError } from '../model/errors.js';
 import { shortId, isIdPrefix, isUuid } from '../model/ids.js';
 import { resolveIdPrefix } from '../model/resolve.js';
@@ -36,6 +38,9 @@ export interface AttemptView extends AttemptRef {
   startedAt?: number;
   /** The raw log file; absent when the agent record is gone (its name, so the file's, is unknown). */
   logFile?: string;
+  /** The `n` (for --attempt) of the attempt before this one and after it, when there is one. */
+  prev?: number;
+  next?: number;
 }
 
 /** An attempt, or why there is none to show (a line for the operator). */
@@ -108,7 +113,15 @@ export const findAttempt = async (t: Town, ref: string, n?: number): Promise<Att
     const i = (n ?? list.length) - 1;
     const a = list[i]!;
     return {
-      attempt: { ...viewOf(t, all, a), task, number: i + 1, of: list.length, startedAt: a.startedAt },
+      attempt: {
+        ...viewOf(t, all, a),
+        task,
+        number: i + 1,
+        of: list.length,
+        startedAt: a.startedAt,
+        ...(i > 0 ? { prev: i } : {}),
+        ...(i + 1 < list.length ? { next: i + 2 } : {}),
+      },
     };
   }
   const agent = subject.agent;
@@ -120,8 +133,21 @@ export const findAttempt = async (t: Town, ref: string, n?: number): Promise<Att
     const kept = rounds.length > 1 ? `rounds ${rounds[0]}-${latest}` : `round ${latest}`;
     throw new UsageError(`${displayLabel(agent)} has no attempt ${round} (its attempts: ${kept})`);
   }
-  return { attempt: { ...viewOf(t, all, { agentId: agent.id, round }), number: round, of: latest } };
+  const k = rounds.indexOf(round);
+  return {
+    attempt: {
+      ...viewOf(t, all, { agentId: agent.id, round }),
+      number: round,
+      of: latest,
+      ...(k > 0 ? { prev: rounds[k - 1]! } : {}),
+      ...(k + 1 < rounds.length ? { next: rounds[k + 1]! } : {}),
+    },
+  };
 };
+
+/** One event as a line of text: its time, then attemptEventLine made display-safe (flatLine). */
+export const attemptLine = (e: StoredAttemptEvent): string =>
+  `${hhmmss(e.ts)} ${flatLine(attemptEventLine(e.event))}`;
 
 /** The attempt's raw log path relative to the town, for display. */
 export const shownLogFile = (t: Town, a: AttemptView): string | undefined =>

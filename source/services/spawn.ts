@@ -55,6 +55,11 @@ export const SPAWN_FLAGS: Record<string, FlagSpec> = {
   },
   parent: { type: 'string', description: 'the agent that delegated to this one', value: 'agent' },
   cap: { type: 'string', description: 'capabilities, comma separated', value: 'a,b' },
+  worktree: {
+    type: 'boolean',
+    default: true,
+    description: "in a git town, work in a git worktree of its own (--no-worktree: in the town's directory)",
+  },
   ...START_FLAGS,
   ...SIM_FLAGS,
 };
@@ -110,6 +115,7 @@ export const spawnRequest = (name: string, flags: Flags): SpawnRequest => {
       caps: parseTags(str(flags, 'cap')),
       ...(maxRounds !== undefined ? { maxRounds } : {}),
       ...(sim ? { sim } : {}),
+      ...(flags.worktree === false ? { noWorktree: true } : {}),
       // A worker about to start needs its CLI on PATH; --no-start only registers the agent.
       checkCli: Boolean(flags.start),
     },

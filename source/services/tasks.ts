@@ -6,7 +6,8 @@ import { resolveAgentRef, resolveIdPrefix } from '../model/resolve.js';
 import { Task, type TaskState } from '../model/task.js';
 import { createTask, getTask, listTasks, moveTask, taskIds } from '../store/tasks.js';
 import { finishAttempt } from '../store/worker.js';
-import type { Agent } from '../model/agent.js';
+import { displayLabel, isTerminalAgent, type Agent } from '../model/agent.js';
+import { getAgent } from '../store/agents.js';
 import { agents, findAgent, pickAgent } from './agents.js';
 import { townDelays, type Town } from './context.js';
 import { report } from './report.js';
@@ -61,6 +62,29 @@ export const senderIdAmong = (t: Town, all: readonly Agent[], from?: string): st
   return ref ? resolveAgentRef(ref, all) : SUPERVISOR_ID;
 };
 
+/** An agent that takes no work (stopped, errored, never started), and how to bring it back. */
+const stoppedAgent = (a: Agent): never => {
+  throw new TtError(
+    `${displayLabel(a)} is ${a.state}: restart it with tt restart ${a.name}, or pick another agent`,
+  );
+};
+
+/**
+ * Runs a write that gives work to `agent`. A stopped agent is refused up front; if the write's
+ * script refuses it (the agent stopped in between), the refusal says how to restart it too.
+ */
+const givingWorkTo = async <T>(t: Town, agent: Agent, write: () => Promise<T>): Promise<T> => {
+  if (isTerminalAgent(agent.state)) stoppedAgent(agent);
+  try {
+    return await write();
+  } catch (e) {
+    if (!(e instanceof TtError) || e instanceof TransitionError) throw e;
+    const now = await getAgent(t.db, agent.id).catch(() => undefined);
+    if (now && isTerminalAgent(now.state)) stoppedAgent(now);
+    throw e;
+  }
+};
+
 /** Creates a task assigned to an agent and queues its task_assign message, in one step. */
 export const assignTask = async (
   t: Town,
@@ -70,7 +94,9 @@ export const assignTask = async (
   const all = await agents(t);
   const agent = pickAgent(agentRef, all);
   const task = newTask(t, spec);
-  await createTask(t.db, { task, assignTo: agent.id, from: senderIdAmong(t, all, spec.from) });
+  await givingWorkTo(t, agent, () =>
+    createTask(t.db, { task, assignTo: agent.id, from: senderIdAmong(t, all, spec.from) }),
+  );
   return { ...task, state: 'assigned', assignedTo: agent.id };
 };
 
@@ -175,13 +201,15 @@ export const reassignTask = async (t: Town, ref: string, agentRef: string): Prom
   const task = await findTask(t, ref);
   const all = await agents(t);
   const agent = pickAgent(agentRef, all);
-  await moveTask(t.db, task.id, {
-    to: 'assigned',
-    assignTo: agent.id,
-    from: senderIdAmong(t, all),
-    del: ['startedAt'],
-    event: 'task.assigned',
-    text: `reassigned to ${agent.name}`,
-  });
+  await givingWorkTo(t, agent, () =>
+    moveTask(t.db, task.id, {
+      to: 'assigned',
+      assignTo: agent.id,
+      from: senderIdAmong(t, all),
+      del: ['startedAt'],
+      event: 'task.assigned',
+      text: `reassigned to ${agent.name}`,
+    }),
+  );
   return (await getTask(t.db, task.id)) ?? task;
 };

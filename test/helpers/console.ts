@@ -99,24 +99,31 @@ export const snapshot = (over: Partial<ConsoleSnapshot> = {}): ConsoleSnapshot =
   ...over,
 });
 
-/** Console actions that record every call and answer with its name. */
-export const recordingActions = () => {
+/**
+ * Console actions that record every call and answer with its name; an action in `overrides` (read
+ * at each call, so a test may change it later) runs instead.
+ */
+export const recordingActions = (overrides: Partial<ConsoleActions> = {}) => {
   const calls: [string, ...unknown[]][] = [];
   const handler: ProxyHandler<object> = {
-    get:
-      (_, name: string) =>
-      async (...args: unknown[]) => {
-        calls.push([name, ...args]);
-        return `${name} done`;
-      },
+    get: (_, name: string) =>
+      Object.hasOwn(overrides, name)
+        ? overrides[name as keyof ConsoleActions]
+        : async (...args: unknown[]) => {
+            calls.push([name, ...args]);
+            return `${name} done`;
+          },
   };
   return { actions: new Proxy({}, handler) as ConsoleActions, calls };
 };
 
 /** A store and command context around a snapshot, with recorded actions. */
-export const consoleHarness = (state: Partial<ConsoleState> = {}) => {
+export const consoleHarness = (
+  state: Partial<ConsoleState> = {},
+  overrides: Partial<ConsoleActions> = {},
+) => {
   const store = createConsoleStore({ ...initialState(), link: 'linked', snapshot: snapshot(), ...state });
-  const { actions, calls } = recordingActions();
+  const { actions, calls } = recordingActions(overrides);
   let quits = 0;
   const ctx: CommandContext = {
     store,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../source/console/commands.js';
 import { completions, handleKey, keyName, parseCommandLine } from '../../source/console/keys.js';
+import { footerHints } from '../../source/console/view.js';
 import { agent, consoleHarness, K, NOW, snapshot, task } from '../helpers/console.js';
 
 const press = async (h: ReturnType<typeof consoleHarness>, ...keys: (string | [string, object])[]) => {
@@ -71,6 +72,30 @@ describe('console keys', () => {
     expect(h.calls).toEqual([]);
     await press(h, 'K', 'y');
     expect(h.calls).toEqual([['killAgent', 'bob-0000-4000-8000-000000000000']]);
+  });
+
+  it('R restarts a stopped agent (tt restart), and only a stopped one', async () => {
+    const h = consoleHarness({
+      snapshot: snapshot({ agents: [agent('ada', { state: 'stopped' }), agent('bob')] }),
+    });
+    // Stopped agents sort after live ones: bob first, then ada.
+    expect(footerHints(h.store.getState())).not.toMatch(/restart/);
+    await press(h, 'j');
+    expect(footerHints(h.store.getState())).toMatch(/R restart/);
+    expect(await press(h, 'R')).toEqual(['restart']);
+    expect(h.calls).toEqual([['restartAgent', 'ada-0000-4000-8000-000000000000']]);
+    expect(h.store.getState().ui.footer?.text).toBe('restartAgent done');
+    await press(h, 'k');
+    expect(footerHints(h.store.getState())).not.toMatch(/restart/);
+    expect(await press(h, 'R')).toEqual([undefined]);
+    expect(h.calls).toHaveLength(1);
+    expect(h.store.getState().ui.footer?.text).toMatch(/only a stopped agent is restarted/);
+    const ro = consoleHarness({
+      readOnly: true,
+      snapshot: snapshot({ agents: [agent('ada', { state: 'stopped' })] }),
+    });
+    await press(ro, 'R');
+    expect(ro.calls).toEqual([]);
   });
 
   it('a key that does not apply says why in the footer, and runs nothing', async () => {
@@ -173,6 +198,7 @@ describe('console keys', () => {
       nickname: '--nickname Adele',
       parent: '--parent bob',
       cap: '--cap db,api',
+      worktree: '--no-worktree',
       maxRounds: '--max-rounds 3',
       start: '--no-start',
       simDuration: '--sim-duration 5',
@@ -197,6 +223,7 @@ describe('console keys', () => {
             maxRounds: 3,
             checkCli: false,
             sim: { durationMs: 5, failRate: 0.5, failFirst: 1, queryRate: 0.25, seed: 1 },
+            noWorktree: true,
           },
           start: false,
           foreground: false,

@@ -6,6 +6,7 @@ import {
   displayLabel,
   isTerminalAgent,
 } from '../../source/model/agent.js';
+import { displaySafe, flatLine } from '../../source/model/format.js';
 import { decodeHash, encodeHash } from '../../source/model/hash.js';
 import { SUPERVISOR_ID } from '../../source/model/ids.js';
 import { classify, parseAck, summarize, type MessageBody } from '../../source/model/message.js';
@@ -190,5 +191,14 @@ describe('agent references', () => {
     expect(displayLabel({ name: 'w1', nickname: 'Ada', role: 'reviewer' })).toBe('Ada [reviewer]');
     expect(nicknameFor(agents[0]!.id)).toBe(nicknameFor(agents[0]!.id));
     expect(nicknameFor(agents[0]!.id)).not.toBe(nicknameFor('0001ffff-0000-4000-8000-000000000001'));
+  });
+});
+
+describe('the display sanitiser', () => {
+  it('drops terminal escapes and controls, keeps tabs, newlines and the text around them', () => {
+    const hostile =
+      'a\u001b[2J\u001b]0;pwned\u0007b\u001b]8;;http://x\u001b\\c\u0007\u0008\u009bd\te\nf\u001bPg';
+    expect(displaySafe(hostile)).toBe('abcd\te\nfg');
+    expect(flatLine('one\r\ntwo\rthree\u001b[31m red')).toBe('one ⏎ two ⏎ three red');
   });
 });
