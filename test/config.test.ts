@@ -133,7 +133,7 @@ describe('tt.config.json', () => {
     expect(r.config).toMatchObject({
       name: town.name,
       defaultCli: 'claude',
-      agent: { idleTimeoutSecs: 300 },
+      agent: { idleTimeoutSecs: 0 },
       tasks: { maxAttempts: 3 },
     });
     expect(r.clis).toMatchObject({ mine: 'my-agent --fast', claude: expect.stringContaining('claude') });

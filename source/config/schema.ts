@@ -33,7 +33,9 @@ export const RedisConfig = z.strictObject({
 const period = (def: number) => z.number().min(0.05).default(def);
 
 export const AgentConfig = z.strictObject({
-  idleTimeoutSecs: secs(300).describe('a worker with nothing to do for this long drains and stops; 0 never'),
+  idleTimeoutSecs: secs(0).describe(
+    'a worker with nothing to do for this long drains and stops; 0 (the default) never',
+  ),
   maxRounds: z.number().int().min(0).default(10).describe('rounds a worker runs before it stops; 0 no limit'),
   heartbeatSecs: period(3).describe('how often a live worker refreshes its heartbeat'),
   heartbeatTtlSecs: period(10).describe(
