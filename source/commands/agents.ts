@@ -133,7 +133,7 @@ export const interrupt = agentVerb(
   interruptAgent,
   'paused',
 );
-export const resume = agentVerb('resume', 'resume a paused agent', resumeAgent, 'resumed');
+export const resume = agentVerb('resume', 'resume a paused or quarantined agent', resumeAgent, 'resumed');
 export const close = agentVerb(
   'close',
   'let an agent finish its round, then stop (drain)',

@@ -36,6 +36,18 @@ export const AgentConfig = z.strictObject({
   idleTimeoutSecs: secs(0).describe(
     'a worker with nothing to do for this long drains and stops; 0 (the default) never',
   ),
+  quarantineAfter: z
+    .number()
+    .int()
+    .min(0)
+    .default(3)
+    .describe(
+      'an agent whose attempts fail this many times in a row, each within fastFailSecs, is quarantined: it takes no work until tt resume; 0 never',
+    ),
+  fastFailSecs: period(30).describe('an attempt that fails in less than this counts towards quarantineAfter'),
+  retryGraceSecs: secs(10).describe(
+    'a retried task waits this long after it is due for an agent other than the one that failed it, when another is idle',
+  ),
   maxRounds: z.number().int().min(0).default(10).describe('rounds a worker runs before it stops; 0 no limit'),
   heartbeatSecs: period(3).describe('how often a live worker refreshes its heartbeat'),
   heartbeatTtlSecs: period(10).describe(

@@ -29,13 +29,14 @@ const PRIORITY_ORDER = { critical: 0, high: 1, normal: 2, low: 3 } as const;
 const TASK_ORDER = { running: 0, assigned: 1, pending: 2, failed: 3, completed: 4, cancelled: 5 } as const;
 const AGENT_ORDER = {
   error: 0,
-  working: 1,
-  paused: 2,
-  draining: 3,
-  starting: 4,
-  idle: 5,
-  stopped: 6,
-  cold: 7,
+  quarantined: 1,
+  working: 2,
+  paused: 3,
+  draining: 4,
+  starting: 5,
+  idle: 6,
+  stopped: 7,
+  cold: 8,
 } as const;
 
 /** Compares as String.prototype.localeCompare does (default locale and options), without its per-call cost. */

@@ -196,7 +196,7 @@ const frameOf = <R extends { id: string }>(
 };
 
 const stateColor = (theme: Theme, state: string): string | undefined =>
-  ['error', 'failed', 'stopped', 'dead'].includes(state)
+  ['error', 'failed', 'stopped', 'dead', 'quarantined'].includes(state)
     ? theme.bad
     : ['paused', 'draining', 'blocked'].includes(state)
       ? theme.warn
@@ -205,7 +205,7 @@ const stateColor = (theme: Theme, state: string): string | undefined =>
         : undefined;
 
 const eventColor = (theme: Theme, e: TownEvent): string | undefined =>
-  /dead|failed|reaped|help/.test(e.type)
+  /dead|failed|reaped|help/.test(e.type) || e.state === 'quarantined'
     ? theme.bad
     : /retry|paused|blocked/.test(`${e.type} ${e.state ?? ''}`)
       ? theme.warn
@@ -281,14 +281,20 @@ const countIn = <T,>(list: readonly T[], stateOf: (x: T) => string, states: read
 /** The second header line: agents, tasks and missions counted by state. */
 const countsLine = (s: ConsoleState): string => {
   const agents = s.snapshot?.agents ?? [];
-  const [working, idle, paused] = countIn(agents, (a) => a.state, ['working', 'idle', 'paused']);
+  const [working, idle, paused, quarantined] = countIn(agents, (a) => a.state, [
+    'working',
+    'idle',
+    'paused',
+    'quarantined',
+  ]);
   const [running, blocked] = countIn(s.snapshot?.missions ?? [], (m) => m.state, ['running', 'blocked']);
   const c = s.snapshot?.taskCounts;
   const tasks = c
     ? `${c.pending} queued ${c.assigned + c.running} running ${c.completed} done ${c.failed} dead`
     : '-';
   return (
-    ` agents ${agents.length}: ${working} working ${idle} idle ${paused} paused   tasks ${tasks}` +
+    ` agents ${agents.length}: ${working} working ${idle} idle ${paused} paused` +
+    `${quarantined ? ` ${quarantined} quarantined` : ''}   tasks ${tasks}` +
     `   missions ${running} running ${blocked} blocked`
   );
 };

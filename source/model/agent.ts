@@ -8,6 +8,7 @@ export const AGENT_STATES = [
   'idle',
   'working',
   'paused',
+  'quarantined',
   'draining',
   'stopped',
   'error',
@@ -20,14 +21,17 @@ export const isTerminalAgent = (s: AgentState): boolean => s === 'stopped' || s 
 /**
  * Legal moves. A stopped, errored or cold agent only comes back through `starting` (restart);
  * a draining agent only finishes; a paused agent only leaves through resume (idle) or a stop.
- * The worker's own idle/working writes can therefore never overwrite a kill or a pause.
+ * The worker's own idle/working writes can therefore never overwrite a kill or a pause. A
+ * quarantined agent (its attempts kept failing fast, model/quarantine.ts) leaves like a paused one:
+ * resume (idle) or a stop.
  */
 const NEXT: Record<AgentState, readonly AgentState[]> = {
   cold: ['starting'],
   starting: ['idle', 'working', 'paused', 'draining', 'stopped', 'error'],
-  idle: ['idle', 'working', 'paused', 'draining', 'stopped', 'error'],
-  working: ['idle', 'working', 'paused', 'draining', 'stopped', 'error'],
+  idle: ['idle', 'working', 'paused', 'quarantined', 'draining', 'stopped', 'error'],
+  working: ['idle', 'working', 'paused', 'quarantined', 'draining', 'stopped', 'error'],
   paused: ['idle', 'draining', 'stopped', 'error'],
+  quarantined: ['idle', 'draining', 'stopped', 'error'],
   draining: ['stopped', 'error'],
   stopped: ['starting'],
   error: ['starting'],
@@ -82,6 +86,8 @@ export const Agent = z.object({
   lastActiveAt: num().optional(),
   tasksCompleted: num().default(0),
   roundsCompleted: num().default(0),
+  /** Attempts failed fast in a row (model/quarantine.ts); any success resets it. */
+  fastFails: num().optional(),
   pid: num().optional(),
   /** Rounds the worker runs before it stops; 0 = no limit. */
   maxRounds: num().optional(),

@@ -9,6 +9,7 @@ export const AGENT_GLYPH: Record<AgentState, string> = {
   idle: 'o',
   working: '*',
   paused: '=',
+  quarantined: '#',
   draining: 'v',
   stopped: 'x',
   error: '!',

@@ -12,7 +12,9 @@ import {
   type FinishOutcome,
   type Round,
   type RoundEnd,
+  type RoundStreak,
 } from '../store/worker.js';
+import { quarantineWhy, streakStep } from '../model/quarantine.js';
 import type { RoundResult, RoundWork } from './executor.js';
 import { policyOf, reachedMaxRounds, tokenBase, type WorkerRun } from './worker-run.js';
 
@@ -24,12 +26,15 @@ export const workRound = async (w: WorkerRun, round: Round): Promise<void> => {
   const abort = new AbortController();
   const work = roundWork(w, round, abort.signal);
   sayRound(w, work);
+  const began = w.db.clock.now();
   const outcome = await execute(w, work, abort);
   if (w.o.failpoint === 'before-finish') await hangBeforeFinish(w);
   const results = attemptResults(w, round, outcome);
-  const end = await recordRound(w, round, results, `Round ${work.round}: ${outcome.summary}`);
+  const streak = roundStreak(w, results, w.db.clock.now() - began);
+  const end = await recordRound(w, round, results, `Round ${work.round}: ${outcome.summary}`, streak);
   w.o.onRoundEnd?.(results, end.outcomes);
   sayResults(w, results, end.outcomes);
+  if (end.quarantined) w.say(`${end.quarantined}; waiting for tt resume`);
   w.pending = end.next;
   w.lastWork = w.db.clock.now();
 };
@@ -116,6 +121,16 @@ const attemptResults = (w: WorkerRun, round: Round, outcome: RoundResult): Attem
     return { id: task.id, token, outcome: r.ok ? 'completed' : 'failed', text: r.text };
   });
 
+/** What the round does to the agent's streak of fast failures (model/quarantine.ts). */
+const roundStreak = (w: WorkerRun, results: AttemptResult[], elapsedMs: number): RoundStreak | undefined => {
+  const q = w.config.quarantine;
+  if (!q) return undefined;
+  const outcomes = results.map((r) => r.outcome);
+  const step = streakStep(outcomes, elapsedMs, q, w.signal.aborted);
+  const last = results.findLast((r) => r.outcome === 'failed')?.text ?? '';
+  return { step, after: q.after, why: quarantineWhy(q.fastFailMs, last) };
+};
+
 /**
  * Records the round in one script, retried until Redis takes it: finishes the attempts, acks the
  * messages and, unless the worker is stopping or at its last round, begins the next round.
@@ -125,9 +140,11 @@ const recordRound = (
   round: Round,
   results: AttemptResult[],
   activity: string,
+  streak: RoundStreak | undefined,
 ): Promise<RoundEnd> => {
   const chain = !w.signal.aborted && !reachedMaxRounds(w);
   const end = {
+    ...(streak ? { streak } : {}),
     results,
     ackIds: round.messages.map((e) => e.message.id),
     delaysMs: w.config.policy.delaysMs,

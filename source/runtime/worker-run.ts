@@ -1,6 +1,7 @@
 import { shortId } from '../model/ids.js';
 import type { Redis } from 'ioredis';
 import type { Agent } from '../model/agent.js';
+import type { QuarantineConfig } from '../model/quarantine.js';
 import type { Db } from '../store/db.js';
 import type { AttemptResult, FinishOutcome, Round, RoundPolicy } from '../store/worker.js';
 import type { Executor, RoundWork } from './executor.js';
@@ -18,6 +19,8 @@ export interface WorkerConfig {
   /** Longest single block on the inbox before the loop looks around again. */
   blockMs: number;
   policy: Omit<RoundPolicy, 'skills' | 'generalist'>;
+  /** When fast failures in a row quarantine the agent (model/quarantine.ts); absent = never. */
+  quarantine?: QuarantineConfig;
 }
 
 export interface WorkerOptions {

@@ -132,14 +132,14 @@ export const killAgent = async (t: Town, ref: string) => {
 export const interruptAgent = (t: Town, ref: string) =>
   act(t, ref, { to: 'paused', event: 'agent.interrupted', text: 'paused by operator' });
 
-/** Resumes a paused agent. */
+/** Resumes a paused or quarantined agent (a quarantined one starts a fresh streak). */
 export const resumeAgent = (t: Town, ref: string) =>
   act(t, ref, {
     to: 'idle',
-    from: ['paused'],
+    from: ['paused', 'quarantined'],
     stopFlag: 'clear',
     event: 'agent.resumed',
-    set: { lastActiveAt: t.clock.now() },
+    set: { lastActiveAt: t.clock.now(), fastFails: 0 },
   });
 
 /** Lets an agent finish its current round, then stop. */

@@ -83,7 +83,13 @@ export const whyNotAssigned = (snap: ConsoleSnapshot, missionId: string, itemId:
   const item = items.find((i) => i.id === itemId);
   if (!m || !item) return [{ gate: 'item ready', ok: false, detail: 'no such work item' } as GateCheck];
   const agents = snap.agents
-    .filter((a) => !isTerminalAgent(a.state) && a.state !== 'paused' && a.state !== 'draining')
+    .filter(
+      (a) =>
+        !isTerminalAgent(a.state) &&
+        a.state !== 'paused' &&
+        a.state !== 'quarantined' &&
+        a.state !== 'draining',
+    )
     .map((a) => ({
       id: a.id,
       name: a.name,

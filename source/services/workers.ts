@@ -30,11 +30,13 @@ export const workerConfig = (t: Pick<Town, 'config'>, maxRounds?: number): Worke
     maxRounds: maxRounds ?? a.maxRounds,
     reapIntervalMs: s(a.reapIntervalSecs),
     blockMs: Math.min(5000, s(a.reapIntervalSecs)),
+    quarantine: { after: a.quarantineAfter, fastFailMs: s(a.fastFailSecs) },
     policy: {
       maxMessages: 100,
       maxTasks: a.tasksPerRound,
       autoClaim: a.autoClaim,
       backlogScan: 50,
+      retryGraceMs: s(a.retryGraceSecs),
       delaysMs: retryDelaysMs(
         t.config.tasks.maxAttempts,
         t.config.tasks.backoffBaseSecs,

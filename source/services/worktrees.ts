@@ -74,7 +74,7 @@ export const townWorktrees = async (t: Town): Promise<TownWorktrees> => {
  * States in which an agent's worker may be inside a round, using its tree: never pruned. An idle
  * agent is between rounds (its next round makes the tree again); a stopped one has no worker.
  */
-const BUSY: readonly AgentState[] = ['starting', 'working', 'paused', 'draining'];
+const BUSY: readonly AgentState[] = ['starting', 'working', 'paused', 'quarantined', 'draining'];
 
 const isBusy = (a: Agent): boolean => BUSY.includes(a.state);
 

@@ -51,6 +51,7 @@ export type RoundOptions = {
   generalist: boolean;
   tokenBase: string;
   backlogScan: number;
+  retryGraceMs: number;
 };
 
 /**
@@ -115,6 +116,9 @@ export interface ScriptOptions {
     activity: string;
     activityTtlSecs: number;
     activityMax: number;
+    streak: 'reset' | 'add' | 'keep';
+    quarantineAfter: number;
+    quarantineWhy: string;
   } & ({ chain: false } | ({ chain: true } & RoundOptions));
   lease: { mission: string; token: string; ttlMs: number; release: boolean };
   mission_set: {

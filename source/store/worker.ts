@@ -7,6 +7,7 @@ import { script, scriptRawWith, scriptWith, type Db } from './db.js';
 import { ACTIVITY_MAX, ACTIVITY_TTL_SECS } from './keys.js';
 import { parseInboxMember, type InboxEntry } from './messages.js';
 import type { RoundOptions } from './scripts.js';
+import type { StreakStep } from '../model/quarantine.js';
 
 /** What a worker needs from the town to run its rounds. */
 export interface RoundPolicy {
@@ -18,6 +19,11 @@ export interface RoundPolicy {
   /** A generalist takes any backlog task. */
   generalist: boolean;
   backlogScan: number;
+  /**
+   * How long a due retry waits for an agent other than the one that failed it, while another
+   * is idle (default 10 s).
+   */
+  retryGraceMs?: number;
   /** Retry delays in ms, by attempt (see model/retry.ts). */
   delaysMs: number[];
 }
@@ -71,6 +77,7 @@ const roundOptions = (tokenBase: string, p: RoundPolicy): RoundOptions => ({
   generalist: p.generalist,
   tokenBase,
   backlogScan: p.backlogScan,
+  retryGraceMs: p.retryGraceMs ?? 10_000,
 });
 
 const pairs = (flat: string[]): HashFields => {
@@ -142,6 +149,17 @@ export interface RoundEnd {
   outcomes: FinishOutcome[];
   /** The next round, begun in the same call when the worker asked to chain and there was work. */
   next?: Round;
+  /** Why the agent was quarantined by this round end (its fast failures reached the limit). */
+  quarantined?: string;
+}
+
+/** What a round end does to the agent's streak of fast failures (model/quarantine.ts). */
+export interface RoundStreak {
+  step: StreakStep;
+  /** Quarantine at this many fast failures in a row; 0 = never. */
+  after: number;
+  /** The reason's tail (quarantineWhy). */
+  why: string;
 }
 
 /**
@@ -151,7 +169,13 @@ export interface RoundEnd {
 export const endRound = async (
   db: Db,
   agentId: string,
-  end: { results: AttemptResult[]; ackIds: string[]; delaysMs: number[]; activity: string },
+  end: {
+    results: AttemptResult[];
+    ackIds: string[];
+    delaysMs: number[];
+    activity: string;
+    streak?: RoundStreak;
+  },
   chain?: { tokenBase: string; policy: RoundPolicy },
 ): Promise<RoundEnd> => {
   const [next, ...outcomes] = (await scriptRawWith(
@@ -164,6 +188,9 @@ export const endRound = async (
       activity: end.activity,
       activityTtlSecs: ACTIVITY_TTL_SECS,
       activityMax: ACTIVITY_MAX,
+      streak: end.streak?.step ?? 'keep',
+      quarantineAfter: end.streak?.after ?? 0,
+      quarantineWhy: end.streak?.why ?? '',
       ...(chain ? { chain: true, ...roundOptions(chain.tokenBase, chain.policy) } : { chain: false }),
     },
     end.results.flatMap((r) => [r.id, r.token, r.outcome, r.text]),
@@ -171,6 +198,9 @@ export const endRound = async (
   return {
     outcomes: outcomes as FinishOutcome[],
     ...(Array.isArray(next) ? { next: decodeRound(db, agentId, strings(next)) } : {}),
+    ...(typeof next === 'string' && next.startsWith('quarantined:')
+      ? { quarantined: next.slice('quarantined:'.length) }
+      : {}),
   };
 };
 
