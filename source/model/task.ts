@@ -41,6 +41,10 @@ export const Task = z.object({
   attempts: num().default(0),
   maxAttempts: num().default(3),
   lastError: z.string().optional(),
+  /** The agent of the last failed attempt: the backlog offers the retry to another first. */
+  lastAgent: optStr(),
+  /** When the pending retry is (was) due. */
+  retryAt: num().optional(),
   /** The token of the attempt in progress: only its holder may finish it. */
   claimToken: optStr(),
   /** Why a task was dead-lettered (failed after its last attempt). */

@@ -31,7 +31,7 @@ end
 -- Whatever the agent already holds is handed out again first: a round ends by acknowledging
 -- all of it, so anything still held comes from a round whose reply was lost.
 -- a = the script's options (options()): maxMsgs, maxTasks, autoClaim ('1'|'0'), skills (csv),
--- generalist ('1'|'0'), tokenBase, backlogScan.
+-- generalist ('1'|'0'), tokenBase, backlogScan, retryGraceMs.
 -- Returns the round as one flat list, or nil when there is nothing to do:
 --   #messages, messages..., #tasks, then per task #fields, its HGETALL..., #stale, stale ids...,
 --   then #agent fields and the agent's HGETALL (0 for a chained round: the worker has it).
@@ -82,7 +82,8 @@ local function begin_round(id, state, a, chained)
   end
   if #queued > 0 and redis.call('ZCARD', inbox) == 0 then redis.call('DEL', K.wake(id)) end
   if not actionable and a.autoClaim == '1' then
-    local got = take_backlog(id, tokenBase .. ':' .. #started, csv_set(a.skills), a.generalist == '1', tonumber(a.backlogScan))
+    local got = take_backlog(id, tokenBase .. ':' .. #started, csv_set(a.skills), a.generalist == '1',
+      tonumber(a.backlogScan), tonumber(a.retryGraceMs) or 0)
     if got then started[#started + 1] = got end
   end
   if #started == 0 and #taken == 0 then return nil end

@@ -56,16 +56,37 @@ local function may_take(id, skills, generalist)
   return false
 end
 
+-- Whether a live agent other than this one is idle (it may take a retry this one failed).
+local function other_idle(agent)
+  for _, a in ipairs(redis.call('SMEMBERS', K.agents)) do
+    if a ~= agent and redis.call('HGET', K.agent(a), 'state') == 'idle' and redis.call('EXISTS', K.heartbeat(a)) == 1 then
+      return true
+    end
+  end
+  return false
+end
+
 -- Take the best backlog task this agent may do (looking at most `scan` deep) and start it.
-local function take_backlog(agent, token, skills, generalist, scan)
-  local ids = redis.call('ZRANGE', K.backlog, 0, generalist and 0 or (scan - 1))
+-- A retry this agent failed (lastAgent) is left for another for graceMs after it was due
+-- (retryAt), while another live agent is idle: a retry prefers a fresh pair of hands, and a
+-- one-agent town (or one whose others are busy) still retries at once.
+local function take_backlog(agent, token, skills, generalist, scan, graceMs)
+  local ids = redis.call('ZRANGE', K.backlog, 0, scan - 1)
+  local others
   for _, id in ipairs(ids) do
-    local st = redis.call('HGET', K.task(id), 'state')
-    if st ~= 'pending' then
+    local f = redis.call('HMGET', K.task(id), 'state', 'lastAgent', 'retryAt')
+    if f[1] ~= 'pending' then
       redis.call('ZREM', K.backlog, id)
     elseif may_take(id, skills, generalist) then
-      start_task(id, agent, token, 'pending', 'from the backlog')
-      return id
+      local leave = false
+      if f[2] == agent and NOW < (tonumber(f[3]) or 0) + graceMs then
+        if others == nil then others = other_idle(agent) end
+        leave = others
+      end
+      if not leave then
+        start_task(id, agent, token, 'pending', 'from the backlog')
+        return id
+      end
     end
   end
   return nil
@@ -136,7 +157,9 @@ local function finish_task(id, token, outcome, text, delays)
   redis.call('HSET', key, 'lastError', text, 'updatedAt', NOW)
   if attempts < max then
     local delay = tonumber(delays[math.max(attempts, 1)] or delays[#delays] or '0') or 0
-    redis.call('HSET', key, 'state', 'pending')
+    redis.call('HSET', key, 'state', 'pending', 'retryAt', NOW + delay)
+    -- The backlog prefers another agent for the retry (take_backlog).
+    if agent then redis.call('HSET', key, 'lastAgent', agent) end
     redis.call('HDEL', key, 'assignedTo', 'startedAt')
     move_task_state(id, st, 'pending')
     redis.call('ZADD', K.delayed, NOW + delay, id)
