@@ -125,7 +125,7 @@ const applyCompletion = async (
   }
   if (task.state !== 'completed') return false;
   if (task.missionRole === 'review') await reviewed(f, item, mark, task.result ?? '');
-  else await submitted(f, item, mark, task.result ?? '');
+  else await submitted(f, item, mark, task.result ?? '', task.branch);
   return true;
 };
 
@@ -174,12 +174,22 @@ const reviewed = async (f: Feed, item: WorkItem, mark: string, result: string): 
   );
 };
 
-/** Submitted work: the item records it, watches its pull requests, and waits for review if it needs one. */
-const submitted = async (f: Feed, item: WorkItem, mark: string, result: string): Promise<void> => {
+/**
+ * Submitted work: the item records it and the branch it is on, watches its pull requests, and
+ * waits for review if it needs one (the review and fix tasks it gets work on that branch).
+ */
+const submitted = async (
+  f: Feed,
+  item: WorkItem,
+  mark: string,
+  result: string,
+  branch: string | undefined,
+): Promise<void> => {
   const { d, write } = f;
   const m = f.snap.mission;
   const out = onWorkSubmitted(item, m.policy, result);
   const artifacts = [...new Set([mark, ...out.artifacts])];
+  const onBranch = branch ?? item.branch;
   const next = out.done
     ? ', done'
     : out.needsReview
@@ -189,7 +199,11 @@ const submitted = async (f: Feed, item: WorkItem, mark: string, result: string):
     updateItem(d.db, m.id, d.token, item.id, {
       status: out.status,
       del: ['task', 'reviewTask'],
-      set: { artifacts: JSON.stringify(artifacts), reviewerApproved: 'false' },
+      set: {
+        artifacts: JSON.stringify(artifacts),
+        reviewerApproved: 'false',
+        ...(onBranch ? { branch: onBranch } : {}),
+      },
       event: 'mission.item',
       text: `${item.title}: submitted${next}`,
     }),
@@ -200,5 +214,11 @@ const submitted = async (f: Feed, item: WorkItem, mark: string, result: string):
       await putWatch(d.db, m.id, d.token, w, 'mission.watch', `watching ${w.kind} on ${target}`);
     }
   }
-  if (out.needsReview) await reviewTask(d, m, { ...item, artifacts, status: 'blocked' }, f.pool);
+  if (out.needsReview)
+    await reviewTask(
+      d,
+      m,
+      { ...item, artifacts, status: 'blocked', ...(onBranch ? { branch: onBranch } : {}) },
+      f.pool,
+    );
 };

@@ -34,7 +34,7 @@ export const missionTask = (
   item: Pick<WorkItem, 'id' | 'ownerRole' | 'caps'>,
   agent: string,
   extra: string,
-  more: { tags?: string[]; watch?: string } = {},
+  more: { tags?: string[]; watch?: string; branch?: string | undefined } = {},
 ): Assignment => ({
   ...KINDS[kind],
   item: item.id,
@@ -43,6 +43,7 @@ export const missionTask = (
   extra,
   tags: more.tags ?? itemTags(item),
   ...(more.watch ? { watch: more.watch } : {}),
+  ...(more.branch ? { branch: more.branch } : {}),
 });
 
 /** The work tasks a plan makes: one per planned item, tagged with the item's role and capabilities. */
@@ -71,8 +72,10 @@ export const reviewTask = async (d: Dispatcher, m: Mission, item: WorkItem, pool
       .filter((a) => !a.startsWith('task:'))
       .slice(-3)
       .join(', ') || 'see the work item';
+  // The reviewer checks out the item's branch detached (see branchPlan).
   const task = missionTask('review', item, agent, `Review the submitted work (${latest}). ${REVIEW_DONE}`, {
     tags: ['reviewer'],
+    branch: item.branch,
   });
   const r = await assignOne(d, m, task);
   if (r.assigned) await updateItem(d.db, m.id, d.token, item.id, { set: { reviewTask: task.task } });
@@ -90,7 +93,15 @@ export const fixTask = async (
 ): Promise<void> => {
   const agent = await bestAgent(d.db, pool, item, item.assignedTo);
   if (!agent) return;
-  await assignOne(d, m, missionTask('fix', item, agent, `${why}\n${FIX_DONE}`, watch ? { watch } : {}));
+  // The fix commits on the item's branch, so its pull request updates.
+  await assignOne(
+    d,
+    m,
+    missionTask('fix', item, agent, `${why}\n${FIX_DONE}`, {
+      ...(watch ? { watch } : {}),
+      branch: item.branch,
+    }),
+  );
 };
 
 /** The item's work handed to `agent`: a fix of what was submitted, or the work itself when nothing was. */
@@ -102,5 +113,16 @@ export const redirectTask = async (
   extra: string,
 ): Promise<void> => {
   const hasWork = item.artifacts.some((a) => !a.startsWith('task:'));
-  await assignOne(d, m, missionTask(hasWork ? 'fixRedirect' : 'redirect', item, agent, extra));
+  // A fix of submitted work goes on on the item's branch.
+  await assignOne(
+    d,
+    m,
+    missionTask(
+      hasWork ? 'fixRedirect' : 'redirect',
+      item,
+      agent,
+      extra,
+      hasWork ? { branch: item.branch } : {},
+    ),
+  );
 };

@@ -90,6 +90,11 @@ export const WorkItem = z.object({
   /** The review task out for it, if any. */
   reviewTask: optStr(),
   artifacts: strList(),
+  /**
+   * The git branch its work is on: taken from its work task when that completes, and given to
+   * the review and fix tasks made for it (a review checks it out detached, a fix commits on it).
+   */
+  branch: optStr(),
   reviewerApproved: z.preprocess((v) => v === true || v === 'true' || v === '1', z.boolean()).default(false),
   /** Where it came from: owner/repo#N, or a doc path. */
   sourceRef: optStr(),

@@ -20,6 +20,11 @@ export interface PromptPullRequest {
   wanted: boolean;
   /** The branch it goes into; default: the workspace's base branch. */
   base?: string;
+  /**
+   * The pull request exists already (a mission's fix on its work item's branch): the task pushes
+   * to its branch, and the pull request updates.
+   */
+  update?: boolean;
 }
 
 export interface PromptTask {
@@ -271,6 +276,15 @@ const workspaceSection = (i: PromptInput): string[] => {
 const pullRequestLines = (i: PromptInput, id: string, pr: PromptPullRequest): string[] => {
   const branch = i.workspace?.git?.branch;
   const base = pr.base ?? i.workspace?.git?.base;
+  if (pr.update)
+    return [
+      `This task updates the pull request${branch ? ` from ${branch}` : ''}${base ? ` into ${base}` : ''}: do not open a new one. When your commits are ready, push them:`,
+      '',
+      ...sh(`git push origin ${branch ? shellWord(branch) : 'HEAD'}`),
+      '',
+      'The pull request updates with the push: put its URL first in your report.',
+      '',
+    ];
   const body = prBodyFile(i, id);
   const create = [
     'gh pr create',

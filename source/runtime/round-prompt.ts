@@ -12,12 +12,13 @@ import {
   buildPrompt,
   matchesRole,
   type PromptInput,
+  type PromptPullRequest,
   type PromptSetting,
   type PromptTask,
 } from './prompt.js';
 import { splitClassifiedError } from '../model/report.js';
 
-const promptTask = (t: Task): PromptTask => ({
+const promptTask = (t: Task, pullRequest?: PromptPullRequest): PromptTask => ({
   id: t.id,
   description: t.description,
   priority: t.priority,
@@ -25,7 +26,33 @@ const promptTask = (t: Task): PromptTask => ({
   maxAttempts: t.maxAttempts,
   tags: t.tags,
   ...(t.lastError ? lastErrorOf(t.lastError) : {}),
+  ...(pullRequest ? { pullRequest } : {}),
 });
+
+/**
+ * The pull request a task's work ends in: in a town with GitHub, a mission's work task opens one
+ * from its branch into the worktree's base, and its fix task (on the same branch) pushes to it,
+ * which updates it. A review, and any other task, opens none.
+ */
+export const pullRequestFor = (
+  t: Pick<Task, 'mission' | 'missionRole'>,
+  github: boolean,
+  base: string | undefined,
+): PromptPullRequest | undefined => {
+  if (!github || !t.mission) return undefined;
+  if (t.missionRole !== 'work' && t.missionRole !== 'fix') return undefined;
+  return { wanted: true, ...(base ? { base } : {}), ...(t.missionRole === 'fix' ? { update: true } : {}) };
+};
+
+/** Whether a town has GitHub configured: an API address or a repository in its `github` settings. */
+export const githubConfigured = (g: { apiUrl?: string | undefined; repo?: string | undefined }): boolean =>
+  Boolean(g.apiUrl || g.repo);
+
+/** What the town tells a round's prompt. */
+export interface RoundPromptOptions {
+  /** The town has GitHub configured: mission work and fix tasks end in a pull request. */
+  github?: boolean;
+}
 
 /** A task's last error and, when it starts with one (`timeout: ...`), its class. */
 const lastErrorOf = (lastError: string): Pick<PromptTask, 'lastError' | 'lastErrorClass'> => {
@@ -49,8 +76,11 @@ export const roundPrompt = async (
   maxRounds: number,
   work: Omit<RoundWork, 'prompt'>,
   setting: PromptSetting = {},
+  opts: RoundPromptOptions = {},
 ): Promise<string> => {
   const tasks = new Map(work.tasks.map(({ task }) => [task.id, task]));
+  const base = setting.workspace?.git?.base;
+  const assigned = (t: Task) => promptTask(t, pullRequestFor(t, opts.github ?? false, base));
   const actionable: PromptInput['actionable'] = [];
   const informational: string[] = [];
   const confirmations: string[] = [];
@@ -62,7 +92,7 @@ export const roundPrompt = async (
     else {
       const task = message.type === 'task_assign' ? tasks.get(message.taskId) : undefined;
       if (task) listed.add(task.id);
-      actionable.push({ message, ...(task ? { task: promptTask(task) } : {}) });
+      actionable.push({ message, ...(task ? { task: assigned(task) } : {}) });
     }
   }
   for (const task of tasks.values()) {
@@ -76,12 +106,12 @@ export const roundPrompt = async (
       priority: messagePriorityOfTask(task.priority),
       createdAt: task.updatedAt,
     };
-    actionable.unshift({ message, task: promptTask(task) });
+    actionable.unshift({ message, task: assigned(task) });
   }
   const ids = await backlogIds(db);
   const keywords = agentRoleKeywords(work.agent);
   const peek = await readTasks(db, ids.slice(0, BACKLOG_PEEK));
-  const matching = peek.items.filter((t) => matchesRole(t, keywords)).map(promptTask);
+  const matching = peek.items.filter((t) => matchesRole(t, keywords)).map((t) => promptTask(t));
   return buildPrompt({
     town,
     agent: {

@@ -23,7 +23,7 @@ import type { PromptSetting } from './prompt.js';
  * spawned with --no-worktree) the agent's own worktree, on the branch of the round's task; else
  * the town's directory. After the CLI's process group is dead, `finish` commits what the agent
  * left in its worktree and records the task's branch and head on the task, so a retry (on any
- * agent) goes on from there. A worktree round carries one task (the worker takes one a round).
+ * agent) goes on from there. The branch is recorded when the round starts too. A worktree round carries one task (the worker takes one a round).
  */
 
 export interface WorkspaceOptions {
@@ -101,6 +101,12 @@ export const prepareWorkspace = async (
   }
   const tb = await prepareTaskBranch(ws, claimed.task, git);
   if (tb.stray) say(`committed stray work found in the worktree (${tb.stray.files} file(s))`);
+  // The branch is the task's from the start of its attempt (a mission item takes it from a work
+  // task that ends before finish runs); a review's detached branch stays its work item's.
+  if (!tb.detached && o.db)
+    await recordTaskBranch(o.db, claimed.task.id, tb.branch).catch((e: unknown) =>
+      say(`could not record the branch of task ${claimed.task.id.slice(0, 8)}: ${errText(e)}`),
+    );
   const base = tb.base ?? (await taskBase(ws, git));
   return {
     cwd: ws.cwd,

@@ -10,7 +10,7 @@ import { cliExecutor, cliSettings } from '../runtime/cli-executor.js';
 import { SIM } from '../runtime/clis/index.js';
 import { ttEntry, writeShim } from '../runtime/entry.js';
 import type { Executor } from '../runtime/executor.js';
-import { roundPrompt } from '../runtime/round-prompt.js';
+import { githubConfigured, roundPrompt } from '../runtime/round-prompt.js';
 import { parseSim } from '../model/sim.js';
 import { simExecutor } from '../runtime/sim.js';
 import { runWorker, type WorkerConfig, type WorkerExit } from '../runtime/worker.js';
@@ -136,7 +136,10 @@ export const runAgentLoop = async (
       agentId,
       executor: executorFor(t, agent, join(shim, 'tt')),
       config,
-      buildPrompt: (work, setting) => roundPrompt(t.db, t.config.name, config.maxRounds, work, setting),
+      buildPrompt: (work, setting) =>
+        roundPrompt(t.db, t.config.name, config.maxRounds, work, setting, {
+          github: githubConfigured(t.config.github),
+        }),
       logsDir: logsDir(t),
       env: { ...env, TT_TOWN: t.root, PATH: `${shim}:${env.PATH ?? ''}` },
       ...(opts.signal ? { signal: opts.signal } : {}),

@@ -157,6 +157,8 @@ export interface Assignment {
   tags: string[];
   role: 'work' | 'review' | 'fix';
   watch?: string;
+  /** The git branch the task works on (its work item's, for a review or fix). */
+  branch?: string;
   mode: 'ready' | 'keep' | 'take';
 }
 
@@ -188,6 +190,7 @@ export const assign = async (
         a.role,
         a.watch ?? '',
         a.mode,
+        a.branch ?? '',
       );
     calls.push(script(db, 'mission_assign', args));
   }

@@ -149,18 +149,20 @@ export const deleteTask = async (
 };
 
 /**
- * Records where a task's work is: its git branch and head commit, after an attempt (a retry, on
- * any agent, goes on from that branch). Only a task that still exists is written (a deleted
- * task's hash is not brought back). Returns whether it was.
+ * Records where a task's work is: its git branch, when an attempt starts (the branch is known
+ * once the worktree is on it), and branch and head commit when it ends (a retry, on any agent,
+ * goes on from that branch). Only a task that still exists is written (a deleted task's hash is
+ * not brought back). Returns whether it was.
  */
-export const recordTaskBranch = async (db: Db, id: string, branch: string, head: string): Promise<boolean> =>
+export const recordTaskBranch = async (db: Db, id: string, branch: string, head?: string): Promise<boolean> =>
   (await db.redis.eval(
     "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n" +
-      "redis.call('HSET', KEYS[1], 'branch', ARGV[1], 'head', ARGV[2])\nreturn 1",
+      "redis.call('HSET', KEYS[1], 'branch', ARGV[1])\n" +
+      "if ARGV[2] then redis.call('HSET', KEYS[1], 'head', ARGV[2]) end\nreturn 1",
     1,
     db.keys.task(id),
     branch,
-    head,
+    ...(head === undefined ? [] : [head]),
   )) === 1;
 
 /**

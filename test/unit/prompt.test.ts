@@ -10,6 +10,7 @@ import {
   type PromptInput,
   type PromptTask,
 } from '../../source/runtime/prompt.js';
+import { githubConfigured, pullRequestFor } from '../../source/runtime/round-prompt.js';
 
 const ADA = '11111111-1111-4111-8111-111111111111';
 const BOB = '22222222-2222-4222-8222-222222222222';
@@ -404,6 +405,15 @@ describe('buildPrompt for a coding agent', () => {
     expect(text).not.toContain('gh pr');
   });
 
+  it('a pull request that exists already is pushed to, not opened again', () => {
+    const e = entry(withPr({ wanted: true, update: true }), 1);
+    expect(e).toContain('This task updates the pull request from tt/ada into main: do not open a new one.');
+    expect(e.split('\n')).toContain('git push origin tt/ada');
+    expect(e).not.toContain('gh pr create');
+    expect(e).toContain('put its URL first in your report');
+    expect(e).toContain('write your report (the pull request URL, then a short summary)');
+  });
+
   it('a pull request goes into the base it names, else the workspace base; without git it names neither head nor base', () => {
     expect(withPr({ wanted: true, base: 'release/2' })).toContain(
       'gh pr create --base release/2 --head tt/ada --title',
@@ -584,5 +594,26 @@ describe('roles', () => {
   it('a generalist fits everything', () => {
     expect(matchesRole({ description: 'anything at all', tags: [] }, undefined)).toBe(true);
     expect(matchesRole({ description: '', tags: [] }, roleKeywords('worker'))).toBe(true);
+  });
+});
+
+describe('pull requests of mission tasks', () => {
+  const m = (missionRole?: string) => ({ mission: MISSION, ...(missionRole ? { missionRole } : {}) });
+
+  it('a mission work task opens one into the worktree base, a fix updates it, a review opens none', () => {
+    expect(pullRequestFor(m('work'), true, 'main')).toEqual({ wanted: true, base: 'main' });
+    expect(pullRequestFor(m('fix'), true, 'main')).toEqual({ wanted: true, base: 'main', update: true });
+    expect(pullRequestFor(m('work'), true, undefined)).toEqual({ wanted: true });
+    expect(pullRequestFor(m('review'), true, 'main')).toBeUndefined();
+    expect(pullRequestFor(m(), true, 'main')).toBeUndefined();
+    expect(pullRequestFor({ missionRole: 'work' }, true, 'main')).toBeUndefined();
+  });
+
+  it('only in a town with GitHub configured', () => {
+    expect(pullRequestFor(m('work'), false, 'main')).toBeUndefined();
+    expect(pullRequestFor(m('fix'), false, 'main')).toBeUndefined();
+    expect(githubConfigured({})).toBe(false);
+    expect(githubConfigured({ repo: 'o/r' })).toBe(true);
+    expect(githubConfigured({ apiUrl: 'https://ghe.example.com/api/v3' })).toBe(true);
   });
 });

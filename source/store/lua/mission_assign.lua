@@ -1,9 +1,9 @@
 -- Assign mission work under the dispatcher's lease: per entry, create the task, queue its
--- task_assign message, and move the item. ARGV: now, missionId, token, from, then per entry 10
+-- task_assign message, and move the item. ARGV: now, missionId, token, from, then per entry 11
 -- values: itemId, agentId, taskId, prefix and extra (of the task's description, which is written
 -- here from the item), priority, tags (JSON), role (work|review|fix), watchId ('' none), mode
 -- ('ready': the item must be ready and becomes assigned; 'keep': the item's status stays;
--- 'take': the item becomes assigned whatever it was).
+-- 'take': the item becomes assigned whatever it was), branch (the task's git branch, '' none).
 -- Returns {'lost'} without the lease, else {'ok', n assigned, skipped item ids...}.
 -- Every task gets its own task.created event (town, agent and mission streams); what the entries
 -- share (the task indexes, the ready and active sets, the stream trims) is written once per call.
@@ -27,7 +27,7 @@ end
 -- Which entries go ahead, and each item's status before its entry (an item named twice sees
 -- the status the first entry gave it).
 local go, status, items, agents = {}, {}, {}, {}
-for k = 5, #ARGV, 10 do
+for k = 5, #ARGV, 11 do
   local iid, agent, mode = ARGV[k], ARGV[k + 1], ARGV[k + 9]
   local st = status[iid]
   if st == nil then
@@ -55,13 +55,14 @@ local scored, tids, readied = {}, {}, {}
 local town, stream = K.events, K.missionEvents(mid)
 for j, e in ipairs(go) do
   local k, st = e[1], e[2]
-  local iid, agent, tid, priority, tags, role, watch, mode = ARGV[k], ARGV[k + 1], ARGV[k + 2], ARGV[k + 5], ARGV[k + 6], ARGV[k + 7], ARGV[k + 8], ARGV[k + 9]
+  local iid, agent, tid, priority, tags, role, watch, mode, branch = ARGV[k], ARGV[k + 1], ARGV[k + 2], ARGV[k + 5], ARGV[k + 6], ARGV[k + 7], ARGV[k + 8], ARGV[k + 9], ARGV[k + 10]
   local f = items[iid]
   local key = K.task(tid)
   redis.call('HSET', key, 'id', tid, 'description', describe(ARGV[k + 3], iid, f, ARGV[k + 4]), 'state', 'assigned', 'priority', priority, 'tags', tags,
     'assignedTo', agent, 'createdAt', NOW, 'updatedAt', NOW, 'attempts', 0, 'maxAttempts', maxAttempts,
     'mission', mid, 'workItem', iid, 'missionRole', role)
   if watch ~= '' then redis.call('HSET', key, 'watch', watch) end
+  if branch ~= '' then redis.call('HSET', key, 'branch', branch) end
   scored[#scored + 1] = NOW
   scored[#scored + 1] = tid
   tids[#tids + 1] = tid
