@@ -37,12 +37,20 @@ export const startDemo = async (where: Where, dir = demoDir(where)): Promise<Tow
   mkdirSync(dir, { recursive: true });
   const at: Where = { ...where, cwd: dir, town: dir };
   await initTown(at, { name: 'demo', cli: 'sim' });
-  // A lively demo: quick dispatcher ticks and heartbeats, workers that stay up.
+  // A lively demo: quick dispatcher ticks and heartbeats, workers that stay up. Bob fails every
+  // task's first attempt on purpose (to show retries), which is not a broken agent: no quarantine.
   writeJsonAtomic(join(dir, CONFIG_FILE), {
     name: 'demo',
     defaultCli: 'sim',
     dispatch: { tickSecs: 2 },
-    agent: { heartbeatSecs: 1, heartbeatTtlSecs: 5, reapIntervalSecs: 2, idleTimeoutSecs: 0, maxRounds: 0 },
+    agent: {
+      heartbeatSecs: 1,
+      heartbeatTtlSecs: 5,
+      reapIntervalSecs: 2,
+      idleTimeoutSecs: 0,
+      maxRounds: 0,
+      quarantineAfter: 0,
+    },
   });
   const t = await openTown(at);
   await resetTown(t.db, false);
