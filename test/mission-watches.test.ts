@@ -390,6 +390,93 @@ describe('mission watches', () => {
     expect(s.mission.state).toBe('completed');
   });
 
+  it('a merged PR completes its item (with an event) and the mission; no fix task though CI failed', async () => {
+    const { town, fake, clock, tick } = await world('pending');
+    await spawn(town, 'ada');
+    const id = (await start(town, [{ title: 'add the flag' }])).mission.id;
+    await finishAs(town, (await onlyItem(town, id)).task!, `done: ${PR_URL}`);
+    await tick(id);
+    expect((await onlyItem(town, id)).status).toBe('blocked');
+    // Merged without the reviewer's approval, with red CI: the work landed all the same.
+    fake.state.pulls[0]!.merged = true;
+    setCi(fake, SHA1, 'failure');
+    clock.advance(INTERVAL);
+    await tick(id);
+    const s = await status(town, id);
+    expect(s.items[0]!.status).toBe('done');
+    expect(s.watches.map((w) => w.status)).toEqual(['done', 'done', 'done', 'done']);
+    expect(s.mission.state).toBe('completed');
+    expect(await tasksOf(town, id, 'fix')).toHaveLength(0);
+    const texts = (await allEvents(town))
+      .filter((e) => e.type === 'mission.item' && e.mission === id)
+      .map((e) => e.text);
+    expect(texts.filter((x) => x === `add the flag: ${PR} was merged, done`)).toHaveLength(1);
+  });
+
+  it('a PR closed unmerged puts its item back to work (with an event) and makes no fix task for its red CI', async () => {
+    const { town, fake, clock, tick } = await world('pending');
+    await spawn(town, 'ada');
+    const id = (await start(town, [{ title: 'add the flag' }], '--no-reviewer')).mission.id;
+    const first = (await onlyItem(town, id)).task!;
+    await finishAs(town, first, `done: ${PR_URL}`);
+    await tick(id);
+    fake.state.pulls[0]!.state = 'closed';
+    setCi(fake, SHA1, 'failure');
+    clock.advance(INTERVAL);
+    await tick(id);
+    const s = await status(town, id);
+    expect(s.watches.map((w) => w.status)).toEqual(['done', 'done', 'done', 'done']);
+    expect(await tasksOf(town, id, 'fix')).toHaveLength(0);
+    const item = s.items[0]!;
+    expect(['ready', 'assigned']).toContain(item.status);
+    expect(item.reviewerApproved).toBe(false);
+    expect(item.task).not.toBe(first);
+    expect(s.mission.state).toBe('running');
+    const texts = (await allEvents(town))
+      .filter((e) => e.type === 'mission.item' && e.mission === id)
+      .map((e) => e.text);
+    expect(texts).toContain(`add the flag: ${PR} was closed without merging, back to work`);
+  });
+
+  it('a PR without any CI has nothing to wait for: the CI watch completes and the item finishes', async () => {
+    const { town, fake, tick } = await world('pending');
+    delete fake.state.checkRuns[SHA1];
+    await spawn(town, 'ada');
+    const id = (await start(town, [{ title: 'add the flag' }], '--no-reviewer')).mission.id;
+    await finishAs(town, (await onlyItem(town, id)).task!, `done: ${PR_URL}`);
+    await tick(id);
+    const s = await status(town, id);
+    expect(s.watches.find((w) => w.kind === 'pr_checks')!.status).toBe('done');
+    expect(s.items[0]!.status).toBe('done');
+    expect(s.mission.state).toBe('completed');
+  });
+
+  it('with github.requireChecks, a PR without any CI asks the operator and keeps its CI watch', async () => {
+    const town = await makeTown();
+    const fake = await startFakeGitHub();
+    fake.state.addPull({ owner: 'o', repo: 'r', number: 7, headSha: SHA1 });
+    const clock = new ManualClock(Date.now());
+    const github = new RestGitHubClient({ baseUrl: fake.url, userAgent: 'test' });
+    const d = testDispatcher(town, { clock, github, config: { requireChecks: true } });
+    await spawn(town, 'ada');
+    const id = (await start(town, [{ title: 'add the flag' }], '--no-reviewer')).mission.id;
+    await finishAs(town, (await onlyItem(town, id)).task!, `done: ${PR_URL}`);
+    const r = await tickOnce(d, id);
+    const reason = `Mission ${id} needs the operator: ${PR} has no CI (no check runs, no statuses) but github.requireChecks is set`;
+    expect(r.help).toBe(reason);
+    const s = await status(town, id);
+    expect(s.watches.find((w) => w.kind === 'pr_checks')!.status).toBe('active');
+    expect(s.items[0]!.status).toBe('blocked');
+    expect(s.mission.helpReason).toBe(reason);
+    const box = (await town.ok('inbox', 'supervisor', '--json')).json().messages as { question: string }[];
+    expect(box.some((x) => x.question.includes('github.requireChecks'))).toBe(true);
+    // CI shows up: the watch completes and no more help is asked.
+    setCi(fake, SHA1, 'success');
+    clock.advance(INTERVAL);
+    expect((await tickOnce(d, id)).help).toBeUndefined();
+    expect((await status(town, id)).mission.state).toBe('completed');
+  });
+
   it('mergeability does not bypass the reviewer gate: mergeable and green without approval stays blocked', async () => {
     const { town, clock, tick } = await world('success');
     await spawn(town, 'ada');

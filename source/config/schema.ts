@@ -120,6 +120,10 @@ export const GitHubSettings = z.strictObject({
     .regex(/^[\w.-]+\/[\w.-]+$/, 'must be owner/repo')
     .optional()
     .describe('the repository bare issue numbers belong to (default: the git origin)'),
+  requireChecks: z
+    .boolean()
+    .default(false)
+    .describe('a pull request with no CI at all asks the operator instead of counting as green'),
 });
 
 export const ConsoleSettings = z.strictObject({
@@ -174,7 +178,7 @@ export const TownConfig = z.strictObject({
   agent: AgentConfig.default(AgentConfig.parse({})),
   tasks: TaskConfig.default(TaskConfig.parse({})),
   dispatch: DispatchSettings.default(DispatchSettings.parse({})),
-  github: GitHubSettings.default({}),
+  github: GitHubSettings.default({ requireChecks: false }),
   console: ConsoleSettings.default({ keys: {}, mono: false }),
   worktrees: WorktreeSettings.default(WorktreeSettings.parse({})),
 });

@@ -6,6 +6,8 @@ export interface DispatchConfig {
   helpBackoffCap: number;
   watchSnoozeSecs: number;
   watchMaxFailures: number;
+  /** A pull request without any CI asks the operator instead of counting as green. */
+  requireChecks: boolean;
   /** How many finished mission tasks one tick applies per mission. */
   completionsPerTick: number;
 }
@@ -17,5 +19,6 @@ export const DEFAULT_DISPATCH: DispatchConfig = {
   helpBackoffCap: 8,
   watchSnoozeSecs: 180,
   watchMaxFailures: 5,
+  requireChecks: false,
   completionsPerTick: 500,
 };

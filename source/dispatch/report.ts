@@ -14,6 +14,8 @@ export interface MissionTickReport {
   notes: { id: string; effect: string }[];
   watchesChecked: number;
   help?: string;
+  /** Why a watch needs the operator's word this tick (a help prompt), if one does. */
+  askOperator?: string;
   progress: boolean;
   nextWakeAt?: number;
   /** Ready items stayed ready though slots were free: no agent with room could take them. */

@@ -103,6 +103,8 @@ const helpReason = async (
   const stalled =
     !(view.readyCount > 0 && idleAgents === 0) && isStalled(lastProgressAt, now, d.config.tickMs);
   const blockedReason = waitingOn ? String(waitingOn) : m.state === 'blocked' ? m.blockedReason : undefined;
+  // A watch that cannot decide alone asks even while watches are active.
+  if (report.askOperator) return `Mission ${id} needs the operator: ${report.askOperator}`;
   return assessHelp({
     mission: {
       id,

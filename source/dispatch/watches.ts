@@ -44,6 +44,7 @@ const toPrState = async (github: GitHubClient, target: string): Promise<PrState 
   try {
     const p = await github.pull(parseIssueRef(target));
     return {
+      state: p.state,
       ci: p.ci,
       mergeable: p.mergeable,
       changesRequested: p.changesRequested,
@@ -66,7 +67,9 @@ export const checkDueWatches = async (t: Tick): Promise<void> => {
   const ids = [...new Set(due.map((w) => w.item))];
   const items = new Map((await readItems(t.d.db, t.id, ids)).items.map((i) => [i.id, i]));
   const m = t.view.mission;
-  for (const w of due) await checkWatch(t, github, m, w, items.get(w.item));
+  // An item whose PR closed is told once, though each of its watches sees the close.
+  const closed = new Set<string>();
+  for (const w of due) await checkWatch(t, github, m, w, items.get(w.item), closed);
   await reread(t);
 };
 
@@ -77,6 +80,7 @@ const checkWatch = async (
   m: Mission,
   w: Watch,
   item: WorkItem | undefined,
+  closed: Set<string>,
 ): Promise<void> => {
   const { d, report } = t;
   const { config } = d;
@@ -84,6 +88,7 @@ const checkWatch = async (
   const step = watchPlan(w, await toPrState(github, w.target), t.now, {
     snoozeSecs: config.watchSnoozeSecs,
     maxFailures: config.watchMaxFailures,
+    requireChecks: config.requireChecks,
   });
   const event = step.watch.status !== w.status ? 'mission.watch' : '';
   await putWatch(d.db, t.id, d.token, step.watch, event, `${w.kind} ${w.target}: ${step.watch.status}`);
@@ -94,11 +99,41 @@ const checkWatch = async (
       event: 'mission.item',
       text: step.action.reason,
     });
+  if (step.action.type === 'askOperator') report.askOperator = step.action.reason;
+  if (step.action.type === 'prClosed' && !closed.has(item.id)) {
+    closed.add(item.id);
+    await prClosed(t, w, item, step.action.merged);
+  }
   if (step.action.type === 'trigger') {
     report.progress = true;
     await trigger(t, m, w, item, step.action);
   }
   if (step.watch.status === 'done' || step.action.type !== 'none') report.progress = true;
+};
+
+/**
+ * The item's pull request was merged: the item is done (a merge is the work landing, whoever
+ * approved it). Closed unmerged: the work did not land, so the item goes back to work (ready,
+ * unassigned from its tasks, its approval cleared) and says why in the mission's events.
+ */
+const prClosed = async (t: Tick, w: Watch, item: WorkItem, merged: boolean): Promise<void> => {
+  const { d } = t;
+  if (item.status === 'done') return;
+  const r = merged
+    ? await updateItem(d.db, t.id, d.token, item.id, {
+        status: 'done',
+        event: 'mission.item',
+        text: `${item.title}: ${w.target} was merged, done`,
+      })
+    : await updateItem(d.db, t.id, d.token, item.id, {
+        status: 'ready',
+        del: ['task', 'reviewTask'],
+        set: { reviewerApproved: 'false' },
+        event: 'mission.item',
+        text: `${item.title}: ${w.target} was closed without merging, back to work`,
+      });
+  t.report.promoted += r?.promoted ?? 0;
+  t.report.progress = true;
 };
 
 /** A triggered watch's action: a fix task, the item's pipeline advanced, or the reviewers told. */

@@ -17,7 +17,8 @@ export interface Issue {
   labels: string[];
 }
 
-export type CiState = 'success' | 'failure' | 'pending' | 'unknown';
+/** `none`: the head has no check runs and no commit statuses at all (a repository without CI). */
+export type CiState = 'success' | 'failure' | 'pending' | 'unknown' | 'none';
 
 export interface PullState {
   /** The pull request. */
@@ -78,9 +79,9 @@ export const checkState = (raw: string | null | undefined): CiState => {
   return 'unknown';
 };
 
-/** Any failure wins, then any unknown, then any pending; all success is success; none is unknown. */
+/** Any failure wins, then any unknown, then any pending; all success is success; no states at all is none. */
 export const aggregateCi = (states: readonly CiState[]): CiState => {
-  if (states.length === 0) return 'unknown';
+  if (states.length === 0) return 'none';
   for (const s of ['failure', 'unknown', 'pending'] as const) if (states.includes(s)) return s;
   return 'success';
 };
@@ -95,6 +96,18 @@ export const ciState = (
   statuses: readonly { state: string }[],
 ): CiState =>
   aggregateCi([...runs.map((r) => checkState(checkRunWord(r))), ...statuses.map((s) => checkState(s.state))]);
+
+/**
+ * Open, closed unmerged, or merged. GitHub documents `merged` as the truth, but its own `pulls/get`
+ * example shows `merged: false` next to a non-null `merged_at`, and `merged_at` is only ever set
+ * by a merge (it stays null on a PR closed unmerged). So either one counts as merged: a merged PR
+ * read as "closed unmerged" would send its work item back to work, the costlier mistake.
+ */
+export const pullStateOf = (
+  state: 'open' | 'closed',
+  merged: boolean | null | undefined,
+  mergedAt: string | null | undefined,
+): PullState['state'] => (merged === true || (mergedAt ?? '') !== '' ? 'merged' : state);
 
 const MERGEABLE_STATES = new Set(['clean', 'has_hooks', 'unstable']);
 

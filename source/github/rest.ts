@@ -9,6 +9,7 @@ import {
   GitHubError,
   isBugbotComment,
   isMergeable,
+  pullStateOf,
   refLabel,
   type GitHubClient,
   type Issue,
@@ -166,7 +167,7 @@ export class RestGitHubClient implements GitHubClient {
     const repo = repoPath(ref);
     const p = await this.get(`${repo}/pulls/${ref.number}`, ref, PullJson);
     const sha = p.head.sha;
-    const state: PullState['state'] = p.merged || p.merged_at ? 'merged' : p.state;
+    const state = pullStateOf(p.state, p.merged, p.merged_at);
     const per = `per_page=${PER_PAGE}`;
     const [runs, statuses, reviews, comments] = await Promise.all([
       this.list(`${repo}/commits/${sha}/check-runs?${per}`, ref, CheckRunsJson, (j) => j.check_runs),

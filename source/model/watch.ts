@@ -39,10 +39,13 @@ export const snooze = (w: Watch, now: number, secs: number): Watch => ({
 
 export const completeWatch = (w: Watch): Watch => ({ ...w, status: 'done' });
 
-export type CiState = 'success' | 'failure' | 'pending' | 'unknown';
+/** `none`: no check runs and no commit statuses at all (a repository without CI). */
+export type CiState = 'success' | 'failure' | 'pending' | 'unknown' | 'none';
 
 /** What GitHub says about a pull request, as the watch engine needs it. */
 export interface PrState {
+  /** Open (the default), closed unmerged, or merged. */
+  state?: 'open' | 'closed' | 'merged';
   ci: CiState;
   mergeable: boolean;
   changesRequested: boolean;
@@ -60,13 +63,16 @@ export interface WatchVerdict {
 /**
  * pr_checks: CI success completes, failure triggers. bugbot_comments / review_comments: a
  * bugbot comment / a changes-requested review triggers, else complete once CI succeeds.
- * mergeability: mergeable with green CI triggers and completes.
+ * mergeability: mergeable with green CI triggers and completes. A head with no CI at all has
+ * nothing to wait for and counts as green, unless `requireChecks` (then nothing is green and
+ * pr_checks waits; watchPlan asks the operator).
  */
 export const evaluate = (
   kind: WatchKind,
   pr: Pick<PrState, 'ci' | 'mergeable' | 'changesRequested' | 'bugbotComments'>,
+  requireChecks = false,
 ): WatchVerdict => {
-  const green = pr.ci === 'success';
+  const green = pr.ci === 'success' || (pr.ci === 'none' && !requireChecks);
   switch (kind) {
     case 'pr_checks':
       return { triggered: pr.ci === 'failure', complete: green };
@@ -90,6 +96,8 @@ export interface WatchConfig {
   snoozeSecs: number;
   /** Consecutive failures at which the work item is blocked (5). */
   maxFailures: number;
+  /** A pull request without any CI needs the operator's word (github.requireChecks; false). */
+  requireChecks?: boolean;
 }
 export const DEFAULT_WATCH_CONFIG: WatchConfig = { snoozeSecs: 180, maxFailures: 5 };
 
@@ -97,7 +105,11 @@ export type WatchAction =
   | { type: 'none' }
   /** Run the watch's trigger action; for create_fix_task, `headSha` is the commit the fix is for. */
   | { type: 'trigger'; action: TriggerAction; headSha: string }
-  | { type: 'blockItem'; reason: string };
+  | { type: 'blockItem'; reason: string }
+  /** The PR was merged (the item is done) or closed unmerged (the item goes back to work). */
+  | { type: 'prClosed'; merged: boolean }
+  /** Nothing the watches can decide alone: ask the operator (a help prompt). */
+  | { type: 'askOperator'; reason: string };
 
 export interface WatchStep {
   watch: Watch;
@@ -112,7 +124,9 @@ const fixKey = (sha: string): string => sha.trim() || 'unknown';
  * Triggered and unfinished: run the trigger (a fix task only once per head commit) and snooze.
  * Complete: done (advance_pipeline is not run when the watch completes, as in the reference).
  * Neither: checked, due again after the interval. An error backs off; from maxFailures
- * consecutive failures on, the work item is blocked.
+ * consecutive failures on, the work item is blocked. A merged or closed PR has nothing left to
+ * watch: the watch is done, nothing is triggered (no fix task for a closed PR), and the item is
+ * told (prClosed). With requireChecks, a PR without any CI makes pr_checks ask the operator.
  */
 export const watchPlan = (
   w: Watch,
@@ -134,8 +148,22 @@ export const watchPlan = (
     }
     return { watch, action: { type: 'none' } };
   }
-  const { triggered, complete } = evaluate(w.kind, result);
+  const state = result.state ?? 'open';
+  if (state !== 'open')
+    return {
+      watch: completeWatch(afterCheck(w, now)),
+      action: { type: 'prClosed', merged: state === 'merged' },
+    };
+  const { triggered, complete } = evaluate(w.kind, result, cfg.requireChecks);
   const checked = afterCheck(w, now);
+  if (w.kind === 'pr_checks' && result.ci === 'none' && cfg.requireChecks)
+    return {
+      watch: checked,
+      action: {
+        type: 'askOperator',
+        reason: `${w.target} has no CI (no check runs, no statuses) but github.requireChecks is set`,
+      },
+    };
   let action: WatchAction = { type: 'none' };
   let watch = checked;
   if (triggered && !(complete && w.onTrigger === 'advance_pipeline')) {

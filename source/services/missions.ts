@@ -55,6 +55,7 @@ export const dispatchConfig = (t: Pick<Town, 'config'>): DispatchConfig => {
     helpBackoffCap: c.helpBackoffCap,
     watchSnoozeSecs: c.watchSnoozeSecs,
     watchMaxFailures: c.watchMaxFailures,
+    requireChecks: t.config.github.requireChecks,
   };
 };
 

@@ -9,6 +9,7 @@ import {
   GitHubError,
   isBugbotComment,
   isMergeable,
+  pullStateOf,
   type CiState,
   type IssueRef,
 } from '../../source/github/client.js';
@@ -89,7 +90,7 @@ describe('check mapping', () => {
   });
 
   it.each([
-    [[], 'unknown'],
+    [[], 'none'],
     [['success'], 'success'],
     [['success', 'success'], 'success'],
     [['success', 'pending'], 'pending'],
@@ -107,7 +108,18 @@ describe('check mapping', () => {
     expect(ciState([{ status: 'in_progress', conclusion: null }], [])).toBe('pending');
     expect(ciState([{ status: 'completed', conclusion: null }], [])).toBe('unknown');
     expect(ciState([], [{ state: 'success' }, { state: 'pending' }])).toBe('pending');
-    expect(ciState([], [])).toBe('unknown');
+    expect(ciState([], [])).toBe('none');
+  });
+
+  it("a PR is merged when `merged` is true or `merged_at` is set (GitHub's own example has merged: false with merged_at)", () => {
+    expect(pullStateOf('closed', true, '2011-01-26T19:01:12Z')).toBe('merged');
+    expect(pullStateOf('closed', false, '2011-01-26T19:01:12Z')).toBe('merged');
+    expect(pullStateOf('open', false, '2011-01-26T19:01:12Z')).toBe('merged');
+    expect(pullStateOf('closed', true, null)).toBe('merged');
+    expect(pullStateOf('closed', false, null)).toBe('closed');
+    expect(pullStateOf('closed', undefined, undefined)).toBe('closed');
+    expect(pullStateOf('open', null, null)).toBe('open');
+    expect(pullStateOf('open', false, '')).toBe('open');
   });
 });
 
@@ -314,7 +326,7 @@ describe('RestGitHubClient: pull request state', () => {
       [],
       'unknown',
     ],
-    ['no checks and no statuses', [], [], 'unknown'],
+    ['no checks and no statuses', [], [], 'none'],
   ] as const)('CI %s -> %s', async (_name, runs, statuses, want) => {
     const gh = await withPull((s) => {
       s.checkRuns[SHA] = runs.map((r) => ({ ...r }));

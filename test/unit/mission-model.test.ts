@@ -1096,8 +1096,22 @@ describe('evaluate', () => {
     ['mergeability', pr({ mergeable: true, ci: 'success' }), true, true],
     ['mergeability', pr({ mergeable: true, ci: 'pending' }), false, false],
     ['mergeability', pr({ mergeable: false, ci: 'success' }), false, false],
+    // No CI at all: nothing to wait for.
+    ['pr_checks', pr({ ci: 'none' }), false, true],
+    ['bugbot_comments', pr({ ci: 'none' }), false, true],
+    ['review_comments', pr({ ci: 'none' }), false, true],
+    ['mergeability', pr({ mergeable: true, ci: 'none' }), true, true],
   ] as const)('%s %j -> triggered %s, complete %s', (kind, state, triggered, complete) => {
     expect(evaluate(kind, state)).toEqual({ triggered, complete });
+  });
+
+  it('with requireChecks, no CI is not green', () => {
+    for (const kind of ['pr_checks', 'bugbot_comments', 'review_comments', 'mergeability'] as const)
+      expect(evaluate(kind, pr({ ci: 'none', mergeable: true }), true)).toEqual({
+        triggered: false,
+        complete: false,
+      });
+    expect(evaluate('pr_checks', pr({ ci: 'success' }), true)).toEqual({ triggered: false, complete: true });
   });
 });
 
@@ -1169,6 +1183,41 @@ describe('watchPlan', () => {
     expect(
       watchPlan(watch({ failures: 1 }), { error: 'x' }, T0, { snoozeSecs: 180, maxFailures: 2 }).action.type,
     ).toBe('blockItem');
+  });
+
+  it('a merged or closed PR completes every watch, triggers nothing, and tells the item', () => {
+    for (const kind of ['pr_checks', 'bugbot_comments', 'review_comments', 'mergeability'] as const) {
+      const w = watch({ kind });
+      for (const [state, merged] of [
+        ['merged', true],
+        ['closed', false],
+      ] as const) {
+        // Failing CI and a bugbot comment on a closed PR: still no fix task.
+        const r = watchPlan(w, pr({ state, ci: 'failure', bugbotComments: 1, changesRequested: true }), T0);
+        expect(r.action).toEqual({ type: 'prClosed', merged });
+        expect(r.watch).toMatchObject({ status: 'done', lastCheckAt: T0 });
+      }
+    }
+  });
+
+  it('no CI completes pr_checks; with requireChecks it stays active and asks the operator', () => {
+    expect(watchPlan(watch(), pr({ ci: 'none' }), T0)).toEqual({
+      watch: watch({ status: 'done', lastCheckAt: T0, nextDueAt: T0 + 180 * SEC }),
+      action: { type: 'none' },
+    });
+    const cfg = { snoozeSecs: 180, maxFailures: 5, requireChecks: true };
+    expect(watchPlan(watch(), pr({ ci: 'none' }), T0, cfg)).toEqual({
+      watch: watch({ lastCheckAt: T0, nextDueAt: T0 + 180 * SEC }),
+      action: {
+        type: 'askOperator',
+        reason: 'o/r#5 has no CI (no check runs, no statuses) but github.requireChecks is set',
+      },
+    });
+    const merge = watch({ kind: 'mergeability', onTrigger: 'advance_pipeline' });
+    expect(watchPlan(merge, pr({ ci: 'none', mergeable: true }), T0, cfg)).toMatchObject({
+      watch: { status: 'active' },
+      action: { type: 'none' },
+    });
   });
 
   it('leaves a done watch alone', () => {
