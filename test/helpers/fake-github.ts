@@ -31,6 +31,8 @@ export interface FakePull {
   body?: string | null;
   state?: 'open' | 'closed';
   merged?: boolean;
+  /** merged_at as sent (default: set when merged); GitHub's own example pairs merged: false with a time. */
+  mergedAt?: string | null;
   /** GitHub's flag: null while it computes. Default true. */
   mergeable?: boolean | null;
   /** clean, dirty, blocked, behind, unstable, has_hooks, draft, unknown. Default clean. */
@@ -365,7 +367,7 @@ export const startFakeGitHub = async (opts: { prefix?: string } = {}): Promise<F
       created_at: FAKE_EPOCH,
       updated_at: FAKE_EPOCH,
       closed_at: prState === 'closed' ? FAKE_EPOCH : null,
-      merged_at: merged ? FAKE_EPOCH : null,
+      merged_at: p.mergedAt !== undefined ? p.mergedAt : merged ? FAKE_EPOCH : null,
       merge_commit_sha: merged ? 'f'.repeat(40) : null,
       assignee: null,
       assignees: [],

@@ -355,6 +355,9 @@ describe('RestGitHubClient: pull request state', () => {
     [{ mergeable: null, mergeableState: 'unknown' }, 'open', false],
     [{ state: 'closed' as const }, 'closed', false],
     [{ merged: true }, 'merged', false],
+    // GitHub's pulls/get example: merged false, merged_at set. Counted as merged (see pullStateOf).
+    [{ state: 'closed' as const, merged: false, mergedAt: '2011-01-26T19:01:12Z' }, 'merged', false],
+    [{ merged: true, mergedAt: null }, 'merged', false],
   ])('pull %j is %s, mergeable %s', async (shape, state, mergeable) => {
     const gh = await startFakeGitHub();
     gh.state.addPull({ owner: 'acme', repo: 'widgets', number: 7, headSha: SHA, ...shape });
