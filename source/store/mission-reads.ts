@@ -2,10 +2,10 @@ import type { ChainableCommander } from 'ioredis';
 import { Agent } from '../model/agent.js';
 import type { Malformed } from '../model/hash.js';
 import { ControlNote, Mission, Watch, WorkItem } from '../model/mission.js';
-import { script, scriptRawWith, type Db } from './db.js';
+import { script, scriptRaw, scriptRawWith, type Db } from './db.js';
 import { leased, readItems, type LeaseResult } from './missions.js';
 import { readHashes } from './records.js';
-import { defineScripts, optionArgs, runScriptRaw, type ScriptName, type ScriptOptions } from './scripts.js';
+import { defineScripts, optionArgs, type ScriptName, type ScriptOptions } from './scripts.js';
 
 /**
  * What a dispatcher tick reads: the mission's view (with the lease), a full snapshot, the live
@@ -88,12 +88,6 @@ export const readSnapshot = async (
 export const blockedItems = async (db: Db, id: string): Promise<WorkItem[]> =>
   (await readItems(db, id, await db.redis.smembers(db.keys.missionBlocked(id)))).items;
 
-/**
- * A read-only script of the tick that takes one value and a list of ids by position, with the town
- * prefix and the clock as every script gets them.
- */
-const readScript = (db: Db, name: ReadScript, args: (string | number)[]): Promise<unknown> =>
-  runScriptRaw(db.redis, name, db.keys.prefix, db.clock.now(), args);
 type ReadScript = Extract<ScriptName, 'mission_pool' | 'mission_active'>;
 
 const jsonRows = (reply: unknown): unknown[][] =>
@@ -117,7 +111,7 @@ const sliced = async (
 ): Promise<unknown[]> => {
   const calls: Promise<unknown>[] = [];
   for (let i = 0; i < ids.length; i += size)
-    calls.push(readScript(db, name, [...head, ...ids.slice(i, i + size)]));
+    calls.push(scriptRaw(db, name, [...head, ...ids.slice(i, i + size)]));
   return Promise.all(calls);
 };
 
