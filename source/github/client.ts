@@ -54,7 +54,7 @@ export class GitHubError extends TtError {
   }
 }
 
-export const refLabel = (r: IssueRef): string => `${r.owner}/${r.repo}#${r.number}`;
+export { refLabel } from '../model/github-ref.js';
 
 const SUCCESS = new Set(['success', 'neutral', 'skipped']);
 const PENDING = new Set(['queued', 'pending', 'in_progress', 'expected', 'waiting', 'requested']);

@@ -8,6 +8,9 @@ export interface IssueRef {
   number: number;
 }
 
+/** `owner/repo#N`: how an issue or pull request is named in messages and keys. */
+export const refLabel = (r: IssueRef): string => `${r.owner}/${r.repo}#${r.number}`;
+
 const NAME = '[A-Za-z0-9_.-]+';
 const SHORT_REF = new RegExp(`^(${NAME})/(${NAME})#(\\d+)$`);
 const URL_PATH = `/(${NAME})/(${NAME})/(?:issues|pulls?)/(\\d+)(?:[/?#]\\S*)?`;

@@ -7,6 +7,7 @@ import type {
   WorkKind,
   WorkStatus,
 } from './mission.js';
+import { refLabel } from './github-ref.js';
 
 /**
  * Submissions and the reviewer gate (tinytown 5.4, 5.5): what happens to a work item when its
@@ -29,8 +30,6 @@ const REPO = '[A-Za-z0-9._-]+';
 const PR_URL = new RegExp(`https?://[^/\\s]+/(${OWNER})/(${REPO})/pulls?/(\\d+)`, 'g');
 const PR_SHORT = new RegExp(`(?<![\\w./-])(${OWNER})/(${REPO})#(\\d+)(?![\\w])`, 'g');
 
-export const formatPrRef = (r: PrRef): string => `${r.owner}/${r.repo}#${r.number}`;
-
 /** `owner/repo#N` or a pull request or issue URL (any host) whose last segment is the number. */
 export const parsePrRef = (target: string): PrRef | undefined => {
   const t = target.trim();
@@ -51,7 +50,7 @@ export const extractPrRefs = (text: string): string[] => {
   for (const re of [PR_URL, PR_SHORT]) {
     for (const m of text.matchAll(re)) {
       const r = { owner: m[1]!, repo: m[2]!, number: Number(m[3]) };
-      const key = formatPrRef(r).toLowerCase();
+      const key = refLabel(r).toLowerCase();
       if (r.number > 0 && !refs.has(key)) refs.set(key, r);
     }
   }
@@ -61,7 +60,7 @@ export const extractPrRefs = (text: string): string[] => {
       const y = `${b.owner}/${b.repo}`.toLowerCase();
       return x < y ? -1 : x > y ? 1 : a.number - b.number;
     })
-    .map(formatPrRef);
+    .map(refLabel);
 };
 
 /** The watches each pull request of a submission gets, and what each does when it fires. */
