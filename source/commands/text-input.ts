@@ -2,6 +2,7 @@ import { open } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { UsageError } from '../model/errors.js';
 import { REPORT_MAX_BYTES } from '../model/report.js';
+import { kebab } from '../services/flags.js';
 import { str, type Ctx, type FlagSpec } from './command.js';
 
 /**
@@ -22,8 +23,6 @@ export const textFlags = (
   [name]: { type: 'string', description: `${inline}; - reads it from stdin`, value: 'text', ...extra },
   [`${name}File`]: { type: 'string', description: `${file} (- for stdin)`, value: 'file' },
 });
-
-const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 const tooBig = (label: string) =>
   new UsageError(
