@@ -1,7 +1,7 @@
 import { findTownRoot } from '../config/load.js';
 import { TtError } from '../model/errors.js';
 import { MalformedRecordError } from '../model/hash.js';
-import { parseFlags } from '../services/flags.js';
+import { kebab, parseFlags } from '../services/flags.js';
 import type { Command, Ctx, Flags, FlagSpec, Io } from './command.js';
 import { COMMANDS } from './registry.js';
 
@@ -16,8 +16,6 @@ const GLOBAL_FLAGS: Record<string, FlagSpec> = {
   help: { type: 'boolean', shortFlag: 'h', description: 'show this help' },
 };
 const JSON_FLAG: FlagSpec = { type: 'boolean', description: 'print JSON instead of text' };
-
-const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 const flagLine = (name: string, f: FlagSpec): [string, string] => {
   const value = f.type === 'boolean' ? '' : ` <${f.value ?? (f.choices ? f.choices.join('|') : f.type)}>`;
