@@ -156,8 +156,10 @@ const endedElsewhere = async (o: CliExecutorOptions, work: RoundWork): Promise<b
   }
 };
 
+const failedResult = (f: Failure): TaskResult => ({ ok: false, text: classifiedError(f.class, f.reason) });
+
 const failedRound = (work: RoundWork, f: Failure, summary: string): RoundResult => {
-  const r: TaskResult = { ok: false, text: classifiedError(f.class, f.reason) };
+  const r = failedResult(f);
   return { results: new Map(work.tasks.map(({ task }) => [task.id, r])), summary };
 };
 
@@ -242,9 +244,7 @@ export const cliExecutor =
     const results = new Map(
       work.tasks.map(({ task }, i) => {
         const f = verdicts[i];
-        const r: TaskResult = f
-          ? { ok: false, text: classifiedError(f.class, f.reason) }
-          : { ok: true, text: ok };
+        const r: TaskResult = f ? failedResult(f) : { ok: true, text: ok };
         return [task.id, r] as const;
       }),
     );

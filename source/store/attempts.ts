@@ -4,6 +4,7 @@ import type { Malformed } from '../model/hash.js';
 import type { Db } from './db.js';
 import { ATTEMPT_EVENTS_MAX, ATTEMPT_INDEX_MAX, ATTEMPT_TTL_SECS } from './keys.js';
 import type { Batch } from './records.js';
+import { decodeStreamEntries, type StreamEntry } from './stream.js';
 
 /**
  * Attempts: what a coding-agent CLI did in one round of an agent, as normalized events
@@ -134,7 +135,7 @@ export const readAttemptEvents = async (
   const key = db.keys.attempt(ref.agentId, ref.round);
   const from = opts.after ? `(${opts.after}` : '-';
   const count = opts.count ?? ATTEMPT_EVENTS_MAX + 1000;
-  const entries = (await db.redis.xrange(key, from, '+', 'COUNT', count)) as Entry[];
+  const entries = (await db.redis.xrange(key, from, '+', 'COUNT', count)) as StreamEntry[];
   return decodeEntries(key, entries);
 };
 
@@ -152,7 +153,7 @@ export const followAttemptEvents = async (
 ): Promise<AttemptEvents> => {
   const key = db.keys.attempt(ref.agentId, ref.round);
   const reply = (await redis.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', key, after)) as
-    [string, Entry[]][] | null;
+    [string, StreamEntry[]][] | null;
   return decodeEntries(key, reply?.[0]?.[1] ?? []);
 };
 
@@ -182,34 +183,16 @@ export const latestAttemptOfAgent = async (db: Db, agentId: string): Promise<Att
   return last !== undefined && Number.isInteger(round) && round > 0 ? { agentId, round } : undefined;
 };
 
-type Entry = [id: string, fields: string[]];
-
 const issue = (i: { path: PropertyKey[]; message: string }): string =>
   `${i.path.length ? i.path.map(String).join('.') : '(event)'}: ${i.message}`;
 
-const decodeEntries = (key: string, entries: Entry[]): AttemptEvents => {
-  const out: AttemptEvents = { items: [], malformed: [] };
-  for (const [id, fields] of entries) {
-    out.last = id;
-    const f: Record<string, string> = {};
-    for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
-    let data: unknown;
-    try {
-      data = JSON.parse(f.data ?? '');
-    } catch {
-      out.malformed.push({ key: `${key} ${id}`, problem: 'data is not JSON' });
-      continue;
-    }
+const decodeEntries = (key: string, entries: StreamEntry[]): AttemptEvents =>
+  decodeStreamEntries<StoredAttemptEvent>(key, entries, (id, f, data) => {
     const r = AttemptEvent.safeParse(data);
-    if (!r.success) {
-      out.malformed.push({ key: `${key} ${id}`, problem: issue(r.error.issues[0]!) });
-      continue;
-    }
+    if (!r.success) return { problem: issue(r.error.issues[0]!) };
     const ts = Number(f.ts);
-    out.items.push({ id, ts: Number.isFinite(ts) && ts > 0 ? ts : Number(id.split('-')[0]), event: r.data });
-  }
-  return out;
-};
+    return { item: { id, ts: Number.isFinite(ts) && ts > 0 ? ts : Number(id.split('-')[0]), event: r.data } };
+  });
 
 /** Throws the first error of a pipeline or MULTI; returns the replies. */
 const failed = (replies: [Error | null, unknown][] | null): unknown[] => {

@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
 import { TownEvent, type EventScope } from '../model/event.js';
-import type { Malformed } from '../model/hash.js';
 import type { Db } from './db.js';
 import type { Batch } from './records.js';
+import { decodeStreamEntries, type StreamEntry } from './stream.js';
 
 export const streamKey = (db: Db, scope: EventScope): string =>
   scope === 'town'
@@ -11,35 +11,22 @@ export const streamKey = (db: Db, scope: EventScope): string =>
       ? db.keys.agentEvents(scope.agent)
       : db.keys.missionEvents(scope.mission);
 
-type Entry = [id: string, fields: string[]];
-
-const decodeEntries = (key: string, entries: Entry[]): Batch<TownEvent> => {
-  const out: Batch<TownEvent> = { items: [], malformed: [] };
-  for (const [id, fields] of entries) {
-    const f: Record<string, string> = {};
-    for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
-    let data: unknown;
-    try {
-      data = JSON.parse(f.data ?? '');
-    } catch {
-      out.malformed.push({ key: `${key} ${id}`, problem: 'data is not JSON' } satisfies Malformed);
-      continue;
-    }
+const decodeEntries = (key: string, entries: StreamEntry[]): Batch<TownEvent> => {
+  const { items, malformed } = decodeStreamEntries<TownEvent>(key, entries, (id, f, data) => {
     const r = TownEvent.safeParse({
       ...(data as object),
       id,
       type: f.type ?? (data as { type?: string })?.type,
     });
-    if (r.success) out.items.push(r.data);
-    else out.malformed.push({ key: `${key} ${id}`, problem: r.error.issues[0]!.message });
-  }
-  return out;
+    return r.success ? { item: r.data } : { problem: r.error.issues[0]!.message };
+  });
+  return { items, malformed };
 };
 
 /** The newest `count` events, oldest first. */
 export const recentEvents = async (db: Db, scope: EventScope, count: number): Promise<Batch<TownEvent>> => {
   const key = streamKey(db, scope);
-  const entries = (await db.redis.xrevrange(key, '+', '-', 'COUNT', count)) as Entry[];
+  const entries = (await db.redis.xrevrange(key, '+', '-', 'COUNT', count)) as StreamEntry[];
   return decodeEntries(key, entries.reverse());
 };
 
@@ -57,13 +44,13 @@ export const waitForEvents = async (
 ): Promise<Batch<TownEvent>> => {
   const key = streamKey(db, scope);
   const reply = (await redis.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', key, afterId)) as
-    [string, Entry[]][] | null;
+    [string, StreamEntry[]][] | null;
   if (!reply) return { items: [], malformed: [] };
   return decodeEntries(key, reply[0]![1]);
 };
 
 /** The id of the newest entry, or "0-0" for an empty stream: where a follower starts. */
 export const lastEventId = async (db: Db, scope: EventScope): Promise<string> => {
-  const entries = (await db.redis.xrevrange(streamKey(db, scope), '+', '-', 'COUNT', 1)) as Entry[];
+  const entries = (await db.redis.xrevrange(streamKey(db, scope), '+', '-', 'COUNT', 1)) as StreamEntry[];
   return entries[0]?.[0] ?? '0-0';
 };
